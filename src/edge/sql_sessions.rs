@@ -1,0 +1,100 @@
+//! Sessions in the client Durable Object's SQLite storage: one row per session, the state as an
+//! rmp-serde blob, `expires_at` indexed so the alarm's sweep is one statement.
+
+use worker::{SqlStorage, SqlStorageValue};
+
+use crate::mcp::session::{Session, SessionStore, StoreError};
+
+pub struct SqlSessions {
+    sql: SqlStorage,
+}
+
+impl SqlSessions {
+    pub fn new(sql: SqlStorage) -> Self {
+        Self { sql }
+    }
+
+    /// Idempotent schema setup; cheap enough to run in every object constructor.
+    pub fn migrate(&self) -> Result<(), StoreError> {
+        self.exec(
+            "CREATE TABLE IF NOT EXISTS sessions (
+                id TEXT PRIMARY KEY,
+                expires_at INTEGER NOT NULL,
+                last_seen INTEGER NOT NULL,
+                state BLOB NOT NULL
+            )",
+            vec![],
+        )?;
+        self.exec("CREATE INDEX IF NOT EXISTS sessions_by_expiry ON sessions (expires_at)", vec![])?;
+        Ok(())
+    }
+
+    /// Deletes idle-expired sessions; returns the earliest remaining expiry, if any.
+    pub fn sweep(&self, now_ms: i64) -> Result<Option<i64>, StoreError> {
+        self.exec("DELETE FROM sessions WHERE expires_at <= ?", vec![now_ms.into()])?;
+        let rows = self.query("SELECT MIN(expires_at) FROM sessions", vec![])?;
+        Ok(rows.into_iter().next().and_then(|row| match row.into_iter().next() {
+            Some(SqlStorageValue::Integer(t)) => Some(t),
+            Some(SqlStorageValue::Float(t)) => Some(t as i64),
+            _ => None,
+        }))
+    }
+
+    fn exec(&self, q: &str, binds: Vec<SqlStorageValue>) -> Result<(), StoreError> {
+        self.sql.exec(q, binds).map(|_| ()).map_err(store_error)
+    }
+
+    fn query(&self, q: &str, binds: Vec<SqlStorageValue>) -> Result<Vec<Vec<SqlStorageValue>>, StoreError> {
+        let cursor = self.sql.exec(q, binds).map_err(store_error)?;
+        cursor.raw().collect::<Result<Vec<_>, _>>().map_err(store_error)
+    }
+}
+
+impl SessionStore for SqlSessions {
+    fn load(&self, id: &str) -> Result<Option<Session>, StoreError> {
+        let rows = self.query("SELECT state FROM sessions WHERE id = ?", vec![id.into()])?;
+        match rows.into_iter().next().and_then(|r| r.into_iter().next()) {
+            Some(SqlStorageValue::Blob(bytes)) => Session::from_bytes(&bytes).map(Some),
+            Some(_) => Err(StoreError("session row holds no blob".into())),
+            None => Ok(None),
+        }
+    }
+
+    fn save(&self, s: &Session) -> Result<(), StoreError> {
+        self.exec(
+            "INSERT INTO sessions (id, expires_at, last_seen, state) VALUES (?, ?, ?, ?)
+             ON CONFLICT(id) DO UPDATE SET expires_at = excluded.expires_at,
+               last_seen = excluded.last_seen, state = excluded.state",
+            vec![
+                s.id.as_str().into(),
+                s.expires_at_ms().into(),
+                s.last_seen_ms.into(),
+                SqlStorageValue::Blob(s.to_bytes()),
+            ],
+        )
+    }
+
+    fn remove(&self, id: &str) -> Result<bool, StoreError> {
+        let cursor = self.sql.exec("DELETE FROM sessions WHERE id = ?", vec![id.into()]).map_err(store_error)?;
+        // Drain so rows_written is final.
+        let _ = cursor.raw().count();
+        Ok(cursor.rows_written() > 0)
+    }
+
+    fn evict_beyond(&self, max: usize) -> Result<usize, StoreError> {
+        let cursor = self
+            .sql
+            .exec(
+                "DELETE FROM sessions WHERE id IN (
+                    SELECT id FROM sessions ORDER BY last_seen DESC LIMIT -1 OFFSET ?)",
+                vec![(max as i64).into()],
+            )
+            .map_err(store_error)?;
+        let _ = cursor.raw().count();
+        Ok(cursor.rows_written())
+    }
+}
+
+fn store_error(e: worker::Error) -> StoreError {
+    StoreError(e.to_string())
+}

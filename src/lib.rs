@@ -1,0 +1,13 @@
+//! porygon: a remote MCP server for competitive Pokémon strategy, on Cloudflare Workers.
+//!
+//! Layers (see ARCHITECTURE.md): `mcp` (protocol) ↔ `transport` (HTTP semantics) ↔ `tools`
+//! (what the server knows) are pure and tested natively; `edge` is the thin Workers platform
+//! layer and exists only on wasm32.
+
+pub mod dex;
+pub mod mcp;
+pub mod tools;
+pub mod transport;
+
+#[cfg(target_arch = "wasm32")]
+mod edge;

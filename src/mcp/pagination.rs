@@ -1,0 +1,51 @@
+//! Opaque cursors for `*/list` results.
+
+use rmcp::model::ErrorData;
+
+use super::dispatch::PAGE_SIZE;
+
+const PREFIX: &str = "o:";
+
+/// One page of `items` starting at `cursor`, and the cursor of the next page if any.
+/// A cursor we did not issue is `-32602` (spec: "Invalid cursors SHOULD result in -32602").
+pub fn paginate<T>(items: Vec<T>, cursor: Option<&str>) -> Result<(Vec<T>, Option<String>), ErrorData> {
+    let start = match cursor {
+        None => 0,
+        Some(c) => decode(c, items.len())
+            .ok_or_else(|| ErrorData::invalid_params("Invalid cursor", None))?,
+    };
+    let end = (start + PAGE_SIZE).min(items.len());
+    let next = (end < items.len()).then(|| format!("{PREFIX}{end}"));
+    Ok((items.into_iter().skip(start).take(end - start).collect(), next))
+}
+
+fn decode(cursor: &str, len: usize) -> Option<usize> {
+    let digits = cursor.strip_prefix(PREFIX)?;
+    if digits.is_empty() || digits.len() > 9 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let offset: usize = digits.parse().ok()?;
+    (offset > 0 && offset < len).then_some(offset)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pages_through_and_rejects_foreign_cursors() {
+        let items: Vec<u32> = (0..(PAGE_SIZE as u32 * 2 + 3)).collect();
+        let (first, next) = paginate(items.clone(), None).unwrap();
+        assert_eq!(first.len(), PAGE_SIZE);
+        let (second, next) = paginate(items.clone(), next.as_deref()).unwrap();
+        assert_eq!(second[0], PAGE_SIZE as u32);
+        let (third, next) = paginate(items.clone(), next.as_deref()).unwrap();
+        assert_eq!(third.len(), 3);
+        assert_eq!(next, None);
+        for bad in ["", "o:", "o:0", "o:-1", "o:999999", "o:1e3", "x:5", "o:99999999999999999999"] {
+            assert_eq!(paginate(items.clone(), Some(bad)).unwrap_err().code.0, -32602, "{bad}");
+        }
+        let (empty, next) = paginate(Vec::<u8>::new(), None).unwrap();
+        assert!(empty.is_empty() && next.is_none());
+    }
+}

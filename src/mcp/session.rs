@@ -1,0 +1,225 @@
+//! MCP sessions: what is remembered about a client between requests, and where it lives.
+//!
+//! A session id has two halves, `<owner>.<secret>`: the owner is the name of the client Durable
+//! Object that holds the session, so the router can find it even when the client's IP changed
+//! mid-session (Claude.ai's egress rotates); the secret is 128 random bits.
+
+use rmcp::model::{LoggingLevel, ProtocolVersion};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+/// A session expires after this long without a request (sliding).
+pub const DEFAULT_IDLE_TTL_MS: i64 = 30 * 24 * 3600 * 1000;
+/// `last_seen` is persisted at most this often: expiry is a 30-day figure, so an hour of slack
+/// saves a storage write on nearly every request.
+pub const TOUCH_GRANULARITY_MS: i64 = 3600 * 1000;
+
+const HALF_HEX: usize = 32;
+
+/// The persisted state of one session (rmp-serde, named fields so it can evolve).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Session {
+    pub id: String,
+    pub protocol_version: ProtocolVersion,
+    pub client_name: String,
+    pub client_version: String,
+    /// The client's declared capabilities, kept verbatim (JSON text) for diagnostics.
+    pub client_capabilities: String,
+    pub log_level: Option<LoggingLevel>,
+    pub initialized: bool,
+    pub created_at_ms: i64,
+    pub last_seen_ms: i64,
+    pub idle_ttl_ms: i64,
+}
+
+impl Session {
+    pub fn expires_at_ms(&self) -> i64 {
+        self.last_seen_ms.saturating_add(self.idle_ttl_ms)
+    }
+
+    pub fn is_expired(&self, now_ms: i64) -> bool {
+        now_ms >= self.expires_at_ms()
+    }
+
+    /// Records activity; returns true when the change is worth persisting.
+    pub fn touch(&mut self, now_ms: i64) -> bool {
+        if now_ms - self.last_seen_ms >= TOUCH_GRANULARITY_MS {
+            self.last_seen_ms = now_ms;
+            true
+        } else {
+            false
+        }
+    }
+
+    pub fn to_bytes(&self) -> Vec<u8> {
+        rmp_serde::to_vec_named(self).expect("a Session always serializes")
+    }
+
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, StoreError> {
+        rmp_serde::from_slice(bytes).map_err(|e| StoreError(format!("corrupt session record: {e}")))
+    }
+}
+
+/// A parsed `Mcp-Session-Id`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionId {
+    pub owner: String,
+    pub secret: String,
+}
+
+impl SessionId {
+    /// Strict: exactly `<32 lowercase hex>.<32 lowercase hex>`. Anything else is not ours and is
+    /// answered 404 without touching storage.
+    pub fn parse(raw: &str) -> Option<Self> {
+        let (owner, secret) = raw.split_once('.')?;
+        (is_hex(owner, HALF_HEX) && is_hex(secret, HALF_HEX))
+            .then(|| Self { owner: owner.to_owned(), secret: secret.to_owned() })
+    }
+
+    /// A new id for a session owned by `owner` (an [`owner_for`] value).
+    pub fn generate(owner: &str) -> Result<Self, StoreError> {
+        let mut secret = [0u8; 16];
+        getrandom::fill(&mut secret).map_err(|e| StoreError(format!("no randomness: {e}")))?;
+        Ok(Self { owner: owner.to_owned(), secret: hex(&secret) })
+    }
+}
+
+impl std::fmt::Display for SessionId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}.{}", self.owner, self.secret)
+    }
+}
+
+/// The Durable Object name owning a client's sessions: a hash, so ids and object names never
+/// carry the raw client key (an IP address or API key).
+pub fn owner_for(client_key: &str) -> String {
+    hex(&Sha256::digest(client_key.as_bytes())[..HALF_HEX / 2])
+}
+
+fn is_hex(s: &str, len: usize) -> bool {
+    s.len() == len && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+}
+
+pub fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write;
+    bytes.iter().fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
+        let _ = write!(s, "{b:02x}");
+        s
+    })
+}
+
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("session storage: {0}")]
+pub struct StoreError(pub String);
+
+/// Where sessions live. Synchronous on purpose: Durable Object SQLite storage is synchronous, and
+/// no await between load and save means no interleaving request can see half an update.
+pub trait SessionStore {
+    fn load(&self, id: &str) -> Result<Option<Session>, StoreError>;
+    fn save(&self, session: &Session) -> Result<(), StoreError>;
+    /// Returns whether a session was removed.
+    fn remove(&self, id: &str) -> Result<bool, StoreError>;
+    /// Removes the least recently seen sessions beyond `max` (clients rarely send DELETE, so
+    /// without a bound a chatty client grows storage for 30 days); returns how many went.
+    fn evict_beyond(&self, max: usize) -> Result<usize, StoreError>;
+}
+
+/// An in-memory store for native tests and benchmarks.
+#[derive(Default)]
+pub struct MemorySessionStore {
+    records: std::cell::RefCell<std::collections::HashMap<String, Vec<u8>>>,
+}
+
+impl MemorySessionStore {
+    pub fn len(&self) -> usize {
+        self.records.borrow().len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+impl SessionStore for MemorySessionStore {
+    fn load(&self, id: &str) -> Result<Option<Session>, StoreError> {
+        self.records.borrow().get(id).map(|b| Session::from_bytes(b)).transpose()
+    }
+
+    fn save(&self, session: &Session) -> Result<(), StoreError> {
+        self.records.borrow_mut().insert(session.id.clone(), session.to_bytes());
+        Ok(())
+    }
+
+    fn remove(&self, id: &str) -> Result<bool, StoreError> {
+        Ok(self.records.borrow_mut().remove(id).is_some())
+    }
+
+    fn evict_beyond(&self, max: usize) -> Result<usize, StoreError> {
+        let mut by_recency: Vec<(i64, String)> = self
+            .records
+            .borrow()
+            .iter()
+            .map(|(id, b)| Session::from_bytes(b).map(|s| (s.last_seen_ms, id.clone())))
+            .collect::<Result<_, _>>()?;
+        by_recency.sort_unstable_by(|a, b| b.cmp(a));
+        let doomed: Vec<String> = by_recency.into_iter().skip(max).map(|(_, id)| id).collect();
+        let mut records = self.records.borrow_mut();
+        doomed.iter().for_each(|id| {
+            records.remove(id);
+        });
+        Ok(doomed.len())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn session(now: i64) -> Session {
+        Session {
+            id: "x".into(),
+            protocol_version: ProtocolVersion::V_2025_06_18,
+            client_name: "c".into(),
+            client_version: "1".into(),
+            client_capabilities: "{}".into(),
+            log_level: Some(LoggingLevel::Warning),
+            initialized: true,
+            created_at_ms: now,
+            last_seen_ms: now,
+            idle_ttl_ms: DEFAULT_IDLE_TTL_MS,
+        }
+    }
+
+    #[test]
+    fn round_trips_through_msgpack() {
+        let s = session(1_700_000_000_000);
+        assert_eq!(Session::from_bytes(&s.to_bytes()).unwrap(), s);
+        assert!(Session::from_bytes(b"\xc1garbage").is_err());
+    }
+
+    #[test]
+    fn expiry_slides_with_coarse_touches() {
+        let mut s = session(0);
+        assert!(!s.touch(TOUCH_GRANULARITY_MS - 1), "sub-granularity touch is not persisted");
+        assert!(s.touch(TOUCH_GRANULARITY_MS));
+        assert_eq!(s.expires_at_ms(), TOUCH_GRANULARITY_MS + DEFAULT_IDLE_TTL_MS);
+        assert!(!s.is_expired(s.expires_at_ms() - 1));
+        assert!(s.is_expired(s.expires_at_ms()));
+    }
+
+    #[test]
+    fn session_ids_are_strict_and_carry_their_owner() {
+        let owner = owner_for("203.0.113.7");
+        assert_eq!(owner.len(), 32);
+        assert_eq!(owner, owner_for("203.0.113.7"));
+        assert_ne!(owner, owner_for("203.0.113.8"));
+        let id = SessionId::generate(&owner).unwrap();
+        let text = id.to_string();
+        assert_eq!(SessionId::parse(&text), Some(id.clone()));
+        assert_ne!(SessionId::generate(&owner).unwrap(), id, "secrets are random");
+        for bad in ["", ".", "abc", &text.to_uppercase(), &format!("{text}0"), &text.replace('.', "-"),
+            "../../etc/passwd", &format!("{owner}.{owner}\r\nX: y")] {
+            assert_eq!(SessionId::parse(bad), None, "{bad:?}");
+        }
+    }
+}

@@ -1,0 +1,283 @@
+//! `get_pokemon`: dex facts for one species in one generation, with computed type matchups.
+
+use std::sync::Arc;
+
+use rmcp::model::{CallToolResult, JsonObject, Tool, ToolAnnotations};
+use serde::Serialize;
+use serde_json::{json, Value};
+
+use super::args;
+use super::{structured, tool_error};
+use crate::dex::{self, dex, DexError};
+
+pub const NAME: &str = "get_pokemon";
+
+/// The tool's structured result (and the `pokemon://dex/{name}` resource body).
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PokemonEntry {
+    pub name: String,
+    pub id: String,
+    pub generation: u8,
+    pub types: Vec<String>,
+    pub base_stats: BaseStats,
+    pub abilities: Vec<Ability>,
+    pub tiers: Tiers,
+    pub formes: Formes,
+    pub matchups: Matchups,
+    pub source: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct BaseStats {
+    pub hp: u16,
+    pub atk: u16,
+    pub def: u16,
+    pub spa: u16,
+    pub spd: u16,
+    pub spe: u16,
+    pub total: u16,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Ability {
+    pub name: String,
+    pub slot: &'static str,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Tiers {
+    pub singles: Option<String>,
+    pub doubles: Option<String>,
+    pub national_dex: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Formes {
+    pub base_species: String,
+    pub forme: Option<String>,
+    pub other_formes: Vec<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Matchups {
+    pub weaknesses: Vec<Multiplier>,
+    pub resistances: Vec<Multiplier>,
+    pub immunities: Vec<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Multiplier {
+    #[serde(rename = "type")]
+    pub type_name: String,
+    pub multiplier: f64,
+}
+
+pub fn tool() -> Tool {
+    Tool::new(
+        NAME,
+        "Look up a Pokémon: types, base stats, abilities, Smogon tiers, and its weaknesses, \
+         resistances and immunities computed from the type chart. Accepts forgiving names \
+         ('garchomp', 'Alolan Ninetales', 'Mr. Mime') and an optional generation (1-9).",
+        Arc::new(object(json!({
+            "type": "object",
+            "properties": {
+                "name": {"type": "string", "minLength": 1, "maxLength": 100, "description": "Pokémon name, e.g. \"Garchomp\""},
+                "generation": {"type": "integer", "minimum": 1, "maximum": 9, "description": "Generation 1-9; default: newest the species exists in"}
+            },
+            "required": ["name"],
+            "additionalProperties": false
+        }))),
+    )
+    .with_title("Get Pokémon")
+    .with_raw_output_schema(Arc::new(object(output_schema())))
+    .with_annotations(
+        ToolAnnotations::with_title("Get Pokémon").read_only(true).destructive(false).idempotent(true).open_world(false),
+    )
+}
+
+pub fn call(arguments: &JsonObject) -> CallToolResult {
+    let parsed = args::only(arguments, &["name", "generation"]).and_then(|()| {
+        Ok((args::required_str(arguments, "name", 100)?, args::optional_generation(arguments, "generation")?))
+    });
+    let (name, generation) = match parsed {
+        Ok(p) => p,
+        Err(e) => return tool_error(format!("Invalid arguments: {e}")),
+    };
+    match lookup(name, generation) {
+        Ok(entry) => {
+            let text = render(&entry);
+            structured(text, serde_json::to_value(&entry).unwrap_or(Value::Null))
+        }
+        Err(e) => tool_error(capitalise(&e.to_string())),
+    }
+}
+
+pub fn lookup(name: &str, generation: Option<u8>) -> Result<PokemonEntry, DexError> {
+    let s = dex().species(name, generation)?;
+    let m = dex::typechart::defensive_matchups(s.gen, s.types);
+    let multiplier = |(t, x): (String, f64)| Multiplier { type_name: t, multiplier: x };
+    let abilities = [
+        (s.abilities.primary, "primary"),
+        (s.abilities.secondary, "secondary"),
+        (s.abilities.hidden, "hidden"),
+        (s.abilities.special, "special"),
+    ]
+    .into_iter()
+    .filter_map(|(a, slot)| a.map(|a| Ability { name: a.to_owned(), slot }))
+    .collect();
+    let stats = &s.base_stats;
+    Ok(PokemonEntry {
+        name: s.name.to_owned(),
+        id: s.id.to_owned(),
+        generation: s.gen,
+        types: s.types.to_vec(),
+        base_stats: BaseStats {
+            hp: stats.hp,
+            atk: stats.atk,
+            def: stats.def,
+            spa: stats.spa,
+            spd: stats.spd,
+            spe: stats.spe,
+            total: stats.total(),
+        },
+        abilities,
+        tiers: Tiers {
+            singles: s.tiers.tier.map(str::to_owned),
+            doubles: s.tiers.doubles_tier.map(str::to_owned),
+            national_dex: s.tiers.nat_dex_tier.map(str::to_owned),
+        },
+        formes: Formes {
+            base_species: s.base_species.to_owned(),
+            forme: (!s.forme.is_empty()).then(|| s.forme.to_owned()),
+            other_formes: s.other_formes.iter().map(|f| (*f).to_owned()).collect(),
+        },
+        matchups: Matchups {
+            weaknesses: m.weaknesses.into_iter().map(multiplier).collect(),
+            resistances: m.resistances.into_iter().map(multiplier).collect(),
+            immunities: m.immunities,
+        },
+        source: dex().source().to_owned(),
+    })
+}
+
+fn render(e: &PokemonEntry) -> String {
+    let list = |xs: &[Multiplier]| {
+        if xs.is_empty() {
+            "none".to_owned()
+        } else {
+            xs.iter().map(|m| format!("{} ({}×)", m.type_name, m.multiplier)).collect::<Vec<_>>().join(", ")
+        }
+    };
+    let b = &e.base_stats;
+    let abilities: Vec<String> = e
+        .abilities
+        .iter()
+        .map(|a| if a.slot == "hidden" { format!("{} (hidden)", a.name) } else { a.name.clone() })
+        .collect();
+    let tiers: Vec<String> = [("singles", &e.tiers.singles), ("doubles", &e.tiers.doubles), ("National Dex", &e.tiers.national_dex)]
+        .iter()
+        .filter_map(|(k, v)| v.as_ref().map(|v| format!("{k} {v}")))
+        .collect();
+    format!(
+        "{name} (generation {gen}) — {types}\n\
+         Base stats: {hp} HP / {atk} Atk / {def} Def / {spa} SpA / {spd} SpD / {spe} Spe (total {total})\n\
+         Abilities: {abilities}\n\
+         Tiers: {tiers}\n\
+         Weak to: {weak}\n\
+         Resists: {resist}\n\
+         Immune to: {immune}",
+        name = e.name,
+        gen = e.generation,
+        types = e.types.join("/"),
+        hp = b.hp, atk = b.atk, def = b.def, spa = b.spa, spd = b.spd, spe = b.spe, total = b.total,
+        abilities = if abilities.is_empty() { "none (abilities begin in generation 3)".into() } else { abilities.join(", ") },
+        tiers = if tiers.is_empty() { "none listed".into() } else { tiers.join(", ") },
+        weak = list(&e.matchups.weaknesses),
+        resist = list(&e.matchups.resistances),
+        immune = if e.matchups.immunities.is_empty() { "none".into() } else { e.matchups.immunities.join(", ") },
+    )
+}
+
+fn capitalise(s: &str) -> String {
+    let mut chars = s.chars();
+    chars.next().map_or_else(String::new, |c| c.to_uppercase().chain(chars).collect())
+}
+
+fn output_schema() -> Value {
+    let multiplier = json!({"type": "object", "properties": {"type": {"type": "string"}, "multiplier": {"type": "number"}}, "required": ["type", "multiplier"]});
+    let nullable_string = json!({"type": ["string", "null"]});
+    json!({
+        "type": "object",
+        "properties": {
+            "name": {"type": "string"},
+            "id": {"type": "string"},
+            "generation": {"type": "integer", "minimum": 1, "maximum": 9},
+            "types": {"type": "array", "items": {"type": "string"}, "minItems": 1, "maxItems": 2},
+            "baseStats": {"type": "object", "properties": {
+                "hp": {"type": "integer"}, "atk": {"type": "integer"}, "def": {"type": "integer"},
+                "spa": {"type": "integer"}, "spd": {"type": "integer"}, "spe": {"type": "integer"}, "total": {"type": "integer"}
+            }, "required": ["hp", "atk", "def", "spa", "spd", "spe", "total"]},
+            "abilities": {"type": "array", "items": {"type": "object", "properties": {
+                "name": {"type": "string"}, "slot": {"enum": ["primary", "secondary", "hidden", "special"]}
+            }, "required": ["name", "slot"]}},
+            "tiers": {"type": "object", "properties": {"singles": nullable_string, "doubles": nullable_string, "nationalDex": nullable_string}},
+            "formes": {"type": "object", "properties": {
+                "baseSpecies": {"type": "string"}, "forme": nullable_string, "otherFormes": {"type": "array", "items": {"type": "string"}}
+            }, "required": ["baseSpecies", "otherFormes"]},
+            "matchups": {"type": "object", "properties": {
+                "weaknesses": {"type": "array", "items": multiplier},
+                "resistances": {"type": "array", "items": multiplier},
+                "immunities": {"type": "array", "items": {"type": "string"}}
+            }, "required": ["weaknesses", "resistances", "immunities"]},
+            "source": {"type": "string"}
+        },
+        "required": ["name", "id", "generation", "types", "baseStats", "abilities", "tiers", "formes", "matchups", "source"]
+    })
+}
+
+fn object(v: Value) -> JsonObject {
+    match v {
+        Value::Object(o) => o,
+        _ => JsonObject::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn call_json(v: Value) -> CallToolResult {
+        call(v.as_object().unwrap())
+    }
+
+    fn multiplier_of(list: &[Multiplier], t: &str) -> Option<f64> {
+        list.iter().find(|m| m.type_name == t).map(|m| m.multiplier)
+    }
+
+    #[test]
+    fn garchomp_matchups() {
+        let e = lookup("garchomp", None).unwrap();
+        assert_eq!(e.types, ["Dragon", "Ground"]);
+        assert_eq!(multiplier_of(&e.matchups.weaknesses, "Ice"), Some(4.0));
+        assert_eq!(multiplier_of(&e.matchups.weaknesses, "Dragon"), Some(2.0));
+        assert!(e.matchups.immunities.contains(&"Electric".to_owned()));
+        assert_eq!(e.base_stats.total, 600);
+    }
+
+    #[test]
+    fn results_are_structured_and_errors_are_tool_errors() {
+        let ok = call_json(json!({"name": "Garchomp", "generation": 4}));
+        assert_eq!(ok.is_error, Some(false));
+        assert_eq!(ok.structured_content.as_ref().unwrap()["generation"], 4);
+        let unknown = call_json(json!({"name": "Garchmop"}));
+        assert_eq!(unknown.is_error, Some(true));
+        let text = serde_json::to_string(&unknown.content).unwrap();
+        assert!(text.contains("did you mean") && text.contains("Garchomp"), "{text}");
+        for bad in [json!({}), json!({"name": 5}), json!({"name": "x", "generation": 0}), json!({"name": "x", "extra": 1}), json!({"name": "Garchomp", "generation": 3})] {
+            assert_eq!(call_json(bad.clone()).is_error, Some(true), "{bad}");
+        }
+    }
+}

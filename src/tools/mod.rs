@@ -1,0 +1,214 @@
+//! What porygon knows, exposed as MCP tools, resources, prompts and completions.
+//!
+//! `Porygon` implements the protocol layer's [`McpHandler`]; each tool lives in its own module
+//! with its schema, argument parsing and output. Tool failures (bad arguments, unknown Pokémon)
+//! are `isError` results with a readable message, never protocol errors.
+
+mod args;
+mod get_pokemon;
+
+use rmcp::model::{
+    ArgumentInfo, CallToolResult, CompletionContext, CompletionInfo, ContentBlock, ErrorData,
+    GetPromptResult, Implementation, JsonObject, Prompt, PromptArgument, PromptMessage,
+    PromptsCapability, ReadResourceResult, Reference, Resource, ResourceContents,
+    ResourceTemplate, ResourcesCapability, Role, ServerCapabilities, Tool, ToolsCapability,
+};
+use serde_json::Value;
+
+use crate::dex::{self, dex};
+use crate::mcp::{McpHandler, RequestScope};
+
+pub use args::ArgError;
+
+const DEX_TEMPLATE: &str = "pokemon://dex/{name}";
+const DEX_PREFIX: &str = "pokemon://dex/";
+const TYPECHART_PREFIX: &str = "pokemon://typechart/";
+const OVERVIEW_PROMPT: &str = "pokemon_overview";
+/// Completion suggestions returned at most (the spec caps a response at 100).
+const COMPLETION_LIMIT: usize = 20;
+
+#[derive(Default)]
+pub struct Porygon;
+
+impl Porygon {
+    pub fn new() -> Self {
+        Self
+    }
+}
+
+impl McpHandler for Porygon {
+    fn server_info(&self) -> Implementation {
+        Implementation::new("porygon", env!("CARGO_PKG_VERSION"))
+            .with_title("Porygon — competitive Pokémon strategy")
+            .with_description("Dex facts, Smogon sets and usage, strategy search and team analysis")
+    }
+
+    fn instructions(&self) -> Option<String> {
+        Some(
+            "Competitive Pokémon data. Use get_pokemon for types, base stats, abilities, tiers and \
+             type matchups of a species (any generation 1-9). Names are forgiving (case, spaces, \
+             'Alolan Ninetales'); unknown names come back with suggestions. Resources: \
+             pokemon://dex/{name} and pokemon://typechart/{generation}."
+                .into(),
+        )
+    }
+
+    fn capabilities(&self) -> ServerCapabilities {
+        let mut caps = ServerCapabilities::default();
+        caps.tools = Some(ToolsCapability::default());
+        caps.resources = Some(ResourcesCapability::default());
+        caps.prompts = Some(PromptsCapability::default());
+        caps.completions = Some(JsonObject::new());
+        caps.logging = Some(JsonObject::new());
+        caps
+    }
+
+    fn tools(&self) -> Vec<Tool> {
+        vec![get_pokemon::tool()]
+    }
+
+    async fn call_tool(
+        &self,
+        name: &str,
+        arguments: JsonObject,
+        _scope: &RequestScope,
+    ) -> Result<CallToolResult, ErrorData> {
+        match name {
+            get_pokemon::NAME => Ok(get_pokemon::call(&arguments)),
+            other => Err(ErrorData::invalid_params(
+                format!("Unknown tool: {}", crate::mcp::dispatch::truncate(other, 100)),
+                None,
+            )),
+        }
+    }
+
+    fn resources(&self) -> Vec<Resource> {
+        (dex::MIN_GEN..=dex::MAX_GEN)
+            .map(|gen| {
+                Resource::new(format!("{TYPECHART_PREFIX}{gen}"), format!("typechart-gen{gen}"))
+                    .with_title(format!("Type chart, generation {gen}"))
+                    .with_description("Damage multipliers, attacking type → defending type")
+                    .with_mime_type("application/json")
+            })
+            .collect()
+    }
+
+    fn resource_templates(&self) -> Vec<ResourceTemplate> {
+        vec![ResourceTemplate::new(DEX_TEMPLATE, "pokemon-dex")
+            .with_title("Pokédex entry")
+            .with_description("Types, base stats, abilities, tiers and type matchups of a Pokémon (newest generation)")
+            .with_mime_type("application/json")]
+    }
+
+    async fn read_resource(&self, uri: &str, _scope: &RequestScope) -> Result<ReadResourceResult, ErrorData> {
+        let json = if let Some(name) = uri.strip_prefix(DEX_PREFIX) {
+            let name = args::uri_segment(name).ok_or_else(|| not_found(uri))?;
+            let entry = get_pokemon::lookup(&name, None).map_err(|e| {
+                ErrorData::resource_not_found(format!("Resource not found: {e}"), Some(serde_json::json!({"uri": uri})))
+            })?;
+            serde_json::to_string_pretty(&entry)
+        } else if let Some(gen) = uri.strip_prefix(TYPECHART_PREFIX) {
+            let gen = gen.parse::<u8>().ok().filter(|g| dex::check_gen(*g).is_ok()).ok_or_else(|| not_found(uri))?;
+            serde_json::to_string_pretty(&typechart_json(gen))
+        } else {
+            return Err(not_found(uri));
+        };
+        let text = json.map_err(|e| ErrorData::internal_error(e.to_string(), None))?;
+        Ok(ReadResourceResult::new(vec![ResourceContents::text(text, uri).with_mime_type("application/json")]))
+    }
+
+    fn prompts(&self) -> Vec<Prompt> {
+        vec![Prompt::new(
+            OVERVIEW_PROMPT,
+            Some("Explain a Pokémon's competitive profile from its dex data"),
+            Some(vec![
+                PromptArgument::new("name").with_description("Pokémon name, e.g. Garchomp").with_required(true),
+                PromptArgument::new("generation").with_description("Generation 1-9 (default: newest)").with_required(false),
+            ]),
+        )
+        .with_title("Pokémon overview")]
+    }
+
+    async fn get_prompt(&self, name: &str, arguments: JsonObject, _scope: &RequestScope) -> Result<GetPromptResult, ErrorData> {
+        if name != OVERVIEW_PROMPT {
+            return Err(ErrorData::invalid_params(format!("Unknown prompt: {}", crate::mcp::dispatch::truncate(name, 100)), None));
+        }
+        let invalid = |e: ArgError| ErrorData::invalid_params(e.to_string(), None);
+        let pokemon = args::required_str(&arguments, "name", 100).map_err(invalid)?;
+        let generation = args::optional_generation_text(&arguments, "generation").map_err(invalid)?;
+        let entry = get_pokemon::lookup(pokemon, generation).map_err(|e| ErrorData::invalid_params(e.to_string(), None))?;
+        let data = serde_json::to_string_pretty(&entry).unwrap_or_default();
+        let text = format!(
+            "Using this dex data for {name} (generation {gen}):\n\n```json\n{data}\n```\n\n\
+             Explain {name}'s competitive profile: its likely roles given its stats and abilities, \
+             the types it threatens and fears (weaknesses, resistances, immunities), and the \
+             formats/tiers it is found in.",
+            name = entry.name,
+            gen = entry.generation,
+        );
+        Ok(GetPromptResult::new(vec![PromptMessage::new_text(Role::User, text)])
+            .with_description(format!("Competitive overview of {}", entry.name)))
+    }
+
+    fn complete(
+        &self,
+        reference: &Reference,
+        argument: &ArgumentInfo,
+        _context: Option<&CompletionContext>,
+    ) -> Result<CompletionInfo, ErrorData> {
+        let values = match (reference, argument.name.as_str()) {
+            (Reference::Prompt(p), "name") if p.name == OVERVIEW_PROMPT => species_completions(&argument.value),
+            (Reference::Prompt(p), "generation") if p.name == OVERVIEW_PROMPT => (dex::MIN_GEN..=dex::MAX_GEN)
+                .map(|g| g.to_string())
+                .filter(|g| g.starts_with(argument.value.trim()))
+                .collect(),
+            (Reference::Resource(r), "name") if r.uri == DEX_TEMPLATE => species_completions(&argument.value),
+            (Reference::Prompt(p), _) if p.name != OVERVIEW_PROMPT => {
+                return Err(ErrorData::invalid_params(format!("Unknown prompt: {}", crate::mcp::dispatch::truncate(&p.name, 100)), None))
+            }
+            _ => Vec::new(),
+        };
+        CompletionInfo::new(values).map_err(|e| ErrorData::internal_error(e, None))
+    }
+}
+
+/// `{types, multipliers: {attacking: {defending: x}}}` for one generation.
+fn typechart_json(gen: u8) -> Value {
+    let chart = dex::typechart::chart(gen);
+    let rows: serde_json::Map<String, Value> = chart
+        .types()
+        .iter()
+        .map(|atk| {
+            let row = chart.types().iter().map(|def| (def.clone(), chart.multiplier(atk, def).unwrap_or(1.0).into()));
+            (atk.clone(), Value::Object(row.collect()))
+        })
+        .collect();
+    serde_json::json!({"generation": gen, "types": chart.types(), "multipliers": rows})
+}
+
+fn species_completions(prefix: &str) -> Vec<String> {
+    if prefix.chars().count() > 100 {
+        return Vec::new();
+    }
+    dex().complete_species(prefix, COMPLETION_LIMIT)
+}
+
+fn not_found(uri: &str) -> ErrorData {
+    ErrorData::resource_not_found(
+        format!("Resource not found: {}", crate::mcp::dispatch::truncate(uri, 200)),
+        Some(serde_json::json!({"uri": crate::mcp::dispatch::truncate(uri, 200)})),
+    )
+}
+
+/// A successful tool result: the structured value, plus the same as readable text (clients
+/// that ignore `structuredContent` still get everything).
+pub(crate) fn structured(text: String, value: Value) -> CallToolResult {
+    let mut result = CallToolResult::success(vec![ContentBlock::text(text)]);
+    result.structured_content = Some(value);
+    result
+}
+
+/// A failed tool call the model can act on (fix the argument, pick a suggestion).
+pub(crate) fn tool_error(message: impl Into<String>) -> CallToolResult {
+    CallToolResult::error(vec![ContentBlock::text(message.into())])
+}

@@ -1,0 +1,115 @@
+//! Plain HTTP data, so transport logic is testable without a runtime. The platform edge converts
+//! to and from its own request/response types at the boundary, and nowhere else.
+
+use rmcp::model::{ErrorData, RequestId};
+use serde_json::Value;
+
+use crate::mcp::jsonrpc;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    Get,
+    Post,
+    Delete,
+    Options,
+    Head,
+    Other,
+}
+
+impl Method {
+    pub fn parse(raw: &str) -> Self {
+        match raw.to_ascii_uppercase().as_str() {
+            "GET" => Self::Get,
+            "POST" => Self::Post,
+            "DELETE" => Self::Delete,
+            "OPTIONS" => Self::Options,
+            "HEAD" => Self::Head,
+            _ => Self::Other,
+        }
+    }
+}
+
+/// Header list with case-insensitive lookup. Order is kept; duplicates are visible to
+/// [`Headers::get_unique`] so a request cannot smuggle two conflicting values past a check.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Headers(Vec<(String, String)>);
+
+impl Headers {
+    pub fn new() -> Self {
+        Self(Vec::new())
+    }
+
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.0.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+    }
+
+    /// The header's value if it appears at most once; `Err` if it repeats with differing values.
+    pub fn get_unique(&self, name: &str) -> Result<Option<&str>, ()> {
+        let mut values = self.0.iter().filter(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v);
+        let first = values.next();
+        if values.any(|v| Some(v) != first) {
+            return Err(());
+        }
+        Ok(first.map(String::as_str))
+    }
+
+    pub fn insert(&mut self, name: impl Into<String>, value: impl Into<String>) {
+        let name = name.into();
+        self.0.retain(|(k, _)| !k.eq_ignore_ascii_case(&name));
+        self.0.push((name, value.into()));
+    }
+
+    pub fn append(&mut self, name: impl Into<String>, value: impl Into<String>) {
+        self.0.push((name.into(), value.into()));
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.0.iter().map(|(k, v)| (k.as_str(), v.as_str()))
+    }
+}
+
+impl<K: Into<String>, V: Into<String>> FromIterator<(K, V)> for Headers {
+    fn from_iter<I: IntoIterator<Item = (K, V)>>(iter: I) -> Self {
+        Self(iter.into_iter().map(|(k, v)| (k.into(), v.into())).collect())
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct HttpRequest {
+    pub method: Method,
+    pub headers: Headers,
+    pub body: Vec<u8>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct HttpResponse {
+    pub status: u16,
+    pub headers: Headers,
+    pub body: Vec<u8>,
+}
+
+impl HttpResponse {
+    pub fn empty(status: u16) -> Self {
+        Self { status, headers: Headers::new(), body: Vec::new() }
+    }
+
+    pub fn json(status: u16, value: &Value) -> Self {
+        let mut headers = Headers::new();
+        headers.insert("Content-Type", "application/json");
+        Self { status, headers, body: serde_json::to_vec(value).unwrap_or_default() }
+    }
+
+    /// A JSON-RPC error as an HTTP error: what an MCP client shows when the transport refuses.
+    pub fn rpc_error(status: u16, id: Option<&RequestId>, error: &ErrorData) -> Self {
+        Self::json(status, &jsonrpc::error_response(id, error))
+    }
+
+    pub fn with_header(mut self, name: &str, value: impl Into<String>) -> Self {
+        self.headers.insert(name, value);
+        self
+    }
+
+    pub fn body_json(&self) -> Option<Value> {
+        serde_json::from_slice(&self.body).ok()
+    }
+}
