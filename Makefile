@@ -9,7 +9,7 @@ STATE ?= .wrangler/state
 TEST_PORT ?= 8799
 TEST_STATE ?= .wrangler/test-state
 
-.PHONY: deps build dev test test-native test-integration fmt lint clean
+.PHONY: deps build dev test test-native test-integration check-deploy fmt lint clean
 
 deps:
 	@scripts/setup.sh
@@ -22,10 +22,18 @@ build: deps
 dev: build
 	node node_modules/wrangler/bin/wrangler.js dev --ip 127.0.0.1 --port $(PORT) --persist-to $(STATE)
 
-test: deps test-native build test-integration
+test: deps test-native build check-deploy test-integration
 
 test-native:
 	cargo test --all-targets
+
+# Both cloud environments must bundle and bind offline (no account needed for --dry-run).
+check-deploy:
+	for env in staging production; do \
+	  node node_modules/wrangler/bin/wrangler.js deploy --dry-run --env $$env --outdir build/dry-run-$$env > build/dry-run-$$env.log 2>&1 \
+	    || { cat build/dry-run-$$env.log; exit 1; }; \
+	  echo "wrangler deploy --dry-run --env $$env: ok"; \
+	done
 
 test-integration:
 	rm -rf $(TEST_STATE)
