@@ -40,7 +40,7 @@ test-integration:
 	@PORT=$(TEST_PORT) STATE=$(TEST_STATE) scripts/worker.sh start
 	@trap 'PORT=$(TEST_PORT) STATE=$(TEST_STATE) scripts/worker.sh stop' EXIT; \
 	  PORYGON_URL=http://127.0.0.1:$(TEST_PORT) PORYGON_PORT=$(TEST_PORT) PORYGON_STATE=$(TEST_STATE) \
-	  node --test --test-concurrency=1 tests/integration/
+	  node --test --test-concurrency=1 'tests/integration/*.test.mjs'
 
 fmt:
 	cargo fmt --all
@@ -48,6 +48,7 @@ fmt:
 lint:
 	cargo fmt --all -- --check
 	cargo clippy --all-targets -- -D warnings
+	cargo clippy --target wasm32-unknown-unknown --lib -- -D warnings
 
 clean:
 	rm -rf build target/wasm32-unknown-unknown .wrangler/test-state

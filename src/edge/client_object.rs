@@ -36,7 +36,12 @@ impl DurableObject for ClientObject {
             .and_then(|v| v.to_string().parse::<i64>().ok())
             .filter(|s| *s > 0)
             .map_or(DEFAULT_IDLE_TTL_MS, |s| s * 1000);
-        Self { state, sessions, dispatcher: Dispatcher::new(Porygon::new()), idle_ttl_ms }
+        Self {
+            state,
+            sessions,
+            dispatcher: Dispatcher::new(Porygon::new()),
+            idle_ttl_ms,
+        }
     }
 
     async fn fetch(&self, req: Request) -> Result<Response> {
@@ -61,7 +66,12 @@ impl DurableObject for ClientObject {
     /// Expires idle sessions — only those whose own deadline passed — then re-arms for the next.
     async fn alarm(&self) -> Result<Response> {
         match self.sessions.sweep(now_ms()) {
-            Ok(Some(next)) => self.state.storage().set_alarm(next.max(now_ms() + 1000)).await?,
+            Ok(Some(next)) => {
+                self.state
+                    .storage()
+                    .set_alarm(next.max(now_ms() + 1000))
+                    .await?
+            }
             Ok(None) => {}
             Err(e) => tracing::error!(error = %e, "session sweep failed"),
         }

@@ -17,7 +17,9 @@ pub fn method(req: &Request) -> Method {
 /// Reads the body, refusing (`Ok(None)`) once it exceeds `cap` bytes — chunked uploads have no
 /// Content-Length, so the cap is enforced while streaming, never after buffering everything.
 pub async fn body_capped(req: &mut Request, cap: usize) -> Result<Option<Vec<u8>>> {
-    let Ok(mut stream) = req.stream() else { return Ok(Some(Vec::new())) };
+    let Ok(mut stream) = req.stream() else {
+        return Ok(Some(Vec::new()));
+    };
     let mut body = Vec::new();
     while let Some(chunk) = stream.next().await {
         let chunk = chunk?;
@@ -32,7 +34,11 @@ pub async fn body_capped(req: &mut Request, cap: usize) -> Result<Option<Vec<u8>
 pub async fn request(mut req: Request, cap: usize) -> Result<Option<HttpRequest>> {
     let method = method(&req);
     let headers = headers(&req);
-    Ok(body_capped(&mut req, cap).await?.map(|body| HttpRequest { method, headers, body }))
+    Ok(body_capped(&mut req, cap).await?.map(|body| HttpRequest {
+        method,
+        headers,
+        body,
+    }))
 }
 
 pub fn response(resp: HttpResponse) -> Result<Response> {
@@ -41,7 +47,11 @@ pub fn response(resp: HttpResponse) -> Result<Response> {
         headers.append(k, v)?;
     }
     // 204/304 must have a null body, not an empty one.
-    let out = if resp.body.is_empty() { Response::empty()? } else { Response::from_bytes(resp.body)? };
+    let out = if resp.body.is_empty() {
+        Response::empty()?
+    } else {
+        Response::from_bytes(resp.body)?
+    };
     Ok(out.with_status(resp.status).with_headers(headers))
 }
 
@@ -49,5 +59,9 @@ pub fn response(resp: HttpResponse) -> Result<Response> {
 pub async fn from_response(mut resp: Response) -> Result<HttpResponse> {
     let headers: Headers = resp.headers().entries().collect();
     let body = resp.bytes().await?;
-    Ok(HttpResponse { status: resp.status_code(), headers, body })
+    Ok(HttpResponse {
+        status: resp.status_code(),
+        headers,
+        body,
+    })
 }

@@ -2,9 +2,7 @@
 //! bindings. Thin by design — every decision is made in the pure layers; this module only
 //! converts between `worker` types and `crate::transport` data.
 
-mod client_object;
+mod client_object; // `#[durable_object]` exports ClientObject to the runtime.
 mod convert;
 mod router;
 mod sql_sessions;
-
-pub use client_object::ClientObject;

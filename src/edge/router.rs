@@ -34,8 +34,12 @@ async fn mcp(req: Request, env: &Env) -> HttpResponse {
             // A platform failure (object unreachable, stream broken) is ours, not the client's:
             // 503 with a JSON-RPC body and a retry hint, never a bare 500.
             tracing::error!(error = %e, "forwarding to client object failed");
-            HttpResponse::rpc_error(503, None, &ErrorData::internal_error("Temporarily unavailable; retry", None))
-                .with_header("Retry-After", "1")
+            HttpResponse::rpc_error(
+                503,
+                None,
+                &ErrorData::internal_error("Temporarily unavailable; retry", None),
+            )
+            .with_header("Retry-After", "1")
         }
     };
     for (k, v) in gate::cors_headers(origin.as_deref(), &cfg) {
@@ -73,12 +77,16 @@ async fn forward(req: Request, env: &Env, cfg: &GateConfig) -> Result<HttpRespon
     }
     forwarded.set(OWNER_HEADER, &owner)?;
     let mut init = RequestInit::new();
-    init.with_method(worker::Method::from(method_name(&http).to_owned())).with_headers(forwarded);
+    init.with_method(worker::Method::from(method_name(&http).to_owned()))
+        .with_headers(forwarded);
     if !http.body.is_empty() {
         init.with_body(Some(js_sys::Uint8Array::from(http.body.as_slice()).into()));
     }
     let inner = Request::new_with_init("https://client-object/mcp", &init)?;
-    let stub = env.durable_object(CLIENTS_BINDING)?.id_from_name(&owner)?.get_stub()?;
+    let stub = env
+        .durable_object(CLIENTS_BINDING)?
+        .id_from_name(&owner)?
+        .get_stub()?;
     convert::from_response(stub.fetch_with_request(inner).await?).await
 }
 
@@ -106,12 +114,23 @@ fn session_not_found() -> HttpResponse {
     HttpResponse::rpc_error(
         404,
         None,
-        &ErrorData::new(SESSION_NOT_FOUND, "Session not found: initialize a new session", None),
+        &ErrorData::new(
+            SESSION_NOT_FOUND,
+            "Session not found: initialize a new session",
+            None,
+        ),
     )
 }
 
 fn gate_config(env: &Env) -> GateConfig {
-    let origins = env.var("ALLOWED_ORIGINS").map(|v| v.to_string()).unwrap_or_default();
-    let origins = if origins.trim().is_empty() { "https://claude.ai".to_owned() } else { origins };
+    let origins = env
+        .var("ALLOWED_ORIGINS")
+        .map(|v| v.to_string())
+        .unwrap_or_default();
+    let origins = if origins.trim().is_empty() {
+        "https://claude.ai".to_owned()
+    } else {
+        origins
+    };
     GateConfig::from_list(&origins)
 }

@@ -3,11 +3,11 @@
 //! Everything here is transport-agnostic; sessions and HTTP live in `crate::transport`.
 
 use rmcp::model::{
-    CacheScope, CallToolRequestParams, CompleteRequestParams, CompleteResult, DiscoverResult, EmptyObject,
-    ErrorCode, ErrorData, GetPromptRequestParams, InitializeRequestParams, InitializeResult,
-    JsonObject, ListPromptsResult, ListResourceTemplatesResult, ListResourcesResult,
-    ListToolsResult, PaginatedRequestParams, ProtocolVersion, ReadResourceRequestParams,
-    RequestMetaObject, SetLevelRequestParams,
+    CacheScope, CallToolRequestParams, CompleteRequestParams, CompleteResult, DiscoverResult,
+    EmptyObject, ErrorCode, ErrorData, GetPromptRequestParams, InitializeRequestParams,
+    InitializeResult, JsonObject, ListPromptsResult, ListResourceTemplatesResult,
+    ListResourcesResult, ListToolsResult, PaginatedRequestParams, ProtocolVersion,
+    ReadResourceRequestParams, RequestMetaObject, SetLevelRequestParams,
 };
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -70,7 +70,11 @@ impl<H: McpHandler> Dispatcher<H> {
 
     /// Serves one request (anything but `initialize`, which needs the session layer).
     /// Stateless (2026-07-28) requests must have passed [`check_stateless_request`] first.
-    pub async fn request(&self, req: &Request, scope: &mut RequestScope) -> Result<Value, ErrorData> {
+    pub async fn request(
+        &self,
+        req: &Request,
+        scope: &mut RequestScope,
+    ) -> Result<Value, ErrorData> {
         let params = req.params.as_ref();
         let result = match req.method.as_str() {
             "ping" => to_json(EmptyObject {}),
@@ -112,7 +116,10 @@ impl<H: McpHandler> Dispatcher<H> {
                 match self.handler.read_resource(&p.uri, scope).await {
                     Ok(r) => to_json(r),
                     // SEP-2164: from 2026-07-28 an unknown resource is an invalid-params error.
-                    Err(e) if e.code == ErrorCode::RESOURCE_NOT_FOUND && scope.protocol.is_stateless() => {
+                    Err(e)
+                        if e.code == ErrorCode::RESOURCE_NOT_FOUND
+                            && scope.protocol.is_stateless() =>
+                    {
                         Err(ErrorData::invalid_params(e.message, e.data))
                     }
                     Err(e) => Err(e),
@@ -126,11 +133,17 @@ impl<H: McpHandler> Dispatcher<H> {
             }
             "prompts/get" => {
                 let p: GetPromptRequestParams = decode(params)?;
-                to_json(self.handler.get_prompt(&p.name, p.arguments.unwrap_or_default(), scope).await?)
+                to_json(
+                    self.handler
+                        .get_prompt(&p.name, p.arguments.unwrap_or_default(), scope)
+                        .await?,
+                )
             }
             "completion/complete" => {
                 let p: CompleteRequestParams = decode(params)?;
-                let info = self.handler.complete(&p.r#ref, &p.argument, p.context.as_ref())?;
+                let info = self
+                    .handler
+                    .complete(&p.r#ref, &p.argument, p.context.as_ref())?;
                 to_json(CompleteResult::new(info))
             }
             "initialize" => Err(ErrorData::invalid_request(
@@ -150,7 +163,9 @@ impl<H: McpHandler> Dispatcher<H> {
     /// it); from 2026-07-28 every result names the server in `_meta` and cacheable results say
     /// for how long (our catalogue changes only with a deploy or an ingestion run).
     fn shape_for(&self, protocol: &ProtocolVersion, method: &str, mut result: Value) -> Value {
-        let Value::Object(obj) = &mut result else { return result };
+        let Value::Object(obj) = &mut result else {
+            return result;
+        };
         if !protocol.is_stateless() {
             obj.remove("resultType");
             return result;
@@ -160,8 +175,12 @@ impl<H: McpHandler> Dispatcher<H> {
             obj.entry("ttlMs").or_insert_with(|| CACHE_TTL_MS.into());
             obj.entry("cacheScope").or_insert_with(|| "public".into());
         }
-        let meta = obj.entry("_meta").or_insert_with(|| Value::Object(Default::default()));
-        if let (Value::Object(meta), Ok(info)) = (meta, serde_json::to_value(self.handler.server_info())) {
+        let meta = obj
+            .entry("_meta")
+            .or_insert_with(|| Value::Object(Default::default()));
+        if let (Value::Object(meta), Ok(info)) =
+            (meta, serde_json::to_value(self.handler.server_info()))
+        {
             meta.insert(SERVER_INFO_META_KEY.into(), info);
         }
         result
@@ -193,7 +212,10 @@ pub fn check_stateless_request(
     params: Option<&JsonObject>,
     header_version: &ProtocolVersion,
 ) -> Result<(), StatelessRejection> {
-    let meta = params.and_then(|p| p.get("_meta")).cloned().unwrap_or(Value::Null);
+    let meta = params
+        .and_then(|p| p.get("_meta"))
+        .cloned()
+        .unwrap_or(Value::Null);
     let meta: RequestMetaObject = serde_json::from_value(meta).unwrap_or_default();
     let missing: Vec<&str> = RequestMetaObject::DRAFT_REQUIRED_KEYS
         .into_iter()
@@ -201,7 +223,10 @@ pub fn check_stateless_request(
         .collect();
     if !missing.is_empty() {
         return Err(StatelessRejection::Meta(ErrorData::invalid_params(
-            format!("request _meta is missing required fields: {}", missing.join(", ")),
+            format!(
+                "request _meta is missing required fields: {}",
+                missing.join(", ")
+            ),
             None,
         )));
     }
@@ -214,7 +239,10 @@ pub fn check_stateless_request(
     if !STATELESS_METHODS.contains(&method) {
         return Err(StatelessRejection::UnknownMethod(ErrorData::new(
             ErrorCode::METHOD_NOT_FOUND,
-            format!("Method not found in revision {header_version}: {}", truncate(method, 100)),
+            format!(
+                "Method not found in revision {header_version}: {}",
+                truncate(method, 100)
+            ),
             None,
         )));
     }
@@ -234,8 +262,13 @@ const STATELESS_METHODS: [&str; 9] = [
     "completion/complete",
 ];
 /// 2026-07-28 `CacheableResult`s.
-const CACHEABLE: [&str; 5] =
-    ["tools/list", "resources/list", "resources/templates/list", "resources/read", "prompts/list"];
+const CACHEABLE: [&str; 5] = [
+    "tools/list",
+    "resources/list",
+    "resources/templates/list",
+    "resources/read",
+    "prompts/list",
+];
 const CACHE_TTL_MS: u64 = 300_000;
 const SERVER_INFO_META_KEY: &str = "io.modelcontextprotocol/serverInfo";
 

@@ -23,7 +23,12 @@ pub struct RequestScope {
 
 impl RequestScope {
     pub fn stateless(protocol: ProtocolVersion) -> Self {
-        Self { protocol, session_id: None, client: None, log_level: None }
+        Self {
+            protocol,
+            session_id: None,
+            client: None,
+            log_level: None,
+        }
     }
 }
 
@@ -52,7 +57,10 @@ pub trait McpHandler {
         uri: &str,
         _scope: &RequestScope,
     ) -> Result<ReadResourceResult, ErrorData> {
-        Err(ErrorData::resource_not_found(format!("Resource not found: {uri}"), None))
+        Err(ErrorData::resource_not_found(
+            format!("Resource not found: {uri}"),
+            None,
+        ))
     }
 
     fn prompts(&self) -> Vec<Prompt> {
@@ -64,7 +72,10 @@ pub trait McpHandler {
         _arguments: JsonObject,
         _scope: &RequestScope,
     ) -> Result<GetPromptResult, ErrorData> {
-        Err(ErrorData::invalid_params(format!("Unknown prompt: {name}"), None))
+        Err(ErrorData::invalid_params(
+            format!("Unknown prompt: {name}"),
+            None,
+        ))
     }
 
     fn complete(

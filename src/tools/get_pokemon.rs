@@ -100,7 +100,10 @@ pub fn tool() -> Tool {
 
 pub fn call(arguments: &JsonObject) -> CallToolResult {
     let parsed = args::only(arguments, &["name", "generation"]).and_then(|()| {
-        Ok((args::required_str(arguments, "name", 100)?, args::optional_generation(arguments, "generation")?))
+        Ok((
+            args::required_str(arguments, "name", 100)?,
+            args::optional_generation(arguments, "generation")?,
+        ))
     });
     let (name, generation) = match parsed {
         Ok(p) => p,
@@ -118,7 +121,10 @@ pub fn call(arguments: &JsonObject) -> CallToolResult {
 pub fn lookup(name: &str, generation: Option<u8>) -> Result<PokemonEntry, DexError> {
     let s = dex().species(name, generation)?;
     let m = dex::typechart::defensive_matchups(s.gen, s.types);
-    let multiplier = |(t, x): (String, f64)| Multiplier { type_name: t, multiplier: x };
+    let multiplier = |(t, x): (String, f64)| Multiplier {
+        type_name: t,
+        multiplier: x,
+    };
     let abilities = [
         (s.abilities.primary, "primary"),
         (s.abilities.secondary, "secondary"),
@@ -126,7 +132,12 @@ pub fn lookup(name: &str, generation: Option<u8>) -> Result<PokemonEntry, DexErr
         (s.abilities.special, "special"),
     ]
     .into_iter()
-    .filter_map(|(a, slot)| a.map(|a| Ability { name: a.to_owned(), slot }))
+    .filter_map(|(a, slot)| {
+        a.map(|a| Ability {
+            name: a.to_owned(),
+            slot,
+        })
+    })
     .collect();
     let stats = &s.base_stats;
     Ok(PokemonEntry {
@@ -168,19 +179,32 @@ fn render(e: &PokemonEntry) -> String {
         if xs.is_empty() {
             "none".to_owned()
         } else {
-            xs.iter().map(|m| format!("{} ({}×)", m.type_name, m.multiplier)).collect::<Vec<_>>().join(", ")
+            xs.iter()
+                .map(|m| format!("{} ({}×)", m.type_name, m.multiplier))
+                .collect::<Vec<_>>()
+                .join(", ")
         }
     };
     let b = &e.base_stats;
     let abilities: Vec<String> = e
         .abilities
         .iter()
-        .map(|a| if a.slot == "hidden" { format!("{} (hidden)", a.name) } else { a.name.clone() })
+        .map(|a| {
+            if a.slot == "hidden" {
+                format!("{} (hidden)", a.name)
+            } else {
+                a.name.clone()
+            }
+        })
         .collect();
-    let tiers: Vec<String> = [("singles", &e.tiers.singles), ("doubles", &e.tiers.doubles), ("National Dex", &e.tiers.national_dex)]
-        .iter()
-        .filter_map(|(k, v)| v.as_ref().map(|v| format!("{k} {v}")))
-        .collect();
+    let tiers: Vec<String> = [
+        ("singles", &e.tiers.singles),
+        ("doubles", &e.tiers.doubles),
+        ("National Dex", &e.tiers.national_dex),
+    ]
+    .iter()
+    .filter_map(|(k, v)| v.as_ref().map(|v| format!("{k} {v}")))
+    .collect();
     format!(
         "{name} (generation {gen}) — {types}\n\
          Base stats: {hp} HP / {atk} Atk / {def} Def / {spa} SpA / {spd} SpD / {spe} Spe (total {total})\n\
@@ -203,7 +227,9 @@ fn render(e: &PokemonEntry) -> String {
 
 fn capitalise(s: &str) -> String {
     let mut chars = s.chars();
-    chars.next().map_or_else(String::new, |c| c.to_uppercase().chain(chars).collect())
+    chars
+        .next()
+        .map_or_else(String::new, |c| c.to_uppercase().chain(chars).collect())
 }
 
 fn output_schema() -> Value {
@@ -275,8 +301,17 @@ mod tests {
         let unknown = call_json(json!({"name": "Garchmop"}));
         assert_eq!(unknown.is_error, Some(true));
         let text = serde_json::to_string(&unknown.content).unwrap();
-        assert!(text.contains("did you mean") && text.contains("Garchomp"), "{text}");
-        for bad in [json!({}), json!({"name": 5}), json!({"name": "x", "generation": 0}), json!({"name": "x", "extra": 1}), json!({"name": "Garchomp", "generation": 3})] {
+        assert!(
+            text.contains("did you mean") && text.contains("Garchomp"),
+            "{text}"
+        );
+        for bad in [
+            json!({}),
+            json!({"name": 5}),
+            json!({"name": "x", "generation": 0}),
+            json!({"name": "x", "extra": 1}),
+            json!({"name": "Garchomp", "generation": 3}),
+        ] {
             assert_eq!(call_json(bad.clone()).is_error, Some(true), "{bad}");
         }
     }

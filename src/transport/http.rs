@@ -40,15 +40,22 @@ impl Headers {
     }
 
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.0.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+        self.0
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
     }
 
     /// The header's value if it appears at most once; `Err` if it repeats with differing values.
-    pub fn get_unique(&self, name: &str) -> Result<Option<&str>, ()> {
-        let mut values = self.0.iter().filter(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v);
+    pub fn get_unique(&self, name: &str) -> Result<Option<&str>, RepeatedHeader> {
+        let mut values = self
+            .0
+            .iter()
+            .filter(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v);
         let first = values.next();
         if values.any(|v| Some(v) != first) {
-            return Err(());
+            return Err(RepeatedHeader(name.to_owned()));
         }
         Ok(first.map(String::as_str))
     }
@@ -70,9 +77,18 @@ impl Headers {
 
 impl<K: Into<String>, V: Into<String>> FromIterator<(K, V)> for Headers {
     fn from_iter<I: IntoIterator<Item = (K, V)>>(iter: I) -> Self {
-        Self(iter.into_iter().map(|(k, v)| (k.into(), v.into())).collect())
+        Self(
+            iter.into_iter()
+                .map(|(k, v)| (k.into(), v.into()))
+                .collect(),
+        )
     }
 }
+
+/// A header that must be single-valued arrived with conflicting values.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0} header repeated with different values")]
+pub struct RepeatedHeader(pub String);
 
 #[derive(Debug, Clone)]
 pub struct HttpRequest {
@@ -90,13 +106,21 @@ pub struct HttpResponse {
 
 impl HttpResponse {
     pub fn empty(status: u16) -> Self {
-        Self { status, headers: Headers::new(), body: Vec::new() }
+        Self {
+            status,
+            headers: Headers::new(),
+            body: Vec::new(),
+        }
     }
 
     pub fn json(status: u16, value: &Value) -> Self {
         let mut headers = Headers::new();
         headers.insert("Content-Type", "application/json");
-        Self { status, headers, body: serde_json::to_vec(value).unwrap_or_default() }
+        Self {
+            status,
+            headers,
+            body: serde_json::to_vec(value).unwrap_or_default(),
+        }
     }
 
     /// A JSON-RPC error as an HTTP error: what an MCP client shows when the transport refuses.
