@@ -6,6 +6,7 @@
 
 pub mod dex;
 pub mod mcp;
+pub mod policy;
 pub mod tools;
 pub mod transport;
 

@@ -1,0 +1,387 @@
+//! Exact sliding-window rate limiting.
+//!
+//! For every quota (limit L per window W) a request is admitted iff fewer than L requests were
+//! admitted in the last W — equivalently, iff the L-th newest admission is at least W old. Keeping
+//! the newest `max L` admission timestamps is therefore enough to decide every quota exactly,
+//! with no approximation at window edges (unlike fixed windows, sliding-window counters or GCRA,
+//! which can admit up to twice the limit across a boundary).
+//!
+//! Pure and synchronous: the caller decides and records with no await in between, so concurrent
+//! requests can never both take the last slot.
+
+use std::collections::VecDeque;
+
+/// `limit` admissions per `window_secs`, named for the `RateLimit-Policy` header.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Quota {
+    pub name: &'static str,
+    pub limit: u32,
+    pub window_secs: u32,
+}
+
+impl Quota {
+    fn window_ms(&self) -> i64 {
+        i64::from(self.window_secs) * 1000
+    }
+}
+
+/// The quotas applying to one client key, all enforced together.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Policy {
+    pub quotas: Vec<Quota>,
+}
+
+impl Policy {
+    pub fn per_minute_and_hour(per_minute: u32, per_hour: u32) -> Self {
+        Self {
+            quotas: vec![
+                Quota {
+                    name: "minute",
+                    limit: per_minute,
+                    window_secs: 60,
+                },
+                Quota {
+                    name: "hour",
+                    limit: per_hour,
+                    window_secs: 3600,
+                },
+            ],
+        }
+    }
+
+    /// How many timestamps a log must keep to decide every quota.
+    pub fn depth(&self) -> usize {
+        self.quotas
+            .iter()
+            .map(|q| q.limit as usize)
+            .max()
+            .unwrap_or(0)
+    }
+
+    /// The longest window: admissions older than this never matter again.
+    pub fn horizon_ms(&self) -> i64 {
+        self.quotas.iter().map(Quota::window_ms).max().unwrap_or(0)
+    }
+
+    /// `RateLimit-Policy` (draft-ietf-httpapi-ratelimit-headers).
+    pub fn header(&self) -> String {
+        self.quotas
+            .iter()
+            .map(|q| format!("\"{}\";q={};w={}", q.name, q.limit, q.window_secs))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
+/// Where a key stands against one quota after a decision.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Standing {
+    pub name: &'static str,
+    pub remaining: u32,
+    /// Seconds until one more unit of this quota frees up (0 when some remain).
+    pub reset_secs: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Decision {
+    Admit {
+        standings: Vec<Standing>,
+    },
+    Reject {
+        standings: Vec<Standing>,
+        retry_after_secs: u32,
+    },
+}
+
+impl Decision {
+    pub fn admitted(&self) -> bool {
+        matches!(self, Decision::Admit { .. })
+    }
+
+    pub fn standings(&self) -> &[Standing] {
+        match self {
+            Decision::Admit { standings } | Decision::Reject { standings, .. } => standings,
+        }
+    }
+
+    /// `RateLimit` header: the most constraining quota (fewest remaining).
+    pub fn header(&self) -> String {
+        let tightest = self
+            .standings()
+            .iter()
+            .min_by_key(|s| (s.remaining, std::cmp::Reverse(s.reset_secs)));
+        tightest.map_or_else(String::new, |s| {
+            format!("\"{}\";r={};t={}", s.name, s.remaining, s.reset_secs)
+        })
+    }
+}
+
+/// The newest admissions of one key, newest last, at most `policy.depth()` of them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SlidingLog {
+    admitted_ms: VecDeque<i64>,
+}
+
+impl SlidingLog {
+    /// From persisted timestamps (any order; only the newest `depth` are kept).
+    pub fn from_timestamps(mut ts: Vec<i64>, policy: &Policy) -> Self {
+        ts.sort_unstable();
+        let keep = ts.len().saturating_sub(policy.depth());
+        Self {
+            admitted_ms: ts.into_iter().skip(keep).collect(),
+        }
+    }
+
+    pub fn timestamps(&self) -> impl Iterator<Item = i64> + '_ {
+        self.admitted_ms.iter().copied()
+    }
+
+    pub fn len(&self) -> usize {
+        self.admitted_ms.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.admitted_ms.is_empty()
+    }
+
+    /// Decides at `now_ms`; on admission records it. A rejection changes nothing.
+    pub fn decide(&mut self, now_ms: i64, policy: &Policy) -> Decision {
+        // A clock that went backwards (another isolate's skew after a restart) must not let a
+        // request in early: treat "now" as no earlier than the newest admission.
+        let now_ms = self
+            .admitted_ms
+            .back()
+            .map_or(now_ms, |&newest| now_ms.max(newest));
+        let blocked: Vec<i64> = policy
+            .quotas
+            .iter()
+            .filter_map(|q| {
+                self.nth_newest(q.limit)
+                    .filter(|&t| t > now_ms - q.window_ms())
+                    .map(|t| t + q.window_ms() - now_ms)
+            })
+            .collect();
+        if let Some(wait_ms) = blocked.into_iter().max() {
+            let standings = self.standings(now_ms, policy);
+            return Decision::Reject {
+                standings,
+                retry_after_secs: ceil_secs(wait_ms),
+            };
+        }
+        self.admitted_ms.push_back(now_ms);
+        while self.admitted_ms.len() > policy.depth() {
+            self.admitted_ms.pop_front();
+        }
+        Decision::Admit {
+            standings: self.standings(now_ms, policy),
+        }
+    }
+
+    /// Where the key stands without deciding anything (for headers on unmetered routes).
+    pub fn peek(&self, now_ms: i64, policy: &Policy) -> Vec<Standing> {
+        self.standings(now_ms, policy)
+    }
+
+    /// The `n`-th newest admission (1-based), if there are that many.
+    fn nth_newest(&self, n: u32) -> Option<i64> {
+        let n = n as usize;
+        if n == 0 {
+            return Some(i64::MAX); // a zero quota admits nothing
+        }
+        self.admitted_ms
+            .len()
+            .checked_sub(n)
+            .map(|i| self.admitted_ms[i])
+    }
+
+    fn standings(&self, now_ms: i64, policy: &Policy) -> Vec<Standing> {
+        policy
+            .quotas
+            .iter()
+            .map(|q| {
+                let since = now_ms - q.window_ms();
+                let in_window: Vec<i64> = self
+                    .admitted_ms
+                    .iter()
+                    .copied()
+                    .filter(|&t| t > since)
+                    .collect();
+                let used = (in_window.len() as u32).min(q.limit);
+                let remaining = q.limit - used;
+                // One unit frees when the oldest admission still in the window leaves it.
+                let reset_secs = match (remaining, in_window.first()) {
+                    (0, Some(&oldest)) => ceil_secs(oldest + q.window_ms() - now_ms),
+                    _ => 0,
+                };
+                Standing {
+                    name: q.name,
+                    remaining,
+                    reset_secs,
+                }
+            })
+            .collect()
+    }
+}
+
+fn ceil_secs(ms: i64) -> u32 {
+    u32::try_from((ms.max(0) + 999) / 1000).unwrap_or(u32::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn policy() -> Policy {
+        Policy::per_minute_and_hour(100, 1000)
+    }
+
+    #[test]
+    fn admits_exactly_the_limit_within_a_window() {
+        let p = policy();
+        let mut log = SlidingLog::default();
+        let admitted = (0..300)
+            .filter(|i| log.decide(1_000 + i, &p).admitted())
+            .count();
+        assert_eq!(admitted, 100);
+    }
+
+    #[test]
+    fn window_edge_is_exact_to_the_millisecond() {
+        let p = Policy {
+            quotas: vec![Quota {
+                name: "minute",
+                limit: 2,
+                window_secs: 60,
+            }],
+        };
+        let mut log = SlidingLog::default();
+        assert!(log.decide(0, &p).admitted());
+        assert!(log.decide(10_000, &p).admitted());
+        let Decision::Reject {
+            retry_after_secs, ..
+        } = log.decide(59_999, &p)
+        else {
+            panic!("full")
+        };
+        assert_eq!(
+            retry_after_secs, 1,
+            "first admission leaves the window at 60.000s"
+        );
+        assert!(
+            log.decide(60_000, &p).admitted(),
+            "exactly W after the oldest: it has left"
+        );
+        assert!(!log.decide(69_999, &p).admitted());
+        assert!(log.decide(70_000, &p).admitted());
+    }
+
+    #[test]
+    fn no_window_of_w_ever_holds_more_than_l() {
+        // Bursty arrivals over three hours; check every admitted timestamp's trailing window.
+        let p = policy();
+        let mut log = SlidingLog::default();
+        let mut admitted = Vec::new();
+        let mut t = 0i64;
+        for i in 0..20_000i64 {
+            t += if i % 97 == 0 { 7_000 } else { (i * 7919) % 450 };
+            if log.decide(t, &p).admitted() {
+                admitted.push(t);
+            }
+        }
+        for (i, &end) in admitted.iter().enumerate() {
+            let in_minute = admitted[..=i].iter().filter(|&&x| x > end - 60_000).count();
+            let in_hour = admitted[..=i]
+                .iter()
+                .filter(|&&x| x > end - 3_600_000)
+                .count();
+            assert!(
+                in_minute <= 100 && in_hour <= 1000,
+                "at {end}: {in_minute}/min {in_hour}/h"
+            );
+        }
+        assert!(
+            admitted.len() > 1000,
+            "the limiter still admits at the allowed rate: {}",
+            admitted.len()
+        );
+    }
+
+    #[test]
+    fn hourly_limit_binds_with_exact_retry_after() {
+        let p = policy();
+        let mut log = SlidingLog::default();
+        // 100 per minute for 10 minutes fills the hour.
+        for minute in 0..10i64 {
+            for i in 0..100i64 {
+                assert!(log.decide(minute * 60_000 + i * 10, &p).admitted());
+            }
+        }
+        let now = 11 * 60_000 + 500;
+        let Decision::Reject {
+            retry_after_secs,
+            standings,
+        } = log.decide(now, &p)
+        else {
+            panic!("hour full")
+        };
+        // The oldest admission (t=0) leaves the hour at 3600s.
+        assert_eq!(retry_after_secs, ((3_600_000 - now) as u32).div_ceil(1000));
+        let hour = standings.iter().find(|s| s.name == "hour").unwrap();
+        assert_eq!(hour.remaining, 0);
+        let minute = standings.iter().find(|s| s.name == "minute").unwrap();
+        assert_eq!(minute.remaining, 100, "the minute window itself is empty");
+    }
+
+    #[test]
+    fn rejection_records_nothing_and_headers_are_drafted() {
+        let p = Policy::per_minute_and_hour(1, 10);
+        let mut log = SlidingLog::default();
+        let first = log.decide(5_000, &p);
+        assert_eq!(first.header(), "\"minute\";r=0;t=60");
+        let before = log.clone();
+        let second = log.decide(6_000, &p);
+        assert!(!second.admitted());
+        assert_eq!(log, before);
+        assert_eq!(p.header(), "\"minute\";q=1;w=60, \"hour\";q=10;w=3600");
+    }
+
+    #[test]
+    fn persistence_round_trip_keeps_decisions_identical() {
+        let p = policy();
+        let mut a = SlidingLog::default();
+        for i in 0..150 {
+            a.decide(i * 100, &p);
+        }
+        let mut shuffled: Vec<i64> = a.timestamps().collect();
+        shuffled.reverse();
+        let mut b = SlidingLog::from_timestamps(shuffled, &p);
+        assert_eq!(a, b);
+        for t in [20_000, 59_000, 60_050, 61_000] {
+            assert_eq!(a.decide(t, &p), b.decide(t, &p));
+        }
+    }
+
+    #[test]
+    fn a_clock_going_backwards_does_not_open_the_gate() {
+        let p = Policy {
+            quotas: vec![Quota {
+                name: "minute",
+                limit: 1,
+                window_secs: 60,
+            }],
+        };
+        let mut log = SlidingLog::default();
+        assert!(log.decide(100_000, &p).admitted());
+        assert!(!log.decide(30_000, &p).admitted());
+    }
+
+    #[test]
+    fn depth_is_bounded() {
+        let p = policy();
+        let mut log = SlidingLog::default();
+        for i in 0..5_000 {
+            log.decide(i * 4_000, &p);
+        }
+        assert!(log.len() <= p.depth());
+    }
+}

@@ -1,0 +1,3 @@
+//! Policy between protocol and I/O: who a client is and how much it may ask.
+
+pub mod limiter;
