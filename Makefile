@@ -8,6 +8,8 @@ STATE ?= .wrangler/state
 # Integration tests get their own port and a fresh state directory per run.
 TEST_PORT ?= 8799
 TEST_STATE ?= .wrangler/test-state
+# The test worker's own origin is a valid browser origin (the conformance DNS-rebinding check).
+TEST_WRANGLER_ARGS = --var ALLOWED_ORIGINS:https://claude.ai,http://localhost:$(TEST_PORT),http://127.0.0.1:$(TEST_PORT)
 
 .PHONY: deps build dev test test-native test-integration check-deploy fmt lint clean
 
@@ -37,10 +39,11 @@ check-deploy:
 
 test-integration:
 	rm -rf $(TEST_STATE)
-	@PORT=$(TEST_PORT) STATE=$(TEST_STATE) scripts/worker.sh start
+	@PORT=$(TEST_PORT) STATE=$(TEST_STATE) WRANGLER_ARGS="$(TEST_WRANGLER_ARGS)" scripts/worker.sh start
 	@trap 'PORT=$(TEST_PORT) STATE=$(TEST_STATE) scripts/worker.sh stop' EXIT; \
-	  PORYGON_URL=http://127.0.0.1:$(TEST_PORT) PORYGON_PORT=$(TEST_PORT) PORYGON_STATE=$(TEST_STATE) \
-	  node --test --test-concurrency=1 'tests/integration/*.test.mjs'
+	  WRANGLER_ARGS="$(TEST_WRANGLER_ARGS)" PORYGON_URL=http://127.0.0.1:$(TEST_PORT) PORYGON_PORT=$(TEST_PORT) PORYGON_STATE=$(TEST_STATE) \
+	  node --test --test-concurrency=1 'tests/integration/*.test.mjs' && \
+	  node tests/conformance/run.mjs http://localhost:$(TEST_PORT)/mcp
 
 fmt:
 	cargo fmt --all

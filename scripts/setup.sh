@@ -15,12 +15,14 @@ if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
   rustup target add wasm32-unknown-unknown
 fi
 
-if [ "$(worker-build --version 2>/dev/null | awk '{print $2}')" != "$WORKER_BUILD_VERSION" ]; then
+installed() { cargo install --list | grep -qx "$1 v$2:"; }
+
+if ! installed worker-build "$WORKER_BUILD_VERSION"; then
   say "installing worker-build $WORKER_BUILD_VERSION (~3 min, once)"
   cargo install --locked worker-build --version "$WORKER_BUILD_VERSION" --force
 fi
 
-if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$WASM_BINDGEN_VERSION" ]; then
+if ! installed wasm-bindgen-cli "$WASM_BINDGEN_VERSION"; then
   say "installing wasm-bindgen-cli $WASM_BINDGEN_VERSION to match Cargo.lock (~2 min, once)"
   cargo install --locked wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION" --force
 fi

