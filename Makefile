@@ -8,8 +8,11 @@ STATE ?= .wrangler/state
 # Integration tests get their own port and a fresh state directory per run.
 TEST_PORT ?= 8799
 TEST_STATE ?= .wrangler/test-state
-# The test worker's own origin is a valid browser origin (the conformance DNS-rebinding check).
-TEST_WRANGLER_ARGS = --var ALLOWED_ORIGINS:https://claude.ai,http://localhost:$(TEST_PORT),http://127.0.0.1:$(TEST_PORT)
+TEST_CONFORMANCE_PORT ?= 8800
+# The test worker: its own origin is a valid browser origin (the conformance DNS-rebinding check),
+# and TEST-NET-2 (198.51.100.0/24) plays a shared egress network with a small ceiling.
+TEST_WRANGLER_ARGS = --var ALLOWED_ORIGINS:https://claude.ai,http://localhost:$(TEST_PORT),http://localhost:$(TEST_CONFORMANCE_PORT) \
+  --var SHARED_EGRESS_CIDRS:160.79.104.0/21,198.51.100.0/24 --var SHARED_EGRESS_NETWORK_PER_MINUTE:250
 
 .PHONY: deps build dev test test-native test-integration check-deploy fmt lint clean
 
@@ -43,7 +46,7 @@ test-integration:
 	@trap 'PORT=$(TEST_PORT) STATE=$(TEST_STATE) scripts/worker.sh stop' EXIT; \
 	  WRANGLER_ARGS="$(TEST_WRANGLER_ARGS)" PORYGON_URL=http://127.0.0.1:$(TEST_PORT) PORYGON_PORT=$(TEST_PORT) PORYGON_STATE=$(TEST_STATE) \
 	  node --test --test-concurrency=1 'tests/integration/*.test.mjs' && \
-	  node tests/conformance/run.mjs http://localhost:$(TEST_PORT)/mcp
+	  node tests/conformance/run.mjs http://127.0.0.1:$(TEST_PORT)/mcp $(TEST_CONFORMANCE_PORT)
 
 fmt:
 	cargo fmt --all

@@ -18,8 +18,7 @@ fn main() {
     // Also catch `npm ci` having installed a different version than last time.
     println!("cargo:rerun-if-changed=node_modules/@pkmn/dex/package.json");
 
-    let root =
-        PathBuf::from(env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
+    let root = PathBuf::from(env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
     let out = PathBuf::from(env::var("OUT_DIR").expect("cargo sets OUT_DIR")).join("dex.json");
 
     if !root.join("node_modules/@pkmn/dex/package.json").is_file() {
@@ -35,11 +34,7 @@ fn main() {
 fn export(root: &Path, out: &Path) {
     let node = env::var("NODE").unwrap_or_else(|_| "node".to_owned());
     println!("cargo:rerun-if-env-changed=NODE");
-    let result = Command::new(&node)
-        .arg(SCRIPT)
-        .arg(out)
-        .current_dir(root)
-        .output();
+    let result = Command::new(&node).arg(SCRIPT).arg(out).current_dir(root).output();
     match result {
         Err(err) => fail(&format!(
             "could not run `{node}` ({err}); Node.js is needed at build time to export the Pokédex table"

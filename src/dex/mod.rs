@@ -55,38 +55,17 @@ pub fn dex() -> &'static Dex {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum DexError {
     #[error("unknown Pokémon \"{query}\"{}", did_you_mean(.suggestions))]
-    UnknownSpecies {
-        query: String,
-        suggestions: Vec<String>,
-    },
+    UnknownSpecies { query: String, suggestions: Vec<String> },
     #[error("unknown move \"{query}\"{}", did_you_mean(.suggestions))]
-    UnknownMove {
-        query: String,
-        suggestions: Vec<String>,
-    },
+    UnknownMove { query: String, suggestions: Vec<String> },
     #[error("unknown item \"{query}\"{}", did_you_mean(.suggestions))]
-    UnknownItem {
-        query: String,
-        suggestions: Vec<String>,
-    },
+    UnknownItem { query: String, suggestions: Vec<String> },
     #[error("unknown ability \"{query}\"{}", did_you_mean(.suggestions))]
-    UnknownAbility {
-        query: String,
-        suggestions: Vec<String>,
-    },
+    UnknownAbility { query: String, suggestions: Vec<String> },
     #[error("unknown nature \"{query}\"{}", did_you_mean(.suggestions))]
-    UnknownNature {
-        query: String,
-        suggestions: Vec<String>,
-    },
-    #[error(
-        "{name} is not available in generation {gen} (it first appears in generation {first_gen})"
-    )]
-    NotInGeneration {
-        name: String,
-        gen: u8,
-        first_gen: u8,
-    },
+    UnknownNature { query: String, suggestions: Vec<String> },
+    #[error("{name} is not available in generation {gen} (it first appears in generation {first_gen})")]
+    NotInGeneration { name: String, gen: u8, first_gen: u8 },
     #[error("invalid generation {0}: must be between 1 and 9")]
     InvalidGeneration(u8),
 }
@@ -157,13 +136,11 @@ impl Avail {
             Some(g) => check_gen(g)?,
             None => self.newest_gen(),
         };
-        self.get(gen)
-            .map(|a| (gen, a))
-            .ok_or_else(|| DexError::NotInGeneration {
-                name: name.to_owned(),
-                gen,
-                first_gen: self.first_gen(),
-            })
+        self.get(gen).map(|a| (gen, a)).ok_or_else(|| DexError::NotInGeneration {
+            name: name.to_owned(),
+            gen,
+            first_gen: self.first_gen(),
+        })
     }
 }
 
@@ -288,14 +265,7 @@ pub struct BaseStats {
 
 impl BaseStats {
     fn from_array([hp, atk, def, spa, spd, spe]: [u16; 6]) -> Self {
-        BaseStats {
-            hp,
-            atk,
-            def,
-            spa,
-            spd,
-            spe,
-        }
+        BaseStats { hp, atk, def, spa, spd, spe }
     }
 
     /// Base stat total (gen 1 counts Special twice, as Showdown does).
@@ -321,19 +291,12 @@ pub struct Abilities<'a> {
 impl<'a> Abilities<'a> {
     fn from_map(map: &'a AbilityMap) -> Self {
         let slot = |key: &str| map.get(key).map(String::as_str);
-        Abilities {
-            primary: slot("0"),
-            secondary: slot("1"),
-            hidden: slot("H"),
-            special: slot("S"),
-        }
+        Abilities { primary: slot("0"), secondary: slot("1"), hidden: slot("H"), special: slot("S") }
     }
 
     /// All abilities in slot order.
     pub fn iter(&self) -> impl Iterator<Item = &'a str> {
-        [self.primary, self.secondary, self.hidden, self.special]
-            .into_iter()
-            .flatten()
+        [self.primary, self.secondary, self.hidden, self.special].into_iter().flatten()
     }
 }
 
@@ -353,11 +316,7 @@ pub struct Tiers<'a> {
 impl<'a> Tiers<'a> {
     fn from_array([tier, doubles, natdex]: &'a [String; 3]) -> Self {
         let some = |s: &'a String| (!s.is_empty()).then_some(s.as_str());
-        Tiers {
-            tier: some(tier),
-            doubles_tier: some(doubles),
-            nat_dex_tier: some(natdex),
-        }
+        Tiers { tier: some(tier), doubles_tier: some(doubles), nat_dex_tier: some(natdex) }
     }
 }
 
@@ -403,17 +362,10 @@ impl NameTable {
         if let Some(g) = gen {
             check_gen(g)?;
         }
-        let (id, (name, avail)) = self
-            .entries
-            .get_key_value(&to_id(query))
-            .ok_or_else(|| self.unknown(query))?;
+        let (id, (name, avail)) =
+            self.entries.get_key_value(&to_id(query)).ok_or_else(|| self.unknown(query))?;
         let (gen, availability) = avail.resolve_gen(name, gen)?;
-        Ok(Entry {
-            id,
-            name,
-            gen,
-            availability,
-        })
+        Ok(Entry { id, name, gen, availability })
     }
 
     /// Display names whose id starts with `prefix`, exact match first.
@@ -426,18 +378,11 @@ impl NameTable {
             .map(|(id, (name, _))| (*id != prefix, name.as_str()))
             .collect();
         hits.sort_unstable();
-        hits.into_iter()
-            .take(limit)
-            .map(|(_, name)| name.to_owned())
-            .collect()
+        hits.into_iter().take(limit).map(|(_, name)| name.to_owned()).collect()
     }
 
     fn unknown(&self, query: &str) -> DexError {
-        let pool = self.entries.iter().map(|(id, (name, _))| Candidate {
-            id,
-            name,
-            is_forme: false,
-        });
+        let pool = self.entries.iter().map(|(id, (name, _))| Candidate { id, name, is_forme: false });
         let suggestions = names::suggest(&[to_id(query)], pool, MAX_SUGGESTIONS);
         let query = query.to_owned();
         match self.kind {
@@ -467,31 +412,17 @@ impl Dex {
     fn from_json(json: &str) -> Result<Dex, String> {
         let raw: RawDex = serde_json::from_str(json).map_err(|e| e.to_string())?;
         if raw.version != SCHEMA_VERSION {
-            return Err(format!(
-                "dex.json schema {} != expected {SCHEMA_VERSION}",
-                raw.version
-            ));
+            return Err(format!("dex.json schema {} != expected {SCHEMA_VERSION}", raw.version));
         }
-        if let Some(gen) =
-            (MIN_GEN..=MAX_GEN).find(|&g| !raw.typecharts.iter().any(|c| c.covers(g)))
-        {
+        if let Some(gen) = (MIN_GEN..=MAX_GEN).find(|&g| !raw.typecharts.iter().any(|c| c.covers(g))) {
             return Err(format!("dex.json has no type chart for gen {gen}"));
         }
         Ok(Dex {
             source: raw.source,
             species: raw.species,
-            moves: NameTable {
-                kind: NameKind::Move,
-                entries: raw.moves,
-            },
-            items: NameTable {
-                kind: NameKind::Item,
-                entries: raw.items,
-            },
-            abilities: NameTable {
-                kind: NameKind::Ability,
-                entries: raw.abilities,
-            },
+            moves: NameTable { kind: NameKind::Move, entries: raw.moves },
+            items: NameTable { kind: NameKind::Item, entries: raw.items },
+            abilities: NameTable { kind: NameKind::Ability, entries: raw.abilities },
             natures: raw.natures,
             typecharts: raw.typecharts,
         })
@@ -511,33 +442,26 @@ impl Dex {
             check_gen(g)?;
         }
         let candidates = names::species_candidates(query);
-        let (id, record) = candidates
-            .iter()
-            .find_map(|c| self.species.get_key_value(c))
-            .ok_or_else(|| DexError::UnknownSpecies {
-                query: query.to_owned(),
-                suggestions: self.suggest_species(&candidates),
+        let (id, record) =
+            candidates.iter().find_map(|c| self.species.get_key_value(c)).ok_or_else(|| {
+                DexError::UnknownSpecies {
+                    query: query.to_owned(),
+                    suggestions: self.suggest_species(&candidates),
+                }
             })?;
         let (gen, availability) = record.avail.resolve_gen(&record.name, gen)?;
         let mut view = record.view(id, gen, availability);
         // Megas are listed on the base species in every gen but exist from gen 6.
-        view.other_formes
-            .retain(|forme| self.species_exists_in(forme, gen));
+        view.other_formes.retain(|forme| self.species_exists_in(forme, gen));
         Ok(view)
     }
 
     fn species_exists_in(&self, name: &str, gen: u8) -> bool {
-        self.species
-            .get(&to_id(name))
-            .is_some_and(|s| s.avail.get(gen).is_some())
+        self.species.get(&to_id(name)).is_some_and(|s| s.avail.get(gen).is_some())
     }
 
     fn suggest_species(&self, candidates: &[String]) -> Vec<String> {
-        let pool = self.species.iter().map(|(id, s)| Candidate {
-            id,
-            name: &s.name,
-            is_forme: s.is_forme(),
-        });
+        let pool = self.species.iter().map(|(id, s)| Candidate { id, name: &s.name, is_forme: s.is_forme() });
         names::suggest(candidates, pool, MAX_SUGGESTIONS)
     }
 
@@ -552,10 +476,7 @@ impl Dex {
             .map(|(id, s)| (*id != prefix, s.is_forme(), s.name.as_str()))
             .collect();
         hits.sort_unstable();
-        hits.into_iter()
-            .take(limit)
-            .map(|(_, _, name)| name.to_owned())
-            .collect()
+        hits.into_iter().take(limit).map(|(_, _, name)| name.to_owned()).collect()
     }
 
     pub fn moves(&self) -> &NameTable {
@@ -594,11 +515,7 @@ impl Dex {
     pub fn nature(&self, query: &str) -> Result<&Nature, DexError> {
         let id = to_id(query);
         self.natures.iter().find(|n| n.id == id).ok_or_else(|| {
-            let pool = self.natures.iter().map(|n| Candidate {
-                id: &n.id,
-                name: &n.name,
-                is_forme: false,
-            });
+            let pool = self.natures.iter().map(|n| Candidate { id: &n.id, name: &n.name, is_forme: false });
             DexError::UnknownNature {
                 query: query.to_owned(),
                 suggestions: names::suggest(std::slice::from_ref(&id), pool, MAX_SUGGESTIONS),
@@ -621,9 +538,7 @@ mod tests {
     use super::*;
 
     fn species(query: &str, gen: Option<u8>) -> SpeciesView<'static> {
-        dex()
-            .species(query, gen)
-            .unwrap_or_else(|e| panic!("{query}: {e}"))
+        dex().species(query, gen).unwrap_or_else(|e| panic!("{query}: {e}"))
     }
 
     fn suggestions(err: DexError) -> Vec<String> {
@@ -650,22 +565,9 @@ mod tests {
     #[test]
     fn garchomp_newest_gen() {
         let g = species("Garchomp", None);
-        assert_eq!(
-            (g.name, g.id, g.gen, g.num),
-            ("Garchomp", "garchomp", 9, 445)
-        );
+        assert_eq!((g.name, g.id, g.gen, g.num), ("Garchomp", "garchomp", 9, 445));
         assert_eq!(g.types, ["Dragon", "Ground"]);
-        assert_eq!(
-            g.base_stats,
-            BaseStats {
-                hp: 108,
-                atk: 130,
-                def: 95,
-                spa: 80,
-                spd: 85,
-                spe: 102
-            }
-        );
+        assert_eq!(g.base_stats, BaseStats { hp: 108, atk: 130, def: 95, spa: 80, spd: 85, spe: 102 });
         assert_eq!(g.base_stats.total(), 600);
         assert_eq!(g.abilities.primary, Some("Sand Veil"));
         assert_eq!(g.abilities.hidden, Some("Rough Skin"));
@@ -701,10 +603,7 @@ mod tests {
     #[test]
     fn formes_and_other_formes() {
         let a = species("Ninetales-Alola", None);
-        assert_eq!(
-            (a.name, a.base_species, a.forme),
-            ("Ninetales-Alola", "Ninetales", "Alola")
-        );
+        assert_eq!((a.name, a.base_species, a.forme), ("Ninetales-Alola", "Ninetales", "Alola"));
         assert_eq!(a.types, ["Ice", "Fairy"]);
         let c = species("Charizard", Some(6));
         assert!(c.other_formes.contains(&"Charizard-Mega-X"));
@@ -750,27 +649,15 @@ mod tests {
         let err = dex().species("Garchmop", None).unwrap_err();
         assert!(err.to_string().contains("did you mean Garchomp"), "{err}");
         assert_eq!(suggestions(err)[0], "Garchomp");
-        assert_eq!(
-            suggestions(dex().species("Pikachuu", None).unwrap_err())[0],
-            "Pikachu"
-        );
-        assert_eq!(
-            suggestions(dex().species("Alolan Ninetails", None).unwrap_err())[0],
-            "Ninetales-Alola"
-        );
+        assert_eq!(suggestions(dex().species("Pikachuu", None).unwrap_err())[0], "Pikachu");
+        assert_eq!(suggestions(dex().species("Alolan Ninetails", None).unwrap_err())[0], "Ninetales-Alola");
         // No plain Tauros-Paldea: its three breeds first, then plain Tauros.
         let s = suggestions(dex().species("Paldean Tauros", None).unwrap_err());
         assert_eq!(s.len(), 4, "{s:?}");
-        assert!(
-            s[..3].iter().all(|n| n.starts_with("Tauros-Paldea-")),
-            "{s:?}"
-        );
+        assert!(s[..3].iter().all(|n| n.starts_with("Tauros-Paldea-")), "{s:?}");
         assert_eq!(s[3], "Tauros");
         assert!(s.len() <= MAX_SUGGESTIONS);
-        assert_eq!(
-            suggestions(dex().species("chomp", None).unwrap_err())[0],
-            "Garchomp"
-        );
+        assert_eq!(suggestions(dex().species("chomp", None).unwrap_err())[0], "Garchomp");
         let megas = suggestions(dex().species("Charizard Mega", None).unwrap_err());
         assert!(megas.contains(&"Charizard-Mega-X".to_owned()), "{megas:?}");
         assert!(suggestions(dex().species("xqzzyv", None).unwrap_err()).is_empty());
@@ -780,20 +667,10 @@ mod tests {
     fn generation_errors() {
         assert_eq!(
             dex().species("Garchomp", Some(3)).unwrap_err(),
-            DexError::NotInGeneration {
-                name: "Garchomp".into(),
-                gen: 3,
-                first_gen: 4
-            }
+            DexError::NotInGeneration { name: "Garchomp".into(), gen: 3, first_gen: 4 }
         );
-        assert_eq!(
-            dex().species("Garchomp", Some(0)).unwrap_err(),
-            DexError::InvalidGeneration(0)
-        );
-        assert_eq!(
-            dex().species("Garchomp", Some(10)).unwrap_err(),
-            DexError::InvalidGeneration(10)
-        );
+        assert_eq!(dex().species("Garchomp", Some(0)).unwrap_err(), DexError::InvalidGeneration(0));
+        assert_eq!(dex().species("Garchomp", Some(10)).unwrap_err(), DexError::InvalidGeneration(10));
         assert!(matches!(
             dex().move_name("Moonblast", Some(5)),
             Err(DexError::NotInGeneration { first_gen: 6, .. })
@@ -804,10 +681,7 @@ mod tests {
     #[test]
     fn completion() {
         assert_eq!(dex().complete_species("garc", 5)[0], "Garchomp");
-        assert_eq!(
-            dex().complete_species("ninetales", 2),
-            ["Ninetales", "Ninetales-Alola"]
-        );
+        assert_eq!(dex().complete_species("ninetales", 2), ["Ninetales", "Ninetales-Alola"]);
         assert_eq!(dex().complete_species("Mr. M", 10)[0], "Mr. Mime");
         assert_eq!(dex().complete_species("zzzz", 10), Vec::<String>::new());
         assert_eq!(dex().complete_species("", 3).len(), 3);
@@ -823,39 +697,22 @@ mod tests {
         assert_eq!(d.ability_name("Levitate", None), Ok("Levitate"));
         assert_eq!(d.ability_name("LEVITATE", Some(3)), Ok("Levitate"));
         // Typed Hidden Power resolves as Showdown's team format writes it.
-        assert_eq!(
-            d.move_name("Hidden Power [Fire]", Some(7)),
-            Ok("Hidden Power Fire")
-        );
-        assert_eq!(
-            d.moves()
-                .get("Hidden Power", Some(9))
-                .map(|e| e.availability),
-            Ok(Availability::Past)
-        );
+        assert_eq!(d.move_name("Hidden Power [Fire]", Some(7)), Ok("Hidden Power Fire"));
+        assert_eq!(d.moves().get("Hidden Power", Some(9)).map(|e| e.availability), Ok(Availability::Past));
         // Held items did not exist in gen 1.
         assert!(matches!(
             d.item_name("Leftovers", Some(1)),
             Err(DexError::NotInGeneration { first_gen: 2, .. })
         ));
         // Items cut from SV still resolve, marked Past.
-        let orb = d
-            .items()
-            .get("Charizardite X", Some(9))
-            .expect("mega stone");
+        let orb = d.items().get("Charizardite X", Some(9)).expect("mega stone");
         assert_eq!(orb.availability, Availability::Past);
 
         let err = d.move_name("Swrods Dance", None).unwrap_err();
         assert!(matches!(err, DexError::UnknownMove { .. }));
         assert_eq!(suggestions(err)[0], "Swords Dance");
-        assert_eq!(
-            suggestions(d.item_name("Lefovers", None).unwrap_err())[0],
-            "Leftovers"
-        );
-        assert_eq!(
-            suggestions(d.ability_name("Levitat", None).unwrap_err())[0],
-            "Levitate"
-        );
+        assert_eq!(suggestions(d.item_name("Lefovers", None).unwrap_err())[0], "Leftovers");
+        assert_eq!(suggestions(d.ability_name("Levitat", None).unwrap_err())[0], "Levitate");
     }
 
     #[test]
@@ -863,10 +720,7 @@ mod tests {
         let d = dex();
         assert_eq!(d.natures().len(), 25);
         let adamant = d.nature("adamant").expect("Adamant");
-        assert_eq!(
-            (adamant.plus.as_deref(), adamant.minus.as_deref()),
-            (Some("atk"), Some("spa"))
-        );
+        assert_eq!((adamant.plus.as_deref(), adamant.minus.as_deref()), (Some("atk"), Some("spa")));
         assert_eq!(d.nature("Hardy").expect("Hardy").plus, None);
         assert_eq!(suggestions(d.nature("Jolyl").unwrap_err())[0], "Jolly");
     }
@@ -887,10 +741,7 @@ mod tests {
         assert!(m.immunities.contains(&"Ground".to_owned()));
         assert!(m.immunities.contains(&"Poison".to_owned()));
         let clefairy5 = species("Clefairy", Some(5));
-        assert_eq!(
-            typechart::effectiveness(5, "Fighting", clefairy5.types),
-            2.0
-        );
+        assert_eq!(typechart::effectiveness(5, "Fighting", clefairy5.types), 2.0);
         let clefairy6 = species("Clefairy", Some(6));
         assert_eq!(typechart::effectiveness(6, "Dragon", clefairy6.types), 0.0);
     }

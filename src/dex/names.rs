@@ -17,11 +17,7 @@ const MAX_REORDER_WORDS: usize = 6;
 /// what Showdown's own ids amount to for every name in the dex; everything
 /// else (spaces, hyphens, dots, apostrophes of any kind, colons) is dropped.
 pub fn to_id(s: &str) -> String {
-    s.chars()
-        .map(fold_accent)
-        .filter(char::is_ascii_alphanumeric)
-        .map(|c| c.to_ascii_lowercase())
-        .collect()
+    s.chars().map(fold_accent).filter(char::is_ascii_alphanumeric).map(|c| c.to_ascii_lowercase()).collect()
 }
 
 /// Maps Latin-1 accented letters to their base letter. A tiny table instead of
@@ -75,9 +71,7 @@ pub(crate) fn species_candidates(query: &str) -> Vec<String> {
         // words[..lead] is the forme wording, words[lead..end] the species name.
         for lead in 1..words.len() {
             for end in lead + 1..=words.len() {
-                let id = [&words[lead..end], &words[..lead], &words[end..]]
-                    .concat()
-                    .concat();
+                let id = [&words[lead..end], &words[..lead], &words[end..]].concat().concat();
                 if !candidates.contains(&id) {
                     candidates.push(id);
                 }
@@ -109,17 +103,11 @@ pub(crate) fn suggest<'a>(
     pool: impl IntoIterator<Item = Candidate<'a>>,
     limit: usize,
 ) -> Vec<String> {
-    let mut scored: Vec<(usize, bool, &str)> = pool
-        .into_iter()
-        .filter_map(|c| score(queries, c.id).map(|s| (s, c.is_forme, c.name)))
-        .collect();
+    let mut scored: Vec<(usize, bool, &str)> =
+        pool.into_iter().filter_map(|c| score(queries, c.id).map(|s| (s, c.is_forme, c.name))).collect();
     scored.sort_unstable();
     scored.dedup_by(|a, b| a.2 == b.2);
-    scored
-        .into_iter()
-        .take(limit)
-        .map(|(_, _, name)| name.to_owned())
-        .collect()
+    scored.into_iter().take(limit).map(|(_, _, name)| name.to_owned()).collect()
 }
 
 /// Best (lowest) match score of `id` against any query, or None if too far.
@@ -135,9 +123,7 @@ fn score(queries: &[String], id: &str) -> Option<usize> {
             } else if q.len() >= 3 && id.starts_with(q.as_str()) {
                 // A truncated name is a plausible intent, but no better than a typo.
                 Some(max)
-            } else if (id.len() >= 4 && q.starts_with(id))
-                || (q.len() >= 4 && id.contains(q.as_str()))
-            {
+            } else if (id.len() >= 4 && q.starts_with(id)) || (q.len() >= 4 && id.contains(q.as_str())) {
                 // Extra words, or a fragment from the middle: weaker still.
                 Some(max + 1)
             } else {
@@ -169,9 +155,7 @@ pub(crate) fn osa_distance(a: &str, b: &str) -> usize {
         current[0] = i;
         for j in 1..=b.len() {
             let cost = usize::from(a[i - 1] != b[j - 1]);
-            let mut best = (previous[j] + 1)
-                .min(current[j - 1] + 1)
-                .min(previous[j - 1] + cost);
+            let mut best = (previous[j] + 1).min(current[j - 1] + 1).min(previous[j - 1] + cost);
             if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
                 best = best.min(before[j - 2] + 1);
             }
@@ -224,28 +208,13 @@ mod tests {
             ("pikachualola", "Pikachu-Alola", true),
             ("raichu", "Raichu", false),
         ];
-        let candidates = || {
-            pool.iter()
-                .map(|&(id, name, is_forme)| Candidate { id, name, is_forme })
-        };
+        let candidates = || pool.iter().map(|&(id, name, is_forme)| Candidate { id, name, is_forme });
         assert_eq!(suggest(&["pikachuu".into()], candidates(), 5), ["Pikachu"]);
-        assert_eq!(
-            suggest(&["pika".into()], candidates(), 5),
-            ["Pikachu", "Pikachu-Alola"]
-        );
-        assert_eq!(
-            suggest(&["raichualola".into()], candidates(), 5),
-            ["Raichu"]
-        );
-        assert_eq!(
-            suggest(&["chu".into()], candidates(), 5),
-            Vec::<String>::new()
-        );
+        assert_eq!(suggest(&["pika".into()], candidates(), 5), ["Pikachu", "Pikachu-Alola"]);
+        assert_eq!(suggest(&["raichualola".into()], candidates(), 5), ["Raichu"]);
+        assert_eq!(suggest(&["chu".into()], candidates(), 5), Vec::<String>::new());
         // Typos within the distance outrank a fragment of a longer id.
-        assert_eq!(
-            suggest(&["kachu".into()], candidates(), 5),
-            ["Pikachu", "Raichu", "Pikachu-Alola"]
-        );
+        assert_eq!(suggest(&["kachu".into()], candidates(), 5), ["Pikachu", "Raichu", "Pikachu-Alola"]);
         assert!(suggest(&["zzzz".into()], candidates(), 5).is_empty());
     }
 }

@@ -43,12 +43,7 @@ impl From<RawTypeChart> for TypeChart {
                 }
             }
         }
-        TypeChart {
-            gens: raw.gens,
-            types: raw.types,
-            ids,
-            multipliers,
-        }
+        TypeChart { gens: raw.gens, types: raw.types, ids, multipliers }
     }
 }
 
@@ -85,10 +80,7 @@ impl TypeChart {
     /// neutral (1×): validate with `type_name` when that matters. A 0× entry
     /// makes the whole product 0, so immunities win over weaknesses.
     pub fn effectiveness<S: AsRef<str>>(&self, attacking: &str, defending: &[S]) -> f64 {
-        defending
-            .iter()
-            .filter_map(|d| self.multiplier(attacking, d.as_ref()))
-            .product()
+        defending.iter().filter_map(|d| self.multiplier(attacking, d.as_ref())).product()
     }
 
     /// Every attacking type's non-neutral effect on a defender with `types`.

@@ -1,34 +1,49 @@
-//! The client Durable Object: one per client key, holding that client's MCP sessions.
+//! The client Durable Object: one per client key, holding that client's MCP sessions and its
+//! exact rate-limit log.
 //!
 //! Every request runs the pure Streamable HTTP machine against this object's SQLite-backed
-//! session store. Storage calls are synchronous, so a request's load-modify-save of its session
-//! cannot interleave with another request's.
+//! session store. Storage calls are synchronous, so a request's load-modify-save of its session,
+//! and its limiter decide-and-record, cannot interleave with another request's.
+
+use std::cell::Cell;
 
 use worker::{durable_object, DurableObject, Env, Request, Response, Result, State};
 
 use super::convert;
-use super::router::OWNER_HEADER;
+use super::router::{LIMIT_HEADER, OWNER_HEADER};
+use super::sql_admissions::SqlAdmissions;
 use super::sql_sessions::SqlSessions;
-use crate::mcp::session::DEFAULT_IDLE_TTL_MS;
+use crate::mcp::session::{StoreError, DEFAULT_IDLE_TTL_MS};
 use crate::mcp::Dispatcher;
+use crate::policy::limiter::{Decision, MAX_WINDOW_SECS};
+use crate::policy::quotas::decode_policy;
 use crate::tools::Porygon;
 use crate::transport::gate::MAX_BODY_BYTES;
-use crate::transport::streamable::{Streamable, SESSION_HEADER};
+use crate::transport::ratelimit::{self, BLOCKED_UNTIL_HEADER};
+use crate::transport::streamable::Streamable;
 use crate::transport::HttpResponse;
+
+/// Path of a limit-only check (router → object, when the request is served elsewhere).
+pub const LIMIT_PATH: &str = "/limit";
+const HORIZON_MS: i64 = MAX_WINDOW_SECS as i64 * 1000;
 
 #[durable_object]
 pub struct ClientObject {
     state: State,
     sessions: SqlSessions,
+    admissions: SqlAdmissions,
     dispatcher: Dispatcher<Porygon>,
     idle_ttl_ms: i64,
+    /// Whether this instance knows an alarm is pending (saves a storage read per request).
+    alarm_armed: Cell<bool>,
 }
 
 impl DurableObject for ClientObject {
     fn new(state: State, env: Env) -> Self {
         let sessions = SqlSessions::new(state.storage().sql());
-        if let Err(e) = sessions.migrate() {
-            tracing::error!(error = %e, "session schema migration failed");
+        let admissions = SqlAdmissions::new(state.storage().sql());
+        if let Err(e) = sessions.migrate().and_then(|()| admissions.migrate()) {
+            tracing::error!(error = %e, "schema migration failed");
         }
         let idle_ttl_ms = env
             .var("SESSION_IDLE_TTL_SECS")
@@ -39,54 +54,105 @@ impl DurableObject for ClientObject {
         Self {
             state,
             sessions,
+            admissions,
             dispatcher: Dispatcher::new(Porygon::new()),
             idle_ttl_ms,
+            alarm_armed: Cell::new(false),
         }
     }
 
     async fn fetch(&self, req: Request) -> Result<Response> {
+        let limit_only = req.path() == LIMIT_PATH;
         let owner = req.headers().get(OWNER_HEADER)?.unwrap_or_default();
+        let policy = req.headers().get(LIMIT_HEADER)?.and_then(|p| decode_policy(&p));
         let Some(http) = convert::request(req, MAX_BODY_BYTES).await? else {
             return convert::response(HttpResponse::empty(413));
         };
-        let machine = Streamable {
-            dispatcher: &self.dispatcher,
-            store: &self.sessions,
-            owner: &owner,
-            now_ms: now_ms(),
-            idle_ttl_ms: self.idle_ttl_ms,
+
+        // Decide and record before anything else, with no await in between.
+        let now = now_ms();
+        let decision = match &policy {
+            Some(p) => match self.admissions.decide(now, p) {
+                Ok(d) => Some(d),
+                Err(e) => return convert::response(unavailable(&e)),
+            },
+            None => None,
         };
-        let response = machine.handle(&http).await;
-        if response.headers.get(SESSION_HEADER).is_some() {
-            self.ensure_sweep_scheduled().await?;
+        if let (Some(p), Some(d @ Decision::Reject { retry_after_secs, unblock_at_ms, .. })) =
+            (&policy, &decision)
+        {
+            let resp = ratelimit::too_many_requests(&http.body, p, &d.header(), *retry_after_secs)
+                .with_header(BLOCKED_UNTIL_HEADER, unblock_at_ms.to_string());
+            return convert::response(resp);
+        }
+
+        let mut response = if limit_only {
+            HttpResponse::empty(204)
+        } else {
+            let machine = Streamable {
+                dispatcher: &self.dispatcher,
+                store: &self.sessions,
+                owner: &owner,
+                now_ms: now,
+                idle_ttl_ms: self.idle_ttl_ms,
+            };
+            machine.handle(&http).await
+        };
+        if let (Some(p), Some(d)) = (&policy, &decision) {
+            ratelimit::annotate(&mut response, p, d);
+        }
+        // Anything stored (an admission, a session) is cleaned up by the alarm eventually.
+        if decision.is_some() || response.headers.get(crate::transport::streamable::SESSION_HEADER).is_some()
+        {
+            self.ensure_alarm(now).await?;
         }
         convert::response(response)
     }
 
-    /// Expires idle sessions — only those whose own deadline passed — then re-arms for the next.
+    /// Housekeeping: expires idle sessions (only those past their own deadline) and admissions
+    /// older than the longest window, then re-arms for whatever remains.
     async fn alarm(&self) -> Result<Response> {
-        match self.sessions.sweep(now_ms()) {
-            Ok(Some(next)) => {
-                self.state
-                    .storage()
-                    .set_alarm(next.max(now_ms() + 1000))
-                    .await?
-            }
-            Ok(None) => {}
-            Err(e) => tracing::error!(error = %e, "session sweep failed"),
+        self.alarm_armed.set(false);
+        let now = now_ms();
+        let next_session = self.sessions.sweep(now).unwrap_or_else(|e| {
+            tracing::error!(error = %e, "session sweep failed");
+            None
+        });
+        let next_admission = self.admissions.expire(now, HORIZON_MS).unwrap_or_else(|e| {
+            tracing::error!(error = %e, "admission expiry failed");
+            None
+        });
+        let next = [next_session, next_admission.map(|t| t + HORIZON_MS)].into_iter().flatten().min();
+        if let Some(at) = next {
+            self.state.storage().set_alarm(at.max(now + 1000)).await?;
+            self.alarm_armed.set(true);
         }
         Response::empty()
     }
 }
 
 impl ClientObject {
-    async fn ensure_sweep_scheduled(&self) -> Result<()> {
+    async fn ensure_alarm(&self, now: i64) -> Result<()> {
+        if self.alarm_armed.get() {
+            return Ok(());
+        }
         let storage = self.state.storage();
         if storage.get_alarm().await?.is_none() {
-            storage.set_alarm(now_ms() + self.idle_ttl_ms).await?;
+            storage.set_alarm(now + HORIZON_MS).await?;
         }
+        self.alarm_armed.set(true);
         Ok(())
     }
+}
+
+fn unavailable(e: &StoreError) -> HttpResponse {
+    tracing::error!(error = %e, "rate-limit storage failed");
+    HttpResponse::rpc_error(
+        503,
+        None,
+        &rmcp::model::ErrorData::internal_error("Temporarily unavailable; retry shortly", None),
+    )
+    .with_header("Retry-After", "1")
 }
 
 fn now_ms() -> i64 {

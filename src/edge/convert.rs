@@ -34,11 +34,7 @@ pub async fn body_capped(req: &mut Request, cap: usize) -> Result<Option<Vec<u8>
 pub async fn request(mut req: Request, cap: usize) -> Result<Option<HttpRequest>> {
     let method = method(&req);
     let headers = headers(&req);
-    Ok(body_capped(&mut req, cap).await?.map(|body| HttpRequest {
-        method,
-        headers,
-        body,
-    }))
+    Ok(body_capped(&mut req, cap).await?.map(|body| HttpRequest { method, headers, body }))
 }
 
 pub fn response(resp: HttpResponse) -> Result<Response> {
@@ -47,11 +43,7 @@ pub fn response(resp: HttpResponse) -> Result<Response> {
         headers.append(k, v)?;
     }
     // 204/304 must have a null body, not an empty one.
-    let out = if resp.body.is_empty() {
-        Response::empty()?
-    } else {
-        Response::from_bytes(resp.body)?
-    };
+    let out = if resp.body.is_empty() { Response::empty()? } else { Response::from_bytes(resp.body)? };
     Ok(out.with_status(resp.status).with_headers(headers))
 }
 
@@ -59,9 +51,5 @@ pub fn response(resp: HttpResponse) -> Result<Response> {
 pub async fn from_response(mut resp: Response) -> Result<HttpResponse> {
     let headers: Headers = resp.headers().entries().collect();
     let body = resp.bytes().await?;
-    Ok(HttpResponse {
-        status: resp.status_code(),
-        headers,
-        body,
-    })
+    Ok(HttpResponse { status: resp.status_code(), headers, body })
 }

@@ -2,7 +2,9 @@
 //! bindings. Thin by design — every decision is made in the pure layers; this module only
 //! converts between `worker` types and `crate::transport` data.
 
+mod api_keys;
 mod client_object; // `#[durable_object]` exports ClientObject to the runtime.
 mod convert;
 mod router;
+mod sql_admissions;
 mod sql_sessions;

@@ -1,20 +1,35 @@
-//! The routing Worker: public routes, the `/mcp` gate, and forwarding to the client's object.
+//! The routing Worker: public routes, the `/mcp` gate, rate limiting, and forwarding to the
+//! client's Durable Object.
+
+use std::cell::RefCell;
 
 use rmcp::model::ErrorData;
 use serde_json::json;
 use worker::{event, Context, Env, Request, RequestInit, Response, Result};
 
-use super::convert;
-use crate::mcp::session::{owner_for, SessionId};
+use super::client_object::LIMIT_PATH;
+use super::{api_keys, convert};
+use crate::mcp::jsonrpc::{self, Incoming, Message};
+use crate::mcp::session::{hex, SessionId};
 use crate::mcp::version::{self, Revision};
+use crate::policy::api_keys::{bearer_token, AuthError};
+use crate::policy::deny_cache::{Denial, DenyCache};
+use crate::policy::quotas::{self, encode_policy, Identity, Limit, QuotaConfig};
 use crate::transport::gate::{self, GateConfig, Verdict};
+use crate::transport::ratelimit::{self, BLOCKED_UNTIL_HEADER, POLICY_HEADER, STATE_HEADER};
 use crate::transport::streamable::{SESSION_HEADER, VERSION_HEADER};
-use crate::transport::{client_key, Headers, HttpResponse};
+use crate::transport::{HttpRequest, HttpResponse, Method};
 
-/// Header carrying the owning object's name from router to object (never from the outside: the
-/// router builds the forwarded request from scratch).
+/// Router → object: the object's own name (never taken from the outside: forwarded requests are
+/// built from scratch and these headers are overwritten).
 pub const OWNER_HEADER: &str = "X-Porygon-Owner";
+/// Router → object: enforce this policy (`100/60,1000/3600`) against your log before serving.
+pub const LIMIT_HEADER: &str = "X-Porygon-Limit";
 const CLIENTS_BINDING: &str = "CLIENTS";
+
+thread_local! {
+    static DENIED: RefCell<DenyCache> = RefCell::new(DenyCache::default());
+}
 
 #[event(fetch)]
 async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
@@ -51,22 +66,24 @@ async fn mcp(req: Request, env: &Env) -> HttpResponse {
 
 async fn forward(req: Request, env: &Env, cfg: &GateConfig) -> Result<HttpResponse> {
     let headers = convert::headers(&req);
-    if let Verdict::Respond(r) = gate::check(convert::method(&req), &headers, cfg) {
+    let method = convert::method(&req);
+    if let Verdict::Respond(r) = gate::check(method, &headers, cfg) {
         return Ok(r);
     }
+    let quotas = QuotaConfig::from_vars(|name| env.var(name).ok().map(|v| v.to_string()));
+    let now = now_ms();
+    let identity = match identify(env, &headers, &quotas, now).await {
+        Ok(identity) => identity,
+        Err(e) => return Ok(unauthorized(&e)),
+    };
     // 2026-07-28 has no sessions: there an Mcp-Session-Id is ignored (spec, Backward
     // Compatibility), so it must not pick the object either.
     let stateless = headers
         .get(VERSION_HEADER)
         .and_then(|v| version::parse_supported(v.trim()))
         .is_some_and(|v| v.is_stateless());
-    // A session id routes to the object that issued it; anything else goes to the client's own
-    // object, which also answers unknown or malformed ids (404, echoing the request id).
-    let owner = headers
-        .get(SESSION_HEADER)
-        .filter(|_| !stateless)
-        .and_then(|raw| SessionId::parse(raw.trim()))
-        .map_or_else(|| owner_for(&client_key(&headers)), |id| id.owner);
+    let session =
+        headers.get(SESSION_HEADER).filter(|_| !stateless).and_then(|raw| SessionId::parse(raw.trim()));
     let Some(http) = convert::request(req, cfg.max_body_bytes).await? else {
         return Ok(HttpResponse::rpc_error(
             413,
@@ -74,57 +91,142 @@ async fn forward(req: Request, env: &Env, cfg: &GateConfig) -> Result<HttpRespon
             &ErrorData::invalid_request("Payload too large: the limit is 1 MiB", None),
         ));
     };
+    let is_initialize = matches!(jsonrpc::parse(&http.body),
+        Ok(Incoming::Single(Message::Request(ref r))) if r.method == "initialize");
+    let plan = quotas::plan(&identity, session.as_ref(), is_initialize, &quotas, fresh_owner);
 
+    // Every limit must admit, in order. The last one usually lives in the serving object
+    // itself, which then decides it inline: one round trip for the common case.
+    let mut inline_limit = None;
+    let mut standing = None;
+    for (i, limit) in plan.limits.iter().enumerate() {
+        if let Some(d) = DENIED.with(|c| c.borrow_mut().check(&limit.owner, now)) {
+            return Ok(denied(&http.body, &d, now));
+        }
+        if i + 1 == plan.limits.len() && limit.owner == plan.serve_owner {
+            inline_limit = Some(limit);
+            continue;
+        }
+        let resp = call_object(env, &limit.owner, LIMIT_PATH, Some(limit), &http).await?;
+        if resp.status == 429 {
+            return Ok(remember_denial(resp, limit, now));
+        }
+        standing = Some((
+            resp.headers.get(POLICY_HEADER).map(str::to_owned),
+            resp.headers.get(STATE_HEADER).map(str::to_owned),
+        ));
+    }
+    let mut resp = call_object(env, &plan.serve_owner, "/mcp", inline_limit, &http).await?;
+    if let Some(limit) = inline_limit.filter(|_| resp.status == 429) {
+        return Ok(remember_denial(resp, limit, now));
+    }
+    if let (None, Some((policy, state))) = (resp.headers.get(STATE_HEADER), standing) {
+        policy.into_iter().for_each(|p| resp.headers.insert(POLICY_HEADER, p));
+        state.into_iter().for_each(|s| resp.headers.insert(STATE_HEADER, s));
+    }
+    Ok(resp)
+}
+
+/// API key if one is presented (and valid), else the connecting address.
+async fn identify(
+    env: &Env,
+    headers: &crate::transport::Headers,
+    quotas: &QuotaConfig,
+    now: i64,
+) -> std::result::Result<Identity, AuthError> {
+    match bearer_token(headers.get("Authorization"))? {
+        Some(token) => match api_keys::lookup(env, token, now).await {
+            Some(record) => {
+                Ok(Identity::ApiKey { policy: record.policy(&quotas.api_key_default), id: record.id })
+            }
+            None => Err(AuthError::Invalid),
+        },
+        // Set by Cloudflare's edge (and by wrangler dev locally); clients cannot forge it there.
+        None => Ok(quotas::anonymous_identity(headers.get("CF-Connecting-IP"), quotas)),
+    }
+}
+
+/// Sends the request to the object named `owner`, asking it to enforce `limit` first.
+async fn call_object(
+    env: &Env,
+    owner: &str,
+    path: &str,
+    limit: Option<&Limit>,
+    http: &HttpRequest,
+) -> Result<HttpResponse> {
     let forwarded = worker::Headers::new();
     for (k, v) in http.headers.iter() {
-        if !k.eq_ignore_ascii_case(OWNER_HEADER) {
+        if !k.to_ascii_lowercase().starts_with("x-porygon-") {
             forwarded.append(k, v)?;
         }
     }
-    forwarded.set(OWNER_HEADER, &owner)?;
+    forwarded.set(OWNER_HEADER, owner)?;
+    if let Some(limit) = limit {
+        forwarded.set(LIMIT_HEADER, &encode_policy(&limit.policy))?;
+    }
     let mut init = RequestInit::new();
-    init.with_method(worker::Method::from(method_name(&http).to_owned()))
-        .with_headers(forwarded);
+    init.with_method(worker::Method::from(method_name(http.method).to_owned())).with_headers(forwarded);
     if !http.body.is_empty() {
         init.with_body(Some(js_sys::Uint8Array::from(http.body.as_slice()).into()));
     }
-    let inner = Request::new_with_init("https://client-object/mcp", &init)?;
-    let stub = env
-        .durable_object(CLIENTS_BINDING)?
-        .id_from_name(&owner)?
-        .get_stub()?;
+    let inner = Request::new_with_init(&format!("https://client-object{path}"), &init)?;
+    let stub = env.durable_object(CLIENTS_BINDING)?.id_from_name(owner)?.get_stub()?;
     convert::from_response(stub.fetch_with_request(inner).await?).await
 }
 
-fn method_name(http: &crate::transport::HttpRequest) -> &'static str {
-    use crate::transport::Method::*;
-    match http.method {
-        Get => "GET",
-        Post => "POST",
-        Delete => "DELETE",
-        Options => "OPTIONS",
-        Head => "HEAD",
-        Other => "POST",
+/// Caches an object's 429 for as long as the object says it holds, and passes it on.
+fn remember_denial(mut resp: HttpResponse, limit: &Limit, now: i64) -> HttpResponse {
+    let until = resp.headers.get(BLOCKED_UNTIL_HEADER).and_then(|v| v.parse::<i64>().ok());
+    if let Some(until_ms) = until {
+        let quota = resp
+            .headers
+            .get(STATE_HEADER)
+            .and_then(|s| s.split(';').next())
+            .and_then(|name| limit.policy.quotas.iter().find(|q| format!("\"{}\"", q.name) == name))
+            .map_or("minute", |q| q.name);
+        let denial = Denial { until_ms, policy: limit.policy.clone(), quota };
+        DENIED.with(|c| c.borrow_mut().record(&limit.owner, denial, now));
+    }
+    resp.headers.remove(BLOCKED_UNTIL_HEADER);
+    resp
+}
+
+/// A 429 straight from the deny cache, equal in form to the object's own.
+fn denied(body: &[u8], d: &Denial, now: i64) -> HttpResponse {
+    let secs = u32::try_from((d.until_ms - now + 999) / 1000).unwrap_or(u32::MAX);
+    ratelimit::too_many_requests(body, &d.policy, &format!("\"{}\";r=0;t={secs}", d.quota), secs)
+}
+
+fn unauthorized(e: &AuthError) -> HttpResponse {
+    HttpResponse::rpc_error(401, None, &ErrorData::invalid_request(format!("Unauthorized: {e}"), None))
+        .with_header("WWW-Authenticate", "Bearer error=\"invalid_token\"")
+}
+
+/// A new object name for a shared-network client opening a session.
+fn fresh_owner() -> String {
+    let mut bytes = [0u8; 16];
+    // getrandom cannot fail on Workers (crypto.getRandomValues); a zero name would still be valid.
+    let _ = getrandom::fill(&mut bytes);
+    hex(&bytes)
+}
+
+fn method_name(m: Method) -> &'static str {
+    match m {
+        Method::Get => "GET",
+        Method::Post => "POST",
+        Method::Delete => "DELETE",
+        Method::Options => "OPTIONS",
+        Method::Head => "HEAD",
+        Method::Other => "POST",
     }
 }
 
-/// Anonymous identity: the connecting address (set by Cloudflare's edge; wrangler dev sets it too).
-fn client_key(headers: &Headers) -> String {
-    headers
-        .get("CF-Connecting-IP")
-        .and_then(client_key::from_ip)
-        .unwrap_or_else(|| "ip:unknown".to_owned())
+fn gate_config(env: &Env) -> GateConfig {
+    let origins = env.var("ALLOWED_ORIGINS").map(|v| v.to_string()).unwrap_or_default();
+    let origins = if origins.trim().is_empty() { "https://claude.ai".to_owned() } else { origins };
+    GateConfig::from_list(&origins)
 }
 
-fn gate_config(env: &Env) -> GateConfig {
-    let origins = env
-        .var("ALLOWED_ORIGINS")
-        .map(|v| v.to_string())
-        .unwrap_or_default();
-    let origins = if origins.trim().is_empty() {
-        "https://claude.ai".to_owned()
-    } else {
-        origins
-    };
-    GateConfig::from_list(&origins)
+fn now_ms() -> i64 {
+    worker::Date::now().as_millis() as i64
 }

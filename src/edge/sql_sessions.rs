@@ -25,44 +25,28 @@ impl SqlSessions {
             )",
             vec![],
         )?;
-        self.exec(
-            "CREATE INDEX IF NOT EXISTS sessions_by_expiry ON sessions (expires_at)",
-            vec![],
-        )?;
+        self.exec("CREATE INDEX IF NOT EXISTS sessions_by_expiry ON sessions (expires_at)", vec![])?;
         Ok(())
     }
 
     /// Deletes idle-expired sessions; returns the earliest remaining expiry, if any.
     pub fn sweep(&self, now_ms: i64) -> Result<Option<i64>, StoreError> {
-        self.exec(
-            "DELETE FROM sessions WHERE expires_at <= ?",
-            vec![now_ms.into()],
-        )?;
+        self.exec("DELETE FROM sessions WHERE expires_at <= ?", vec![now_ms.into()])?;
         let rows = self.query("SELECT MIN(expires_at) FROM sessions", vec![])?;
-        Ok(rows
-            .into_iter()
-            .next()
-            .and_then(|row| match row.into_iter().next() {
-                Some(SqlStorageValue::Integer(t)) => Some(t),
-                Some(SqlStorageValue::Float(t)) => Some(t as i64),
-                _ => None,
-            }))
+        Ok(rows.into_iter().next().and_then(|row| match row.into_iter().next() {
+            Some(SqlStorageValue::Integer(t)) => Some(t),
+            Some(SqlStorageValue::Float(t)) => Some(t as i64),
+            _ => None,
+        }))
     }
 
     fn exec(&self, q: &str, binds: Vec<SqlStorageValue>) -> Result<(), StoreError> {
         self.sql.exec(q, binds).map(|_| ()).map_err(store_error)
     }
 
-    fn query(
-        &self,
-        q: &str,
-        binds: Vec<SqlStorageValue>,
-    ) -> Result<Vec<Vec<SqlStorageValue>>, StoreError> {
+    fn query(&self, q: &str, binds: Vec<SqlStorageValue>) -> Result<Vec<Vec<SqlStorageValue>>, StoreError> {
         let cursor = self.sql.exec(q, binds).map_err(store_error)?;
-        cursor
-            .raw()
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(store_error)
+        cursor.raw().collect::<Result<Vec<_>, _>>().map_err(store_error)
     }
 }
 
@@ -91,10 +75,8 @@ impl SessionStore for SqlSessions {
     }
 
     fn remove(&self, id: &str) -> Result<bool, StoreError> {
-        let cursor = self
-            .sql
-            .exec("DELETE FROM sessions WHERE id = ?", vec![id.into()])
-            .map_err(store_error)?;
+        let cursor =
+            self.sql.exec("DELETE FROM sessions WHERE id = ?", vec![id.into()]).map_err(store_error)?;
         // Drain so rows_written is final.
         let _ = cursor.raw().count();
         Ok(cursor.rows_written() > 0)

@@ -3,11 +3,11 @@
 //! Everything here is transport-agnostic; sessions and HTTP live in `crate::transport`.
 
 use rmcp::model::{
-    CacheScope, CallToolRequestParams, CompleteRequestParams, CompleteResult, DiscoverResult,
-    EmptyObject, ErrorCode, ErrorData, GetPromptRequestParams, InitializeRequestParams,
-    InitializeResult, JsonObject, ListPromptsResult, ListResourceTemplatesResult,
-    ListResourcesResult, ListToolsResult, PaginatedRequestParams, ProtocolVersion,
-    ReadResourceRequestParams, RequestMetaObject, SetLevelRequestParams,
+    CacheScope, CallToolRequestParams, CompleteRequestParams, CompleteResult, DiscoverResult, EmptyObject,
+    ErrorCode, ErrorData, GetPromptRequestParams, InitializeRequestParams, InitializeResult, JsonObject,
+    ListPromptsResult, ListResourceTemplatesResult, ListResourcesResult, ListToolsResult,
+    PaginatedRequestParams, ProtocolVersion, ReadResourceRequestParams, RequestMetaObject,
+    SetLevelRequestParams,
 };
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -59,10 +59,9 @@ impl<H: McpHandler> Dispatcher<H> {
 
     /// `server/discover` (2026-07-28): what a stateless client needs instead of `initialize`.
     pub fn discover(&self) -> DiscoverResult {
-        let mut result =
-            DiscoverResult::new(version::SUPPORTED.to_vec(), self.handler.capabilities())
-                .with_ttl_ms(CACHE_TTL_MS)
-                .with_cache_scope(CacheScope::Public);
+        let mut result = DiscoverResult::new(version::SUPPORTED.to_vec(), self.handler.capabilities())
+            .with_ttl_ms(CACHE_TTL_MS)
+            .with_cache_scope(CacheScope::Public);
         result.instructions = self.handler.instructions();
         result.set_server_info(self.handler.server_info());
         result
@@ -70,11 +69,7 @@ impl<H: McpHandler> Dispatcher<H> {
 
     /// Serves one request (anything but `initialize`, which needs the session layer).
     /// Stateless (2026-07-28) requests must have passed [`check_stateless_request`] first.
-    pub async fn request(
-        &self,
-        req: &Request,
-        scope: &mut RequestScope,
-    ) -> Result<Value, ErrorData> {
+    pub async fn request(&self, req: &Request, scope: &mut RequestScope) -> Result<Value, ErrorData> {
         let params = req.params.as_ref();
         let result = match req.method.as_str() {
             "ping" => to_json(EmptyObject {}),
@@ -92,10 +87,7 @@ impl<H: McpHandler> Dispatcher<H> {
             }
             "tools/call" => {
                 let p: CallToolRequestParams = decode(params)?;
-                let result = self
-                    .handler
-                    .call_tool(&p.name, p.arguments.unwrap_or_default(), scope)
-                    .await?;
+                let result = self.handler.call_tool(&p.name, p.arguments.unwrap_or_default(), scope).await?;
                 to_json(result)
             }
             "resources/list" => {
@@ -116,10 +108,7 @@ impl<H: McpHandler> Dispatcher<H> {
                 match self.handler.read_resource(&p.uri, scope).await {
                     Ok(r) => to_json(r),
                     // SEP-2164: from 2026-07-28 an unknown resource is an invalid-params error.
-                    Err(e)
-                        if e.code == ErrorCode::RESOURCE_NOT_FOUND
-                            && scope.protocol.is_stateless() =>
-                    {
+                    Err(e) if e.code == ErrorCode::RESOURCE_NOT_FOUND && scope.protocol.is_stateless() => {
                         Err(ErrorData::invalid_params(e.message, e.data))
                     }
                     Err(e) => Err(e),
@@ -133,17 +122,11 @@ impl<H: McpHandler> Dispatcher<H> {
             }
             "prompts/get" => {
                 let p: GetPromptRequestParams = decode(params)?;
-                to_json(
-                    self.handler
-                        .get_prompt(&p.name, p.arguments.unwrap_or_default(), scope)
-                        .await?,
-                )
+                to_json(self.handler.get_prompt(&p.name, p.arguments.unwrap_or_default(), scope).await?)
             }
             "completion/complete" => {
                 let p: CompleteRequestParams = decode(params)?;
-                let info = self
-                    .handler
-                    .complete(&p.r#ref, &p.argument, p.context.as_ref())?;
+                let info = self.handler.complete(&p.r#ref, &p.argument, p.context.as_ref())?;
                 to_json(CompleteResult::new(info))
             }
             "initialize" => Err(ErrorData::invalid_request(
@@ -175,12 +158,8 @@ impl<H: McpHandler> Dispatcher<H> {
             obj.entry("ttlMs").or_insert_with(|| CACHE_TTL_MS.into());
             obj.entry("cacheScope").or_insert_with(|| "public".into());
         }
-        let meta = obj
-            .entry("_meta")
-            .or_insert_with(|| Value::Object(Default::default()));
-        if let (Value::Object(meta), Ok(info)) =
-            (meta, serde_json::to_value(self.handler.server_info()))
-        {
+        let meta = obj.entry("_meta").or_insert_with(|| Value::Object(Default::default()));
+        if let (Value::Object(meta), Ok(info)) = (meta, serde_json::to_value(self.handler.server_info())) {
             meta.insert(SERVER_INFO_META_KEY.into(), info);
         }
         result
@@ -212,21 +191,13 @@ pub fn check_stateless_request(
     params: Option<&JsonObject>,
     header_version: &ProtocolVersion,
 ) -> Result<(), StatelessRejection> {
-    let meta = params
-        .and_then(|p| p.get("_meta"))
-        .cloned()
-        .unwrap_or(Value::Null);
+    let meta = params.and_then(|p| p.get("_meta")).cloned().unwrap_or(Value::Null);
     let meta: RequestMetaObject = serde_json::from_value(meta).unwrap_or_default();
-    let missing: Vec<&str> = RequestMetaObject::DRAFT_REQUIRED_KEYS
-        .into_iter()
-        .filter(|k| !meta.0.contains_key(*k))
-        .collect();
+    let missing: Vec<&str> =
+        RequestMetaObject::DRAFT_REQUIRED_KEYS.into_iter().filter(|k| !meta.0.contains_key(*k)).collect();
     if !missing.is_empty() {
         return Err(StatelessRejection::Meta(ErrorData::invalid_params(
-            format!(
-                "request _meta is missing required fields: {}",
-                missing.join(", ")
-            ),
+            format!("request _meta is missing required fields: {}", missing.join(", ")),
             None,
         )));
     }
@@ -239,10 +210,7 @@ pub fn check_stateless_request(
     if !STATELESS_METHODS.contains(&method) {
         return Err(StatelessRejection::UnknownMethod(ErrorData::new(
             ErrorCode::METHOD_NOT_FOUND,
-            format!(
-                "Method not found in revision {header_version}: {}",
-                truncate(method, 100)
-            ),
+            format!("Method not found in revision {header_version}: {}", truncate(method, 100)),
             None,
         )));
     }
@@ -262,13 +230,8 @@ const STATELESS_METHODS: [&str; 9] = [
     "completion/complete",
 ];
 /// 2026-07-28 `CacheableResult`s.
-const CACHEABLE: [&str; 5] = [
-    "tools/list",
-    "resources/list",
-    "resources/templates/list",
-    "resources/read",
-    "prompts/list",
-];
+const CACHEABLE: [&str; 5] =
+    ["tools/list", "resources/list", "resources/templates/list", "resources/read", "prompts/list"];
 const CACHE_TTL_MS: u64 = 300_000;
 const SERVER_INFO_META_KEY: &str = "io.modelcontextprotocol/serverInfo";
 
@@ -280,8 +243,7 @@ fn cursor(params: Option<&JsonObject>) -> Result<Option<String>, ErrorData> {
 /// Decodes `params` into the method's rmcp type; absent params decode as `{}`.
 pub fn decode<T: DeserializeOwned>(params: Option<&JsonObject>) -> Result<T, ErrorData> {
     let value = Value::Object(params.cloned().unwrap_or_default());
-    serde_json::from_value(value)
-        .map_err(|e| ErrorData::invalid_params(format!("Invalid params: {e}"), None))
+    serde_json::from_value(value).map_err(|e| ErrorData::invalid_params(format!("Invalid params: {e}"), None))
 }
 
 fn to_json<T: Serialize>(value: T) -> Result<Value, ErrorData> {

@@ -7,8 +7,8 @@
 
 use rmcp::model::{
     ArgumentInfo, CallToolResult, CompletionContext, CompletionInfo, ErrorData, GetPromptResult,
-    Implementation, JsonObject, LoggingLevel, Prompt, ProtocolVersion, ReadResourceResult,
-    Reference, Resource, ResourceTemplate, ServerCapabilities, Tool,
+    Implementation, JsonObject, LoggingLevel, Prompt, ProtocolVersion, ReadResourceResult, Reference,
+    Resource, ResourceTemplate, ServerCapabilities, Tool,
 };
 
 /// Who is asking, as far as one request can tell.
@@ -23,12 +23,7 @@ pub struct RequestScope {
 
 impl RequestScope {
     pub fn stateless(protocol: ProtocolVersion) -> Self {
-        Self {
-            protocol,
-            session_id: None,
-            client: None,
-            log_level: None,
-        }
+        Self { protocol, session_id: None, client: None, log_level: None }
     }
 }
 
@@ -52,15 +47,8 @@ pub trait McpHandler {
     fn resource_templates(&self) -> Vec<ResourceTemplate> {
         Vec::new()
     }
-    async fn read_resource(
-        &self,
-        uri: &str,
-        _scope: &RequestScope,
-    ) -> Result<ReadResourceResult, ErrorData> {
-        Err(ErrorData::resource_not_found(
-            format!("Resource not found: {uri}"),
-            None,
-        ))
+    async fn read_resource(&self, uri: &str, _scope: &RequestScope) -> Result<ReadResourceResult, ErrorData> {
+        Err(ErrorData::resource_not_found(format!("Resource not found: {uri}"), None))
     }
 
     fn prompts(&self) -> Vec<Prompt> {
@@ -72,10 +60,7 @@ pub trait McpHandler {
         _arguments: JsonObject,
         _scope: &RequestScope,
     ) -> Result<GetPromptResult, ErrorData> {
-        Err(ErrorData::invalid_params(
-            format!("Unknown prompt: {name}"),
-            None,
-        ))
+        Err(ErrorData::invalid_params(format!("Unknown prompt: {name}"), None))
     }
 
     fn complete(

@@ -91,15 +91,11 @@ pub fn parse(body: &[u8]) -> Result<Incoming, ErrorData> {
         ));
     }
     match value {
-        Value::Array(items) if items.is_empty() => Err(ErrorData::invalid_request(
-            "Invalid Request: empty batch",
-            None,
-        )),
+        Value::Array(items) if items.is_empty() => {
+            Err(ErrorData::invalid_request("Invalid Request: empty batch", None))
+        }
         Value::Array(items) if items.len() > MAX_BATCH => Err(ErrorData::invalid_request(
-            format!(
-                "Invalid Request: batch of {} messages exceeds {MAX_BATCH}",
-                items.len()
-            ),
+            format!("Invalid Request: batch of {} messages exceeds {MAX_BATCH}", items.len()),
             None,
         )),
         Value::Array(items) => Ok(Incoming::Batch(items.into_iter().map(classify).collect())),
@@ -139,9 +135,7 @@ fn classify(value: Value) -> Message {
     let method = match obj.remove("method") {
         Some(Value::String(m)) => m,
         Some(_) => return invalid(id, "Invalid Request: \"method\" must be a string"),
-        None if obj.contains_key("result") || obj.contains_key("error") => {
-            return Message::Response
-        }
+        None if obj.contains_key("result") || obj.contains_key("error") => return Message::Response,
         None => return invalid(id, "Invalid Request: missing \"method\""),
     };
     let params = match obj.remove("params") {
@@ -158,20 +152,16 @@ fn classify(value: Value) -> Message {
 fn request_id(raw: Value) -> Result<RequestId, &'static str> {
     match raw {
         Value::String(s) => Ok(RequestId::String(s.into())),
-        Value::Number(n) => n
-            .as_i64()
-            .map(RequestId::Number)
-            .ok_or("Invalid Request: numeric \"id\" must be an integer"),
+        Value::Number(n) => {
+            n.as_i64().map(RequestId::Number).ok_or("Invalid Request: numeric \"id\" must be an integer")
+        }
         Value::Null => Err("Invalid Request: \"id\" must not be null"),
         _ => Err("Invalid Request: \"id\" must be a string or an integer"),
     }
 }
 
 fn invalid(id: Option<RequestId>, message: &'static str) -> Message {
-    Message::Invalid {
-        id,
-        error: ErrorData::invalid_request(message, None),
-    }
+    Message::Invalid { id, error: ErrorData::invalid_request(message, None) }
 }
 
 /// A success response.
@@ -187,14 +177,8 @@ pub fn response(id: &RequestId, result: Value) -> Value {
 pub fn error_response(id: Option<&RequestId>, error: &ErrorData) -> Value {
     let mut obj = Map::with_capacity(3);
     obj.insert("jsonrpc".into(), "2.0".into());
-    obj.insert(
-        "id".into(),
-        id.map_or(Value::Null, |id| id.clone().into_json_value()),
-    );
-    obj.insert(
-        "error".into(),
-        serde_json::to_value(error).unwrap_or_else(|_| internal_error_value()),
-    );
+    obj.insert("id".into(), id.map_or(Value::Null, |id| id.clone().into_json_value()));
+    obj.insert("error".into(), serde_json::to_value(error).unwrap_or_else(|_| internal_error_value()));
     Value::Object(obj)
 }
 
@@ -224,27 +208,18 @@ mod tests {
     fn parses_request_notification_and_response() {
         assert!(matches!(
             single(r#"{"jsonrpc":"2.0","id":1,"method":"ping"}"#),
-            Message::Request(Request {
-                id: RequestId::Number(1),
-                ..
-            })
+            Message::Request(Request { id: RequestId::Number(1), .. })
         ));
         assert!(matches!(
             single(r#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#),
             Message::Notification(_)
         ));
-        assert!(matches!(
-            single(r#"{"jsonrpc":"2.0","id":"a","result":{}}"#),
-            Message::Response
-        ));
+        assert!(matches!(single(r#"{"jsonrpc":"2.0","id":"a","result":{}}"#), Message::Response));
     }
 
     #[test]
     fn bad_json_is_a_parse_error() {
-        assert_eq!(
-            parse(b"{not json").unwrap_err().code,
-            ErrorCode::PARSE_ERROR
-        );
+        assert_eq!(parse(b"{not json").unwrap_err().code, ErrorCode::PARSE_ERROR);
         assert_eq!(parse(b"").unwrap_err().code, ErrorCode::PARSE_ERROR);
         assert_eq!(parse(b"\xff\xfe").unwrap_err().code, ErrorCode::PARSE_ERROR);
     }
@@ -252,32 +227,12 @@ mod tests {
     #[test]
     fn envelope_errors_are_invalid_requests_that_keep_the_id() {
         let m = single(r#"{"jsonrpc":"1.0","id":7,"method":"ping"}"#);
-        assert!(matches!(
-            &m,
-            Message::Invalid {
-                id: Some(RequestId::Number(7)),
-                ..
-            }
-        ));
+        assert!(matches!(&m, Message::Invalid { id: Some(RequestId::Number(7)), .. }));
         assert_eq!(invalid_code(m), -32600);
-        assert_eq!(
-            invalid_code(single(r#"{"jsonrpc":"2.0","id":1,"method":5}"#)),
-            -32600
-        );
-        assert_eq!(
-            invalid_code(single(r#"{"jsonrpc":"2.0","id":1.5,"method":"x"}"#)),
-            -32600
-        );
-        assert_eq!(
-            invalid_code(single(r#"{"jsonrpc":"2.0","id":null,"method":"x"}"#)),
-            -32600
-        );
-        assert_eq!(
-            invalid_code(single(
-                r#"{"jsonrpc":"2.0","id":1,"method":"x","params":[1]}"#
-            )),
-            -32600
-        );
+        assert_eq!(invalid_code(single(r#"{"jsonrpc":"2.0","id":1,"method":5}"#)), -32600);
+        assert_eq!(invalid_code(single(r#"{"jsonrpc":"2.0","id":1.5,"method":"x"}"#)), -32600);
+        assert_eq!(invalid_code(single(r#"{"jsonrpc":"2.0","id":null,"method":"x"}"#)), -32600);
+        assert_eq!(invalid_code(single(r#"{"jsonrpc":"2.0","id":1,"method":"x","params":[1]}"#)), -32600);
         assert_eq!(invalid_code(single("1")), -32600);
     }
 
@@ -287,23 +242,14 @@ mod tests {
         let b = parse(br#"[{"jsonrpc":"2.0","id":1,"method":"ping"}, 5]"#).unwrap();
         assert!(b.is_batch());
         assert!(matches!(b.messages()[1], Message::Invalid { .. }));
-        let too_many = format!(
-            "[{}]",
-            vec![r#"{"jsonrpc":"2.0","method":"x"}"#; MAX_BATCH + 1].join(",")
-        );
-        assert_eq!(
-            parse(too_many.as_bytes()).unwrap_err().code,
-            ErrorCode::INVALID_REQUEST
-        );
+        let too_many = format!("[{}]", vec![r#"{"jsonrpc":"2.0","method":"x"}"#; MAX_BATCH + 1].join(","));
+        assert_eq!(parse(too_many.as_bytes()).unwrap_err().code, ErrorCode::INVALID_REQUEST);
     }
 
     #[test]
     fn deep_nesting_is_refused_without_recursion() {
         let deep = format!("{}{}", "[".repeat(100), "]".repeat(100));
-        assert_eq!(
-            parse(deep.as_bytes()).unwrap_err().code,
-            ErrorCode::INVALID_REQUEST
-        );
+        assert_eq!(parse(deep.as_bytes()).unwrap_err().code, ErrorCode::INVALID_REQUEST);
     }
 
     #[test]

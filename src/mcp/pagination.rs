@@ -8,21 +8,14 @@ const PREFIX: &str = "o:";
 
 /// One page of `items` starting at `cursor`, and the cursor of the next page if any.
 /// A cursor we did not issue is `-32602` (spec: "Invalid cursors SHOULD result in -32602").
-pub fn paginate<T>(
-    items: Vec<T>,
-    cursor: Option<&str>,
-) -> Result<(Vec<T>, Option<String>), ErrorData> {
+pub fn paginate<T>(items: Vec<T>, cursor: Option<&str>) -> Result<(Vec<T>, Option<String>), ErrorData> {
     let start = match cursor {
         None => 0,
-        Some(c) => decode(c, items.len())
-            .ok_or_else(|| ErrorData::invalid_params("Invalid cursor", None))?,
+        Some(c) => decode(c, items.len()).ok_or_else(|| ErrorData::invalid_params("Invalid cursor", None))?,
     };
     let end = (start + PAGE_SIZE).min(items.len());
     let next = (end < items.len()).then(|| format!("{PREFIX}{end}"));
-    Ok((
-        items.into_iter().skip(start).take(end - start).collect(),
-        next,
-    ))
+    Ok((items.into_iter().skip(start).take(end - start).collect(), next))
 }
 
 fn decode(cursor: &str, len: usize) -> Option<usize> {
@@ -48,21 +41,8 @@ mod tests {
         let (third, next) = paginate(items.clone(), next.as_deref()).unwrap();
         assert_eq!(third.len(), 3);
         assert_eq!(next, None);
-        for bad in [
-            "",
-            "o:",
-            "o:0",
-            "o:-1",
-            "o:999999",
-            "o:1e3",
-            "x:5",
-            "o:99999999999999999999",
-        ] {
-            assert_eq!(
-                paginate(items.clone(), Some(bad)).unwrap_err().code.0,
-                -32602,
-                "{bad}"
-            );
+        for bad in ["", "o:", "o:0", "o:-1", "o:999999", "o:1e3", "x:5", "o:99999999999999999999"] {
+            assert_eq!(paginate(items.clone(), Some(bad)).unwrap_err().code.0, -32602, "{bad}");
         }
         let (empty, next) = paginate(Vec::<u8>::new(), None).unwrap();
         assert!(empty.is_empty() && next.is_none());

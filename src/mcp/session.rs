@@ -72,20 +72,15 @@ impl SessionId {
     /// answered 404 without touching storage.
     pub fn parse(raw: &str) -> Option<Self> {
         let (owner, secret) = raw.split_once('.')?;
-        (is_hex(owner, HALF_HEX) && is_hex(secret, HALF_HEX)).then(|| Self {
-            owner: owner.to_owned(),
-            secret: secret.to_owned(),
-        })
+        (is_hex(owner, HALF_HEX) && is_hex(secret, HALF_HEX))
+            .then(|| Self { owner: owner.to_owned(), secret: secret.to_owned() })
     }
 
     /// A new id for a session owned by `owner` (an [`owner_for`] value).
     pub fn generate(owner: &str) -> Result<Self, StoreError> {
         let mut secret = [0u8; 16];
         getrandom::fill(&mut secret).map_err(|e| StoreError(format!("no randomness: {e}")))?;
-        Ok(Self {
-            owner: owner.to_owned(),
-            secret: hex(&secret),
-        })
+        Ok(Self { owner: owner.to_owned(), secret: hex(&secret) })
     }
 }
 
@@ -107,12 +102,10 @@ fn is_hex(s: &str, len: usize) -> bool {
 
 pub fn hex(bytes: &[u8]) -> String {
     use std::fmt::Write;
-    bytes
-        .iter()
-        .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
-            let _ = write!(s, "{b:02x}");
-            s
-        })
+    bytes.iter().fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
+        let _ = write!(s, "{b:02x}");
+        s
+    })
 }
 
 #[derive(Debug, Clone, thiserror::Error)]
@@ -149,17 +142,11 @@ impl MemorySessionStore {
 
 impl SessionStore for MemorySessionStore {
     fn load(&self, id: &str) -> Result<Option<Session>, StoreError> {
-        self.records
-            .borrow()
-            .get(id)
-            .map(|b| Session::from_bytes(b))
-            .transpose()
+        self.records.borrow().get(id).map(|b| Session::from_bytes(b)).transpose()
     }
 
     fn save(&self, session: &Session) -> Result<(), StoreError> {
-        self.records
-            .borrow_mut()
-            .insert(session.id.clone(), session.to_bytes());
+        self.records.borrow_mut().insert(session.id.clone(), session.to_bytes());
         Ok(())
     }
 
@@ -213,15 +200,9 @@ mod tests {
     #[test]
     fn expiry_slides_with_coarse_touches() {
         let mut s = session(0);
-        assert!(
-            !s.touch(TOUCH_GRANULARITY_MS - 1),
-            "sub-granularity touch is not persisted"
-        );
+        assert!(!s.touch(TOUCH_GRANULARITY_MS - 1), "sub-granularity touch is not persisted");
         assert!(s.touch(TOUCH_GRANULARITY_MS));
-        assert_eq!(
-            s.expires_at_ms(),
-            TOUCH_GRANULARITY_MS + DEFAULT_IDLE_TTL_MS
-        );
+        assert_eq!(s.expires_at_ms(), TOUCH_GRANULARITY_MS + DEFAULT_IDLE_TTL_MS);
         assert!(!s.is_expired(s.expires_at_ms() - 1));
         assert!(s.is_expired(s.expires_at_ms()));
     }
@@ -235,11 +216,7 @@ mod tests {
         let id = SessionId::generate(&owner).unwrap();
         let text = id.to_string();
         assert_eq!(SessionId::parse(&text), Some(id.clone()));
-        assert_ne!(
-            SessionId::generate(&owner).unwrap(),
-            id,
-            "secrets are random"
-        );
+        assert_ne!(SessionId::generate(&owner).unwrap(), id, "secrets are random");
         for bad in [
             "",
             ".",

@@ -66,10 +66,7 @@ mod tests {
         }
         let future = serde_json::from_str::<ProtocolVersion>("\"2099-01-01\"").unwrap();
         assert_eq!(negotiate(&future), ProtocolVersion::V_2025_11_25);
-        assert_eq!(
-            negotiate(&ProtocolVersion::V_2026_07_28),
-            ProtocolVersion::V_2025_11_25
-        );
+        assert_eq!(negotiate(&ProtocolVersion::V_2026_07_28), ProtocolVersion::V_2025_11_25);
         let ancient = serde_json::from_str::<ProtocolVersion>("\"2023-01-01\"").unwrap();
         assert_eq!(negotiate(&ancient), ProtocolVersion::V_2025_11_25);
     }
@@ -81,10 +78,7 @@ mod tests {
         assert!(!ProtocolVersion::V_2025_11_25.allows_batches());
         assert!(ProtocolVersion::V_2026_07_28.is_stateless());
         assert!(!ProtocolVersion::V_2025_11_25.is_stateless());
-        assert_eq!(
-            parse_supported("2025-06-18"),
-            Some(ProtocolVersion::V_2025_06_18)
-        );
+        assert_eq!(parse_supported("2025-06-18"), Some(ProtocolVersion::V_2025_06_18));
         assert_eq!(parse_supported("2025-06-19"), None);
     }
 }

@@ -25,6 +25,9 @@ impl Quota {
     }
 }
 
+/// The longest window any policy may use; admissions older than this are never needed.
+pub const MAX_WINDOW_SECS: u32 = 3600;
+
 /// The quotas applying to one client key, all enforced together.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Policy {
@@ -35,27 +38,15 @@ impl Policy {
     pub fn per_minute_and_hour(per_minute: u32, per_hour: u32) -> Self {
         Self {
             quotas: vec![
-                Quota {
-                    name: "minute",
-                    limit: per_minute,
-                    window_secs: 60,
-                },
-                Quota {
-                    name: "hour",
-                    limit: per_hour,
-                    window_secs: 3600,
-                },
+                Quota { name: "minute", limit: per_minute, window_secs: 60 },
+                Quota { name: "hour", limit: per_hour, window_secs: 3600 },
             ],
         }
     }
 
     /// How many timestamps a log must keep to decide every quota.
     pub fn depth(&self) -> usize {
-        self.quotas
-            .iter()
-            .map(|q| q.limit as usize)
-            .max()
-            .unwrap_or(0)
+        self.quotas.iter().map(|q| q.limit as usize).max().unwrap_or(0)
     }
 
     /// The longest window: admissions older than this never matter again.
@@ -90,6 +81,9 @@ pub enum Decision {
     Reject {
         standings: Vec<Standing>,
         retry_after_secs: u32,
+        /// The exact instant (epoch ms) from which an admission is possible again: nothing can
+        /// be admitted before it, since the key is full.
+        unblock_at_ms: i64,
     },
 }
 
@@ -106,13 +100,8 @@ impl Decision {
 
     /// `RateLimit` header: the most constraining quota (fewest remaining).
     pub fn header(&self) -> String {
-        let tightest = self
-            .standings()
-            .iter()
-            .min_by_key(|s| (s.remaining, std::cmp::Reverse(s.reset_secs)));
-        tightest.map_or_else(String::new, |s| {
-            format!("\"{}\";r={};t={}", s.name, s.remaining, s.reset_secs)
-        })
+        let tightest = self.standings().iter().min_by_key(|s| (s.remaining, std::cmp::Reverse(s.reset_secs)));
+        tightest.map_or_else(String::new, |s| format!("\"{}\";r={};t={}", s.name, s.remaining, s.reset_secs))
     }
 }
 
@@ -127,9 +116,7 @@ impl SlidingLog {
     pub fn from_timestamps(mut ts: Vec<i64>, policy: &Policy) -> Self {
         ts.sort_unstable();
         let keep = ts.len().saturating_sub(policy.depth());
-        Self {
-            admitted_ms: ts.into_iter().skip(keep).collect(),
-        }
+        Self { admitted_ms: ts.into_iter().skip(keep).collect() }
     }
 
     pub fn timestamps(&self) -> impl Iterator<Item = i64> + '_ {
@@ -148,10 +135,7 @@ impl SlidingLog {
     pub fn decide(&mut self, now_ms: i64, policy: &Policy) -> Decision {
         // A clock that went backwards (another isolate's skew after a restart) must not let a
         // request in early: treat "now" as no earlier than the newest admission.
-        let now_ms = self
-            .admitted_ms
-            .back()
-            .map_or(now_ms, |&newest| now_ms.max(newest));
+        let now_ms = self.admitted_ms.back().map_or(now_ms, |&newest| now_ms.max(newest));
         let blocked: Vec<i64> = policy
             .quotas
             .iter()
@@ -166,15 +150,14 @@ impl SlidingLog {
             return Decision::Reject {
                 standings,
                 retry_after_secs: ceil_secs(wait_ms),
+                unblock_at_ms: now_ms + wait_ms,
             };
         }
         self.admitted_ms.push_back(now_ms);
         while self.admitted_ms.len() > policy.depth() {
             self.admitted_ms.pop_front();
         }
-        Decision::Admit {
-            standings: self.standings(now_ms, policy),
-        }
+        Decision::Admit { standings: self.standings(now_ms, policy) }
     }
 
     /// Where the key stands without deciding anything (for headers on unmetered routes).
@@ -188,10 +171,7 @@ impl SlidingLog {
         if n == 0 {
             return Some(i64::MAX); // a zero quota admits nothing
         }
-        self.admitted_ms
-            .len()
-            .checked_sub(n)
-            .map(|i| self.admitted_ms[i])
+        self.admitted_ms.len().checked_sub(n).map(|i| self.admitted_ms[i])
     }
 
     fn standings(&self, now_ms: i64, policy: &Policy) -> Vec<Standing> {
@@ -200,12 +180,7 @@ impl SlidingLog {
             .iter()
             .map(|q| {
                 let since = now_ms - q.window_ms();
-                let in_window: Vec<i64> = self
-                    .admitted_ms
-                    .iter()
-                    .copied()
-                    .filter(|&t| t > since)
-                    .collect();
+                let in_window: Vec<i64> = self.admitted_ms.iter().copied().filter(|&t| t > since).collect();
                 let used = (in_window.len() as u32).min(q.limit);
                 let remaining = q.limit - used;
                 // One unit frees when the oldest admission still in the window leaves it.
@@ -213,11 +188,7 @@ impl SlidingLog {
                     (0, Some(&oldest)) => ceil_secs(oldest + q.window_ms() - now_ms),
                     _ => 0,
                 };
-                Standing {
-                    name: q.name,
-                    remaining,
-                    reset_secs,
-                }
+                Standing { name: q.name, remaining, reset_secs }
             })
             .collect()
     }
@@ -239,38 +210,22 @@ mod tests {
     fn admits_exactly_the_limit_within_a_window() {
         let p = policy();
         let mut log = SlidingLog::default();
-        let admitted = (0..300)
-            .filter(|i| log.decide(1_000 + i, &p).admitted())
-            .count();
+        let admitted = (0..300).filter(|i| log.decide(1_000 + i, &p).admitted()).count();
         assert_eq!(admitted, 100);
     }
 
     #[test]
     fn window_edge_is_exact_to_the_millisecond() {
-        let p = Policy {
-            quotas: vec![Quota {
-                name: "minute",
-                limit: 2,
-                window_secs: 60,
-            }],
-        };
+        let p = Policy { quotas: vec![Quota { name: "minute", limit: 2, window_secs: 60 }] };
         let mut log = SlidingLog::default();
         assert!(log.decide(0, &p).admitted());
         assert!(log.decide(10_000, &p).admitted());
-        let Decision::Reject {
-            retry_after_secs, ..
-        } = log.decide(59_999, &p)
-        else {
+        let Decision::Reject { retry_after_secs, unblock_at_ms, .. } = log.decide(59_999, &p) else {
             panic!("full")
         };
-        assert_eq!(
-            retry_after_secs, 1,
-            "first admission leaves the window at 60.000s"
-        );
-        assert!(
-            log.decide(60_000, &p).admitted(),
-            "exactly W after the oldest: it has left"
-        );
+        assert_eq!(retry_after_secs, 1, "first admission leaves the window at 60.000s");
+        assert_eq!(unblock_at_ms, 60_000);
+        assert!(log.decide(60_000, &p).admitted(), "exactly W after the oldest: it has left");
         assert!(!log.decide(69_999, &p).admitted());
         assert!(log.decide(70_000, &p).admitted());
     }
@@ -290,20 +245,10 @@ mod tests {
         }
         for (i, &end) in admitted.iter().enumerate() {
             let in_minute = admitted[..=i].iter().filter(|&&x| x > end - 60_000).count();
-            let in_hour = admitted[..=i]
-                .iter()
-                .filter(|&&x| x > end - 3_600_000)
-                .count();
-            assert!(
-                in_minute <= 100 && in_hour <= 1000,
-                "at {end}: {in_minute}/min {in_hour}/h"
-            );
+            let in_hour = admitted[..=i].iter().filter(|&&x| x > end - 3_600_000).count();
+            assert!(in_minute <= 100 && in_hour <= 1000, "at {end}: {in_minute}/min {in_hour}/h");
         }
-        assert!(
-            admitted.len() > 1000,
-            "the limiter still admits at the allowed rate: {}",
-            admitted.len()
-        );
+        assert!(admitted.len() > 1000, "the limiter still admits at the allowed rate: {}", admitted.len());
     }
 
     #[test]
@@ -317,11 +262,7 @@ mod tests {
             }
         }
         let now = 11 * 60_000 + 500;
-        let Decision::Reject {
-            retry_after_secs,
-            standings,
-        } = log.decide(now, &p)
-        else {
+        let Decision::Reject { retry_after_secs, standings, .. } = log.decide(now, &p) else {
             panic!("hour full")
         };
         // The oldest admission (t=0) leaves the hour at 3600s.
@@ -363,13 +304,7 @@ mod tests {
 
     #[test]
     fn a_clock_going_backwards_does_not_open_the_gate() {
-        let p = Policy {
-            quotas: vec![Quota {
-                name: "minute",
-                limit: 1,
-                window_secs: 60,
-            }],
-        };
+        let p = Policy { quotas: vec![Quota { name: "minute", limit: 1, window_secs: 60 }] };
         let mut log = SlidingLog::default();
         assert!(log.decide(100_000, &p).admitted());
         assert!(!log.decide(30_000, &p).admitted());

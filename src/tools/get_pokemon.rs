@@ -100,10 +100,7 @@ pub fn tool() -> Tool {
 
 pub fn call(arguments: &JsonObject) -> CallToolResult {
     let parsed = args::only(arguments, &["name", "generation"]).and_then(|()| {
-        Ok((
-            args::required_str(arguments, "name", 100)?,
-            args::optional_generation(arguments, "generation")?,
-        ))
+        Ok((args::required_str(arguments, "name", 100)?, args::optional_generation(arguments, "generation")?))
     });
     let (name, generation) = match parsed {
         Ok(p) => p,
@@ -121,10 +118,7 @@ pub fn call(arguments: &JsonObject) -> CallToolResult {
 pub fn lookup(name: &str, generation: Option<u8>) -> Result<PokemonEntry, DexError> {
     let s = dex().species(name, generation)?;
     let m = dex::typechart::defensive_matchups(s.gen, s.types);
-    let multiplier = |(t, x): (String, f64)| Multiplier {
-        type_name: t,
-        multiplier: x,
-    };
+    let multiplier = |(t, x): (String, f64)| Multiplier { type_name: t, multiplier: x };
     let abilities = [
         (s.abilities.primary, "primary"),
         (s.abilities.secondary, "secondary"),
@@ -132,12 +126,7 @@ pub fn lookup(name: &str, generation: Option<u8>) -> Result<PokemonEntry, DexErr
         (s.abilities.special, "special"),
     ]
     .into_iter()
-    .filter_map(|(a, slot)| {
-        a.map(|a| Ability {
-            name: a.to_owned(),
-            slot,
-        })
-    })
+    .filter_map(|(a, slot)| a.map(|a| Ability { name: a.to_owned(), slot }))
     .collect();
     let stats = &s.base_stats;
     Ok(PokemonEntry {
@@ -179,23 +168,14 @@ fn render(e: &PokemonEntry) -> String {
         if xs.is_empty() {
             "none".to_owned()
         } else {
-            xs.iter()
-                .map(|m| format!("{} ({}×)", m.type_name, m.multiplier))
-                .collect::<Vec<_>>()
-                .join(", ")
+            xs.iter().map(|m| format!("{} ({}×)", m.type_name, m.multiplier)).collect::<Vec<_>>().join(", ")
         }
     };
     let b = &e.base_stats;
     let abilities: Vec<String> = e
         .abilities
         .iter()
-        .map(|a| {
-            if a.slot == "hidden" {
-                format!("{} (hidden)", a.name)
-            } else {
-                a.name.clone()
-            }
-        })
+        .map(|a| if a.slot == "hidden" { format!("{} (hidden)", a.name) } else { a.name.clone() })
         .collect();
     let tiers: Vec<String> = [
         ("singles", &e.tiers.singles),
@@ -216,20 +196,29 @@ fn render(e: &PokemonEntry) -> String {
         name = e.name,
         gen = e.generation,
         types = e.types.join("/"),
-        hp = b.hp, atk = b.atk, def = b.def, spa = b.spa, spd = b.spd, spe = b.spe, total = b.total,
-        abilities = if abilities.is_empty() { "none (abilities begin in generation 3)".into() } else { abilities.join(", ") },
+        hp = b.hp,
+        atk = b.atk,
+        def = b.def,
+        spa = b.spa,
+        spd = b.spd,
+        spe = b.spe,
+        total = b.total,
+        abilities = if abilities.is_empty() {
+            "none (abilities begin in generation 3)".into()
+        } else {
+            abilities.join(", ")
+        },
         tiers = if tiers.is_empty() { "none listed".into() } else { tiers.join(", ") },
         weak = list(&e.matchups.weaknesses),
         resist = list(&e.matchups.resistances),
-        immune = if e.matchups.immunities.is_empty() { "none".into() } else { e.matchups.immunities.join(", ") },
+        immune =
+            if e.matchups.immunities.is_empty() { "none".into() } else { e.matchups.immunities.join(", ") },
     )
 }
 
 fn capitalise(s: &str) -> String {
     let mut chars = s.chars();
-    chars
-        .next()
-        .map_or_else(String::new, |c| c.to_uppercase().chain(chars).collect())
+    chars.next().map_or_else(String::new, |c| c.to_uppercase().chain(chars).collect())
 }
 
 fn output_schema() -> Value {
@@ -301,10 +290,7 @@ mod tests {
         let unknown = call_json(json!({"name": "Garchmop"}));
         assert_eq!(unknown.is_error, Some(true));
         let text = serde_json::to_string(&unknown.content).unwrap();
-        assert!(
-            text.contains("did you mean") && text.contains("Garchomp"),
-            "{text}"
-        );
+        assert!(text.contains("did you mean") && text.contains("Garchomp"), "{text}");
         for bad in [
             json!({}),
             json!({"name": 5}),

@@ -9,9 +9,9 @@ mod get_pokemon;
 
 use rmcp::model::{
     ArgumentInfo, CallToolResult, CompletionContext, CompletionInfo, ContentBlock, ErrorData,
-    GetPromptResult, Implementation, JsonObject, Prompt, PromptArgument, PromptMessage,
-    PromptsCapability, ReadResourceResult, Reference, Resource, ResourceContents, ResourceTemplate,
-    ResourcesCapability, Role, ServerCapabilities, Tool, ToolsCapability,
+    GetPromptResult, Implementation, JsonObject, Prompt, PromptArgument, PromptMessage, PromptsCapability,
+    ReadResourceResult, Reference, Resource, ResourceContents, ResourceTemplate, ResourcesCapability, Role,
+    ServerCapabilities, Tool, ToolsCapability,
 };
 use serde_json::Value;
 
@@ -76,10 +76,7 @@ impl McpHandler for Porygon {
         match name {
             get_pokemon::NAME => Ok(get_pokemon::call(&arguments)),
             other => Err(ErrorData::invalid_params(
-                format!(
-                    "Unknown tool: {}",
-                    crate::mcp::dispatch::truncate(other, 100)
-                ),
+                format!("Unknown tool: {}", crate::mcp::dispatch::truncate(other, 100)),
                 None,
             )),
         }
@@ -88,13 +85,10 @@ impl McpHandler for Porygon {
     fn resources(&self) -> Vec<Resource> {
         (dex::MIN_GEN..=dex::MAX_GEN)
             .map(|gen| {
-                Resource::new(
-                    format!("{TYPECHART_PREFIX}{gen}"),
-                    format!("typechart-gen{gen}"),
-                )
-                .with_title(format!("Type chart, generation {gen}"))
-                .with_description("Damage multipliers, attacking type → defending type")
-                .with_mime_type("application/json")
+                Resource::new(format!("{TYPECHART_PREFIX}{gen}"), format!("typechart-gen{gen}"))
+                    .with_title(format!("Type chart, generation {gen}"))
+                    .with_description("Damage multipliers, attacking type → defending type")
+                    .with_mime_type("application/json")
             })
             .collect()
     }
@@ -102,15 +96,13 @@ impl McpHandler for Porygon {
     fn resource_templates(&self) -> Vec<ResourceTemplate> {
         vec![ResourceTemplate::new(DEX_TEMPLATE, "pokemon-dex")
             .with_title("Pokédex entry")
-            .with_description("Types, base stats, abilities, tiers and type matchups of a Pokémon (newest generation)")
+            .with_description(
+                "Types, base stats, abilities, tiers and type matchups of a Pokémon (newest generation)",
+            )
             .with_mime_type("application/json")]
     }
 
-    async fn read_resource(
-        &self,
-        uri: &str,
-        _scope: &RequestScope,
-    ) -> Result<ReadResourceResult, ErrorData> {
+    async fn read_resource(&self, uri: &str, _scope: &RequestScope) -> Result<ReadResourceResult, ErrorData> {
         let json = if let Some(name) = uri.strip_prefix(DEX_PREFIX) {
             let name = args::uri_segment(name).ok_or_else(|| not_found(uri))?;
             let entry = get_pokemon::lookup(&name, None).map_err(|e| {
@@ -131,10 +123,9 @@ impl McpHandler for Porygon {
             return Err(not_found(uri));
         };
         let text = json.map_err(|e| ErrorData::internal_error(e.to_string(), None))?;
-        Ok(ReadResourceResult::new(vec![ResourceContents::text(
-            text, uri,
-        )
-        .with_mime_type("application/json")]))
+        Ok(ReadResourceResult::new(
+            vec![ResourceContents::text(text, uri).with_mime_type("application/json")],
+        ))
     }
 
     fn prompts(&self) -> Vec<Prompt> {
@@ -161,17 +152,13 @@ impl McpHandler for Porygon {
     ) -> Result<GetPromptResult, ErrorData> {
         if name != OVERVIEW_PROMPT {
             return Err(ErrorData::invalid_params(
-                format!(
-                    "Unknown prompt: {}",
-                    crate::mcp::dispatch::truncate(name, 100)
-                ),
+                format!("Unknown prompt: {}", crate::mcp::dispatch::truncate(name, 100)),
                 None,
             ));
         }
         let invalid = |e: ArgError| ErrorData::invalid_params(e.to_string(), None);
         let pokemon = args::required_str(&arguments, "name", 100).map_err(invalid)?;
-        let generation =
-            args::optional_generation_text(&arguments, "generation").map_err(invalid)?;
+        let generation = args::optional_generation_text(&arguments, "generation").map_err(invalid)?;
         let entry = get_pokemon::lookup(pokemon, generation)
             .map_err(|e| ErrorData::invalid_params(e.to_string(), None))?;
         let data = serde_json::to_string_pretty(&entry).unwrap_or_default();
@@ -183,10 +170,8 @@ impl McpHandler for Porygon {
             name = entry.name,
             gen = entry.generation,
         );
-        Ok(
-            GetPromptResult::new(vec![PromptMessage::new_text(Role::User, text)])
-                .with_description(format!("Competitive overview of {}", entry.name)),
-        )
+        Ok(GetPromptResult::new(vec![PromptMessage::new_text(Role::User, text)])
+            .with_description(format!("Competitive overview of {}", entry.name)))
     }
 
     fn complete(
@@ -204,15 +189,10 @@ impl McpHandler for Porygon {
                 .map(|g| g.to_string())
                 .filter(|g| g.starts_with(argument.value.trim()))
                 .collect(),
-            (Reference::Resource(r), "name") if r.uri == DEX_TEMPLATE => {
-                species_completions(&argument.value)
-            }
+            (Reference::Resource(r), "name") if r.uri == DEX_TEMPLATE => species_completions(&argument.value),
             (Reference::Prompt(p), _) if p.name != OVERVIEW_PROMPT => {
                 return Err(ErrorData::invalid_params(
-                    format!(
-                        "Unknown prompt: {}",
-                        crate::mcp::dispatch::truncate(&p.name, 100)
-                    ),
+                    format!("Unknown prompt: {}", crate::mcp::dispatch::truncate(&p.name, 100)),
                     None,
                 ))
             }
@@ -229,12 +209,10 @@ fn typechart_json(gen: u8) -> Value {
         .types()
         .iter()
         .map(|atk| {
-            let row = chart.types().iter().map(|def| {
-                (
-                    def.clone(),
-                    chart.multiplier(atk, def).unwrap_or(1.0).into(),
-                )
-            });
+            let row = chart
+                .types()
+                .iter()
+                .map(|def| (def.clone(), chart.multiplier(atk, def).unwrap_or(1.0).into()));
             (atk.clone(), Value::Object(row.collect()))
         })
         .collect();
@@ -250,10 +228,7 @@ fn species_completions(prefix: &str) -> Vec<String> {
 
 fn not_found(uri: &str) -> ErrorData {
     ErrorData::resource_not_found(
-        format!(
-            "Resource not found: {}",
-            crate::mcp::dispatch::truncate(uri, 200)
-        ),
+        format!("Resource not found: {}", crate::mcp::dispatch::truncate(uri, 200)),
         Some(serde_json::json!({"uri": crate::mcp::dispatch::truncate(uri, 200)})),
     )
 }

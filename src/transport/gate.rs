@@ -34,9 +34,7 @@ impl GateConfig {
     }
 
     fn origin_allowed(&self, origin: &str) -> bool {
-        self.allowed_origins
-            .iter()
-            .any(|o| o == "*" || o.eq_ignore_ascii_case(origin))
+        self.allowed_origins.iter().any(|o| o == "*" || o.eq_ignore_ascii_case(origin))
     }
 }
 
@@ -61,26 +59,18 @@ pub fn check(method: Method, headers: &Headers, cfg: &GateConfig) -> Verdict {
         Method::Options => return Verdict::Respond(preflight()),
         Method::Post | Method::Get | Method::Delete => {}
         _ => {
-            return Verdict::Respond(
-                refusal(405, "Method not allowed").with_header("Allow", ALLOWED_METHODS),
-            )
+            return Verdict::Respond(refusal(405, "Method not allowed").with_header("Allow", ALLOWED_METHODS))
         }
     }
     if method == Method::Post {
-        if let Some(len) = headers
-            .get("Content-Length")
-            .and_then(|l| l.trim().parse::<u64>().ok())
-        {
+        if let Some(len) = headers.get("Content-Length").and_then(|l| l.trim().parse::<u64>().ok()) {
             if len > cfg.max_body_bytes as u64 {
                 return refuse(413, "Payload too large: the limit is 1 MiB");
             }
         }
         let content_type = headers.get("Content-Type").unwrap_or("");
         if !is_json(content_type) {
-            return refuse(
-                415,
-                "Unsupported Media Type: send Content-Type: application/json",
-            );
+            return refuse(415, "Unsupported Media Type: send Content-Type: application/json");
         }
         if let Some(accept) = headers.get("Accept") {
             if !accepts_json(accept) {
@@ -118,25 +108,13 @@ fn is_json(content_type: &str) -> bool {
 /// Lenient on purpose: Claude.ai probes with `*/*`, some clients send no Accept at all.
 fn accepts_json(accept: &str) -> bool {
     accept.split(',').any(|part| {
-        let essence = part
-            .split(';')
-            .next()
-            .unwrap_or("")
-            .trim()
-            .to_ascii_lowercase();
-        matches!(
-            essence.as_str(),
-            "application/json" | "application/*" | "*/*" | "text/event-stream" | ""
-        )
+        let essence = part.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+        matches!(essence.as_str(), "application/json" | "application/*" | "*/*" | "text/event-stream" | "")
     })
 }
 
 fn refusal(status: u16, message: &str) -> HttpResponse {
-    HttpResponse::rpc_error(
-        status,
-        None,
-        &ErrorData::invalid_request(message.to_owned(), None),
-    )
+    HttpResponse::rpc_error(status, None, &ErrorData::invalid_request(message.to_owned(), None))
 }
 
 fn refuse(status: u16, message: &str) -> Verdict {
@@ -162,90 +140,35 @@ mod tests {
 
     #[test]
     fn origin_rules() {
-        assert_eq!(
-            status(Method::Post, &[JSON]),
-            None,
-            "no Origin: server-to-server client"
-        );
-        assert_eq!(
-            status(Method::Post, &[JSON, ("Origin", "https://claude.ai")]),
-            None
-        );
-        assert_eq!(
-            status(Method::Post, &[JSON, ("Origin", "https://example.test")]),
-            None
-        );
-        assert_eq!(
-            status(Method::Post, &[JSON, ("Origin", "https://evil.test")]),
-            Some(403)
-        );
-        assert_eq!(
-            status(Method::Options, &[("Origin", "http://localhost:1234")]),
-            Some(403)
-        );
-        assert_eq!(
-            status(Method::Options, &[("Origin", "https://claude.ai")]),
-            Some(204)
-        );
+        assert_eq!(status(Method::Post, &[JSON]), None, "no Origin: server-to-server client");
+        assert_eq!(status(Method::Post, &[JSON, ("Origin", "https://claude.ai")]), None);
+        assert_eq!(status(Method::Post, &[JSON, ("Origin", "https://example.test")]), None);
+        assert_eq!(status(Method::Post, &[JSON, ("Origin", "https://evil.test")]), Some(403));
+        assert_eq!(status(Method::Options, &[("Origin", "http://localhost:1234")]), Some(403));
+        assert_eq!(status(Method::Options, &[("Origin", "https://claude.ai")]), Some(204));
     }
 
     #[test]
     fn body_and_media_rules() {
-        assert_eq!(
-            status(Method::Post, &[JSON, ("Content-Length", "1048577")]),
-            Some(413)
-        );
-        assert_eq!(
-            status(Method::Post, &[JSON, ("Content-Length", "1048576")]),
-            None
-        );
-        assert_eq!(
-            status(Method::Post, &[("Content-Type", "text/plain")]),
-            Some(415)
-        );
+        assert_eq!(status(Method::Post, &[JSON, ("Content-Length", "1048577")]), Some(413));
+        assert_eq!(status(Method::Post, &[JSON, ("Content-Length", "1048576")]), None);
+        assert_eq!(status(Method::Post, &[("Content-Type", "text/plain")]), Some(415));
         assert_eq!(status(Method::Post, &[]), Some(415));
-        assert_eq!(
-            status(
-                Method::Post,
-                &[("Content-Type", "application/json; charset=utf-8")]
-            ),
-            None
-        );
+        assert_eq!(status(Method::Post, &[("Content-Type", "application/json; charset=utf-8")]), None);
         assert_eq!(status(Method::Post, &[JSON, ("Accept", "*/*")]), None);
-        assert_eq!(
-            status(
-                Method::Post,
-                &[JSON, ("Accept", "application/json, text/event-stream")]
-            ),
-            None
-        );
-        assert_eq!(
-            status(Method::Post, &[JSON, ("Accept", "text/html")]),
-            Some(406)
-        );
+        assert_eq!(status(Method::Post, &[JSON, ("Accept", "application/json, text/event-stream")]), None);
+        assert_eq!(status(Method::Post, &[JSON, ("Accept", "text/html")]), Some(406));
         assert_eq!(status(Method::Other, &[]), Some(405));
-        assert_eq!(
-            status(Method::Get, &[]),
-            None,
-            "GET is answered by the session layer"
-        );
+        assert_eq!(status(Method::Get, &[]), None, "GET is answered by the session layer");
     }
 
     #[test]
     fn preflight_and_cors_headers() {
-        let Verdict::Respond(r) = check(Method::Options, &Headers::new(), &cfg()) else {
-            panic!()
-        };
+        let Verdict::Respond(r) = check(Method::Options, &Headers::new(), &cfg()) else { panic!() };
         assert_eq!(r.headers.get("Access-Control-Max-Age"), Some("86400"));
-        assert!(r
-            .headers
-            .get("Access-Control-Allow-Headers")
-            .unwrap()
-            .contains("Mcp-Session-Id"));
+        assert!(r.headers.get("Access-Control-Allow-Headers").unwrap().contains("Mcp-Session-Id"));
         let h = cors_headers(Some("https://claude.ai"), &cfg());
-        assert!(h
-            .iter()
-            .any(|(k, v)| *k == "Access-Control-Expose-Headers" && v.contains("Mcp-Session-Id")));
+        assert!(h.iter().any(|(k, v)| *k == "Access-Control-Expose-Headers" && v.contains("Mcp-Session-Id")));
         assert!(cors_headers(Some("https://evil.test"), &cfg()).is_empty());
     }
 }

@@ -40,19 +40,12 @@ impl Headers {
     }
 
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.0
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
+        self.0.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
     }
 
     /// The header's value if it appears at most once; `Err` if it repeats with differing values.
     pub fn get_unique(&self, name: &str) -> Result<Option<&str>, RepeatedHeader> {
-        let mut values = self
-            .0
-            .iter()
-            .filter(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v);
+        let mut values = self.0.iter().filter(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v);
         let first = values.next();
         if values.any(|v| Some(v) != first) {
             return Err(RepeatedHeader(name.to_owned()));
@@ -66,6 +59,10 @@ impl Headers {
         self.0.push((name, value.into()));
     }
 
+    pub fn remove(&mut self, name: &str) {
+        self.0.retain(|(k, _)| !k.eq_ignore_ascii_case(name));
+    }
+
     pub fn append(&mut self, name: impl Into<String>, value: impl Into<String>) {
         self.0.push((name.into(), value.into()));
     }
@@ -77,11 +74,7 @@ impl Headers {
 
 impl<K: Into<String>, V: Into<String>> FromIterator<(K, V)> for Headers {
     fn from_iter<I: IntoIterator<Item = (K, V)>>(iter: I) -> Self {
-        Self(
-            iter.into_iter()
-                .map(|(k, v)| (k.into(), v.into()))
-                .collect(),
-        )
+        Self(iter.into_iter().map(|(k, v)| (k.into(), v.into())).collect())
     }
 }
 
@@ -106,21 +99,13 @@ pub struct HttpResponse {
 
 impl HttpResponse {
     pub fn empty(status: u16) -> Self {
-        Self {
-            status,
-            headers: Headers::new(),
-            body: Vec::new(),
-        }
+        Self { status, headers: Headers::new(), body: Vec::new() }
     }
 
     pub fn json(status: u16, value: &Value) -> Self {
         let mut headers = Headers::new();
         headers.insert("Content-Type", "application/json");
-        Self {
-            status,
-            headers,
-            body: serde_json::to_vec(value).unwrap_or_default(),
-        }
+        Self { status, headers, body: serde_json::to_vec(value).unwrap_or_default() }
     }
 
     /// A JSON-RPC error as an HTTP error: what an MCP client shows when the transport refuses.

@@ -4,6 +4,7 @@
 pub mod client_key;
 pub mod gate;
 pub mod http;
+pub mod ratelimit;
 pub mod streamable;
 
 pub use http::{Headers, HttpRequest, HttpResponse, Method};

@@ -49,10 +49,7 @@ impl<H: McpHandler, S: SessionStore> Streamable<'_, H, S> {
     }
 
     fn delete(&self, req: &HttpRequest) -> HttpResponse {
-        let stateless = req
-            .headers
-            .get(VERSION_HEADER)
-            .and_then(|v| version::parse_supported(v.trim()));
+        let stateless = req.headers.get(VERSION_HEADER).and_then(|v| version::parse_supported(v.trim()));
         if stateless.is_some_and(|v| v.is_stateless()) {
             return not_allowed();
         }
@@ -87,10 +84,7 @@ impl<H: McpHandler, S: SessionStore> Streamable<'_, H, S> {
         };
         match header_version {
             Some(v) if v.is_stateless() => self.post_stateless(req, incoming, v).await,
-            _ => {
-                self.post_with_sessions(req, incoming, header_version, first_id.as_ref())
-                    .await
-            }
+            _ => self.post_with_sessions(req, incoming, header_version, first_id.as_ref()).await,
         }
     }
 
@@ -114,9 +108,7 @@ impl<H: McpHandler, S: SessionStore> Streamable<'_, H, S> {
         }
         match message {
             Message::Request(r) => {
-                if let Err(rejection) =
-                    check_stateless_request(&r.method, r.params.as_ref(), &version)
-                {
+                if let Err(rejection) = check_stateless_request(&r.method, r.params.as_ref(), &version) {
                     let (status, error) = match rejection {
                         StatelessRejection::Meta(e) | StatelessRejection::Mismatch(e) => (400, e),
                         StatelessRejection::UnknownMethod(e) => (404, e),
@@ -146,10 +138,7 @@ impl<H: McpHandler, S: SessionStore> Streamable<'_, H, S> {
     ) -> HttpResponse {
         if let Incoming::Single(message) = &incoming {
             if header_version.is_none() && names_stateless_revision(message) {
-                let e = ErrorData::header_mismatch(
-                    "missing required MCP-Protocol-Version header",
-                    None,
-                );
+                let e = ErrorData::header_mismatch("missing required MCP-Protocol-Version header", None);
                 return HttpResponse::rpc_error(400, first_id, &e);
             }
             if let Err(e) = check_routing_headers(req, message, false) {
@@ -209,20 +198,15 @@ impl<H: McpHandler, S: SessionStore> Streamable<'_, H, S> {
         let mut initialized = false;
         for message in incoming.into_messages() {
             match message {
-                Message::Request(r) => {
-                    replies.push(match self.dispatcher.request(&r, &mut scope).await {
-                        Ok(result) => jsonrpc::response(&r.id, result),
-                        Err(error) => jsonrpc::error_response(Some(&r.id), &error),
-                    })
-                }
+                Message::Request(r) => replies.push(match self.dispatcher.request(&r, &mut scope).await {
+                    Ok(result) => jsonrpc::response(&r.id, result),
+                    Err(error) => jsonrpc::error_response(Some(&r.id), &error),
+                }),
                 Message::Notification(n) => {
-                    initialized |=
-                        self.dispatcher.notification(&n) == NotificationEffect::Initialized
+                    initialized |= self.dispatcher.notification(&n) == NotificationEffect::Initialized
                 }
                 Message::Response => {}
-                Message::Invalid { id, error } => {
-                    replies.push(jsonrpc::error_response(id.as_ref(), &error))
-                }
+                Message::Invalid { id, error } => replies.push(jsonrpc::error_response(id.as_ref(), &error)),
             }
         }
 
@@ -274,16 +258,12 @@ impl<H: McpHandler, S: SessionStore> Streamable<'_, H, S> {
             last_seen_ms: self.now_ms,
             idle_ttl_ms: self.idle_ttl_ms,
         };
-        let saved = self
-            .store
-            .save(&session)
-            .and_then(|()| self.store.evict_beyond(MAX_SESSIONS_PER_CLIENT));
+        let saved = self.store.save(&session).and_then(|()| self.store.evict_beyond(MAX_SESSIONS_PER_CLIENT));
         if let Err(e) = saved {
             return unavailable(Some(&request.id), &e);
         }
         let body = serde_json::to_value(&result).unwrap_or(Value::Null);
-        HttpResponse::json(200, &jsonrpc::response(&request.id, body))
-            .with_header(SESSION_HEADER, id)
+        HttpResponse::json(200, &jsonrpc::response(&request.id, body)).with_header(SESSION_HEADER, id)
     }
 
     /// The session if it exists and has not idled out. An expired session is deleted on sight.
@@ -317,19 +297,11 @@ fn initialize_in(incoming: &Incoming) -> Option<Result<jsonrpc::Request, &'stati
 
 /// SEP-2243: `Mcp-Method` / `Mcp-Name` let intermediaries route without parsing the body, so they
 /// must agree with it. Required from 2026-07-28; checked whenever present.
-fn check_routing_headers(
-    req: &HttpRequest,
-    message: &Message,
-    required: bool,
-) -> Result<(), ErrorData> {
-    let method_header = req
-        .headers
-        .get_unique(METHOD_HEADER)
-        .map_err(|e| ErrorData::header_mismatch(e.to_string(), None))?;
-    let name_header = req
-        .headers
-        .get_unique(NAME_HEADER)
-        .map_err(|e| ErrorData::header_mismatch(e.to_string(), None))?;
+fn check_routing_headers(req: &HttpRequest, message: &Message, required: bool) -> Result<(), ErrorData> {
+    let method_header =
+        req.headers.get_unique(METHOD_HEADER).map_err(|e| ErrorData::header_mismatch(e.to_string(), None))?;
+    let name_header =
+        req.headers.get_unique(NAME_HEADER).map_err(|e| ErrorData::header_mismatch(e.to_string(), None))?;
     if method_header.is_none() && name_header.is_none() && !required {
         return Ok(());
     }
@@ -337,18 +309,10 @@ fn check_routing_headers(
         return Ok(());
     };
     match method_header.map(str::trim) {
-        None => {
-            return Err(ErrorData::header_mismatch(
-                "missing required Mcp-Method header",
-                None,
-            ))
-        }
+        None => return Err(ErrorData::header_mismatch("missing required Mcp-Method header", None)),
         Some(h) if h != method => {
             return Err(ErrorData::header_mismatch(
-                format!(
-                    "Mcp-Method header does not match the body's method `{}`",
-                    truncate(method, 100)
-                ),
+                format!("Mcp-Method header does not match the body's method `{}`", truncate(method, 100)),
                 None,
             ))
         }
@@ -368,20 +332,14 @@ fn check_routing_headers(
     let header = match name_header.map(decode_header_value) {
         None => None,
         Some(Some(decoded)) => Some(decoded),
-        Some(None) => {
-            return Err(ErrorData::header_mismatch(
-                "Mcp-Name header is not valid Base64",
-                None,
-            ))
-        }
+        Some(None) => return Err(ErrorData::header_mismatch("Mcp-Name header is not valid Base64", None)),
     };
     match (header, expected) {
         (Some(h), Some(e)) if h == e => Ok(()),
         (None, _) if !required => Ok(()),
-        (None, _) => Err(ErrorData::header_mismatch(
-            format!("missing required Mcp-Name header for `{method}`"),
-            None,
-        )),
+        (None, _) => {
+            Err(ErrorData::header_mismatch(format!("missing required Mcp-Name header for `{method}`"), None))
+        }
         _ => Err(ErrorData::header_mismatch(
             format!("Mcp-Name header does not match the body's `{key}`"),
             None,
@@ -394,10 +352,7 @@ fn check_routing_headers(
 fn decode_header_value(raw: &str) -> Option<String> {
     use base64::Engine;
     let raw = raw.trim();
-    match raw
-        .strip_prefix("=?base64?")
-        .and_then(|r| r.strip_suffix("?="))
-    {
+    match raw.strip_prefix("=?base64?").and_then(|r| r.strip_suffix("?=")) {
         Some(b64) => base64::engine::general_purpose::STANDARD
             .decode(b64)
             .ok()
@@ -430,18 +385,14 @@ fn first_request_id(incoming: &Incoming) -> Option<RequestId> {
 }
 
 fn is_invalid_request(reply: &Value) -> bool {
-    reply.pointer("/error/code").and_then(Value::as_i64)
-        == Some(ErrorCode::INVALID_REQUEST.0 as i64)
+    reply.pointer("/error/code").and_then(Value::as_i64) == Some(ErrorCode::INVALID_REQUEST.0 as i64)
 }
 
 fn not_allowed() -> HttpResponse {
     HttpResponse::rpc_error(
         405,
         None,
-        &ErrorData::invalid_request(
-            "Method not allowed: use POST (or DELETE to end a session)",
-            None,
-        ),
+        &ErrorData::invalid_request("Method not allowed: use POST (or DELETE to end a session)", None),
     )
     .with_header("Allow", "POST, DELETE, OPTIONS")
 }
@@ -467,11 +418,7 @@ fn session_not_found(id: Option<&RequestId>) -> HttpResponse {
     HttpResponse::rpc_error(
         404,
         id,
-        &ErrorData::new(
-            SESSION_NOT_FOUND,
-            "Session not found: initialize a new session",
-            None,
-        ),
+        &ErrorData::new(SESSION_NOT_FOUND, "Session not found: initialize a new session", None),
     )
 }
 

@@ -4,6 +4,7 @@
 
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import http from 'node:http';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -48,6 +49,21 @@ let nextId = 1;
 export const newId = () => nextId++;
 
 /**
+ * The client address this test file appears to come from (wrangler dev passes CF-Connecting-IP
+ * through). Each file gets its own address, hence its own rate-limit bucket, so limits never
+ * couple unrelated tests; a test that sets CF-Connecting-IP itself wins.
+ */
+export const CLIENT_IP = (() => {
+  const h = createHash('sha256').update(process.argv[1] ?? 'repl').digest();
+  return `10.${h[0]}.${h[1]}.${h[2] || 1}`;
+})();
+
+function withClientIp(headers) {
+  const has = Object.keys(headers).some((k) => k.toLowerCase() === 'cf-connecting-ip');
+  return has ? headers : { 'CF-Connecting-IP': CLIENT_IP, ...headers };
+}
+
+/**
  * One raw HTTP exchange through node:http, so the suite controls every request header (fetch
  * adds its own Accept, User-Agent, …). `headers` values of `undefined` are omitted. A string or
  * Buffer body gets a Content-Length unless `chunked` is set (then it is streamed in 64 KiB chunks
@@ -57,7 +73,7 @@ export const newId = () => nextId++;
 export function httpRequest(method, urlPath, { headers = {}, body, chunked = false } = {}) {
   const url = new URL(urlPath, BASE_URL);
   const outHeaders = {};
-  for (const [k, v] of Object.entries(headers)) if (v !== undefined) outHeaders[k] = v;
+  for (const [k, v] of Object.entries(withClientIp(headers))) if (v !== undefined) outHeaders[k] = v;
   const payload = body === undefined ? undefined : Buffer.isBuffer(body) ? body : Buffer.from(body);
   if (payload && !chunked && !Object.keys(outHeaders).some((k) => k.toLowerCase() === 'content-length')) {
     outHeaders['Content-Length'] = String(payload.length);
@@ -218,6 +234,9 @@ export function assertRpcResult(res, id) {
 export function recordingFetch() {
   const exchanges = [];
   const fetchFn = async (input, init = {}) => {
+    const headers = new Headers(init.headers);
+    if (!headers.has('cf-connecting-ip')) headers.set('CF-Connecting-IP', CLIENT_IP);
+    init = { ...init, headers };
     const res = await fetch(input, init);
     const entry = {
       method: init.method ?? 'GET',

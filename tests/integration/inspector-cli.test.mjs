@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
 
-import { MCP_URL, REPO_ROOT } from './harness.mjs';
+import { MCP_URL, REPO_ROOT, CLIENT_IP } from './harness.mjs';
 
 const BIN = path.join(REPO_ROOT, 'node_modules/.bin/mcp-inspector');
 const home = mkdtempSync(path.join(os.tmpdir(), 'porygon-inspector-'));
@@ -21,7 +21,8 @@ function inspector(args) {
   return new Promise((resolve) => {
     execFile(
       BIN,
-      ['--cli', MCP_URL, '--transport', 'http', '--format', 'json', '--stored-auth-only', '--connect-timeout', '15000', ...args],
+      ['--cli', MCP_URL, '--transport', 'http', '--format', 'json', '--stored-auth-only', '--connect-timeout', '15000',
+        '--header', `CF-Connecting-IP: ${CLIENT_IP}`, ...args],
       {
         cwd: home,
         timeout: 60_000,

@@ -1,0 +1,101 @@
+//! The object's rate-limit log in SQLite: one row per admission, newest `depth` kept in memory.
+//! A rejection writes nothing; old rows are pruned as new ones arrive and by the alarm.
+
+use std::cell::RefCell;
+
+use worker::{SqlStorage, SqlStorageValue};
+
+use crate::mcp::session::StoreError;
+use crate::policy::limiter::{Decision, Policy, SlidingLog};
+
+/// Prune once per this many admissions (a DELETE per request would double the writes).
+const PRUNE_EVERY: u64 = 32;
+
+pub struct SqlAdmissions {
+    sql: SqlStorage,
+    /// Loaded lazily; `loaded_depth` says how many rows it was loaded with.
+    log: RefCell<Option<(SlidingLog, usize)>>,
+    since_prune: RefCell<u64>,
+}
+
+impl SqlAdmissions {
+    pub fn new(sql: SqlStorage) -> Self {
+        Self { sql, log: RefCell::new(None), since_prune: RefCell::new(0) }
+    }
+
+    pub fn migrate(&self) -> Result<(), StoreError> {
+        self.exec("CREATE TABLE IF NOT EXISTS admissions (ts INTEGER NOT NULL)", vec![])?;
+        self.exec("CREATE INDEX IF NOT EXISTS admissions_by_ts ON admissions (ts)", vec![])
+    }
+
+    /// Decides and, when admitting, records — synchronously, so no other request of this object
+    /// can run in between.
+    pub fn decide(&self, now_ms: i64, policy: &Policy) -> Result<Decision, StoreError> {
+        let mut slot = self.log.borrow_mut();
+        if slot.as_ref().is_none_or(|(_, depth)| *depth < policy.depth()) {
+            *slot = Some((self.load(policy)?, policy.depth()));
+        }
+        let (log, _) = slot.as_mut().expect("loaded above");
+        let decision = log.decide(now_ms, policy);
+        if decision.admitted() {
+            let newest = log.timestamps().last().unwrap_or(now_ms);
+            if let Err(e) = self.exec("INSERT INTO admissions (ts) VALUES (?)", vec![newest.into()]) {
+                // Not persisted means not admitted: forget it so memory matches storage.
+                *slot = None;
+                return Err(e);
+            }
+            let mut since = self.since_prune.borrow_mut();
+            *since += 1;
+            if *since >= PRUNE_EVERY {
+                *since = 0;
+                let oldest_needed = log.timestamps().next().unwrap_or(now_ms);
+                self.exec("DELETE FROM admissions WHERE ts < ?", vec![oldest_needed.into()])?;
+            }
+        }
+        Ok(decision)
+    }
+
+    /// Drops admissions older than `horizon_ms` (alarm housekeeping); returns the newest kept.
+    pub fn expire(&self, now_ms: i64, horizon_ms: i64) -> Result<Option<i64>, StoreError> {
+        self.exec("DELETE FROM admissions WHERE ts <= ?", vec![(now_ms - horizon_ms).into()])?;
+        *self.log.borrow_mut() = None;
+        let rows = self.query("SELECT MAX(ts) FROM admissions", vec![])?;
+        Ok(first_int(rows))
+    }
+
+    fn load(&self, policy: &Policy) -> Result<SlidingLog, StoreError> {
+        let rows = self.query(
+            "SELECT ts FROM admissions ORDER BY ts DESC LIMIT ?",
+            vec![(policy.depth() as i64).into()],
+        )?;
+        let ts = rows.into_iter().filter_map(|r| int(r.into_iter().next()?)).collect();
+        Ok(SlidingLog::from_timestamps(ts, policy))
+    }
+
+    fn exec(&self, q: &str, binds: Vec<SqlStorageValue>) -> Result<(), StoreError> {
+        let cursor = self.sql.exec(q, binds).map_err(store_error)?;
+        let _ = cursor.raw().count();
+        Ok(())
+    }
+
+    fn query(&self, q: &str, binds: Vec<SqlStorageValue>) -> Result<Vec<Vec<SqlStorageValue>>, StoreError> {
+        let cursor = self.sql.exec(q, binds).map_err(store_error)?;
+        cursor.raw().collect::<Result<Vec<_>, _>>().map_err(store_error)
+    }
+}
+
+fn int(v: SqlStorageValue) -> Option<i64> {
+    match v {
+        SqlStorageValue::Integer(i) => Some(i),
+        SqlStorageValue::Float(f) => Some(f as i64),
+        _ => None,
+    }
+}
+
+fn first_int(rows: Vec<Vec<SqlStorageValue>>) -> Option<i64> {
+    rows.into_iter().next().and_then(|r| r.into_iter().next()).and_then(int)
+}
+
+fn store_error(e: worker::Error) -> StoreError {
+    StoreError(e.to_string())
+}

@@ -1,0 +1,78 @@
+//! Rate-limit decisions as HTTP: the IETF draft headers on every `/mcp` response and the 429.
+
+use rmcp::model::{ErrorCode, ErrorData};
+
+use super::http::HttpResponse;
+use crate::mcp::jsonrpc::{self, Incoming, Message};
+use crate::policy::limiter::{Decision, Policy};
+
+pub const POLICY_HEADER: &str = "RateLimit-Policy";
+pub const STATE_HEADER: &str = "RateLimit";
+/// Internal (object → router): when the key can next be admitted, exactly, in epoch ms. The
+/// router's deny cache uses it so that it never denies longer than the object would.
+pub const BLOCKED_UNTIL_HEADER: &str = "X-Porygon-Blocked-Until";
+
+/// JSON-RPC code for "over quota" (implementation-defined server-error range).
+pub const RATE_LIMITED: ErrorCode = ErrorCode(-32000);
+
+/// Adds `RateLimit-Policy` and `RateLimit` to a response.
+pub fn annotate(resp: &mut HttpResponse, policy: &Policy, decision: &Decision) {
+    resp.headers.insert(POLICY_HEADER, policy.header());
+    resp.headers.insert(STATE_HEADER, decision.header());
+}
+
+/// The 429 for a rejected request, echoing its JSON-RPC id when the body has one.
+/// `state` is the `RateLimit` header value (see [`Decision::header`]).
+pub fn too_many_requests(body: &[u8], policy: &Policy, state: &str, retry_after_secs: u32) -> HttpResponse {
+    let id = match jsonrpc::parse(body) {
+        Ok(Incoming::Single(Message::Request(r))) => Some(r.id),
+        Ok(Incoming::Batch(ms)) => ms.into_iter().find_map(|m| match m {
+            Message::Request(r) => Some(r.id),
+            _ => None,
+        }),
+        _ => None,
+    };
+    let limits: Vec<String> = policy.quotas.iter().map(|q| format!("{} per {}", q.limit, q.name)).collect();
+    let error = ErrorData::new(
+        RATE_LIMITED,
+        format!(
+            "Rate limit exceeded ({}); retry in {retry_after_secs} s. Contact the operators for an API key with higher limits.",
+            limits.join(", ")
+        ),
+        Some(serde_json::json!({ "retryAfterSeconds": retry_after_secs })),
+    );
+    HttpResponse::rpc_error(429, id.as_ref(), &error)
+        .with_header("Retry-After", retry_after_secs.to_string())
+        .with_header(POLICY_HEADER, policy.header())
+        .with_header(STATE_HEADER, state)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::policy::limiter::SlidingLog;
+
+    #[test]
+    fn rejection_carries_headers_and_the_request_id() {
+        let p = Policy::per_minute_and_hour(1, 10);
+        let mut log = SlidingLog::default();
+        log.decide(0, &p);
+        let Decision::Reject { retry_after_secs, .. } = log.decide(1_500, &p) else { panic!() };
+        let d = log.decide(1_500, &p);
+        let r = too_many_requests(
+            br#"{"jsonrpc":"2.0","id":"q1","method":"tools/list"}"#,
+            &p,
+            &d.header(),
+            retry_after_secs,
+        );
+        assert_eq!(r.status, 429);
+        assert_eq!(r.headers.get("Retry-After"), Some("59"));
+        assert_eq!(r.headers.get(POLICY_HEADER), Some("\"minute\";q=1;w=60, \"hour\";q=10;w=3600"));
+        assert_eq!(r.headers.get(STATE_HEADER), Some("\"minute\";r=0;t=59"));
+        let body = r.body_json().unwrap();
+        assert_eq!(body["id"], "q1");
+        assert_eq!(body["error"]["code"], -32000);
+        let unparsable = too_many_requests(b"{oops", &p, &d.header(), 59);
+        assert_eq!(unparsable.body_json().unwrap()["id"], serde_json::Value::Null);
+    }
+}
