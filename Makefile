@@ -14,7 +14,7 @@ TEST_CONFORMANCE_PORT ?= 8800
 TEST_WRANGLER_ARGS = --var ALLOWED_ORIGINS:https://claude.ai,http://localhost:$(TEST_PORT),http://localhost:$(TEST_CONFORMANCE_PORT) \
   --var SHARED_EGRESS_CIDRS:160.79.104.0/21,198.51.100.0/24 --var SHARED_EGRESS_NETWORK_PER_MINUTE:250
 
-.PHONY: deps build dev test test-native test-integration check-deploy fmt lint clean
+.PHONY: deps build dev test test-native test-integration check-deploy bench-build bench-limiter fmt lint clean
 
 deps:
 	@scripts/setup.sh
@@ -48,6 +48,20 @@ test-integration:
 	  node --test --test-concurrency=1 'tests/integration/*.test.mjs' && \
 	  node tests/conformance/run.mjs http://127.0.0.1:$(TEST_PORT)/mcp $(TEST_CONFORMANCE_PORT)
 
+# Benchmarks run against a bench build (cargo feature `bench`: extra /bench/* routes, refused
+# outside ENVIRONMENT=local) on its own port and fresh state; they print markdown tables.
+BENCH_PORT ?= 8797
+BENCH_STATE ?= .wrangler/bench-state
+
+bench-build: deps
+	WASM_BINDGEN_BIN=wasm-bindgen worker-build --release --no-opt -d build-bench . --features bench
+
+bench-limiter: bench-build
+	rm -rf $(BENCH_STATE)
+	@PORT=$(BENCH_PORT) STATE=$(BENCH_STATE) WRANGLER_ARGS="build-bench/worker/shim.mjs" scripts/worker.sh start
+	@trap 'PORT=$(BENCH_PORT) STATE=$(BENCH_STATE) scripts/worker.sh stop' EXIT; \
+	  BENCH_URL=http://127.0.0.1:$(BENCH_PORT) BENCH_STATE=$(BENCH_STATE) node bench/limiter.mjs
+
 fmt:
 	cargo fmt --all
 
@@ -57,4 +71,4 @@ lint:
 	cargo clippy --target wasm32-unknown-unknown --lib -- -D warnings
 
 clean:
-	rm -rf build target/wasm32-unknown-unknown .wrangler/test-state
+	rm -rf build build-bench target/wasm32-unknown-unknown .wrangler/test-state .wrangler/bench-state

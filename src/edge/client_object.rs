@@ -62,6 +62,19 @@ impl DurableObject for ClientObject {
     }
 
     async fn fetch(&self, req: Request) -> Result<Response> {
+        #[cfg(feature = "bench")]
+        if req.path() == "/bench/storage" {
+            let sql = self.state.storage().sql();
+            let count = |q: &str| -> Result<serde_json::Value> {
+                let rows: Vec<serde_json::Value> = sql.exec(q, None)?.to_array()?;
+                Ok(rows.into_iter().next().unwrap_or_default())
+            };
+            return Response::from_json(&serde_json::json!({
+                "databaseSize": sql.database_size(),
+                "admissions": count("SELECT COUNT(*) AS n FROM admission_log")?,
+                "sessions": count("SELECT COUNT(*) AS n FROM sessions")?,
+            }));
+        }
         let limit_only = req.path() == LIMIT_PATH;
         let owner = req.headers().get(OWNER_HEADER)?.unwrap_or_default();
         let policy = req.headers().get(LIMIT_HEADER)?.and_then(|p| decode_policy(&p));

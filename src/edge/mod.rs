@@ -3,6 +3,8 @@
 //! converts between `worker` types and `crate::transport` data.
 
 mod api_keys;
+#[cfg(feature = "bench")]
+mod bench;
 mod client_object; // `#[durable_object]` exports ClientObject to the runtime.
 mod convert;
 mod router;

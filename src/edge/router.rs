@@ -36,6 +36,8 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
     let response = match req.path().as_str() {
         "/health/live" => HttpResponse::json(200, &json!({"status": "ok"})),
         "/mcp" => mcp(req, &env).await,
+        #[cfg(feature = "bench")]
+        p if p.starts_with("/bench/") => super::bench::handle(req, &env).await,
         _ => HttpResponse::json(404, &json!({"error": "not_found", "message": "See /mcp"})),
     };
     convert::response(response)
@@ -147,7 +149,7 @@ async fn identify(
 }
 
 /// Sends the request to the object named `owner`, asking it to enforce `limit` first.
-async fn call_object(
+pub(super) async fn call_object(
     env: &Env,
     owner: &str,
     path: &str,

@@ -1,5 +1,8 @@
 //! The object's rate-limit log in SQLite: one row per admission, newest `depth` kept in memory.
 //! A rejection writes nothing; old rows are pruned as new ones arrive and by the alarm.
+//!
+//! Each row is just its primary key, `ts * 1024 + n` (n: admissions already at that millisecond),
+//! so the table is one B-tree of 8-byte keys with no separate index.
 
 use std::cell::RefCell;
 
@@ -8,6 +11,8 @@ use worker::{SqlStorage, SqlStorageValue};
 use crate::mcp::session::StoreError;
 use crate::policy::limiter::{Decision, Policy, SlidingLog};
 
+/// Row keys per millisecond; ms epoch × 1024 stays below 2^53 (exact in JS) until the 2250s.
+const SLOTS_PER_MS: i64 = 1024;
 /// Prune once per this many admissions (a DELETE per request would double the writes).
 const PRUNE_EVERY: u64 = 32;
 
@@ -24,8 +29,7 @@ impl SqlAdmissions {
     }
 
     pub fn migrate(&self) -> Result<(), StoreError> {
-        self.exec("CREATE TABLE IF NOT EXISTS admissions (ts INTEGER NOT NULL)", vec![])?;
-        self.exec("CREATE INDEX IF NOT EXISTS admissions_by_ts ON admissions (ts)", vec![])
+        self.exec("CREATE TABLE IF NOT EXISTS admission_log (k INTEGER PRIMARY KEY)", vec![])
     }
 
     /// Decides and, when admitting, records — synchronously, so no other request of this object
@@ -39,7 +43,9 @@ impl SqlAdmissions {
         let decision = log.decide(now_ms, policy);
         if decision.admitted() {
             let newest = log.timestamps().last().unwrap_or(now_ms);
-            if let Err(e) = self.exec("INSERT INTO admissions (ts) VALUES (?)", vec![newest.into()]) {
+            let same_ms = log.timestamps().filter(|&t| t == newest).count() as i64 - 1;
+            let row = newest * SLOTS_PER_MS + same_ms.min(SLOTS_PER_MS - 1);
+            if let Err(e) = self.exec("INSERT OR REPLACE INTO admission_log (k) VALUES (?)", vec![row.into()]) {
                 // Not persisted means not admitted: forget it so memory matches storage.
                 *slot = None;
                 return Err(e);
@@ -49,7 +55,7 @@ impl SqlAdmissions {
             if *since >= PRUNE_EVERY {
                 *since = 0;
                 let oldest_needed = log.timestamps().next().unwrap_or(now_ms);
-                self.exec("DELETE FROM admissions WHERE ts < ?", vec![oldest_needed.into()])?;
+                self.exec("DELETE FROM admission_log WHERE k < ?", vec![(oldest_needed * SLOTS_PER_MS).into()])?;
             }
         }
         Ok(decision)
@@ -57,18 +63,18 @@ impl SqlAdmissions {
 
     /// Drops admissions older than `horizon_ms` (alarm housekeeping); returns the newest kept.
     pub fn expire(&self, now_ms: i64, horizon_ms: i64) -> Result<Option<i64>, StoreError> {
-        self.exec("DELETE FROM admissions WHERE ts <= ?", vec![(now_ms - horizon_ms).into()])?;
+        self.exec("DELETE FROM admission_log WHERE k < ?", vec![((now_ms - horizon_ms + 1) * SLOTS_PER_MS).into()])?;
         *self.log.borrow_mut() = None;
-        let rows = self.query("SELECT MAX(ts) FROM admissions", vec![])?;
-        Ok(first_int(rows))
+        let rows = self.query("SELECT MAX(k) FROM admission_log", vec![])?;
+        Ok(first_int(rows).map(|k| k / SLOTS_PER_MS))
     }
 
     fn load(&self, policy: &Policy) -> Result<SlidingLog, StoreError> {
         let rows = self.query(
-            "SELECT ts FROM admissions ORDER BY ts DESC LIMIT ?",
+            "SELECT k FROM admission_log ORDER BY k DESC LIMIT ?",
             vec![(policy.depth() as i64).into()],
         )?;
-        let ts = rows.into_iter().filter_map(|r| int(r.into_iter().next()?)).collect();
+        let ts = rows.into_iter().filter_map(|r| int(r.into_iter().next()?)).map(|k| k / SLOTS_PER_MS).collect();
         Ok(SlidingLog::from_timestamps(ts, policy))
     }
 
