@@ -24,7 +24,13 @@ deps:
 build: deps
 	WASM_BINDGEN_BIN=wasm-bindgen worker-build --release --no-opt
 
+# Serves in the foreground; meanwhile the local corpus (../shared/data) is loaded and ingested
+# in the background once the worker answers (idempotent: unchanged documents are skipped).
 dev: build
+	@mkdir -p .wrangler
+	@(node scripts/load-local-corpus.mjs --url http://127.0.0.1:$(PORT) > .wrangler/corpus-load.log 2>&1 \
+	  && echo "[dev] local corpus loaded (.wrangler/corpus-load.log)" \
+	  || echo "[dev] local corpus load FAILED: see .wrangler/corpus-load.log") &
 	node node_modules/wrangler/bin/wrangler.js dev --ip 127.0.0.1 --port $(PORT) --persist-to $(STATE)
 
 test: deps test-native build check-deploy test-integration

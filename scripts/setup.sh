@@ -35,3 +35,9 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   npm ci --no-audit --no-fund --loglevel=error
   echo "$want" > "$stamp"
 fi
+
+# Local secrets for `wrangler dev` (never committed): an admin token for /admin/* (corpus loading).
+if [ ! -f .dev.vars ] || ! grep -q '^ADMIN_TOKEN=' .dev.vars; then
+  say "creating .dev.vars with a random local ADMIN_TOKEN"
+  echo "ADMIN_TOKEN=local-$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')" >> .dev.vars
+fi

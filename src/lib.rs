@@ -4,9 +4,12 @@
 //! (what the server knows) are pure and tested natively; `edge` is the thin Workers platform
 //! layer and exists only on wasm32.
 
+pub mod corpus;
 pub mod dex;
+pub mod ingest;
 pub mod mcp;
 pub mod policy;
+pub mod search;
 pub mod tools;
 pub mod transport;
 

@@ -39,7 +39,11 @@ async fn kv_counter(req: Request, env: &Env) -> worker::Result<HttpResponse> {
     let kv = env.kv("STRATEGY_KV")?;
     let count: u64 = kv.get(&key).text().await?.and_then(|t| t.parse().ok()).unwrap_or(0);
     if count >= PLAN_LIMIT_PER_MINUTE {
-        return Ok(HttpResponse::rpc_error(429, None, &ErrorData::invalid_request("Rate limit exceeded", None)));
+        return Ok(HttpResponse::rpc_error(
+            429,
+            None,
+            &ErrorData::invalid_request("Rate limit exceeded", None),
+        ));
     }
     kv.put(&key, (count + 1).to_string())?.expiration_ttl(60).execute().await?;
     unlimited(req, env).await

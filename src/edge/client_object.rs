@@ -137,7 +137,7 @@ impl DurableObject for ClientObject {
         });
         let next = [next_session, next_admission.map(|t| t + HORIZON_MS)].into_iter().flatten().min();
         if let Some(at) = next {
-            self.state.storage().set_alarm(at.max(now + 1000)).await?;
+            self.state.storage().set_alarm(convert::alarm_at(at.max(now + 1000))).await?;
             self.alarm_armed.set(true);
         }
         Response::empty()
@@ -151,7 +151,7 @@ impl ClientObject {
         }
         let storage = self.state.storage();
         if storage.get_alarm().await?.is_none() {
-            storage.set_alarm(now + HORIZON_MS).await?;
+            storage.set_alarm(convert::alarm_at(now + HORIZON_MS)).await?;
         }
         self.alarm_armed.set(true);
         Ok(())

@@ -53,3 +53,9 @@ pub async fn from_response(mut resp: Response) -> Result<HttpResponse> {
     let body = resp.bytes().await?;
     Ok(HttpResponse { status: resp.status_code(), headers, body })
 }
+
+/// An alarm time from epoch milliseconds. (`set_alarm(i64)` would read the number as an *offset*
+/// from now — an easy way to schedule an alarm decades late.)
+pub fn alarm_at(epoch_ms: i64) -> worker::ScheduledTime {
+    worker::ScheduledTime::new(js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(epoch_ms as f64)))
+}

@@ -2,11 +2,18 @@
 //! bindings. Thin by design — every decision is made in the pure layers; this module only
 //! converts between `worker` types and `crate::transport` data.
 
+mod admin;
 mod api_keys;
 #[cfg(feature = "bench")]
 mod bench;
 mod client_object; // `#[durable_object]` exports ClientObject to the runtime.
 mod convert;
+mod corpus_input;
+mod index_object; // `#[durable_object]` exports IndexObject.
+mod ingest_object; // `#[durable_object]` exports IngestObject.
+mod raw_source;
 mod router;
 mod sql_admissions;
 mod sql_sessions;
+mod telemetry;
+mod vectors;

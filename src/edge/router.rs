@@ -36,6 +36,7 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
     let response = match req.path().as_str() {
         "/health/live" => HttpResponse::json(200, &json!({"status": "ok"})),
         "/mcp" => mcp(req, &env).await,
+        p if p.starts_with("/admin/") => super::admin::handle(req, &env).await,
         #[cfg(feature = "bench")]
         p if p.starts_with("/bench/") => super::bench::handle(req, &env).await,
         _ => HttpResponse::json(404, &json!({"error": "not_found", "message": "See /mcp"})),

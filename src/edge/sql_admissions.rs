@@ -45,7 +45,8 @@ impl SqlAdmissions {
             let newest = log.timestamps().last().unwrap_or(now_ms);
             let same_ms = log.timestamps().filter(|&t| t == newest).count() as i64 - 1;
             let row = newest * SLOTS_PER_MS + same_ms.min(SLOTS_PER_MS - 1);
-            if let Err(e) = self.exec("INSERT OR REPLACE INTO admission_log (k) VALUES (?)", vec![row.into()]) {
+            if let Err(e) = self.exec("INSERT OR REPLACE INTO admission_log (k) VALUES (?)", vec![row.into()])
+            {
                 // Not persisted means not admitted: forget it so memory matches storage.
                 *slot = None;
                 return Err(e);
@@ -55,7 +56,10 @@ impl SqlAdmissions {
             if *since >= PRUNE_EVERY {
                 *since = 0;
                 let oldest_needed = log.timestamps().next().unwrap_or(now_ms);
-                self.exec("DELETE FROM admission_log WHERE k < ?", vec![(oldest_needed * SLOTS_PER_MS).into()])?;
+                self.exec(
+                    "DELETE FROM admission_log WHERE k < ?",
+                    vec![(oldest_needed * SLOTS_PER_MS).into()],
+                )?;
             }
         }
         Ok(decision)
@@ -63,7 +67,10 @@ impl SqlAdmissions {
 
     /// Drops admissions older than `horizon_ms` (alarm housekeeping); returns the newest kept.
     pub fn expire(&self, now_ms: i64, horizon_ms: i64) -> Result<Option<i64>, StoreError> {
-        self.exec("DELETE FROM admission_log WHERE k < ?", vec![((now_ms - horizon_ms + 1) * SLOTS_PER_MS).into()])?;
+        self.exec(
+            "DELETE FROM admission_log WHERE k < ?",
+            vec![((now_ms - horizon_ms + 1) * SLOTS_PER_MS).into()],
+        )?;
         *self.log.borrow_mut() = None;
         let rows = self.query("SELECT MAX(k) FROM admission_log", vec![])?;
         Ok(first_int(rows).map(|k| k / SLOTS_PER_MS))
@@ -74,7 +81,8 @@ impl SqlAdmissions {
             "SELECT k FROM admission_log ORDER BY k DESC LIMIT ?",
             vec![(policy.depth() as i64).into()],
         )?;
-        let ts = rows.into_iter().filter_map(|r| int(r.into_iter().next()?)).map(|k| k / SLOTS_PER_MS).collect();
+        let ts =
+            rows.into_iter().filter_map(|r| int(r.into_iter().next()?)).map(|k| k / SLOTS_PER_MS).collect();
         Ok(SlidingLog::from_timestamps(ts, policy))
     }
 

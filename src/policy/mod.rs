@@ -1,5 +1,6 @@
 //! Policy between protocol and I/O: who a client is and how much it may ask.
 
+pub mod admin;
 pub mod api_keys;
 pub mod deny_cache;
 pub mod limiter;

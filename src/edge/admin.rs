@@ -1,0 +1,151 @@
+//! Operator endpoints, behind `Authorization: Bearer <ADMIN_TOKEN>` (a secret; locally from
+//! `.dev.vars`, which `make deps` creates):
+//!
+//! - `PUT  /admin/raw/<sets|analyses|stats>/…`  put a raw source file into the R2 cache
+//! - `POST /admin/raw-manifest`                  register a cached statistics file
+//! - `POST /admin/ingest`                        start a run (`StartRequest`)
+//! - `GET  /admin/ingest`                        the current and last run
+//! - `POST /admin/ingest/resume`                 re-arm a run that stopped
+//! - `GET  /admin/doc/<key>`                     a stored document (KV)
+//! - `GET  /admin/index/<format>/stats`, `POST /admin/index/<format>/search`   inspect an index
+//!
+//! Also the cron entry point, which starts upstream runs.
+
+use rmcp::model::ErrorData;
+use serde_json::json;
+use worker::{event, Env, Method, Request, RequestInit, ScheduleContext, ScheduledEvent};
+
+use super::convert;
+use super::ingest_object::StartRequest;
+use super::raw_source::{RawSource, SourceMode, StatsEntry};
+use crate::policy::admin::{check, AdminAuth};
+use crate::transport::HttpResponse;
+
+/// Raw files can be large (a month of chaos statistics for a big format is several MiB).
+const MAX_RAW_BYTES: usize = 25 * 1024 * 1024;
+/// The monthly statistics cron (wrangler.toml [triggers]).
+const MONTHLY_CRON: &str = "41 5 3 * *";
+
+pub async fn handle(req: Request, env: &Env) -> HttpResponse {
+    let auth = req.headers().get("Authorization").ok().flatten();
+    let secret = env.secret("ADMIN_TOKEN").ok().map(|s| s.to_string());
+    match check(auth.as_deref(), secret.as_deref()) {
+        AdminAuth::Allowed => {}
+        AdminAuth::Denied => {
+            return HttpResponse::rpc_error(401, None, &ErrorData::invalid_request("Unauthorized", None))
+                .with_header("WWW-Authenticate", "Bearer")
+        }
+        AdminAuth::Disabled => {
+            return HttpResponse::json(503, &json!({"error": "admin disabled: set the ADMIN_TOKEN secret"}))
+        }
+    }
+    route(req, env).await.unwrap_or_else(|e| HttpResponse::json(503, &json!({"error": e.to_string()})))
+}
+
+async fn route(mut req: Request, env: &Env) -> worker::Result<HttpResponse> {
+    let path = req.path();
+    let method = req.method();
+    if let Some(key) = path.strip_prefix("/admin/raw/") {
+        if method != Method::Put || !valid_raw_key(key) {
+            return Ok(bad("PUT /admin/raw/{sets|analyses|stats}/<file> with a plain relative path"));
+        }
+        let Some(body) = convert::body_capped(&mut req, MAX_RAW_BYTES).await? else {
+            return Ok(bad("raw file larger than 25 MiB"));
+        };
+        RawSource::new(env, SourceMode::Cache)?.put(key, body).await?;
+        return Ok(HttpResponse::json(201, &json!({"stored": key})));
+    }
+    match (method, path.as_str()) {
+        (Method::Post, "/admin/raw-manifest") => {
+            let entry: StatsEntry = req.json().await?;
+            if !valid_raw_key(&entry.key) {
+                return Ok(bad("invalid key"));
+            }
+            RawSource::new(env, SourceMode::Cache)?.add_to_manifest(entry).await?;
+            Ok(HttpResponse::json(201, &json!({"ok": true})))
+        }
+        (Method::Post, "/admin/ingest") => {
+            let start: StartRequest =
+                req.json().await.map_err(|e| worker::Error::RustError(format!("body: {e}")))?;
+            ingest(env, "/start", Some(serde_json::to_string(&start)?)).await
+        }
+        (Method::Get, "/admin/ingest") => ingest(env, "/state", None).await,
+        (Method::Get, p) if p.starts_with("/admin/doc/") => {
+            let key = percent_encoding::percent_decode_str(&p["/admin/doc/".len()..])
+                .decode_utf8_lossy()
+                .into_owned();
+            match env.kv("STRATEGY_KV")?.get(&key).text().await? {
+                Some(body) => {
+                    Ok(HttpResponse::json(200, &serde_json::from_str(&body).unwrap_or(json!(body))))
+                }
+                None => Ok(HttpResponse::json(404, &json!({"error": "no such document"}))),
+            }
+        }
+        (Method::Post, "/admin/ingest/resume") => ingest(env, "/resume", None).await,
+        (m, p) if p.starts_with("/admin/index/") => {
+            let rest = &p["/admin/index/".len()..];
+            let Some((format, action)) = rest.split_once('/') else { return Ok(bad("unknown index route")) };
+            if !is_format_id(format)
+                || !matches!((m.clone(), action), (Method::Get, "stats") | (Method::Post, "search"))
+            {
+                return Ok(bad("GET …/<format>/stats or POST …/<format>/search"));
+            }
+            let body = if action == "search" { Some(req.text().await?) } else { None };
+            let stub = env.durable_object("INDEXES")?.id_from_name(format)?.get_stub()?;
+            call(&stub, &format!("/{action}"), body).await
+        }
+        _ => Ok(HttpResponse::json(404, &json!({"error": "not_found"}))),
+    }
+}
+
+async fn ingest(env: &Env, path: &str, body: Option<String>) -> worker::Result<HttpResponse> {
+    let stub = env.durable_object("INGEST")?.id_from_name("ingest")?.get_stub()?;
+    call(&stub, path, body).await
+}
+
+async fn call(stub: &worker::Stub, path: &str, body: Option<String>) -> worker::Result<HttpResponse> {
+    let mut init = RequestInit::new();
+    init.with_method(if body.is_some() { Method::Post } else { Method::Get });
+    if let Some(body) = body {
+        init.with_body(Some(body.into()));
+    }
+    let req = Request::new_with_init(&format!("https://internal{path}"), &init)?;
+    convert::from_response(stub.fetch_with_request(req).await?).await
+}
+
+fn valid_raw_key(key: &str) -> bool {
+    let allowed_root = ["sets/", "analyses/", "stats/"].iter().any(|p| key.starts_with(p));
+    let clean = key.split('/').all(|seg| !seg.is_empty() && seg != "." && seg != "..")
+        && key.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_./".contains(&b));
+    allowed_root && clean && key.len() <= 200
+}
+
+fn is_format_id(s: &str) -> bool {
+    s.len() <= 40 && s.starts_with("gen") && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+}
+
+fn bad(message: &str) -> HttpResponse {
+    HttpResponse::json(400, &json!({"error": message}))
+}
+
+/// Cron: sets and analyses daily, statistics monthly — always from upstream, cached in R2.
+#[event(scheduled)]
+async fn scheduled(event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
+    let start = StartRequest {
+        formats: None,
+        source: SourceMode::Upstream,
+        refresh_stats: event.cron() == MONTHLY_CRON,
+        trigger: format!("cron:{}", event.cron()),
+    };
+    let result = match serde_json::to_string(&start) {
+        Ok(body) => ingest(&env, "/start", Some(body)).await,
+        Err(e) => Err(e.into()),
+    };
+    match result {
+        Ok(r) if r.status == 202 => tracing::info!(cron = %event.cron(), "scheduled ingestion started"),
+        Ok(r) => {
+            tracing::warn!(cron = %event.cron(), status = r.status, "scheduled ingestion not started (one running?)")
+        }
+        Err(e) => tracing::error!(cron = %event.cron(), error = %e, "scheduled ingestion failed to start"),
+    }
+}

@@ -1,0 +1,23 @@
+//! Raw cache contents → the pure corpus builder's inputs.
+
+use super::raw_source::StatsEntry;
+use crate::corpus::{build_format_corpus, parse_chaos, parse_moveset_report, Corpus, CorpusError, Format};
+
+pub fn build(
+    format: &str,
+    sets: &str,
+    analyses: Option<&str>,
+    stats: Option<(StatsEntry, String)>,
+) -> Result<Corpus, CorpusError> {
+    let format = Format::parse(format)?;
+    let report = match &stats {
+        Some((entry, body)) if entry.kind == "chaos" => Some(parse_chaos(body)?),
+        Some((entry, body)) if entry.kind == "moveset" => Some(parse_moveset_report(body)?),
+        _ => None,
+    };
+    let stats = match (&report, &stats) {
+        (Some(r), Some((entry, _))) => Some((r, entry.month.as_str(), entry.cutoff)),
+        _ => None,
+    };
+    build_format_corpus(&format, sets, analyses, stats)
+}

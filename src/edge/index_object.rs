@@ -1,0 +1,203 @@
+//! `IndexObject`: one per format, the lexical index of that format's strategy documents
+//! (SQLite FTS5, BM25) plus each document's key and content hash, which ingestion diffs against.
+//!
+//! Why one object per format (not D1): ingestion writes a format at a time and queries name a
+//! format, so each object stays small and hot formats spread over objects; FTS5 works in
+//! Durable Object SQLite with no extra service, locally too; and the write path is serialized
+//! per format for free.
+
+use std::collections::HashMap;
+
+use serde::{Deserialize, Serialize};
+use worker::{
+    durable_object, DurableObject, Env, Request, Response, Result, SqlStorage, SqlStorageValue, State,
+};
+
+use crate::corpus::Document;
+use crate::search::fts_query;
+use crate::search::hit::{SearchHit, SearchRequest};
+
+/// A batch of index changes (from the ingestion orchestrator).
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ApplyBatch {
+    pub upserts: Vec<Document>,
+    pub deletes: Vec<String>,
+}
+
+#[derive(Debug, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct IndexStats {
+    pub documents: i64,
+    pub pokemon: i64,
+    pub updated_at_ms: Option<i64>,
+}
+
+#[durable_object]
+pub struct IndexObject {
+    sql: SqlStorage,
+}
+
+impl DurableObject for IndexObject {
+    fn new(state: State, _env: Env) -> Self {
+        let sql = state.storage().sql();
+        let schema = [
+            "CREATE TABLE IF NOT EXISTS docs (key TEXT PRIMARY KEY, hash TEXT NOT NULL, pokemon_id TEXT NOT NULL,
+                pokemon_name TEXT NOT NULL, format TEXT NOT NULL, section TEXT NOT NULL, set_name TEXT,
+                source_url TEXT NOT NULL, data_month TEXT, updated_at INTEGER NOT NULL)",
+            "CREATE VIRTUAL TABLE IF NOT EXISTS docs_fts USING fts5(key UNINDEXED, pokemon, section, set_name, body,
+                tokenize = 'unicode61 remove_diacritics 2')",
+        ];
+        for q in schema {
+            if let Err(e) = sql.exec(q, None) {
+                tracing::error!(error = %e, "index schema migration failed");
+            }
+        }
+        Self { sql }
+    }
+
+    async fn fetch(&self, mut req: Request) -> Result<Response> {
+        match req.path().as_str() {
+            "/hashes" => Response::from_json(&self.hashes()?),
+            "/apply" => {
+                let batch: ApplyBatch = req.json().await?;
+                self.apply(&batch)?;
+                Response::from_json(&self.stats()?)
+            }
+            "/search" => {
+                let search: SearchRequest = req.json().await?;
+                Response::from_json(&self.search(&search)?)
+            }
+            "/stats" => Response::from_json(&self.stats()?),
+            _ => Response::error("not found", 404),
+        }
+    }
+}
+
+impl IndexObject {
+    fn hashes(&self) -> Result<HashMap<String, String>> {
+        #[derive(Deserialize)]
+        struct Row {
+            key: String,
+            hash: String,
+        }
+        let rows: Vec<Row> = self.sql.exec("SELECT key, hash FROM docs", None)?.to_array()?;
+        Ok(rows.into_iter().map(|r| (r.key, r.hash)).collect())
+    }
+
+    /// Synchronous, so a concurrent search never sees half a batch.
+    fn apply(&self, batch: &ApplyBatch) -> Result<()> {
+        let now = worker::Date::now().as_millis() as i64;
+        for key in batch.deletes.iter().chain(batch.upserts.iter().map(|d| &d.key)) {
+            self.exec("DELETE FROM docs_fts WHERE key = ?", vec![key.as_str().into()])?;
+            self.exec("DELETE FROM docs WHERE key = ?", vec![key.as_str().into()])?;
+        }
+        for d in &batch.upserts {
+            self.exec(
+                "INSERT INTO docs (key, hash, pokemon_id, pokemon_name, format, section, set_name, source_url, data_month, updated_at)
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                vec![
+                    d.key.as_str().into(),
+                    d.content_hash.as_str().into(),
+                    d.pokemon_id.as_str().into(),
+                    d.pokemon_name.as_str().into(),
+                    d.format.as_str().into(),
+                    d.section.as_str().into(),
+                    d.set_name.clone().into(),
+                    d.source_url.as_str().into(),
+                    d.data_month.clone().into(),
+                    now.into(),
+                ],
+            )?;
+            self.exec(
+                "INSERT INTO docs_fts (key, pokemon, section, set_name, body) VALUES (?, ?, ?, ?, ?)",
+                vec![
+                    d.key.as_str().into(),
+                    format!("{} {}", d.pokemon_name, d.pokemon_id).into(),
+                    d.section.as_str().into(),
+                    d.set_name.clone().unwrap_or_default().into(),
+                    d.text.as_str().into(),
+                ],
+            )?;
+        }
+        Ok(())
+    }
+
+    fn search(&self, s: &SearchRequest) -> Result<Vec<SearchHit>> {
+        let expr = if s.phrase { fts_query::phrase(&s.query) } else { fts_query::any_terms(&s.query) };
+        let Some(expr) = expr else { return Ok(Vec::new()) };
+        let mut q = String::from(
+            "SELECT d.key, d.pokemon_id, d.pokemon_name, d.format, d.section, d.set_name, d.source_url, d.data_month,
+                    -bm25(docs_fts, 0.0, 4.0, 1.0, 2.0, 1.0) AS score, f.body AS text
+             FROM docs_fts f JOIN docs d ON d.key = f.key
+             WHERE docs_fts MATCH ?",
+        );
+        let mut binds: Vec<SqlStorageValue> = vec![expr.into()];
+        if let Some(p) = &s.pokemon_id {
+            q.push_str(" AND d.pokemon_id = ?");
+            binds.push(p.as_str().into());
+        }
+        if let Some(section) = &s.section {
+            q.push_str(" AND d.section = ?");
+            binds.push(section.as_str().into());
+        }
+        q.push_str(" ORDER BY score DESC LIMIT ?");
+        binds.push(i64::from(s.limit.clamp(1, 100)).into());
+        #[derive(Deserialize)]
+        struct Row {
+            key: String,
+            pokemon_id: String,
+            pokemon_name: String,
+            format: String,
+            section: String,
+            set_name: Option<String>,
+            source_url: String,
+            data_month: Option<String>,
+            score: f64,
+            text: String,
+        }
+        let rows: Vec<Row> = self.sql.exec(&q, binds)?.to_array()?;
+        Ok(rows
+            .into_iter()
+            .map(|r| SearchHit {
+                key: r.key,
+                pokemon_id: r.pokemon_id,
+                pokemon_name: r.pokemon_name,
+                format: r.format,
+                section: r.section,
+                set_name: r.set_name,
+                source_url: r.source_url,
+                data_month: r.data_month,
+                score: r.score,
+                text: r.text,
+            })
+            .collect())
+    }
+
+    fn stats(&self) -> Result<IndexStats> {
+        #[derive(Deserialize)]
+        struct Row {
+            documents: i64,
+            pokemon: i64,
+            updated_at_ms: Option<i64>,
+        }
+        let rows: Vec<Row> = self
+            .sql
+            .exec(
+                "SELECT COUNT(*) AS documents, COUNT(DISTINCT pokemon_id) AS pokemon, MAX(updated_at) AS updated_at_ms FROM docs",
+                None,
+            )?
+            .to_array()?;
+        Ok(rows.into_iter().next().map_or_else(IndexStats::default, |r| IndexStats {
+            documents: r.documents,
+            pokemon: r.pokemon,
+            updated_at_ms: r.updated_at_ms,
+        }))
+    }
+
+    fn exec(&self, q: &str, binds: Vec<SqlStorageValue>) -> Result<()> {
+        let cursor = self.sql.exec(q, binds)?;
+        let _ = cursor.raw().count();
+        Ok(())
+    }
+}

@@ -1,0 +1,73 @@
+//! Raw user text → a safe SQLite FTS5 MATCH expression.
+//!
+//! User text never reaches FTS5 as syntax: `"`, `NEAR(`, `-`, `*`, `:` and column filters would
+//! be operators (or errors). Text is split into words of letters and digits, each word becomes a
+//! quoted string, and the words are OR-ed so BM25 ranks documents by how many (and how rare) of
+//! them they contain.
+
+/// Words kept at most (a 1000-character query must not become a 500-term MATCH).
+const MAX_TERMS: usize = 24;
+
+const STOPWORDS: &[&str] = &[
+    "a", "an", "and", "are", "as", "at", "be", "best", "by", "can", "do", "does", "for", "from", "good",
+    "how", "i", "in", "is", "it", "its", "me", "my", "of", "on", "or", "should", "the", "this", "to", "use",
+    "what", "when", "which", "who", "why", "with", "you",
+];
+
+/// The MATCH expression for `text`, or `None` when it has no searchable word.
+pub fn any_terms(text: &str) -> Option<String> {
+    let terms = words(text);
+    (!terms.is_empty()).then(|| terms.iter().map(|t| format!("\"{t}\"")).collect::<Vec<_>>().join(" OR "))
+}
+
+/// The MATCH expression for `text` as one phrase (its words in order), or `None`.
+pub fn phrase(text: &str) -> Option<String> {
+    let terms = words_with_stopwords(text);
+    (!terms.is_empty()).then(|| format!("\"{}\"", terms.join(" ")))
+}
+
+fn words(text: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for w in words_with_stopwords(text) {
+        if !STOPWORDS.contains(&w.as_str()) && !out.contains(&w) {
+            out.push(w);
+        }
+    }
+    out.truncate(MAX_TERMS);
+    out
+}
+
+fn words_with_stopwords(text: &str) -> Vec<String> {
+    text.split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(str::to_lowercase)
+        .take(MAX_TERMS * 4)
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn operators_become_plain_words() {
+        assert_eq!(
+            any_terms("Kingambit NEAR(sets) -\"tera\" *").as_deref(),
+            Some("\"kingambit\" OR \"near\" OR \"sets\" OR \"tera\"")
+        );
+        assert_eq!(any_terms("title:foo OR bar").as_deref(), Some("\"title\" OR \"foo\" OR \"bar\""));
+        assert_eq!(any_terms("\"\" -- ** ()"), None);
+        assert_eq!(any_terms("what is the best"), None, "only stopwords");
+        assert_eq!(phrase("Swords Dance + Sucker Punch").as_deref(), Some("\"swords dance sucker punch\""));
+    }
+
+    #[test]
+    fn unicode_and_limits() {
+        assert_eq!(
+            any_terms("Flabébé's Fairy-type").as_deref(),
+            Some("\"flabébé\" OR \"s\" OR \"fairy\" OR \"type\"")
+        );
+        let long = "word ".repeat(1000) + &(0..100).map(|i| format!("w{i} ")).collect::<String>();
+        assert!(any_terms(&long).unwrap().matches(" OR ").count() < MAX_TERMS);
+    }
+}

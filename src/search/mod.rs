@@ -1,0 +1,4 @@
+//! Retrieval helpers shared by ingestion (index writes) and tools (queries).
+
+pub mod fts_query;
+pub mod hit;
