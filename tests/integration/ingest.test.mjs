@@ -51,11 +51,14 @@ describe('local ingestion of gen9ou and gen1ou', () => {
     first = await load(['gen9ou', 'gen1ou']);
   });
 
-  test('the first run writes every document, with no errors', async () => {
+  test('the run accounts for every document (written or already current), with no errors', async () => {
+    // Another test file may have ingested gen9ou from the fake upstream already: whatever was
+    // current is left alone, everything else is written.
     assert.equal(first.status, 'finished');
     assert.equal(first.report.errors, 0, JSON.stringify(first.report.errorSamples));
     const total = (await stats('gen9ou')).documents + (await stats('gen1ou')).documents;
-    assert.equal(first.report.documentsWritten, total);
+    assert.equal(first.report.documentsWritten + first.report.documentsUnchanged, total);
+    assert.ok(first.report.documentsWritten > 0);
     assert.equal(first.report.documentsDeleted, 0);
     const gen9 = JSON.parse(readFileSync(path.join(DATA, 'pkmn-sets/gen9ou.json'), 'utf8'));
     assert.ok((await stats('gen9ou')).pokemon >= Object.keys(gen9).length, 'every species with sets is indexed');
@@ -92,7 +95,7 @@ describe('local ingestion of gen9ou and gen1ou', () => {
     const again = await load(['gen9ou', 'gen1ou'], { upload: false });
     assert.equal(again.report.documentsWritten, 0);
     assert.equal(again.report.documentsDeleted, 0);
-    assert.equal(again.report.documentsUnchanged, first.report.documentsWritten);
+    assert.equal(again.report.documentsUnchanged, first.report.documentsWritten + first.report.documentsUnchanged);
   });
 });
 
