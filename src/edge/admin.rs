@@ -131,6 +131,7 @@ fn bad(message: &str) -> HttpResponse {
 /// Cron: sets and analyses daily, statistics monthly — always from upstream, cached in R2.
 #[event(scheduled)]
 async fn scheduled(event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
+    super::logging::init();
     let start = StartRequest {
         formats: None,
         source: SourceMode::Upstream,

@@ -40,6 +40,7 @@ pub struct ClientObject {
 
 impl DurableObject for ClientObject {
     fn new(state: State, env: Env) -> Self {
+        super::logging::init();
         let sessions = SqlSessions::new(state.storage().sql());
         let admissions = SqlAdmissions::new(state.storage().sql());
         if let Err(e) = sessions.migrate().and_then(|()| admissions.migrate()) {

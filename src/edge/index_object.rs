@@ -40,6 +40,7 @@ pub struct IndexObject {
 
 impl DurableObject for IndexObject {
     fn new(state: State, _env: Env) -> Self {
+        super::logging::init();
         let sql = state.storage().sql();
         let schema = [
             "CREATE TABLE IF NOT EXISTS docs (key TEXT PRIMARY KEY, hash TEXT NOT NULL, pokemon_id TEXT NOT NULL,

@@ -86,6 +86,7 @@ pub struct IngestObject {
 
 impl DurableObject for IngestObject {
     fn new(state: State, env: Env) -> Self {
+        super::logging::init();
         let sql = state.storage().sql();
         if let Err(e) =
             sql.exec("CREATE TABLE IF NOT EXISTS runs (slot TEXT PRIMARY KEY, state BLOB NOT NULL)", None)

@@ -11,6 +11,7 @@ mod convert;
 mod corpus_input;
 mod index_object; // `#[durable_object]` exports IndexObject.
 mod ingest_object; // `#[durable_object]` exports IngestObject.
+mod logging;
 mod raw_source;
 mod router;
 mod sql_admissions;

@@ -33,6 +33,7 @@ thread_local! {
 
 #[event(fetch)]
 async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
+    super::logging::init();
     let response = match req.path().as_str() {
         "/health/live" => HttpResponse::json(200, &json!({"status": "ok"})),
         "/mcp" => mcp(req, &env).await,

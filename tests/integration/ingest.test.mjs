@@ -64,6 +64,17 @@ describe('local ingestion of gen9ou and gen1ou', () => {
     assert.ok((await stats('gen9ou')).pokemon >= Object.keys(gen9).length, 'every species with sets is indexed');
   });
 
+  test('each run leaves one structured JSON log line with its metrics', async () => {
+    const log = readFileSync(path.join(REPO_ROOT, `.wrangler/run/worker-${process.env.PORYGON_PORT}.log`), 'utf8');
+    const lines = log.split('\n').filter((l) => l.includes('"ingestion finished"')).map((l) => JSON.parse(l.slice(l.indexOf('{'))));
+    const line = lines.find((l) => l.fields.run === first.id);
+    assert.ok(line, `no log line for ${first.id}`);
+    assert.equal(line.level, 'INFO');
+    assert.equal(line.fields.written, first.report.documentsWritten);
+    assert.equal(line.fields.errors, 0);
+    assert.equal(typeof line.fields.duration_ms, 'number');
+  });
+
   test('a known phrase from an analysis is found, with provenance', async () => {
     const hits = await search('gen9ou', 'defensive pivot that is able to take hits', { phrase: true });
     const zapdos = hits.find((h) => h.pokemonId === 'zapdos');
