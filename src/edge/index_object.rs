@@ -128,7 +128,9 @@ impl IndexObject {
         let expr = if s.phrase { fts_query::phrase(&s.query) } else { fts_query::any_terms(&s.query) };
         let Some(expr) = expr else { return Ok(Vec::new()) };
         let mut q = String::from(
-            "SELECT d.key, d.pokemon_id, d.pokemon_name, d.format, d.section, d.set_name, d.source_url, d.data_month,
+            // Columns named as `SearchHit`'s fields, so rows deserialize straight into it.
+            "SELECT d.key, d.pokemon_id AS pokemonId, d.pokemon_name AS pokemonName, d.format, d.section,
+                    d.set_name AS setName, d.source_url AS sourceUrl, d.data_month AS dataMonth,
                     -bm25(docs_fts, 0.0, 4.0, 1.0, 2.0, 1.0) AS score, f.body AS text
              FROM docs_fts f JOIN docs d ON d.key = f.key
              WHERE docs_fts MATCH ?",
@@ -144,35 +146,7 @@ impl IndexObject {
         }
         q.push_str(" ORDER BY score DESC LIMIT ?");
         binds.push(i64::from(s.limit.clamp(1, 100)).into());
-        #[derive(Deserialize)]
-        struct Row {
-            key: String,
-            pokemon_id: String,
-            pokemon_name: String,
-            format: String,
-            section: String,
-            set_name: Option<String>,
-            source_url: String,
-            data_month: Option<String>,
-            score: f64,
-            text: String,
-        }
-        let rows: Vec<Row> = self.sql.exec(&q, binds)?.to_array()?;
-        Ok(rows
-            .into_iter()
-            .map(|r| SearchHit {
-                key: r.key,
-                pokemon_id: r.pokemon_id,
-                pokemon_name: r.pokemon_name,
-                format: r.format,
-                section: r.section,
-                set_name: r.set_name,
-                source_url: r.source_url,
-                data_month: r.data_month,
-                score: r.score,
-                text: r.text,
-            })
-            .collect())
+        self.sql.exec(&q, binds)?.to_array()
     }
 
     fn stats(&self) -> Result<IndexStats> {

@@ -28,14 +28,11 @@ pub struct PokemonEntry {
     pub source: String,
 }
 
+/// The dex's base stats plus their total.
 #[derive(Debug, Serialize)]
 pub struct BaseStats {
-    pub hp: u16,
-    pub atk: u16,
-    pub def: u16,
-    pub spa: u16,
-    pub spd: u16,
-    pub spe: u16,
+    #[serde(flatten)]
+    pub stats: dex::BaseStats,
     pub total: u16,
 }
 
@@ -128,21 +125,12 @@ pub fn lookup(name: &str, generation: Option<u8>) -> Result<PokemonEntry, DexErr
     .into_iter()
     .filter_map(|(a, slot)| a.map(|a| Ability { name: a.to_owned(), slot }))
     .collect();
-    let stats = &s.base_stats;
     Ok(PokemonEntry {
         name: s.name.to_owned(),
         id: s.id.to_owned(),
         generation: s.gen,
         types: s.types.to_vec(),
-        base_stats: BaseStats {
-            hp: stats.hp,
-            atk: stats.atk,
-            def: stats.def,
-            spa: stats.spa,
-            spd: stats.spd,
-            spe: stats.spe,
-            total: stats.total(),
-        },
+        base_stats: BaseStats { stats: s.base_stats, total: s.base_stats.total() },
         abilities,
         tiers: Tiers {
             singles: s.tiers.tier.map(str::to_owned),
@@ -171,7 +159,7 @@ fn render(e: &PokemonEntry) -> String {
             xs.iter().map(|m| format!("{} ({}×)", m.type_name, m.multiplier)).collect::<Vec<_>>().join(", ")
         }
     };
-    let b = &e.base_stats;
+    let (b, total) = (&e.base_stats.stats, e.base_stats.total);
     let abilities: Vec<String> = e
         .abilities
         .iter()
@@ -202,7 +190,7 @@ fn render(e: &PokemonEntry) -> String {
         spa = b.spa,
         spd = b.spd,
         spe = b.spe,
-        total = b.total,
+        total = total,
         abilities = if abilities.is_empty() {
             "none (abilities begin in generation 3)".into()
         } else {
