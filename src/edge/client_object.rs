@@ -13,6 +13,7 @@ use super::convert;
 use super::router::{LIMIT_HEADER, OWNER_HEADER};
 use super::sql_admissions::SqlAdmissions;
 use super::sql_sessions::SqlSessions;
+use super::strategy_backend::EdgeBackend;
 use crate::mcp::session::{StoreError, DEFAULT_IDLE_TTL_MS};
 use crate::mcp::Dispatcher;
 use crate::policy::limiter::{Decision, MAX_WINDOW_SECS};
@@ -32,7 +33,7 @@ pub struct ClientObject {
     state: State,
     sessions: SqlSessions,
     admissions: SqlAdmissions,
-    dispatcher: Dispatcher<Porygon>,
+    dispatcher: Dispatcher<Porygon<EdgeBackend>>,
     idle_ttl_ms: i64,
     /// Whether this instance knows an alarm is pending (saves a storage read per request).
     alarm_armed: Cell<bool>,
@@ -56,7 +57,7 @@ impl DurableObject for ClientObject {
             state,
             sessions,
             admissions,
-            dispatcher: Dispatcher::new(Porygon::new()),
+            dispatcher: Dispatcher::new(Porygon::with_backend(EdgeBackend::new(env))),
             idle_ttl_ms,
             alarm_armed: Cell::new(false),
         }

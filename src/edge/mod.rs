@@ -16,5 +16,6 @@ mod raw_source;
 mod router;
 mod sql_admissions;
 mod sql_sessions;
+mod strategy_backend;
 mod telemetry;
 mod vectors;

@@ -5,7 +5,10 @@
 //! are `isError` results with a readable message, never protocol errors.
 
 mod args;
+pub mod backend;
 mod get_pokemon;
+mod query_strategy;
+pub mod team;
 
 use rmcp::model::{
     ArgumentInfo, CallToolResult, CompletionContext, CompletionInfo, ContentBlock, ErrorData,
@@ -19,6 +22,7 @@ use crate::dex::{self, dex};
 use crate::mcp::{McpHandler, RequestScope};
 
 pub use args::ArgError;
+use backend::{NoCorpus, StrategyBackend};
 
 const DEX_TEMPLATE: &str = "pokemon://dex/{name}";
 const DEX_PREFIX: &str = "pokemon://dex/";
@@ -27,16 +31,31 @@ const OVERVIEW_PROMPT: &str = "pokemon_overview";
 /// Completion suggestions returned at most (the spec caps a response at 100).
 const COMPLETION_LIMIT: usize = 20;
 
-#[derive(Default)]
-pub struct Porygon;
+/// The server's tools, resources and prompts, over a strategy backend.
+pub struct Porygon<B = NoCorpus> {
+    backend: B,
+}
 
-impl Porygon {
+impl Porygon<NoCorpus> {
+    /// Dex tools only: no strategy corpus.
     pub fn new() -> Self {
-        Self
+        Self { backend: NoCorpus }
     }
 }
 
-impl McpHandler for Porygon {
+impl Default for Porygon<NoCorpus> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<B: StrategyBackend> Porygon<B> {
+    pub fn with_backend(backend: B) -> Self {
+        Self { backend }
+    }
+}
+
+impl<B: StrategyBackend> McpHandler for Porygon<B> {
     fn server_info(&self) -> Implementation {
         Implementation::new("porygon", env!("CARGO_PKG_VERSION"))
             .with_title("Porygon — competitive Pokémon strategy")
@@ -45,8 +64,9 @@ impl McpHandler for Porygon {
 
     fn instructions(&self) -> Option<String> {
         Some(
-            "Competitive Pokémon data. Use get_pokemon for types, base stats, abilities, tiers and \
-             type matchups of a species (any generation 1-9). Names are forgiving (case, spaces, \
+            "Competitive Pokémon data. Use query_strategy to find Smogon strategy (analyses, sets, \
+             usage statistics, checks and counters) with source links; get_pokemon for types, base \
+             stats, abilities, tiers and type matchups of a species (any generation 1-9). Names are forgiving (case, spaces, \
              'Alolan Ninetales'); unknown names come back with suggestions. Resources: \
              pokemon://dex/{name} and pokemon://typechart/{generation}."
                 .into(),
@@ -64,7 +84,7 @@ impl McpHandler for Porygon {
     }
 
     fn tools(&self) -> Vec<Tool> {
-        vec![get_pokemon::tool()]
+        vec![get_pokemon::tool(), query_strategy::tool()]
     }
 
     async fn call_tool(
@@ -75,6 +95,7 @@ impl McpHandler for Porygon {
     ) -> Result<CallToolResult, ErrorData> {
         match name {
             get_pokemon::NAME => Ok(get_pokemon::call(&arguments)),
+            query_strategy::NAME => Ok(query_strategy::call(&self.backend, &arguments).await),
             other => Err(ErrorData::invalid_params(
                 format!("Unknown tool: {}", crate::mcp::dispatch::truncate(other, 100)),
                 None,

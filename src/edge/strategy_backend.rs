@@ -1,0 +1,164 @@
+//! The strategy tools' backend on Workers: lexical search in the format's `IndexObject`,
+//! semantic search through Workers AI + Vectorize (when bound), each under its own timeout.
+
+use serde::Deserialize;
+use worker::{Env, Method, Request, RequestInit};
+
+use super::vectors::vectorize;
+use crate::corpus::Document;
+use crate::ingest::vectors::EMBEDDING_MODEL;
+use crate::search::hit::{SearchHit, SearchRequest};
+use crate::tools::backend::{BackendError, StrategyBackend};
+
+const LEXICAL_TIMEOUT_MS: u64 = 2_000;
+const SEMANTIC_TIMEOUT_MS: u64 = 2_500;
+
+pub struct EdgeBackend {
+    env: Env,
+}
+
+impl EdgeBackend {
+    pub fn new(env: Env) -> Self {
+        Self { env }
+    }
+
+    async fn lexical_inner(
+        &self,
+        format: &str,
+        request: &SearchRequest,
+    ) -> Result<Vec<SearchHit>, BackendError> {
+        let unavailable = |e: worker::Error| BackendError::Unavailable("lexical search", e.to_string());
+        let stub = self
+            .env
+            .durable_object("INDEXES")
+            .map_err(unavailable)?
+            .id_from_name(format)
+            .map_err(unavailable)?
+            .get_stub()
+            .map_err(unavailable)?;
+        let mut init = RequestInit::new();
+        let body = serde_json::to_string(request)
+            .map_err(|e| BackendError::Unavailable("lexical search", e.to_string()))?;
+        init.with_method(Method::Post).with_body(Some(body.into()));
+        let req = Request::new_with_init("https://index/search", &init).map_err(unavailable)?;
+        let mut resp = stub.fetch_with_request(req).await.map_err(unavailable)?;
+        if resp.status_code() != 200 {
+            return Err(BackendError::Unavailable(
+                "lexical search",
+                format!("index answered {}", resp.status_code()),
+            ));
+        }
+        resp.json().await.map_err(unavailable)
+    }
+
+    async fn semantic_inner(
+        &self,
+        format: &str,
+        request: &SearchRequest,
+    ) -> Result<Vec<SearchHit>, BackendError> {
+        let err = |what: &'static str| move |e: String| BackendError::Unavailable(what, e);
+        let ai = self.env.ai("AI").map_err(|e| err("Workers AI")(e.to_string()))?;
+        #[derive(serde::Serialize)]
+        struct EmbedIn<'a> {
+            text: [&'a str; 1],
+        }
+        #[derive(Deserialize)]
+        struct EmbedOut {
+            data: Vec<Vec<f32>>,
+        }
+        let out: EmbedOut = ai
+            .run(EMBEDDING_MODEL, EmbedIn { text: [&request.query] })
+            .await
+            .map_err(|e| err("Workers AI")(e.to_string()))?;
+        let vector =
+            out.data.into_iter().next().ok_or_else(|| err("Workers AI")("no embedding returned".into()))?;
+        let index = vectorize(&self.env).ok_or_else(|| err("Vectorize")("not bound".into()))?;
+        let mut filter = serde_json::Map::new();
+        filter.insert("format".into(), format.into());
+        if let Some(p) = &request.pokemon_id {
+            filter.insert("pokemon".into(), p.as_str().into());
+        }
+        if let Some(s) = &request.section {
+            filter.insert("section".into(), s.as_str().into());
+        }
+        let options = serde_json::json!({"topK": request.limit.clamp(1, 20), "returnMetadata": "indexed", "filter": filter});
+        let to_js = |v: &serde_json::Value| {
+            serde::Serialize::serialize(v, &serde_wasm_bindgen::Serializer::json_compatible())
+                .map_err(|e| err("Vectorize")(e.to_string()))
+        };
+        let promise = index
+            .query(to_js(&serde_json::json!(vector))?, to_js(&options)?)
+            .map_err(|e| err("Vectorize")(format!("{e:?}")))?;
+        let result = wasm_bindgen_futures::JsFuture::from(promise)
+            .await
+            .map_err(|e| err("Vectorize")(format!("{e:?}")))?;
+        #[derive(Deserialize)]
+        struct Matches {
+            matches: Vec<Match>,
+        }
+        #[derive(Deserialize)]
+        struct Match {
+            score: f64,
+            metadata: Option<serde_json::Value>,
+        }
+        let matches: Matches =
+            serde_wasm_bindgen::from_value(result).map_err(|e| err("Vectorize")(e.to_string()))?;
+        let kv = self.env.kv("STRATEGY_KV").map_err(|e| err("KV")(e.to_string()))?;
+        let mut hits = Vec::new();
+        for m in matches.matches {
+            let Some(key) = m.metadata.as_ref().and_then(|md| md.get("key")).and_then(|k| k.as_str()) else {
+                continue;
+            };
+            // A vector whose document expired or was deleted is skipped, not an error.
+            let Ok(Some(doc)) = kv.get(key).json::<Document>().await else { continue };
+            hits.push(SearchHit {
+                key: doc.key,
+                pokemon_id: doc.pokemon_id,
+                pokemon_name: doc.pokemon_name,
+                format: doc.format,
+                section: doc.section.as_str().to_owned(),
+                set_name: doc.set_name,
+                source_url: doc.source_url,
+                data_month: doc.data_month,
+                score: m.score,
+                text: doc.text,
+            });
+        }
+        Ok(hits)
+    }
+}
+
+impl StrategyBackend for EdgeBackend {
+    async fn lexical(&self, format: &str, request: &SearchRequest) -> Result<Vec<SearchHit>, BackendError> {
+        with_timeout("lexical search", LEXICAL_TIMEOUT_MS, self.lexical_inner(format, request)).await?
+    }
+
+    async fn semantic(
+        &self,
+        format: &str,
+        request: &SearchRequest,
+    ) -> Option<Result<Vec<SearchHit>, BackendError>> {
+        if self.env.ai("AI").is_err() || vectorize(&self.env).is_none() {
+            return None;
+        }
+        Some(
+            with_timeout("semantic search", SEMANTIC_TIMEOUT_MS, self.semantic_inner(format, request))
+                .await
+                .and_then(|r| r),
+        )
+    }
+}
+
+/// Races `fut` against a timer, so a slow dependency degrades the answer instead of hanging it.
+async fn with_timeout<T>(
+    what: &'static str,
+    ms: u64,
+    fut: impl std::future::Future<Output = T>,
+) -> Result<T, BackendError> {
+    use futures::future::{select, Either};
+    let timer = worker::Delay::from(std::time::Duration::from_millis(ms));
+    match select(std::pin::pin!(fut), std::pin::pin!(timer)).await {
+        Either::Left((value, _)) => Ok(value),
+        Either::Right(_) => Err(BackendError::Timeout(what)),
+    }
+}

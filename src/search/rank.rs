@@ -1,0 +1,1065 @@
+//! Ranking for `query_strategy`: fuse the lexical (FTS5 BM25) and semantic (Vectorize) result
+//! lists, then rerank with a few bounded, documented boosts.
+//!
+//! Pure and deterministic: no I/O, no clock, no randomness; every tie is broken by document key.
+//!
+//! ## Fusion
+//!
+//! [`reciprocal_rank_fusion`] is standard RRF (Cormack et al., 2009): a document's fused score is
+//! `Σ 1 / (k + rank)` over the lists that returned it (rank 1-based, `k` = [`RRF_K`] = 60), so a
+//! document both retrievers found outranks one only a single retriever found at a similar rank,
+//! and raw scores of different scales (BM25, cosine) never have to be compared. Each fused
+//! document remembers which lists found it, and at what rank ([`FoundBy`]).
+//!
+//! ## Boosts
+//!
+//! [`rerank`] multiplies the fused score by `1 + Σ boosts`, each boost bounded:
+//!
+//! | boost | max | when |
+//! |---|---|---|
+//! | pokemon | [`POKEMON_BOOST`] 1.0 | the document is about a Pokémon the query names (or the `pokemon` filter) |
+//! | section | [`SECTION_BOOST`] 0.5 × fit | the section fits what the query asks for ([`section_fit`], hint from [`infer_section_hint`]) |
+//! | format | [`FORMAT_BOOST`] 0.25 | the document's format is the requested one |
+//! | freshness | −[`FRESHNESS_PENALTY`] 0.1 × staleness | a penalty: statistics of the newest month, and undated documents (analyses and sets are current by construction), get none; statistics `m` months older than the newest lose `0.1 × min(m / 12, 1)` |
+//!
+//! So a final score lies between 0.9 × and 2.75 × the fused score. The scale is chosen against
+//! RRF's own:
+//! one retriever's rank 1 is worth 1/61, both retrievers' rank 1 is 2/61, so the Pokémon boost
+//! alone lets a named Pokémon's document found by one retriever tie an unrelated document
+//! found by both, and the smaller boosts decide between documents of similar standing.
+//!
+//! ## Diversity
+//!
+//! After scoring, at most [`MAX_PER_POKEMON`] documents of one Pokémon stay in their place; the
+//! others move, in score order, behind every document that did not have to move
+//! ([`Ranked::demoted`]). Pokémon the query names are exempt: "Dragonite sets" should return
+//! every Dragonite set.
+//!
+//! ## Understanding the query
+//!
+//! [`infer_section_hint`] maps wording to a section ("counters" → usage, "EVs" → set, ...) and
+//! [`mentioned_pokemon`] finds the Pokémon a query names, forgiving case, hyphens, forme
+//! wording ("Alolan Ninetales", "Landorus-T") and single typos ("kingambt"); see its docs for the
+//! rules that keep ordinary English words ("little", "minor", "ditto") from becoming Pokémon.
+
+use std::collections::{BTreeSet, HashMap};
+use std::ops::Bound;
+use std::sync::OnceLock;
+
+use serde::Serialize;
+
+use super::hit::SearchHit;
+use crate::dex::{to_id, Dex, DexError};
+
+/// RRF's `k`: large enough that the first few ranks of one list do not dominate.
+pub const RRF_K: f64 = 60.0;
+
+/// Index of the lexical list in the `lists` handed to [`reciprocal_rank_fusion`] by convention.
+pub const LEXICAL: usize = 0;
+/// Index of the semantic list.
+pub const SEMANTIC: usize = 1;
+
+/// Boost for a document about a Pokémon the query names.
+pub const POKEMON_BOOST: f64 = 1.0;
+/// Boost for a perfect section fit (scaled by [`section_fit`]).
+pub const SECTION_BOOST: f64 = 0.5;
+/// Boost for a document of the requested format.
+pub const FORMAT_BOOST: f64 = 0.25;
+/// Largest penalty for stale statistics (scaled by staleness).
+pub const FRESHNESS_PENALTY: f64 = 0.1;
+/// Months behind the newest after which statistics get the whole penalty.
+pub const FRESHNESS_MONTHS: f64 = 12.0;
+/// Documents per Pokémon kept in place by the diversity pass (unnamed Pokémon only).
+pub const MAX_PER_POKEMON: usize = 2;
+
+/// One list that returned a document, and where.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct FoundBy {
+    /// Index into the fused lists ([`LEXICAL`], [`SEMANTIC`]).
+    pub list: usize,
+    /// 1-based rank in that list.
+    pub rank: usize,
+}
+
+/// The name of a list index, for logs and debugging output.
+pub fn retriever_name(list: usize) -> &'static str {
+    match list {
+        LEXICAL => "lexical",
+        SEMANTIC => "semantic",
+        _ => "other",
+    }
+}
+
+/// A document after fusion.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Fused {
+    /// The hit as the first list that returned it has it.
+    pub hit: SearchHit,
+    /// The RRF score.
+    pub rrf: f64,
+    /// Every list that returned the document, in list order.
+    pub found_by: Vec<FoundBy>,
+}
+
+impl Fused {
+    /// Whether list `list` returned this document.
+    pub fn found_by_list(&self, list: usize) -> bool {
+        self.found_by.iter().any(|f| f.list == list)
+    }
+}
+
+/// Fuses ranked lists by reciprocal rank (see the module docs), best first; equal scores are
+/// ordered by key. A key repeated within one list counts at its first (best) rank only. A `k`
+/// that is negative or not finite is replaced by [`RRF_K`].
+pub fn reciprocal_rank_fusion(lists: &[Vec<SearchHit>], k: f64) -> Vec<Fused> {
+    let k = if k.is_finite() && k >= 0.0 { k } else { RRF_K };
+    let mut fused: Vec<Fused> = Vec::new();
+    let mut index: HashMap<&str, usize> = HashMap::new();
+    for (list, hits) in lists.iter().enumerate() {
+        for (i, hit) in hits.iter().enumerate() {
+            let rank = i + 1;
+            let slot = *index.entry(hit.key.as_str()).or_insert_with(|| {
+                fused.push(Fused { hit: hit.clone(), rrf: 0.0, found_by: Vec::new() });
+                fused.len() - 1
+            });
+            let entry = &mut fused[slot];
+            if entry.found_by.iter().any(|f| f.list == list) {
+                continue;
+            }
+            entry.found_by.push(FoundBy { list, rank });
+            entry.rrf += 1.0 / (k + rank as f64);
+        }
+    }
+    fused.sort_by(|a, b| b.rrf.total_cmp(&a.rrf).then_with(|| a.hit.key.cmp(&b.hit.key)));
+    fused
+}
+
+/// What the reranker knows about the request.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RerankContext {
+    /// Canonical dex ids the query names or the `pokemon` filter gives.
+    pub query_pokemon: Vec<String>,
+    /// The requested format id, if any.
+    pub format: Option<String>,
+    /// The section the query asks for (`overview`, `set`, `comments`, `usage`).
+    pub section_hint: Option<String>,
+    /// Newest statistics month (`YYYY-MM`) in the index, for freshness (`None`: no penalty).
+    pub newest_month: Option<String>,
+}
+
+/// The boosts one document received (each already scaled; see the module docs).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+pub struct Boosts {
+    pub pokemon: f64,
+    pub section: f64,
+    pub format: f64,
+    pub freshness: f64,
+}
+
+impl Boosts {
+    pub fn total(&self) -> f64 {
+        self.pokemon + self.section + self.format + self.freshness
+    }
+}
+
+/// A document after reranking.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Ranked {
+    pub hit: SearchHit,
+    /// `rrf × (1 + boosts.total())`.
+    pub score: f64,
+    pub rrf: f64,
+    pub boosts: Boosts,
+    pub found_by: Vec<FoundBy>,
+    /// Moved back by the diversity pass.
+    pub demoted: bool,
+}
+
+/// Scores `fused` with the boosts of `ctx`, sorts best first (ties by key), then applies the
+/// per-Pokémon diversity cap (see the module docs).
+pub fn rerank(fused: Vec<Fused>, ctx: &RerankContext) -> Vec<Ranked> {
+    let newest = ctx.newest_month.as_deref().and_then(month_index);
+    let mut ranked: Vec<Ranked> = fused
+        .into_iter()
+        .map(|f| {
+            let boosts = boosts(&f.hit, ctx, newest);
+            Ranked {
+                score: f.rrf * (1.0 + boosts.total()),
+                rrf: f.rrf,
+                boosts,
+                found_by: f.found_by,
+                hit: f.hit,
+                demoted: false,
+            }
+        })
+        .collect();
+    ranked.sort_by(|a, b| b.score.total_cmp(&a.score).then_with(|| a.hit.key.cmp(&b.hit.key)));
+
+    let mut per_pokemon: HashMap<String, usize> = HashMap::new();
+    let (mut kept, mut moved) = (Vec::with_capacity(ranked.len()), Vec::new());
+    for mut r in ranked {
+        let named = ctx.query_pokemon.contains(&r.hit.pokemon_id);
+        let seen = per_pokemon.entry(r.hit.pokemon_id.clone()).or_insert(0);
+        if named || *seen < MAX_PER_POKEMON {
+            *seen += 1;
+            kept.push(r);
+        } else {
+            r.demoted = true;
+            moved.push(r);
+        }
+    }
+    kept.extend(moved);
+    kept
+}
+
+/// Fuses with [`RRF_K`] and reranks: the whole pipeline in one call.
+pub fn rank(lists: &[Vec<SearchHit>], ctx: &RerankContext) -> Vec<Ranked> {
+    rerank(reciprocal_rank_fusion(lists, RRF_K), ctx)
+}
+
+fn boosts(hit: &SearchHit, ctx: &RerankContext, newest: Option<i64>) -> Boosts {
+    let pokemon = if ctx.query_pokemon.contains(&hit.pokemon_id) { POKEMON_BOOST } else { 0.0 };
+    let section =
+        ctx.section_hint.as_deref().map_or(0.0, |hint| SECTION_BOOST * section_fit(hint, &hit.section));
+    let format = if ctx.format.as_deref() == Some(hit.format.as_str()) { FORMAT_BOOST } else { 0.0 };
+    let staleness = match (newest, hit.data_month.as_deref().map(month_index)) {
+        // Undated documents, or nothing to compare with: current.
+        (None, _) | (_, None) => 0.0,
+        // A month that does not parse: as stale as it gets.
+        (_, Some(None)) => 1.0,
+        (Some(newest), Some(Some(month))) => ((newest - month).max(0) as f64 / FRESHNESS_MONTHS).min(1.0),
+    };
+    Boosts { pokemon, section, format, freshness: -FRESHNESS_PENALTY * staleness }
+}
+
+/// `YYYY-MM` → months since year 0, or `None` when it is not a month.
+fn month_index(month: &str) -> Option<i64> {
+    let (year, month) = month.split_once('-')?;
+    if year.len() != 4 || month.len() != 2 {
+        return None;
+    }
+    let (year, month): (i64, i64) = (year.parse().ok()?, month.parse().ok()?);
+    (1..=12).contains(&month).then_some(year * 12 + month - 1)
+}
+
+/// How well a document `section` answers a query that asks for `hint`, in `[0, 1]`.
+///
+/// Usage documents hold the statistics (checks and counters, teammates) and the Smogon sets as
+/// pastes, so they answer set questions too; analysis set documents discuss teammates and
+/// threats, and the overview discusses checks, so they partly answer usage questions. An
+/// unknown hint fits nothing (no boost for anyone).
+pub fn section_fit(hint: &str, section: &str) -> f64 {
+    match (hint, section) {
+        (h, s) if h == s => 1.0,
+        ("usage", "overview") => 0.5,
+        ("usage", "set") => 0.25,
+        ("set", "usage") => 0.75,
+        ("set", "comments") => 0.25,
+        ("overview", "set") => 0.5,
+        ("overview", "usage" | "comments") => 0.25,
+        ("comments", "set") => 0.5,
+        ("comments", "overview") => 0.25,
+        _ => 0.0,
+    }
+}
+
+/// Words that ask for other options (the analysis `comments` section), separated by spaces.
+const COMMENTS_WORDS: &str = "alternative alternatives option options comment comments";
+/// Words that ask for statistics, counters or teammates (`usage` documents).
+const USAGE_WORDS: &str =
+    "counter countered check checked beat beating answer handle threat walls usage popular \
+                           popularity common stat statistic teammate partner core pair vs versus";
+/// Words that ask for a set.
+const SET_WORDS: &str = "set moveset ev spread nature item move build tera iv ability abilities";
+/// Words that ask what a Pokémon does (the analysis `overview`).
+const OVERVIEW_WORDS: &str = "overview role niche playstyle strength weakness viable";
+
+/// The section a query asks for, from its wording, or `None`.
+///
+/// Checked in this order, first match wins: other options/alternatives → `comments`;
+/// counters, checks, "beat", "answer", "handle", threats, usage, teammates, partners → `usage`;
+/// set, moveset, EVs, spread, nature, item, moves, tera → `set`; overview, role, niche → `overview`.
+/// Words are compared lowercased with one trailing "s" removed ("checks" = "check").
+pub fn infer_section_hint(query: &str) -> Option<&'static str> {
+    let words: Vec<String> = query
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(str::to_lowercase)
+        .collect();
+    let stem = |w: &str| match w.strip_suffix('s') {
+        Some(stem) if stem.len() >= 2 && !stem.ends_with('s') => stem.to_owned(),
+        _ => w.to_owned(),
+    };
+    let has =
+        |list: &str| words.iter().any(|w| list.split_ascii_whitespace().any(|l| l == w || l == stem(w)));
+    let word = |w: &str| words.iter().any(|x| x == w);
+    if has(COMMENTS_WORDS) {
+        Some("comments")
+    } else if has(USAGE_WORDS) || query.to_lowercase().contains("most used") {
+        Some("usage")
+    } else if has(SET_WORDS) {
+        Some("set")
+    } else if has(OVERVIEW_WORDS)
+        || (word("what") && ((word("does") && word("do")) || ((word("good") || word("used")) && word("for"))))
+    {
+        // ... or "what does X do", "what is X good / used for".
+        Some("overview")
+    } else {
+        None
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Pokémon named in a query
+
+/// Species names that are also everyday English words: typed in lowercase they are read as the
+/// word ("ditto for Zapdos", "gloom", "a golem of a wall"), capitalised as the Pokémon ("Ditto").
+pub const ENGLISH_SPECIES: &[&str] =
+    &["ditto", "electrode", "gloom", "golem", "mew", "persian", "slaking", "slowpoke"];
+
+/// Words never typo-corrected into a Pokémon, in any case: every lowercase word of an English
+/// dictionary (Debian's `wamerican`, 2020.12.07) and of the local strategy corpus that the typo
+/// rules would otherwise turn into a species ("throw" → Throh, "speaking" → Seaking, "minion" →
+/// Minior). Generated by running each word through [`mentioned_pokemon`] without this list;
+/// sorted and separated by spaces; the unit tests check that every entry is still needed. Regenerate it when the dex
+/// gains species. Moves, items, abilities and natures are recognised from the dex and are not
+/// corrected either.
+pub const NOT_TYPOS: &str = "\
+    acrobat annihilate annihilated annihilates applying apron arbor arched archer arches argon aromatics \
+    arson audio bacon baton beautiful beautifully beautify bible binnacle binnacles bitten blink bloom \
+    bobble bogon bombardier bombardiers bouffant brambles breviary bronzing brutish burly buzzword \
+    camper carbine carbines carnivore carol chameleon chameleons chancery chandelier chantey chanteys \
+    charades cheeping cherries cherub cherubic cherubim cherubims cherubs chilling chinking chinning \
+    chiseling chitchat chuckle cinching clambers clang clappers clink cloister cloisters cobble colossal \
+    combed comfy cooper cosmos cosmoses cottoned cottonseed crabbily crabby craftily crafty craggy \
+    craniums crazily creepy crustier curselax cyclical dachshund damask damper dittos ditty doffing \
+    drafting dragonium drama drizzled drizzles dynamo electric electrium electrodes electron electrons \
+    enamored enamors enter executor exploded explored feedbags ferret flagon flagpole flaking flamingo \
+    flamingos flamings forges fortress fracture frillier frilliest furred furriest gable gaunter ghastly \
+    giblet gigabits glassier glimmer goalie gobble golden goldener goody goofy graffiti graveled \
+    gravelled gravelly greediest greenest grime grimed grimes grimier grimmer groom groveled groveler \
+    grubbier grubbing grumpier grumpily gulping guzzlers halts hamper happily hardier haunted headier \
+    hellos helmet herder hippopotami hippopotamus hobble hooch hoopla hoops horse horsed horseman horses \
+    horsey hunter ignite illumine illumined illumines illusive infernal inlay kahuna kiddo kindlier \
+    kinglier kitten kitty known koala lambent lament landlords lantern lanterns lastly launcher leaking \
+    levee lignite listen litter little louvered louvred lullaby macho magma magnetic magnetize magneto \
+    magnetos malts manna mantises mantling marabous masquerade masquerading median medicate medicine \
+    meditated meditates metaphor meting militant mimikium minion minor miscue mitten monkey needle \
+    nerdier nimble nineties ninjas nosegays nybble offing owlet pamper papas parakeet pares parkas parks \
+    parts passage patios peaking phantoms pheromone phone polished polities polliwog poltergeists \
+    polygon ponytail primaries primarily primer purloin purloins quagmire quagmires rafts ramparts rants \
+    rapidest ratios regicide regime register registered registers roomy rotor rubbish ruffle ruffled \
+    ruffles rustle salience salts saunter scattering scraggly scythe scythed scythes seagoing sealed \
+    sealer sealing seaming searing seating seeking sentient sentries service serviced services servile \
+    serving servings shackle shamming sharped sharpens sharpers sharpest shellacs sheller shells \
+    shielded shielding shiftily shifty shine shingling shins shiny shitty shuckses sinister slabbing \
+    slacking slamming slang slanting slapping slashing slating slaving slaying slayings slink slithering \
+    slogging slopping sloshing slotting slowing slowpokes smooched smooches sneakier sneaking snorer \
+    soloists sombre speaking specifier sphinx spritzed spritzes spunky squiggle squirrel squirted \
+    stancher starkly starrier starry startled startles steel steelier steeling steelium stuffily stunk \
+    suckle sunken swaddle swampier swampiest swirling tallow tamper tangelo tangelos tarantula taros \
+    tepid terrapin throb throe throw thunderous thunders thwacked tingle tingly torching tornadoes \
+    tornados towel toxicity tranquil tranquiler tranquiller tranquilly traveler trophies tropics \
+    tropisms turret tyrant vanillas vastly venomous vigorous volcanic volcanos wagon wanna warlord \
+    wastrel watchdog watchdogs watching weeding weeing weeping weepings wheedle wheezing whiplash wobble \
+    wombat wooer woofer workaday yammer";
+
+/// Forme words as people write them → the word in Showdown ids ("Alolan" → "alola").
+fn forme_word(word: String) -> String {
+    match word.as_str() {
+        "alolan" => "alola".into(),
+        "galarian" => "galar".into(),
+        "hisuian" => "hisui".into(),
+        "paldean" => "paldea".into(),
+        _ => word,
+    }
+}
+
+/// Words that mark a forme, in either spelling.
+const FORME_WORDS: &[&str] =
+    &["alola", "alolan", "galar", "galarian", "hisui", "hisuian", "paldea", "paldean", "mega", "therian"];
+
+/// Typo lookups (each a scan of the dex) per query at most.
+const MAX_TYPO_LOOKUPS: usize = 8;
+
+/// Every species id of the dex, for exact lookups without the cost of a failed
+/// `Dex::species` (which computes suggestions).
+struct SpeciesIds(BTreeSet<String>);
+
+impl SpeciesIds {
+    fn build(dex: &Dex) -> SpeciesIds {
+        SpeciesIds(dex.complete_species("", usize::MAX).iter().map(|name| to_id(name)).collect())
+    }
+
+    fn contains(&self, id: &str) -> bool {
+        self.0.contains(id)
+    }
+
+    /// Whether some species id starts with `prefix` and is longer.
+    fn extends(&self, prefix: &str) -> bool {
+        self.0
+            .range::<str, _>((Bound::Included(prefix), Bound::Unbounded))
+            .next()
+            .is_some_and(|id| id.starts_with(prefix) && id.len() > prefix.len())
+    }
+
+    /// The species id starting with `base` whose remainder starts with `letter`, when there is
+    /// one (battle-only variants of it, such as "ogerponwellspringtera", do not count).
+    fn abbreviated(&self, base: &str, letter: &str) -> Option<&str> {
+        let matches: Vec<&str> = self
+            .0
+            .range::<str, _>((Bound::Included(base), Bound::Unbounded))
+            .take_while(|id| id.starts_with(base))
+            .filter(|id| id[base.len()..].starts_with(letter))
+            .map(String::as_str)
+            .collect();
+        let shortest = matches.iter().min_by_key(|id| id.len())?;
+        matches.iter().all(|id| id.starts_with(shortest)).then_some(*shortest)
+    }
+}
+
+fn species_ids(dex: &Dex) -> &'static SpeciesIds {
+    // There is one Dex (`crate::dex::dex()`); the table is built from the first one seen.
+    static IDS: OnceLock<SpeciesIds> = OnceLock::new();
+    IDS.get_or_init(|| SpeciesIds::build(dex))
+}
+
+/// One word of the query.
+struct Token<'a> {
+    raw: &'a str,
+    /// Showdown-style id of the whole token.
+    id: String,
+    /// Ids of its hyphen-separated parts, forme adjectives normalised.
+    parts: Vec<String>,
+}
+
+fn tokenize(query: &str) -> Vec<Token<'_>> {
+    query
+        .split(|c: char| {
+            c.is_whitespace()
+                || matches!(
+                    c,
+                    ',' | ';' | '?' | '!' | '(' | ')' | '"' | '“' | '”' | '/' | '+' | '&' | '[' | ']'
+                )
+                || matches!(c, '{' | '}' | '<' | '>' | '|' | '*' | '=')
+        })
+        .map(|w| w.trim_matches(|c: char| !c.is_alphanumeric() && c != '♀' && c != '♂'))
+        .map(|w| {
+            let lower = w.to_lowercase();
+            if lower.ends_with("'s") || lower.ends_with("’s") {
+                &w[..w.len() - if lower.ends_with("'s") { 2 } else { 4 }]
+            } else {
+                w
+            }
+        })
+        .filter(|w| !w.is_empty())
+        .map(|raw| {
+            let named = raw.replace('♀', "-F").replace('♂', "-M");
+            let parts: Vec<String> =
+                named.split(['-', '_']).map(to_id).filter(|p| !p.is_empty()).map(forme_word).collect();
+            Token { raw, id: to_id(&named), parts }
+        })
+        .filter(|t| !t.id.is_empty())
+        .collect()
+}
+
+/// Candidate ids for a run of words, most literal first: the words in order, then with leading
+/// words moved behind the species name ("alola ninetales" → "ninetalesalola",
+/// "mega charizard x" → "charizardmegax"). Mirrors the dex's own species lookup.
+fn candidates(words: &[String]) -> Vec<String> {
+    let mut out = vec![words.concat()];
+    if words.len() <= 6 {
+        for lead in 1..words.len() {
+            for end in lead + 1..=words.len() {
+                let id = [&words[lead..end], &words[..lead], &words[end..]].concat().concat();
+                if !out.contains(&id) {
+                    out.push(id);
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Typos tolerated in a word of this many letters: none under 5, one up to 7, two from 8.
+fn max_typos(len: usize) -> usize {
+    match len {
+        0..=4 => 0,
+        5..=7 => 1,
+        _ => 2,
+    }
+}
+
+/// The canonical dex ids of the Pokémon `query` names, in order of first mention, without
+/// repeats.
+///
+/// Runs of one to three words are looked up, longest first, so "Iron Valiant", "Tapu Koko",
+/// "Alolan Ninetales" and "Mega Charizard X" are one Pokémon each. Case, hyphens, punctuation
+/// and a possessive "'s" do not matter; "Landorus-T", "Ogerpon-W" (a forme's first letter) work
+/// when exactly one forme fits.
+///
+/// Misspellings ("kingambt", "dragonit", "great tusck", "ninetails alola") are corrected through
+/// the dex's suggestions only when unambiguous: exactly one suggestion at the smallest edit
+/// distance, that distance at most 1 for words of 5-7 letters and 2 from 8 letters, the second
+/// edit only behind three intact first letters; shorter words are never corrected. Two words
+/// are corrected together only when the first starts a longer species name ("great" → Great
+/// Tusk) or one of them is a forme word ("alolan", "galar").
+///
+/// Ordinary English stays English: the names in [`ENGLISH_SPECIES`] count only capitalised,
+/// and the words in [`NOT_TYPOS`], moves, items, abilities and natures are never corrected.
+pub fn mentioned_pokemon(query: &str, dex: &Dex) -> Vec<String> {
+    Finder { dex, ids: species_ids(dex), guard: true, lookups: 0 }.find(query)
+}
+
+/// One query's lookups.
+struct Finder<'d> {
+    dex: &'d Dex,
+    ids: &'d SpeciesIds,
+    /// Whether [`NOT_TYPOS`] applies (off only to test that list).
+    guard: bool,
+    /// Typo lookups so far.
+    lookups: usize,
+}
+
+impl Finder<'_> {
+    fn find(&mut self, query: &str) -> Vec<String> {
+        let tokens = tokenize(query);
+        let mut found: Vec<String> = Vec::new();
+        let mut i = 0;
+        while i < tokens.len() {
+            let rest = &tokens[i..];
+            let matched =
+                self.exact(rest).or_else(|| self.typo_pair(rest)).or_else(|| self.typo_single(&rest[0]));
+            let Some((id, used)) = matched else {
+                i += 1;
+                continue;
+            };
+            if !found.contains(&id) {
+                found.push(id);
+            }
+            i += used;
+        }
+        found
+    }
+
+    /// An exact species name starting at `tokens[0]`: (id, tokens used).
+    fn exact(&self, tokens: &[Token<'_>]) -> Option<(String, usize)> {
+        for n in (1..=tokens.len().min(3)).rev() {
+            let words: Vec<String> = tokens[..n].iter().flat_map(|t| t.parts.iter().cloned()).collect();
+            let Some(id) = candidates(&words).into_iter().find(|c| self.ids.contains(c)) else { continue };
+            let english = n == 1
+                && ENGLISH_SPECIES.contains(&id.as_str())
+                && !tokens[0].raw.chars().any(char::is_uppercase);
+            if !english {
+                return Some((id, n));
+            }
+        }
+        // "Landorus-T", "Ogerpon-W": the one forme starting with that letter.
+        match tokens[0].parts.as_slice() {
+            [base @ .., letter] if !base.is_empty() && letter.len() == 1 => {
+                self.ids.abbreviated(&base.concat(), letter).map(|id| (id.to_owned(), 1))
+            }
+            _ => None,
+        }
+    }
+
+    /// Whether `t` may be typo-corrected at all.
+    fn correctable(&self, t: &Token<'_>) -> bool {
+        let named = |names: Vec<String>| names.first().is_some_and(|n| to_id(n) == t.id);
+        let listed = self.guard && NOT_TYPOS.split_ascii_whitespace().any(|w| w == t.id);
+        let in_dex = named(self.dex.moves().complete(&t.id, 1))
+            || named(self.dex.items().complete(&t.id, 1))
+            || named(self.dex.abilities().complete(&t.id, 1))
+            || self.dex.natures().iter().any(|n| n.id == t.id);
+        t.id.chars().all(|c| c.is_ascii_alphabetic()) && !listed && !in_dex
+    }
+
+    fn typo_pair(&mut self, tokens: &[Token<'_>]) -> Option<(String, usize)> {
+        let [a, b, ..] = tokens else { return None };
+        let forme = |t: &Token<'_>| FORME_WORDS.contains(&t.id.as_str());
+        let plausible = (a.id.len() >= 3 && self.ids.extends(&a.id) && self.correctable(b))
+            || (forme(a) && self.correctable(b))
+            || (forme(b) && self.correctable(a));
+        let words: Vec<String> = [a, b].iter().flat_map(|t| t.parts.iter().cloned()).collect();
+        // "Dragon Tail" is a move, not a misspelt Dragonair.
+        let joined = Token { raw: a.raw, id: words.concat(), parts: Vec::new() };
+        if !plausible || !self.correctable(&joined) {
+            return None;
+        }
+        let max = max_typos(words.iter().map(String::len).sum());
+        self.suggestion(&format!("{} {}", a.raw, b.raw), &candidates(&words), max).map(|id| (id, 2))
+    }
+
+    fn typo_single(&mut self, t: &Token<'_>) -> Option<(String, usize)> {
+        let max = max_typos(t.id.len());
+        if max == 0 || !self.correctable(t) {
+            return None;
+        }
+        self.suggestion(t.raw, &candidates(&t.parts), max).map(|id| (id, 1))
+    }
+
+    /// The dex's one suggestion for `text` within `max` edits of a candidate id, if exactly
+    /// one is closest.
+    fn suggestion(&mut self, text: &str, candidates: &[String], max: usize) -> Option<String> {
+        if self.lookups >= MAX_TYPO_LOOKUPS {
+            return None;
+        }
+        self.lookups += 1;
+        let Err(DexError::UnknownSpecies { suggestions, .. }) = self.dex.species(text, None) else {
+            return None;
+        };
+        let mut scored: Vec<(usize, String)> = suggestions
+            .iter()
+            .filter_map(|name| {
+                let id = to_id(name);
+                let (distance, closest) = candidates.iter().map(|c| (edit_distance(c, &id), c)).min()?;
+                // A second edit is tolerated only behind an intact start ("garchmopp", not "sweeping").
+                let intact = closest.get(..3) == id.get(..3);
+                ((1..=max).contains(&distance) && (distance == 1 || intact)).then_some((distance, id))
+            })
+            .collect();
+        scored.sort();
+        match scored.as_slice() {
+            [(_, id)] => Some(id.clone()),
+            [(best, id), (next, _), ..] if best < next => Some(id.clone()),
+            _ => None,
+        }
+    }
+}
+
+/// Optimal string alignment distance (Levenshtein plus adjacent transpositions) of two ids.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    let mut rows = vec![vec![0usize; b.len() + 1]; a.len() + 1];
+    for (i, row) in rows.iter_mut().enumerate() {
+        row[0] = i;
+    }
+    for (j, cell) in rows[0].iter_mut().enumerate() {
+        *cell = j;
+    }
+    for i in 1..=a.len() {
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            let mut best = (rows[i - 1][j] + 1).min(rows[i][j - 1] + 1).min(rows[i - 1][j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                best = best.min(rows[i - 2][j - 2] + 1);
+            }
+            rows[i][j] = best;
+        }
+    }
+    rows[a.len()][b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dex::dex;
+
+    /// A hit with the fields ranking reads; `key` is `doc:v1:<format>:<pokemon>:<section>[:<set>]`.
+    fn hit(key: &str) -> SearchHit {
+        let parts: Vec<&str> = key.split(':').collect();
+        SearchHit {
+            key: key.to_owned(),
+            pokemon_id: parts[3].to_owned(),
+            pokemon_name: parts[3].to_owned(),
+            format: parts[2].to_owned(),
+            section: parts[4].to_owned(),
+            set_name: parts.get(5).map(|s| s.to_string()),
+            source_url: String::new(),
+            data_month: None,
+            score: 0.0,
+            text: String::new(),
+        }
+    }
+
+    fn hits(keys: &[&str]) -> Vec<SearchHit> {
+        keys.iter().map(|k| hit(k)).collect()
+    }
+
+    fn keys<T>(items: &[T], key: impl Fn(&T) -> &str) -> Vec<String> {
+        items.iter().map(|i| key(i).to_owned()).collect()
+    }
+
+    const A: &str = "doc:v1:gen9ou:kingambit:usage";
+    const B: &str = "doc:v1:gen9ou:greattusk:usage";
+    const C: &str = "doc:v1:gen9ou:zapdos:set:defensive";
+    const D: &str = "doc:v1:gen9ou:dragonite:overview";
+
+    #[test]
+    fn fusion_prefers_documents_both_retrievers_found() {
+        let fused = reciprocal_rank_fusion(&[hits(&[A, B, C]), hits(&[C, D])], RRF_K);
+        // C: 1/63 + 1/61; A: 1/61; B and D: 1/62 each, tied, so by key (dragonite before greattusk).
+        assert_eq!(keys(&fused, |f| &f.hit.key), [C, A, D, B]);
+        assert!((fused[0].rrf - (1.0 / 63.0 + 1.0 / 61.0)).abs() < 1e-12);
+        assert_eq!(
+            fused[0].found_by,
+            [FoundBy { list: LEXICAL, rank: 3 }, FoundBy { list: SEMANTIC, rank: 1 }]
+        );
+        assert!(fused[0].found_by_list(LEXICAL) && fused[0].found_by_list(SEMANTIC));
+        assert_eq!(fused[1].found_by, [FoundBy { list: LEXICAL, rank: 1 }]);
+        assert!(!fused[1].found_by_list(SEMANTIC));
+        assert_eq!(
+            (retriever_name(LEXICAL), retriever_name(SEMANTIC), retriever_name(7)),
+            ("lexical", "semantic", "other")
+        );
+    }
+
+    #[test]
+    fn fusion_edge_cases() {
+        assert!(reciprocal_rank_fusion(&[], RRF_K).is_empty());
+        assert!(reciprocal_rank_fusion(&[vec![], vec![]], RRF_K).is_empty());
+        // A key repeated in one list counts once, at its best rank.
+        let fused = reciprocal_rank_fusion(&[hits(&[A, B, A])], RRF_K);
+        assert_eq!(fused.len(), 2);
+        assert_eq!(fused[0].found_by, [FoundBy { list: 0, rank: 1 }]);
+        assert!((fused[0].rrf - 1.0 / 61.0).abs() < 1e-12);
+        // The first list's copy of a hit is kept.
+        let mut semantic = hit(A);
+        semantic.score = 0.9;
+        let fused = reciprocal_rank_fusion(&[hits(&[A]), vec![semantic]], RRF_K);
+        assert_eq!(fused[0].hit.score, 0.0);
+        // A bad k falls back to RRF_K; k = 0 is allowed.
+        for k in [f64::NAN, -1.0, f64::INFINITY] {
+            assert_eq!(reciprocal_rank_fusion(&[hits(&[A])], k)[0].rrf, 1.0 / 61.0);
+        }
+        assert_eq!(reciprocal_rank_fusion(&[hits(&[A])], 0.0)[0].rrf, 1.0);
+        // Deterministic: order of equal scores does not depend on input order.
+        let x = reciprocal_rank_fusion(&[hits(&[A]), hits(&[B])], RRF_K);
+        let y = reciprocal_rank_fusion(&[hits(&[B]), hits(&[A])], RRF_K);
+        assert_eq!(keys(&x, |f| &f.hit.key), keys(&y, |f| &f.hit.key));
+    }
+
+    fn ranked_keys(ranked: &[Ranked]) -> Vec<String> {
+        keys(ranked, |r| &r.hit.key)
+    }
+
+    #[test]
+    fn named_pokemon_outranks_an_unrelated_document_both_retrievers_found() {
+        // B: ranks 2 and 1 (1/62 + 1/61); A: rank 1 of one list (1/61), doubled when named.
+        let lists = [hits(&[A, B]), hits(&[B, C])];
+        let plain = rank(&lists, &RerankContext::default());
+        assert_eq!(ranked_keys(&plain)[0], B);
+        let ctx = RerankContext { query_pokemon: vec!["kingambit".into()], ..Default::default() };
+        let ranked = rank(&lists, &ctx);
+        assert_eq!(ranked_keys(&ranked)[0], A);
+        assert_eq!(ranked[0].boosts.pokemon, POKEMON_BOOST);
+        assert_eq!(ranked[1].boosts.pokemon, 0.0);
+    }
+
+    #[test]
+    fn format_and_section_boosts() {
+        let gen1 = "doc:v1:gen1ou:zapdos:usage";
+        let gen9 = "doc:v1:gen9ou:zapdos:usage";
+        // Equal fusion scores (rank 1 of one list each); the requested format wins.
+        let lists = [hits(&[gen1]), hits(&[gen9])];
+        let ctx = RerankContext { format: Some("gen9ou".into()), ..Default::default() };
+        let ranked = rank(&lists, &ctx);
+        assert_eq!(ranked_keys(&ranked), [gen9, gen1]);
+        assert_eq!((ranked[0].boosts.format, ranked[1].boosts.format), (FORMAT_BOOST, 0.0));
+
+        // "counters" asks for usage: the usage document beats the set document...
+        let lists = [hits(&[C]), hits(&[gen9])];
+        let ctx = RerankContext {
+            section_hint: infer_section_hint("zapdos counters").map(Into::into),
+            ..Default::default()
+        };
+        assert_eq!(ranked_keys(&rank(&lists, &ctx)), [gen9, C]);
+        // ... and "defensive set" asks for the set.
+        let ctx = RerankContext { section_hint: Some("set".into()), ..Default::default() };
+        let ranked = rank(&lists, &ctx);
+        assert_eq!(ranked_keys(&ranked), [C, gen9]);
+        assert_eq!(ranked[0].boosts.section, SECTION_BOOST);
+        assert_eq!(ranked[1].boosts.section, SECTION_BOOST * 0.75);
+        // An unknown hint boosts nothing.
+        let ctx = RerankContext { section_hint: Some("recipes".into()), ..Default::default() };
+        assert!(rank(&lists, &ctx).iter().all(|r| r.boosts.section == 0.0));
+    }
+
+    #[test]
+    fn section_fit_table() {
+        for s in ["overview", "set", "comments", "usage"] {
+            assert_eq!(section_fit(s, s), 1.0);
+        }
+        assert_eq!(section_fit("set", "usage"), 0.75);
+        assert_eq!(section_fit("usage", "overview"), 0.5);
+        assert_eq!(section_fit("usage", "comments"), 0.0);
+        assert_eq!(section_fit("overview", "set"), 0.5);
+        assert_eq!(section_fit("nonsense", "usage"), 0.0);
+        for hint in ["overview", "set", "comments", "usage", "x"] {
+            for section in ["overview", "set", "comments", "usage", "y"] {
+                assert!((0.0..=1.0).contains(&section_fit(hint, section)));
+            }
+        }
+    }
+
+    fn dated(key: &str, month: Option<&str>) -> SearchHit {
+        SearchHit { data_month: month.map(Into::into), ..hit(key) }
+    }
+
+    #[test]
+    fn freshness_penalises_stale_statistics() {
+        let old = dated("doc:v1:gen9ou:kingambit:usage", Some("2023-06"));
+        let mid = dated("doc:v1:gen9ou:greattusk:usage", Some("2024-03"));
+        let new = dated("doc:v1:gen9ou:zapdos:usage", Some("2024-06"));
+        let undated = dated(D, None);
+        let fused: Vec<Fused> = [&old, &mid, &new, &undated]
+            .into_iter()
+            .map(|h| Fused { hit: h.clone(), rrf: 0.01, found_by: vec![FoundBy { list: 0, rank: 1 }] })
+            .collect();
+        let ctx = RerankContext { newest_month: Some("2024-06".into()), ..Default::default() };
+        let ranked = rerank(fused.clone(), &ctx);
+        let freshness: Vec<(&str, f64)> =
+            ranked.iter().map(|r| (r.hit.pokemon_id.as_str(), r.boosts.freshness)).collect();
+        // Undated and newest lose nothing (ties by key), 3 months behind a quarter, 12 all of it.
+        assert_eq!(
+            freshness,
+            [
+                ("dragonite", 0.0),
+                ("zapdos", 0.0),
+                ("greattusk", -FRESHNESS_PENALTY * 0.25),
+                ("kingambit", -FRESHNESS_PENALTY),
+            ]
+        );
+        // Without a newest month, nothing is stale.
+        assert!(rerank(fused, &RerankContext::default()).iter().all(|r| r.boosts.freshness == 0.0));
+        // A month that does not parse is as stale as it gets.
+        let bad = Fused { hit: dated(A, Some("June 2024")), rrf: 0.01, found_by: vec![] };
+        assert_eq!(rerank(vec![bad], &ctx)[0].boosts.freshness, -FRESHNESS_PENALTY);
+        assert_eq!(
+            (month_index("2024-01"), month_index("2024-13"), month_index("24-01")),
+            (Some(24288), None, None)
+        );
+    }
+
+    #[test]
+    fn boosts_are_bounded() {
+        let max = POKEMON_BOOST + SECTION_BOOST + FORMAT_BOOST;
+        assert!((max - 1.75).abs() < 1e-12, "the module docs promise at most 2.75x");
+        let ctx = RerankContext {
+            query_pokemon: vec!["kingambit".into()],
+            format: Some("gen9ou".into()),
+            section_hint: Some("usage".into()),
+            newest_month: Some("2024-06".into()),
+        };
+        let mut lexical = hits(&[A, B, C, D]);
+        lexical[1].data_month = Some("2020-01".into());
+        let ranked = rank(&[lexical, hits(&[D, C, B, A])], &ctx);
+        for r in &ranked {
+            assert!(r.score <= r.rrf * (1.0 + max) + 1e-12);
+            assert!(r.score >= r.rrf * (1.0 - FRESHNESS_PENALTY) - 1e-12);
+            assert!((r.score - r.rrf * (1.0 + r.boosts.total())).abs() < 1e-12);
+        }
+        assert_eq!(ranked[0].hit.key, A);
+        assert!((ranked[0].boosts.total() - max).abs() < 1e-12);
+        let stale = ranked.iter().find(|r| r.hit.key == B).unwrap();
+        assert_eq!(stale.boosts.freshness, -FRESHNESS_PENALTY);
+    }
+
+    #[test]
+    fn at_most_two_passages_per_unnamed_pokemon() {
+        let dragonite = [
+            "doc:v1:gen9ou:dragonite:overview",
+            "doc:v1:gen9ou:dragonite:set:choice-band",
+            "doc:v1:gen9ou:dragonite:set:dragon-dance",
+            "doc:v1:gen9ou:dragonite:usage",
+        ];
+        let lexical = hits(&[dragonite[0], dragonite[1], dragonite[2], dragonite[3], A, B]);
+        let ranked = rank(std::slice::from_ref(&lexical), &RerankContext::default());
+        assert_eq!(ranked_keys(&ranked), [dragonite[0], dragonite[1], A, B, dragonite[2], dragonite[3]]);
+        assert_eq!(ranked.iter().filter(|r| r.demoted).count(), 2);
+        assert!(ranked[4].demoted && ranked[5].demoted && !ranked[3].demoted);
+
+        // Named in the query: every Dragonite passage keeps its place.
+        let ctx = RerankContext { query_pokemon: vec!["dragonite".into()], ..Default::default() };
+        let ranked = rank(&[lexical], &ctx);
+        assert_eq!(ranked_keys(&ranked)[..4], dragonite);
+        assert!(ranked.iter().all(|r| !r.demoted));
+    }
+
+    #[test]
+    fn equal_scores_order_by_key() {
+        let fused: Vec<Fused> =
+            [C, A, D, B].into_iter().map(|k| Fused { hit: hit(k), rrf: 0.5, found_by: vec![] }).collect();
+        let mut sorted = vec![A, B, C, D];
+        sorted.sort();
+        assert_eq!(ranked_keys(&rerank(fused, &RerankContext::default())), sorted);
+    }
+
+    #[test]
+    fn section_hints_from_wording() {
+        let cases = [
+            ("what checks Kingambit in gen9ou", Some("usage")),
+            ("kingambt counters", Some("usage")),
+            ("how do I beat Dragonite", Some("usage")),
+            ("what walls Venusaur", Some("usage")),
+            ("good teammates for Kingambit", Some("usage")),
+            ("Venusaur partners on sun teams", Some("usage")),
+            ("most used Pokemon in gen9ou", Some("usage")),
+            ("best Zapdos set", Some("set")),
+            ("Dragonite Dragon Dance EVs and nature", Some("set")),
+            ("Tauros gen 1 OU moves", Some("set")),
+            ("what item does Ninetales-Alola hold", Some("set")),
+            ("Kingambit moveset", Some("set")),
+            ("what role does Zapdos play in gen9ou", Some("overview")),
+            ("Dragonite overview", Some("overview")),
+            ("what does Dragonite do in OU", Some("overview")),
+            ("what is Venusaur good for", Some("overview")),
+            ("what is Alolan Ninetales used for", Some("overview")),
+            ("how is Hisuian Arcanine used", None),
+            ("Life Orb Outrage and Hurricane as other options", Some("comments")),
+            ("alternatives to Heavy-Duty Boots", Some("comments")),
+            // "spread" is EV wording; here it still finds the (Zapdos Defensive) set.
+            ("defensive pivot that spreads status and builds momentum", Some("set")),
+            ("which Pokemon has a 4x weakness to Ice", Some("overview")),
+            ("sun sweeper that boosts with Growth under Chlorophyll", None),
+            ("Kingambit", None),
+            ("", None),
+        ];
+        for (query, hint) in cases {
+            assert_eq!(infer_section_hint(query), hint, "{query}");
+        }
+    }
+
+    fn mentioned(query: &str) -> Vec<String> {
+        mentioned_pokemon(query, dex())
+    }
+
+    #[test]
+    fn names_with_any_case_hyphen_or_punctuation() {
+        let cases: &[(&str, &[&str])] = &[
+            ("what does Dragonite do in OU", &["dragonite"]),
+            ("DRAGONITE", &["dragonite"]),
+            ("Iron Valiant vs Great Tusk", &["ironvaliant", "greattusk"]),
+            ("iron valiant or great-tusk?", &["ironvaliant", "greattusk"]),
+            ("Ting-Lu, ting lu, TINGLU", &["tinglu"]),
+            ("Kingambit's checks", &["kingambit"]),
+            ("Porygon-Z and Porygon2 and Mr. Mime", &["porygonz", "porygon2", "mrmime"]),
+            ("Kommo-o and Ho-Oh", &["kommoo", "hooh"]),
+            ("Tapu Koko", &["tapukoko"]),
+            ("Zapdos and Kingambit and zapdos", &["zapdos", "kingambit"]),
+            ("Tauros gen 1 OU moves", &["tauros"]),
+        ];
+        for (query, expected) in cases {
+            assert_eq!(mentioned(query), *expected, "{query}");
+        }
+    }
+
+    #[test]
+    fn formes_as_people_write_them() {
+        let cases: &[(&str, &[&str])] = &[
+            ("Alolan Ninetales", &["ninetalesalola"]),
+            ("ninetales-alola aurora veil", &["ninetalesalola"]),
+            ("alola ninetales", &["ninetalesalola"]),
+            ("Hisuian Samurott and Galarian Slowking", &["samurotthisui", "slowkinggalar"]),
+            ("Mega Charizard X", &["charizardmegax"]),
+            ("Landorus-T", &["landorustherian"]),
+            ("Ogerpon-W with Ogerpon-Wellspring", &["ogerponwellspring"]),
+            ("Deoxys-S lead", &["deoxysspeed"]),
+            ("Landorus", &["landorus"]),
+        ];
+        for (query, expected) in cases {
+            assert_eq!(mentioned(query), *expected, "{query}");
+        }
+    }
+
+    #[test]
+    fn unambiguous_typos_are_corrected() {
+        let cases: &[(&str, &[&str])] = &[
+            ("kingambt counters", &["kingambit"]),
+            ("Kingambt", &["kingambit"]),
+            ("dragonit choice band set", &["dragonite"]),
+            ("garchmop swords dance", &["garchomp"]),
+            ("zapods defensive set", &["zapdos"]),
+            ("glsicor utility set", &["gliscor"]),
+            ("goldengo counters", &["gholdengo"]),
+            ("great tusck rapid spin", &["greattusk"]),
+            ("ninetails alola aurora veil", &["ninetalesalola"]),
+            ("Alolan Ninetails", &["ninetalesalola"]),
+            ("landorous therian", &["landorustherian"]),
+            ("kingambits", &["kingambit"]),
+        ];
+        for (query, expected) in cases {
+            assert_eq!(mentioned(query), *expected, "{query}");
+        }
+    }
+
+    #[test]
+    fn ambiguous_or_short_typos_are_not_guessed() {
+        // "latis" is one edit from both Latias and Latios.
+        assert_eq!(mentioned("latis"), Vec::<String>::new());
+        // Four letters or fewer are never corrected ("mewe", "abar").
+        assert_eq!(mentioned("mewe abar"), Vec::<String>::new());
+        // Too far.
+        assert_eq!(mentioned("kngmbt"), Vec::<String>::new());
+    }
+
+    #[test]
+    fn english_stays_english() {
+        // Lowercase everyday words that are species names...
+        assert_eq!(mentioned("ditto for the other sets, gloom and a golem of a wall"), Vec::<String>::new());
+        assert_eq!(mentioned("Ditto"), ["ditto"]);
+        assert_eq!(mentioned("Choice Scarf Ditto"), ["ditto"]);
+        // ... and words a typo away from one.
+        for query in [
+            "a little minor threat",
+            "throw speaking sweeping freezing",
+            "the best counters for stall teams",
+            "electric type sweeper with strong priority",
+            "anti-offense tool that phazes with Dragon Tail and picks off with Extreme Speed",
+            "Iron Head and Iron Defense",
+            "defensive pivot that spreads status and builds momentum",
+            "which Pokemon has a 4x weakness to Ice and must Terastallize",
+            "Life Orb Outrage and Hurricane as other options",
+            "most used Pokemon in gen9ou",
+            "unknown helmet crafty service",
+        ] {
+            assert_eq!(mentioned(query), Vec::<String>::new(), "{query}");
+        }
+        // Moves, items, abilities and natures are never read as typos.
+        assert_eq!(mentioned("Thunder Wave Leftovers Protean Adamant Scale Shot"), Vec::<String>::new());
+    }
+
+    #[test]
+    fn word_lists_are_consistent() {
+        let ids = species_ids(dex());
+        for w in ENGLISH_SPECIES {
+            assert!(ids.contains(w), "{w} is not a species id");
+        }
+        let words: Vec<&str> = NOT_TYPOS.split_ascii_whitespace().collect();
+        assert!(words.windows(2).all(|w| w[0] < w[1]), "NOT_TYPOS must be sorted, without repeats");
+        for w in &words {
+            assert!(!ids.contains(w), "{w} is a species id");
+            assert!(w.chars().all(|c| c.is_ascii_lowercase()), "{w}");
+        }
+    }
+
+    #[test]
+    fn every_not_typo_is_needed() {
+        let dex = dex();
+        let ids = species_ids(dex);
+        for w in NOT_TYPOS.split_ascii_whitespace() {
+            let unguarded = Finder { dex, ids, guard: false, lookups: 0 }.find(w);
+            assert_eq!(unguarded.len(), 1, "{w} would not become a Pokémon anyway: drop it from NOT_TYPOS");
+            assert_eq!(mentioned(w), Vec::<String>::new(), "{w}");
+        }
+    }
+
+    #[test]
+    fn typo_lookups_are_capped() {
+        // Many correctable words: only the first MAX_TYPO_LOOKUPS are looked up.
+        let query = "kingambt ".repeat(MAX_TYPO_LOOKUPS) + "dragonit";
+        let mut finder = Finder { dex: dex(), ids: species_ids(dex()), guard: true, lookups: 0 };
+        assert_eq!(finder.find(&query), ["kingambit"]);
+        assert_eq!(finder.lookups, MAX_TYPO_LOOKUPS);
+    }
+
+    #[test]
+    fn edit_distance_counts_transpositions_once() {
+        assert_eq!(edit_distance("garchmop", "garchomp"), 1);
+        assert_eq!(edit_distance("kingambt", "kingambit"), 1);
+        assert_eq!(edit_distance("", "abc"), 3);
+        assert_eq!(edit_distance("kitten", "sitting"), 3);
+    }
+}

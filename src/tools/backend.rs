@@ -1,0 +1,43 @@
+//! What the strategy tools read, behind a trait: the platform edge implements it with the
+//! per-format FTS5 index objects, Workers AI + Vectorize and KV; tests use in-memory backends.
+
+use crate::search::hit::{SearchHit, SearchRequest};
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum BackendError {
+    #[error("{0} is unavailable: {1}")]
+    Unavailable(&'static str, String),
+    #[error("{0} did not answer in time")]
+    Timeout(&'static str),
+}
+
+#[allow(async_fn_in_trait)]
+pub trait StrategyBackend {
+    /// BM25 search in one format's index.
+    async fn lexical(&self, format: &str, request: &SearchRequest) -> Result<Vec<SearchHit>, BackendError>;
+
+    /// Semantic search (embedding + vector index) filtered to `format`; `None` where it is not
+    /// configured (local development: wrangler cannot run Workers AI or Vectorize).
+    async fn semantic(
+        &self,
+        format: &str,
+        request: &SearchRequest,
+    ) -> Option<Result<Vec<SearchHit>, BackendError>>;
+}
+
+/// A backend with no corpus at all (dex-only deployments and protocol tests).
+pub struct NoCorpus;
+
+impl StrategyBackend for NoCorpus {
+    async fn lexical(&self, _format: &str, _request: &SearchRequest) -> Result<Vec<SearchHit>, BackendError> {
+        Err(BackendError::Unavailable("lexical search", "no strategy corpus is configured".into()))
+    }
+
+    async fn semantic(
+        &self,
+        _format: &str,
+        _request: &SearchRequest,
+    ) -> Option<Result<Vec<SearchHit>, BackendError>> {
+        None
+    }
+}

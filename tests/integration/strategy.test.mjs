@@ -1,0 +1,72 @@
+// query_strategy (issue #5) against the running worker and the local corpus.
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { before, describe, test } from 'node:test';
+
+import { BASE_URL, REPO_ROOT, call } from './harness.mjs';
+
+const run = promisify(execFile);
+const tool = async (args) => {
+  const r = await call('tools/call', { name: 'query_strategy', arguments: args });
+  assert.equal(r.status, 200, r.text);
+  return r.json.result;
+};
+
+describe('query_strategy', () => {
+  before(async () => {
+    await run(process.execPath, ['scripts/load-local-corpus.mjs', '--url', BASE_URL, '--formats', 'gen9ou,gen1ou'], { cwd: REPO_ROOT, timeout: 120_000 });
+  });
+
+  test('is listed with schemas and read-only annotations', async () => {
+    const r = await call('tools/list', {});
+    const t = r.json.result.tools.find((x) => x.name === 'query_strategy');
+    assert.ok(t.description.length > 50);
+    assert.deepEqual(t.inputSchema.required, ['query']);
+    assert.ok(t.outputSchema.properties.results);
+    assert.equal(t.annotations.readOnlyHint, true);
+  });
+
+  test('finds the passage that answers a question without names, with its source', async () => {
+    const r = await tool({ query: 'defensive pivot that spreads status and builds momentum', format: 'gen9ou' });
+    assert.equal(r.isError, false);
+    const top3 = r.structuredContent.results.slice(0, 3);
+    const zapdos = top3.find((p) => p.pokemon === 'zapdos' && p.setName === 'Defensive');
+    assert.ok(zapdos, JSON.stringify(top3.map((p) => [p.pokemon, p.section, p.setName])));
+    assert.match(zapdos.sourceUrl, /^https:\/\/www\.smogon\.com\/dex\/sv\/pokemon\/zapdos\//);
+    assert.match(r.content[0].text, /source: https:\/\/www\.smogon\.com/);
+  });
+
+  test('counters questions reach the usage document; misspellings and filters work', async () => {
+    for (const query of ['what checks and counters Kingambit', 'kingambt counters']) {
+      const r = await tool({ query });
+      assert.equal(r.structuredContent.format, 'gen9ou');
+      const first = r.structuredContent.results[0];
+      assert.equal(first.pokemon, 'kingambit', `${query}: ${JSON.stringify(r.structuredContent.results.map((p) => p.pokemon))}`);
+    }
+    const filtered = await tool({ query: 'moves', pokemon: 'Tauros', format: 'gen1ou', limit: 3 });
+    assert.ok(filtered.structuredContent.results.length >= 1);
+    assert.ok(filtered.structuredContent.results.every((p) => p.pokemon === 'tauros' && p.format === 'gen1ou'));
+  });
+
+  test('reports how it retrieved: lexical here, semantic not configured locally', async () => {
+    const r = await tool({ query: 'Dragonite Dragon Dance' });
+    assert.deepEqual(r.structuredContent.retrieval, { lexical: 'ok', semantic: 'unavailable' });
+    assert.equal(r.structuredContent.degraded, false);
+  });
+
+  test('bad arguments are tool errors, FTS syntax is inert, results stay bounded', async () => {
+    for (const args of [{}, { query: '' }, { query: 'x', limit: 0 }, { query: 'x', limit: 21 }, { query: 'x', section: 'intro' }, { query: 'x', format: 'nonsense' }, { query: 'x', extra: 1 }, { query: 'x'.repeat(1001) }]) {
+      const r = await tool(args);
+      assert.equal(r.isError, true, JSON.stringify(args));
+    }
+    const typo = await tool({ query: 'sets', pokemon: 'Garchmop' });
+    assert.equal(typo.isError, true);
+    assert.match(typo.content[0].text, /Garchomp/);
+    for (const query of ['"unbalanced', 'NEAR(a b)', 'kingambit -tera', 'title:* OR']) {
+      assert.equal((await tool({ query })).isError, false, query);
+    }
+    const big = await tool({ query: 'the best set for offense and defense in OU', limit: 20 });
+    assert.ok(JSON.stringify(big).length < 100_000);
+  });
+});
