@@ -4,11 +4,28 @@
 use serde::Deserialize;
 use worker::{Env, Method, Request, RequestInit};
 
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
+
+use super::raw_source::{RawSource, SourceMode};
 use super::vectors::vectorize;
-use crate::corpus::Document;
+use crate::corpus::{parse_chaos, parse_moveset_report, parse_sets, Document, Format, SetsFile, StatsKind};
 use crate::ingest::vectors::EMBEDDING_MODEL;
 use crate::search::hit::{SearchHit, SearchRequest};
-use crate::tools::backend::{BackendError, StrategyBackend};
+use crate::tools::backend::{BackendError, FormatUsage, StrategyBackend};
+
+/// Parsed raw files are kept per isolate for this long (a new month or sets file is picked up
+/// after it; parsing a month of statistics costs more than a request should).
+const PARSED_TTL_MS: i64 = 5 * 60 * 1000;
+
+/// format → (expires at, parsed file or "none").
+type Parsed<T> = RefCell<HashMap<String, (i64, Option<Rc<T>>)>>;
+
+thread_local! {
+    static USAGE: Parsed<FormatUsage> = RefCell::new(HashMap::new());
+    static SETS: Parsed<SetsFile> = RefCell::new(HashMap::new());
+}
 
 const LEXICAL_TIMEOUT_MS: u64 = 2_000;
 const SEMANTIC_TIMEOUT_MS: u64 = 2_500;
@@ -128,7 +145,67 @@ impl EdgeBackend {
     }
 }
 
+impl EdgeBackend {
+    async fn load_usage(&self, format: &str) -> Result<Option<Rc<FormatUsage>>, BackendError> {
+        let fail = |e: worker::Error| BackendError::Unavailable("usage statistics", e.to_string());
+        let source = RawSource::new(&self.env, SourceMode::Cache).map_err(fail)?;
+        let Some((entry, body)) = source.stats(format, false).await.map_err(fail)? else { return Ok(None) };
+        let parsed = match entry.kind.as_str() {
+            "chaos" => parse_chaos(&body),
+            _ => parse_moveset_report(&body),
+        }
+        .map_err(|e| BackendError::Unavailable("usage statistics", e.to_string()))?;
+        let kind = if entry.kind == "chaos" { StatsKind::Chaos } else { StatsKind::Moveset };
+        let source_url = Format::parse(format)
+            .ok()
+            .and_then(|f| f.stats_url(kind, &entry.month, entry.cutoff).ok())
+            .unwrap_or_default();
+        Ok(Some(Rc::new(FormatUsage {
+            report: parsed,
+            month: entry.month,
+            cutoff: entry.cutoff,
+            source_url,
+        })))
+    }
+
+    async fn load_sets(&self, format: &str) -> Result<Option<Rc<SetsFile>>, BackendError> {
+        let fail = |e: worker::Error| BackendError::Unavailable("Smogon sets", e.to_string());
+        let source = RawSource::new(&self.env, SourceMode::Cache).map_err(fail)?;
+        let Some(body) = source.sets(format).await.map_err(fail)? else { return Ok(None) };
+        let sets = parse_sets(&body).map_err(|e| BackendError::Unavailable("Smogon sets", e.to_string()))?;
+        Ok(Some(Rc::new(sets)))
+    }
+}
+
+fn now_ms() -> i64 {
+    worker::Date::now().as_millis() as i64
+}
+
 impl StrategyBackend for EdgeBackend {
+    async fn usage(&self, format: &str) -> Result<Option<Rc<FormatUsage>>, BackendError> {
+        let now = now_ms();
+        if let Some(hit) =
+            USAGE.with(|c| c.borrow().get(format).filter(|(t, _)| now < *t).map(|(_, v)| v.clone()))
+        {
+            return Ok(hit);
+        }
+        let loaded = with_timeout("usage statistics", SEMANTIC_TIMEOUT_MS, self.load_usage(format)).await??;
+        USAGE.with(|c| c.borrow_mut().insert(format.to_owned(), (now + PARSED_TTL_MS, loaded.clone())));
+        Ok(loaded)
+    }
+
+    async fn sets(&self, format: &str) -> Result<Option<Rc<SetsFile>>, BackendError> {
+        let now = now_ms();
+        if let Some(hit) =
+            SETS.with(|c| c.borrow().get(format).filter(|(t, _)| now < *t).map(|(_, v)| v.clone()))
+        {
+            return Ok(hit);
+        }
+        let loaded = with_timeout("Smogon sets", SEMANTIC_TIMEOUT_MS, self.load_sets(format)).await??;
+        SETS.with(|c| c.borrow_mut().insert(format.to_owned(), (now + PARSED_TTL_MS, loaded.clone())));
+        Ok(loaded)
+    }
+
     async fn lexical(&self, format: &str, request: &SearchRequest) -> Result<Vec<SearchHit>, BackendError> {
         with_timeout("lexical search", LEXICAL_TIMEOUT_MS, self.lexical_inner(format, request)).await?
     }

@@ -42,7 +42,7 @@
 //! wording ("Alolan Ninetales", "Landorus-T") and single typos ("kingambt"); see its docs for the
 //! rules that keep ordinary English words ("little", "minor", "ditto") from becoming Pokémon.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::ops::Bound;
 use std::sync::OnceLock;
 
@@ -377,39 +377,63 @@ fn forme_word(word: String) -> String {
     }
 }
 
+/// Short words that never end a two-word misspelling ("Bolt and" is not Boltund).
+const FUNCTION_WORDS: &[&str] =
+    &["and", "are", "but", "for", "has", "its", "not", "the", "use", "vs", "with"];
+
 /// Words that mark a forme, in either spelling.
 const FORME_WORDS: &[&str] =
     &["alola", "alolan", "galar", "galarian", "hisui", "hisuian", "paldea", "paldean", "mega", "therian"];
 
-/// Typo lookups (each a scan of the dex) per query at most.
-const MAX_TYPO_LOOKUPS: usize = 8;
+/// Words (or pairs) per query checked for typos at most: each check scans the species ids.
+const MAX_TYPO_LOOKUPS: usize = 12;
 
-/// Every species id of the dex, for exact lookups without the cost of a failed
-/// `Dex::species` (which computes suggestions).
-struct SpeciesIds(BTreeSet<String>);
+/// The dex's ids, for lookups without the cost of a failed `Dex::species` (which computes
+/// suggestions) or a scan of a name table.
+struct DexIds {
+    species: BTreeSet<String>,
+    /// Moves, items, abilities and natures.
+    terms: HashSet<String>,
+}
 
-impl SpeciesIds {
-    fn build(dex: &Dex) -> SpeciesIds {
-        SpeciesIds(dex.complete_species("", usize::MAX).iter().map(|name| to_id(name)).collect())
+impl DexIds {
+    fn build(dex: &Dex) -> DexIds {
+        let ids = |names: Vec<String>| names.iter().map(|name| to_id(name)).collect::<Vec<_>>();
+        let mut terms: HashSet<String> = HashSet::new();
+        for table in [dex.moves(), dex.items(), dex.abilities()] {
+            terms.extend(ids(table.complete("", usize::MAX)));
+        }
+        terms.extend(dex.natures().iter().map(|n| n.id.clone()));
+        DexIds { species: ids(dex.complete_species("", usize::MAX)).into_iter().collect(), terms }
     }
 
     fn contains(&self, id: &str) -> bool {
-        self.0.contains(id)
+        self.species.contains(id)
     }
 
-    /// Whether some species id starts with `prefix` and is longer.
-    fn extends(&self, prefix: &str) -> bool {
-        self.0
+    /// Whether `id` names a move, item, ability or nature.
+    fn is_term(&self, id: &str) -> bool {
+        self.terms.contains(id)
+    }
+
+    /// Whether some species id is a typo of one of `candidates` (see [`typo_distance`]).
+    fn near(&self, candidates: &[String], max: usize) -> bool {
+        self.species.iter().any(|id| candidates.iter().any(|c| typo_distance(c, id, max).is_some()))
+    }
+
+    /// Whether some species id is `prefix` followed by a typo of `rest`: one edit away.
+    fn completes_with_typo(&self, prefix: &str, rest: &str) -> bool {
+        self.species
             .range::<str, _>((Bound::Included(prefix), Bound::Unbounded))
-            .next()
-            .is_some_and(|id| id.starts_with(prefix) && id.len() > prefix.len())
+            .take_while(|id| id.starts_with(prefix))
+            .any(|id| edit_distance(&id[prefix.len()..], rest, 1) == Some(1))
     }
 
     /// The species id starting with `base` whose remainder starts with `letter`, when there is
     /// one (battle-only variants of it, such as "ogerponwellspringtera", do not count).
     fn abbreviated(&self, base: &str, letter: &str) -> Option<&str> {
         let matches: Vec<&str> = self
-            .0
+            .species
             .range::<str, _>((Bound::Included(base), Bound::Unbounded))
             .take_while(|id| id.starts_with(base))
             .filter(|id| id[base.len()..].starts_with(letter))
@@ -420,10 +444,10 @@ impl SpeciesIds {
     }
 }
 
-fn species_ids(dex: &Dex) -> &'static SpeciesIds {
-    // There is one Dex (`crate::dex::dex()`); the table is built from the first one seen.
-    static IDS: OnceLock<SpeciesIds> = OnceLock::new();
-    IDS.get_or_init(|| SpeciesIds::build(dex))
+fn dex_ids(dex: &Dex) -> &'static DexIds {
+    // There is one Dex (`crate::dex::dex()`); the tables are built from the first one seen.
+    static IDS: OnceLock<DexIds> = OnceLock::new();
+    IDS.get_or_init(|| DexIds::build(dex))
 }
 
 /// One word of the query.
@@ -467,12 +491,18 @@ fn tokenize(query: &str) -> Vec<Token<'_>> {
 
 /// Candidate ids for a run of words, most literal first: the words in order, then with leading
 /// words moved behind the species name ("alola ninetales" → "ninetalesalola",
-/// "mega charizard x" → "charizardmegax"). Mirrors the dex's own species lookup.
-fn candidates(words: &[String]) -> Vec<String> {
+/// "mega charizard x" → "charizardmegax"), as the dex's own species lookup does. With `bases`,
+/// words move only behind a species name ("white kyurem", but not "crown iron" from "..., Iron
+/// Crown, Iron ...").
+fn candidates(words: &[String], bases: Option<&DexIds>) -> Vec<String> {
     let mut out = vec![words.concat()];
     if words.len() <= 6 {
         for lead in 1..words.len() {
             for end in lead + 1..=words.len() {
+                let base = words[lead..end].concat();
+                if bases.is_some_and(|ids| !ids.contains(&base)) {
+                    continue;
+                }
                 let id = [&words[lead..end], &words[..lead], &words[end..]].concat().concat();
                 if !out.contains(&id) {
                     out.push(id);
@@ -510,13 +540,13 @@ fn max_typos(len: usize) -> usize {
 /// Ordinary English stays English: the names in [`ENGLISH_SPECIES`] count only capitalised,
 /// and the words in [`NOT_TYPOS`], moves, items, abilities and natures are never corrected.
 pub fn mentioned_pokemon(query: &str, dex: &Dex) -> Vec<String> {
-    Finder { dex, ids: species_ids(dex), guard: true, lookups: 0 }.find(query)
+    Finder { dex, ids: dex_ids(dex), guard: true, lookups: 0 }.find(query)
 }
 
 /// One query's lookups.
 struct Finder<'d> {
     dex: &'d Dex,
-    ids: &'d SpeciesIds,
+    ids: &'d DexIds,
     /// Whether [`NOT_TYPOS`] applies (off only to test that list).
     guard: bool,
     /// Typo lookups so far.
@@ -530,9 +560,13 @@ impl Finder<'_> {
         let mut i = 0;
         while i < tokens.len() {
             let rest = &tokens[i..];
-            let matched =
-                self.exact(rest).or_else(|| self.typo_pair(rest)).or_else(|| self.typo_single(&rest[0]));
-            let Some((id, used)) = matched else {
+            if let Some(used) = self.dex_term(rest) {
+                // "Dragon Tail", "Roseli Berry", "Dauntless Shield": not a misspelt Pokémon.
+                i += used;
+                continue;
+            }
+            let matched = self.typo_pair(rest).or_else(|| self.typo_single(&rest[0]));
+            let Some((id, used)) = self.exact(rest).or(matched) else {
                 i += 1;
                 continue;
             };
@@ -548,7 +582,10 @@ impl Finder<'_> {
     fn exact(&self, tokens: &[Token<'_>]) -> Option<(String, usize)> {
         for n in (1..=tokens.len().min(3)).rev() {
             let words: Vec<String> = tokens[..n].iter().flat_map(|t| t.parts.iter().cloned()).collect();
-            let Some(id) = candidates(&words).into_iter().find(|c| self.ids.contains(c)) else { continue };
+            let Some(id) = candidates(&words, Some(self.ids)).into_iter().find(|c| self.ids.contains(c))
+            else {
+                continue;
+            };
             let english = n == 1
                 && ENGLISH_SPECIES.contains(&id.as_str())
                 && !tokens[0].raw.chars().any(char::is_uppercase);
@@ -565,31 +602,47 @@ impl Finder<'_> {
         }
     }
 
-    /// Whether `t` may be typo-corrected at all.
-    fn correctable(&self, t: &Token<'_>) -> bool {
-        let named = |names: Vec<String>| names.first().is_some_and(|n| to_id(n) == t.id);
-        let listed = self.guard && NOT_TYPOS.split_ascii_whitespace().any(|w| w == t.id);
-        let in_dex = named(self.dex.moves().complete(&t.id, 1))
-            || named(self.dex.items().complete(&t.id, 1))
-            || named(self.dex.abilities().complete(&t.id, 1))
-            || self.dex.natures().iter().any(|n| n.id == t.id);
-        t.id.chars().all(|c| c.is_ascii_alphabetic()) && !listed && !in_dex
+    /// Whether `id` names a move, item, ability or nature.
+    fn in_dex(&self, id: &str) -> bool {
+        self.ids.is_term(id)
     }
 
+    /// A move, item or ability of two or three words starting at `tokens[0]`: tokens used.
+    fn dex_term(&self, tokens: &[Token<'_>]) -> Option<usize> {
+        (2..=tokens.len().min(3)).rev().find(|&n| {
+            let id: String = tokens[..n].iter().map(|t| t.id.as_str()).collect();
+            !self.ids.contains(&id) && self.in_dex(&id)
+        })
+    }
+
+    /// Whether `t` may be typo-corrected at all.
+    fn correctable(&self, t: &Token<'_>) -> bool {
+        let listed = self.guard && NOT_TYPOS.split_ascii_whitespace().any(|w| w == t.id);
+        t.id.chars().all(|c| c.is_ascii_alphabetic()) && !listed && !self.in_dex(&t.id)
+    }
+
+    /// Two words misspelt as one Pokémon: the first starts a longer species name and the second
+    /// is one edit from the rest of it ("great tusck"), or one is a forme word ("alolan
+    /// ninetails", "ninetails alola").
     fn typo_pair(&mut self, tokens: &[Token<'_>]) -> Option<(String, usize)> {
         let [a, b, ..] = tokens else { return None };
-        let forme = |t: &Token<'_>| FORME_WORDS.contains(&t.id.as_str());
-        let plausible = (a.id.len() >= 3 && self.ids.extends(&a.id) && self.correctable(b))
-            || (forme(a) && self.correctable(b))
-            || (forme(b) && self.correctable(a));
         let words: Vec<String> = [a, b].iter().flat_map(|t| t.parts.iter().cloned()).collect();
-        // "Dragon Tail" is a move, not a misspelt Dragonair.
-        let joined = Token { raw: a.raw, id: words.concat(), parts: Vec::new() };
-        if !plausible || !self.correctable(&joined) {
+        let forme = |t: &Token<'_>| FORME_WORDS.contains(&t.id.as_str());
+        let candidates = if (forme(a) && self.correctable(b)) || (forme(b) && self.correctable(a)) {
+            candidates(&words, None)
+        } else if a.id.len() >= 3
+            && b.id.len() >= 3
+            && !self.in_dex(&a.id)
+            && !FUNCTION_WORDS.contains(&b.id.as_str())
+            && self.correctable(b)
+            && self.ids.completes_with_typo(&a.id, &b.id)
+        {
+            vec![words.concat()]
+        } else {
             return None;
-        }
+        };
         let max = max_typos(words.iter().map(String::len).sum());
-        self.suggestion(&format!("{} {}", a.raw, b.raw), &candidates(&words), max).map(|id| (id, 2))
+        self.suggestion(&format!("{} {}", a.raw, b.raw), &candidates, max).map(|id| (id, 2))
     }
 
     fn typo_single(&mut self, t: &Token<'_>) -> Option<(String, usize)> {
@@ -597,7 +650,7 @@ impl Finder<'_> {
         if max == 0 || !self.correctable(t) {
             return None;
         }
-        self.suggestion(t.raw, &candidates(&t.parts), max).map(|id| (id, 1))
+        self.suggestion(t.raw, &candidates(&t.parts, None), max).map(|id| (id, 1))
     }
 
     /// The dex's one suggestion for `text` within `max` edits of a candidate id, if exactly
@@ -607,6 +660,11 @@ impl Finder<'_> {
             return None;
         }
         self.lookups += 1;
+        // The dex's suggestions are the authority, but asking costs a scan with several
+        // candidates per species: ask only when some species is within reach at all.
+        if !self.ids.near(candidates, max) {
+            return None;
+        }
         let Err(DexError::UnknownSpecies { suggestions, .. }) = self.dex.species(text, None) else {
             return None;
         };
@@ -614,10 +672,8 @@ impl Finder<'_> {
             .iter()
             .filter_map(|name| {
                 let id = to_id(name);
-                let (distance, closest) = candidates.iter().map(|c| (edit_distance(c, &id), c)).min()?;
-                // A second edit is tolerated only behind an intact start ("garchmopp", not "sweeping").
-                let intact = closest.get(..3) == id.get(..3);
-                ((1..=max).contains(&distance) && (distance == 1 || intact)).then_some((distance, id))
+                let distance = candidates.iter().filter_map(|c| typo_distance(c, &id, max)).min()?;
+                Some((distance, id))
             })
             .collect();
         scored.sort();
@@ -629,27 +685,41 @@ impl Finder<'_> {
     }
 }
 
-/// Optimal string alignment distance (Levenshtein plus adjacent transpositions) of two ids.
-fn edit_distance(a: &str, b: &str) -> usize {
+/// The typo distance of `candidate` from species id `id`, if it counts as a typo: at most
+/// `max` edits, and a second edit only behind an intact start ("garchmopp", not "sweeping").
+fn typo_distance(candidate: &str, id: &str, max: usize) -> Option<usize> {
+    let distance = edit_distance(candidate, id, max)?;
+    (distance >= 1 && (distance == 1 || candidate.get(..3) == id.get(..3))).then_some(distance)
+}
+
+/// Optimal string alignment distance (Levenshtein plus adjacent transpositions) of two ids, if
+/// it is at most `max`. Stops as soon as a whole row exceeds `max` (row minima never decrease).
+fn edit_distance(a: &str, b: &str, max: usize) -> Option<usize> {
     let (a, b) = (a.as_bytes(), b.as_bytes());
-    let mut rows = vec![vec![0usize; b.len() + 1]; a.len() + 1];
-    for (i, row) in rows.iter_mut().enumerate() {
-        row[0] = i;
+    if a.len().abs_diff(b.len()) > max {
+        return None;
     }
-    for (j, cell) in rows[0].iter_mut().enumerate() {
-        *cell = j;
-    }
+    // Rows i-2, i-1 and i.
+    let mut before: Vec<usize> = vec![0; b.len() + 1];
+    let mut previous: Vec<usize> = (0..=b.len()).collect();
+    let mut current: Vec<usize> = vec![0; b.len() + 1];
     for i in 1..=a.len() {
+        current[0] = i;
         for j in 1..=b.len() {
             let cost = usize::from(a[i - 1] != b[j - 1]);
-            let mut best = (rows[i - 1][j] + 1).min(rows[i][j - 1] + 1).min(rows[i - 1][j - 1] + cost);
+            let mut best = (previous[j] + 1).min(current[j - 1] + 1).min(previous[j - 1] + cost);
             if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
-                best = best.min(rows[i - 2][j - 2] + 1);
+                best = best.min(before[j - 2] + 1);
             }
-            rows[i][j] = best;
+            current[j] = best;
         }
+        if current.iter().min().is_some_and(|&m| m > max) {
+            return None;
+        }
+        std::mem::swap(&mut before, &mut previous);
+        std::mem::swap(&mut previous, &mut current);
     }
-    rows[a.len()][b.len()]
+    Some(previous[b.len()]).filter(|&d| d <= max)
 }
 
 #[cfg(test)]
@@ -938,6 +1008,8 @@ mod tests {
             ("Porygon-Z and Porygon2 and Mr. Mime", &["porygonz", "porygon2", "mrmime"]),
             ("Kommo-o and Ho-Oh", &["kommoo", "hooh"]),
             ("Tapu Koko", &["tapukoko"]),
+            ("Gholdengo, Iron Crown, Iron Valiant", &["gholdengo", "ironcrown", "ironvaliant"]),
+            ("Crown Iron", &[]),
             ("Zapdos and Kingambit and zapdos", &["zapdos", "kingambit"]),
             ("Tauros gen 1 OU moves", &["tauros"]),
         ];
@@ -958,6 +1030,8 @@ mod tests {
             ("Ogerpon-W with Ogerpon-Wellspring", &["ogerponwellspring"]),
             ("Deoxys-S lead", &["deoxysspeed"]),
             ("Landorus", &["landorus"]),
+            ("White Kyurem and Wash Rotom", &["kyuremwhite", "rotomwash"]),
+            ("Rapid Strike Urshifu", &["urshifurapidstrike"]),
         ];
         for (query, expected) in cases {
             assert_eq!(mentioned(query), *expected, "{query}");
@@ -978,6 +1052,8 @@ mod tests {
             ("ninetails alola aurora veil", &["ninetalesalola"]),
             ("Alolan Ninetails", &["ninetalesalola"]),
             ("landorous therian", &["landorustherian"]),
+            ("iron valient", &["ironvaliant"]),
+            ("Raging Bolt and Iron Moth in rain", &["ragingbolt", "ironmoth"]),
             ("kingambits", &["kingambit"]),
         ];
         for (query, expected) in cases {
@@ -1009,6 +1085,11 @@ mod tests {
             "electric type sweeper with strong priority",
             "anti-offense tool that phazes with Dragon Tail and picks off with Extreme Speed",
             "Iron Head and Iron Defense",
+            "Tera Blast Fire or Tera Blast Ice",
+            "Dragon Claw other options",
+            "Dauntless Shield and Roseli Berry",
+            "Baton Pass Frost",
+            "Toxic Rock and Bolt and",
             "defensive pivot that spreads status and builds momentum",
             "which Pokemon has a 4x weakness to Ice and must Terastallize",
             "Life Orb Outrage and Hurricane as other options",
@@ -1023,7 +1104,7 @@ mod tests {
 
     #[test]
     fn word_lists_are_consistent() {
-        let ids = species_ids(dex());
+        let ids = dex_ids(dex());
         for w in ENGLISH_SPECIES {
             assert!(ids.contains(w), "{w} is not a species id");
         }
@@ -1038,7 +1119,7 @@ mod tests {
     #[test]
     fn every_not_typo_is_needed() {
         let dex = dex();
-        let ids = species_ids(dex);
+        let ids = dex_ids(dex);
         for w in NOT_TYPOS.split_ascii_whitespace() {
             let unguarded = Finder { dex, ids, guard: false, lookups: 0 }.find(w);
             assert_eq!(unguarded.len(), 1, "{w} would not become a Pokémon anyway: drop it from NOT_TYPOS");
@@ -1050,16 +1131,24 @@ mod tests {
     fn typo_lookups_are_capped() {
         // Many correctable words: only the first MAX_TYPO_LOOKUPS are looked up.
         let query = "kingambt ".repeat(MAX_TYPO_LOOKUPS) + "dragonit";
-        let mut finder = Finder { dex: dex(), ids: species_ids(dex()), guard: true, lookups: 0 };
+        let mut finder = Finder { dex: dex(), ids: dex_ids(dex()), guard: true, lookups: 0 };
         assert_eq!(finder.find(&query), ["kingambit"]);
         assert_eq!(finder.lookups, MAX_TYPO_LOOKUPS);
     }
 
     #[test]
     fn edit_distance_counts_transpositions_once() {
-        assert_eq!(edit_distance("garchmop", "garchomp"), 1);
-        assert_eq!(edit_distance("kingambt", "kingambit"), 1);
-        assert_eq!(edit_distance("", "abc"), 3);
-        assert_eq!(edit_distance("kitten", "sitting"), 3);
+        assert_eq!(edit_distance("garchmop", "garchomp", 5), Some(1));
+        assert_eq!(edit_distance("kingambt", "kingambit", 5), Some(1));
+        assert_eq!(edit_distance("", "abc", 5), Some(3));
+        assert_eq!(edit_distance("kitten", "sitting", 5), Some(3));
+        assert_eq!(edit_distance("ca", "abc", 5), Some(3), "OSA, not unrestricted Damerau");
+        // Bounded: too far is None, whichever way it is found out.
+        assert_eq!(edit_distance("kitten", "sitting", 2), None);
+        assert_eq!(edit_distance("mew", "mewtwo", 2), None);
+        assert_eq!(edit_distance("sweeping", "weezing", 2), Some(2));
+        assert_eq!(typo_distance("sweeping", "weezing", 2), None, "second edit at the start");
+        assert_eq!(typo_distance("garchmopp", "garchomp", 2), Some(2));
+        assert_eq!(typo_distance("garchomp", "garchomp", 2), None, "not a typo");
     }
 }

@@ -1,7 +1,21 @@
 //! What the strategy tools read, behind a trait: the platform edge implements it with the
 //! per-format FTS5 index objects, Workers AI + Vectorize and KV; tests use in-memory backends.
 
+use std::rc::Rc;
+
+use crate::corpus::{SetsFile, UsageReport};
 use crate::search::hit::{SearchHit, SearchRequest};
+
+/// One month of a format's usage statistics, with where it came from.
+#[derive(Debug)]
+pub struct FormatUsage {
+    pub report: UsageReport,
+    /// `YYYY-MM`.
+    pub month: String,
+    pub cutoff: u32,
+    /// The smogon.com/stats file it was read from.
+    pub source_url: String,
+}
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum BackendError {
@@ -23,6 +37,12 @@ pub trait StrategyBackend {
         format: &str,
         request: &SearchRequest,
     ) -> Option<Result<Vec<SearchHit>, BackendError>>;
+
+    /// The newest usage statistics of `format`, `None` if there are none.
+    async fn usage(&self, format: &str) -> Result<Option<Rc<FormatUsage>>, BackendError>;
+
+    /// The Smogon sets of `format`, `None` if there are none.
+    async fn sets(&self, format: &str) -> Result<Option<Rc<SetsFile>>, BackendError>;
 }
 
 /// A backend with no corpus at all (dex-only deployments and protocol tests).
@@ -39,5 +59,13 @@ impl StrategyBackend for NoCorpus {
         _request: &SearchRequest,
     ) -> Option<Result<Vec<SearchHit>, BackendError>> {
         None
+    }
+
+    async fn usage(&self, _format: &str) -> Result<Option<Rc<FormatUsage>>, BackendError> {
+        Ok(None)
+    }
+
+    async fn sets(&self, _format: &str) -> Result<Option<Rc<SetsFile>>, BackendError> {
+        Ok(None)
     }
 }

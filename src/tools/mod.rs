@@ -4,11 +4,13 @@
 //! with its schema, argument parsing and output. Tool failures (bad arguments, unknown Pokémon)
 //! are `isError` results with a readable message, never protocol errors.
 
+mod analyze_team;
 mod args;
 pub mod backend;
 mod get_pokemon;
 mod query_strategy;
 pub mod team;
+mod usage;
 
 use rmcp::model::{
     ArgumentInfo, CallToolResult, CompletionContext, CompletionInfo, ContentBlock, ErrorData,
@@ -84,7 +86,13 @@ impl<B: StrategyBackend> McpHandler for Porygon<B> {
     }
 
     fn tools(&self) -> Vec<Tool> {
-        vec![get_pokemon::tool(), query_strategy::tool()]
+        vec![
+            get_pokemon::tool(),
+            query_strategy::tool(),
+            usage::sets_tool(),
+            usage::usage_tool(),
+            analyze_team::tool(),
+        ]
     }
 
     async fn call_tool(
@@ -96,6 +104,9 @@ impl<B: StrategyBackend> McpHandler for Porygon<B> {
         match name {
             get_pokemon::NAME => Ok(get_pokemon::call(&arguments)),
             query_strategy::NAME => Ok(query_strategy::call(&self.backend, &arguments).await),
+            usage::SETS_NAME => Ok(usage::call_sets(&self.backend, &arguments).await),
+            usage::USAGE_NAME => Ok(usage::call_usage(&self.backend, &arguments).await),
+            analyze_team::NAME => Ok(analyze_team::call(&self.backend, &arguments).await),
             other => Err(ErrorData::invalid_params(
                 format!("Unknown tool: {}", crate::mcp::dispatch::truncate(other, 100)),
                 None,

@@ -1,0 +1,90 @@
+// get_popular_sets, get_usage_stats and analyze_team (issue #5) against the local corpus.
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { before, describe, test } from 'node:test';
+
+import { BASE_URL, REPO_ROOT, call } from './harness.mjs';
+
+const run = promisify(execFile);
+const tool = async (name, args) => {
+  const r = await call('tools/call', { name, arguments: args });
+  assert.equal(r.status, 200, r.text);
+  return r.json.result;
+};
+
+const TEAM = `Kingambit @ Leftovers
+Ability: Supreme Overlord
+Tera Type: Ghost
+EVs: 252 Atk / 4 Def / 252 Spe
+Adamant Nature
+- Swords Dance
+- Sucker Punch
+- Kowtow Cleave
+- Iron Head
+
+Great Tusk @ Booster Energy
+Ability: Protosynthesis
+EVs: 252 Atk / 4 SpD / 252 Spe
+Jolly Nature
+- Headlong Rush
+- Ice Spinner
+- Rapid Spin
+- Knock Off
+
+Garchmop @ Leftoverz
+Ability: Rough Skin
+- Earthquake
+- Swords Dnce
+`;
+
+describe('usage-based tools', () => {
+  before(async () => {
+    await run(process.execPath, ['scripts/load-local-corpus.mjs', '--url', BASE_URL, '--formats', 'gen9ou,gen1ou'], { cwd: REPO_ROOT, timeout: 120_000 });
+  });
+
+  test('get_popular_sets builds the likeliest set from usage, with the exact report numbers', async () => {
+    const r = await tool('get_popular_sets', { pokemon: 'kingambit', format: 'gen9ou' });
+    assert.equal(r.isError, false, r.content[0].text);
+    const s = r.structuredContent;
+    assert.equal(s.usageSet.ability.name, 'Supreme Overlord');
+    assert.equal(s.usageSet.ability.percent, 99.477);
+    assert.equal(s.usageSet.item.name, 'Leftovers');
+    assert.equal(s.usageSet.item.percent, 42.249);
+    assert.equal(s.usageSet.moves.length, 4);
+    assert.match(s.usageSet.paste, /^Kingambit @ Leftovers\nAbility: Supreme Overlord\n/);
+    assert.ok(s.smogonSets.length >= 1 && s.smogonSets[0].paste.includes('Kingambit'));
+    assert.equal(s.provenance.cutoff, 1695);
+    assert.match(s.provenance.statsSource, /smogon\.com\/stats\/.*gen9ou-1695/);
+    assert.ok(s.teammates.length > 0 && s.checksAndCounters.length > 0);
+  });
+
+  test('get_usage_stats ranks and paginates; bad cursors and formats are tool errors', async () => {
+    const first = await tool('get_usage_stats', { format: 'gen1ou', limit: 2 });
+    assert.deepEqual(first.structuredContent.entries.map((e) => e.pokemon), ['tauros', 'snorlax']);
+    assert.equal(first.structuredContent.battles > 0, true);
+    const next = await tool('get_usage_stats', { format: 'gen1ou', limit: 2, cursor: first.structuredContent.nextCursor });
+    assert.equal(next.structuredContent.entries[0].rank, 3);
+    for (const args of [{ format: 'gen1ou', cursor: 'bogus' }, { format: 'nope' }, { format: 'gen1ou', limit: 0 }, {}]) {
+      assert.equal((await tool('get_usage_stats', args)).isError, true, JSON.stringify(args));
+    }
+    const missing = await tool('get_usage_stats', { format: 'gen3ou' });
+    assert.equal(missing.isError, true);
+    assert.match(missing.content[0].text, /No usage statistics/);
+  });
+
+  test('analyze_team validates with suggestions, charts types and names threats', async () => {
+    const r = await tool('analyze_team', { paste: TEAM, format: 'gen9ou' });
+    assert.equal(r.isError, false, r.content[0].text);
+    const a = r.structuredContent;
+    const text = JSON.stringify(a.problems);
+    assert.match(text, /Garchomp/);
+    assert.match(text, /Leftovers/);
+    assert.match(text, /Swords Dance/);
+    assert.ok(Array.isArray(a.typeChart) && a.typeChart.length >= 18);
+    assert.equal(a.usageData, true);
+    assert.ok(a.threats.length >= 1);
+    const bad = await tool('analyze_team', { paste: '\u0000\u0001 junk', format: 'gen9ou' });
+    assert.equal(bad.isError, true);
+  });
+});
