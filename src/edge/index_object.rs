@@ -31,11 +31,15 @@ pub struct IndexStats {
     pub documents: i64,
     pub pokemon: i64,
     pub updated_at_ms: Option<i64>,
+    /// Searches this instance served since it started (shows what caching saves).
+    #[serde(default)]
+    pub searches_served: u64,
 }
 
 #[durable_object]
 pub struct IndexObject {
     sql: SqlStorage,
+    searches: std::cell::Cell<u64>,
 }
 
 impl DurableObject for IndexObject {
@@ -54,7 +58,7 @@ impl DurableObject for IndexObject {
                 tracing::error!(error = %e, "index schema migration failed");
             }
         }
-        Self { sql }
+        Self { sql, searches: std::cell::Cell::new(0) }
     }
 
     async fn fetch(&self, mut req: Request) -> Result<Response> {
@@ -66,6 +70,7 @@ impl DurableObject for IndexObject {
                 Response::from_json(&self.stats()?)
             }
             "/search" => {
+                self.searches.set(self.searches.get() + 1);
                 let search: SearchRequest = req.json().await?;
                 Response::from_json(&self.search(&search)?)
             }
@@ -167,6 +172,7 @@ impl IndexObject {
             documents: r.documents,
             pokemon: r.pokemon,
             updated_at_ms: r.updated_at_ms,
+            searches_served: self.searches.get(),
         }))
     }
 

@@ -181,7 +181,44 @@ fn now_ms() -> i64 {
     worker::Date::now().as_millis() as i64
 }
 
+/// The Cache API key of a shared result: a URL that names nothing real.
+fn shared_url(key: &str) -> String {
+    use sha2::Digest;
+    format!(
+        "https://porygon-results.invalid/{}",
+        crate::mcp::session::hex(&sha2::Sha256::digest(key.as_bytes()))
+    )
+}
+
 impl StrategyBackend for EdgeBackend {
+    async fn dataset_version(&self) -> String {
+        match self.env.kv("STRATEGY_KV") {
+            Ok(kv) => kv
+                .get(super::ingest_object::DATASET_VERSION_KEY)
+                .text()
+                .await
+                .ok()
+                .flatten()
+                .unwrap_or_default(),
+            Err(_) => String::new(),
+        }
+    }
+
+    async fn shared_get(&self, key: &str) -> Option<String> {
+        let mut resp = worker::Cache::default().get(shared_url(key), false).await.ok()??;
+        resp.text().await.ok()
+    }
+
+    async fn shared_put(&self, key: &str, value: &str, ttl_secs: u32) {
+        let Ok(resp) = worker::Response::ok(value) else { return };
+        let headers = worker::Headers::new();
+        let _ = headers.set("Cache-Control", &format!("public, max-age={ttl_secs}"));
+        let _ = headers.set("Content-Type", "application/json");
+        if let Err(e) = worker::Cache::default().put(shared_url(key), resp.with_headers(headers)).await {
+            tracing::warn!(error = %e, "shared cache put failed");
+        }
+    }
+
     async fn usage(&self, format: &str) -> Result<Option<Rc<FormatUsage>>, BackendError> {
         let now = now_ms();
         if let Some(hit) =

@@ -19,11 +19,13 @@ pub struct RequestScope {
     pub session_id: Option<String>,
     pub client: Option<Implementation>,
     pub log_level: Option<LoggingLevel>,
+    /// The request's time (epoch ms): handlers have no clock of their own.
+    pub now_ms: i64,
 }
 
 impl RequestScope {
-    pub fn stateless(protocol: ProtocolVersion) -> Self {
-        Self { protocol, session_id: None, client: None, log_level: None }
+    pub fn stateless(protocol: ProtocolVersion, now_ms: i64) -> Self {
+        Self { protocol, session_id: None, client: None, log_level: None, now_ms }
     }
 }
 

@@ -2,6 +2,7 @@
 
 pub mod admin;
 pub mod api_keys;
+pub mod cache;
 pub mod deny_cache;
 pub mod limiter;
 pub mod quotas;

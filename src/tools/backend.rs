@@ -43,6 +43,18 @@ pub trait StrategyBackend {
 
     /// The Smogon sets of `format`, `None` if there are none.
     async fn sets(&self, format: &str) -> Result<Option<Rc<SetsFile>>, BackendError>;
+
+    /// Changes whenever an ingestion run changed the corpus; cache keys include it.
+    async fn dataset_version(&self) -> String {
+        String::new()
+    }
+
+    /// A result cached for every client (`None`: not cached, or no shared cache here).
+    async fn shared_get(&self, _key: &str) -> Option<String> {
+        None
+    }
+
+    async fn shared_put(&self, _key: &str, _value: &str, _ttl_secs: u32) {}
 }
 
 /// A backend with no corpus at all (dex-only deployments and protocol tests).

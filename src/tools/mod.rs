@@ -22,6 +22,7 @@ use serde_json::Value;
 
 use crate::dex::{self, dex};
 use crate::mcp::{McpHandler, RequestScope};
+use crate::policy::cache::CoalescingCache;
 
 pub use args::ArgError;
 use backend::{NoCorpus, StrategyBackend};
@@ -33,15 +34,21 @@ const OVERVIEW_PROMPT: &str = "pokemon_overview";
 /// Completion suggestions returned at most (the spec caps a response at 100).
 const COMPLETION_LIMIT: usize = 20;
 
+/// Tool results kept per client object, and for how long.
+const CACHE_ENTRIES: usize = 256;
+const CACHE_TTL_MS: i64 = 5 * 60 * 1000;
+
 /// The server's tools, resources and prompts, over a strategy backend.
 pub struct Porygon<B = NoCorpus> {
     backend: B,
+    /// Results of the corpus tools, by tool + normalised arguments + dataset version.
+    cache: CoalescingCache<CallToolResult>,
 }
 
 impl Porygon<NoCorpus> {
     /// Dex tools only: no strategy corpus.
     pub fn new() -> Self {
-        Self { backend: NoCorpus }
+        Self::with_backend(NoCorpus)
     }
 }
 
@@ -53,8 +60,69 @@ impl Default for Porygon<NoCorpus> {
 
 impl<B: StrategyBackend> Porygon<B> {
     pub fn with_backend(backend: B) -> Self {
-        Self { backend }
+        Self { backend, cache: CoalescingCache::new(CACHE_ENTRIES, CACHE_TTL_MS) }
     }
+
+    /// Runs a corpus tool through the per-client coalescing cache and, on a miss, the shared
+    /// cache: identical concurrent calls share one computation, and a popular question is
+    /// computed once per TTL across clients. Errors and degraded answers are never cached.
+    async fn cached<F, Fut>(
+        &self,
+        name: &str,
+        arguments: &JsonObject,
+        scope: &RequestScope,
+        compute: F,
+    ) -> CallToolResult
+    where
+        F: FnOnce() -> Fut,
+        Fut: std::future::Future<Output = CallToolResult>,
+    {
+        let version = self.backend.dataset_version().await;
+        let key = cache_key(name, arguments, &version);
+        let (result, outcome) = self
+            .cache
+            .get_or_compute(&key, scope.now_ms, is_cacheable, || async {
+                if let Some(hit) =
+                    self.backend.shared_get(&key).await.and_then(|s| serde_json::from_str(&s).ok())
+                {
+                    return hit;
+                }
+                let result = compute().await;
+                if is_cacheable(&result) {
+                    if let Ok(json) = serde_json::to_string(&result) {
+                        self.backend.shared_put(&key, &json, (CACHE_TTL_MS / 1000) as u32).await;
+                    }
+                }
+                result
+            })
+            .await;
+        tracing::info!(tool = name, cache = outcome.as_str(), "tool call");
+        result
+    }
+}
+
+/// Tool name, dataset version and arguments with their text normalised (case, spacing), so
+/// "Kingambit  counters" and "kingambit counters" share an entry. Team pastes are kept verbatim.
+fn cache_key(name: &str, arguments: &JsonObject, version: &str) -> String {
+    let normalised: JsonObject = arguments
+        .iter()
+        .map(|(k, v)| {
+            let v = match v {
+                Value::String(s) if k != "paste" => {
+                    Value::String(s.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase())
+                }
+                other => other.clone(),
+            };
+            (k.clone(), v)
+        })
+        .collect();
+    format!("{name}|{version}|{}", Value::Object(normalised))
+}
+
+fn is_cacheable(result: &CallToolResult) -> bool {
+    result.is_error != Some(true)
+        && result.structured_content.as_ref().and_then(|v| v.get("degraded")).and_then(Value::as_bool)
+            != Some(true)
 }
 
 impl<B: StrategyBackend> McpHandler for Porygon<B> {
@@ -99,14 +167,22 @@ impl<B: StrategyBackend> McpHandler for Porygon<B> {
         &self,
         name: &str,
         arguments: JsonObject,
-        _scope: &RequestScope,
+        scope: &RequestScope,
     ) -> Result<CallToolResult, ErrorData> {
         match name {
             get_pokemon::NAME => Ok(get_pokemon::call(&arguments)),
-            query_strategy::NAME => Ok(query_strategy::call(&self.backend, &arguments).await),
-            usage::SETS_NAME => Ok(usage::call_sets(&self.backend, &arguments).await),
-            usage::USAGE_NAME => Ok(usage::call_usage(&self.backend, &arguments).await),
-            analyze_team::NAME => Ok(analyze_team::call(&self.backend, &arguments).await),
+            query_strategy::NAME => Ok(self
+                .cached(name, &arguments, scope, || query_strategy::call(&self.backend, &arguments))
+                .await),
+            usage::SETS_NAME => {
+                Ok(self.cached(name, &arguments, scope, || usage::call_sets(&self.backend, &arguments)).await)
+            }
+            usage::USAGE_NAME => Ok(self
+                .cached(name, &arguments, scope, || usage::call_usage(&self.backend, &arguments))
+                .await),
+            analyze_team::NAME => Ok(self
+                .cached(name, &arguments, scope, || analyze_team::call(&self.backend, &arguments))
+                .await),
             other => Err(ErrorData::invalid_params(
                 format!("Unknown tool: {}", crate::mcp::dispatch::truncate(other, 100)),
                 None,

@@ -115,7 +115,7 @@ impl<H: McpHandler, S: SessionStore> Streamable<'_, H, S> {
                     };
                     return HttpResponse::rpc_error(status, Some(&r.id), &error);
                 }
-                let mut scope = RequestScope::stateless(version);
+                let mut scope = RequestScope::stateless(version, self.now_ms);
                 let reply = match self.dispatcher.request(&r, &mut scope).await {
                     Ok(result) => jsonrpc::response(&r.id, result),
                     Err(error) => jsonrpc::error_response(Some(&r.id), &error),
@@ -192,6 +192,7 @@ impl<H: McpHandler, S: SessionStore> Streamable<'_, H, S> {
             session_id: session.as_ref().map(|s| s.id.clone()),
             client: None,
             log_level: session.as_ref().and_then(|s| s.log_level),
+            now_ms: self.now_ms,
         };
         let was_batch = incoming.is_batch();
         let mut replies = Vec::new();

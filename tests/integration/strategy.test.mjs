@@ -1,6 +1,7 @@
 // query_strategy (issue #5) against the running worker and the local corpus.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { before, describe, test } from 'node:test';
 
@@ -68,5 +69,30 @@ describe('query_strategy', () => {
     }
     const big = await tool({ query: 'the best set for offense and defense in OU', limit: 20 });
     assert.ok(JSON.stringify(big).length < 100_000);
+  });
+});
+
+describe('query_strategy caching and coalescing', () => {
+  const token = readFileSync(`${REPO_ROOT}/.dev.vars`, 'utf8').match(/^ADMIN_TOKEN=(.*)$/m)[1].trim();
+  const searches = async () =>
+    (await (await fetch(`${BASE_URL}/admin/index/gen9ou/stats`, { headers: { Authorization: `Bearer ${token}` } })).json()).searchesServed;
+  const ask = (query, ip) => call('tools/call', { name: 'query_strategy', arguments: { query, format: 'gen9ou' } }, { headers: { 'CF-Connecting-IP': ip } });
+
+  test('100 concurrent identical calls from one client make one backend search', async () => {
+    const query = `sweeper setup momentum ${Date.now()}`;
+    const before = await searches();
+    const responses = await Promise.all(Array.from({ length: 100 }, () => ask(query, '10.77.1.1')));
+    assert.ok(responses.every((r) => r.status === 200 && r.json.result.isError === false));
+    assert.equal((await searches()) - before, 1);
+  });
+
+  test('the same question from 20 clients within the TTL is computed once', async () => {
+    const query = `defensive pivot status ${Date.now()}`;
+    const before = await searches();
+    for (let i = 0; i < 20; i++) {
+      const r = await ask(query, `10.77.2.${i + 1}`);
+      assert.equal(r.status, 200);
+    }
+    assert.equal((await searches()) - before, 1);
   });
 });
