@@ -221,7 +221,7 @@ pub async fn call(backend: &impl StrategyBackend, arguments: &JsonObject) -> Cal
         }
     };
     if lists.is_empty() {
-        return tool_error(format!("Strategy search is unavailable right now: {}", notes.join(" ")));
+        return usage_fallback(backend, &input, &mentioned, lexical_status, semantic_status, notes).await;
     }
     let degraded = lexical_status == "failed" || semantic_status == "failed";
     let context = rank::RerankContext {
@@ -252,6 +252,52 @@ pub async fn call(backend: &impl StrategyBackend, arguments: &JsonObject) -> Cal
         results,
         retrieval: Retrieval { lexical: lexical_status, semantic: semantic_status },
         degraded,
+        notes,
+    };
+    structured(render(&output), serde_json::to_value(&output).unwrap_or(Value::Null))
+}
+
+/// Search is down: for a named Pokémon, answer from usage statistics (its likeliest set,
+/// teammates, checks and counters), flagged as degraded; otherwise say what is down.
+async fn usage_fallback(
+    backend: &impl StrategyBackend,
+    input: &Input,
+    mentioned: &[String],
+    lexical: &'static str,
+    semantic: &'static str,
+    mut notes: Vec<String>,
+) -> CallToolResult {
+    let unavailable = || tool_error(format!("Strategy search is unavailable right now: {}", notes.join(" ")));
+    let Some(pokemon) = mentioned.first() else { return unavailable() };
+    let mut arguments = JsonObject::new();
+    arguments.insert("pokemon".into(), pokemon.as_str().into());
+    arguments.insert("format".into(), input.format.as_str().into());
+    let sets = super::usage::call_sets(backend, &arguments).await;
+    let (Some(false), Some(data)) = (sets.is_error, sets.structured_content.as_ref()) else {
+        return unavailable();
+    };
+    let text = sets.content.first().and_then(|c| c.as_text()).map(|t| t.text.clone()).unwrap_or_default();
+    notes.push("Answered from usage statistics instead of strategy search.".into());
+    let source =
+        data.pointer("/provenance/statsSource").and_then(Value::as_str).unwrap_or_default().to_owned();
+    let result = Passage {
+        rank: 1,
+        pokemon: pokemon.clone(),
+        pokemon_name: data["name"].as_str().unwrap_or(pokemon).to_owned(),
+        format: input.format.clone(),
+        section: "usage".into(),
+        set_name: None,
+        score: 0.0,
+        data_month: data.pointer("/provenance/statsMonth").and_then(Value::as_str).map(str::to_owned),
+        source_url: source,
+        text: text.chars().take(PASSAGE_CHARS).collect(),
+    };
+    let output = Output {
+        query: input.query.clone(),
+        format: input.format.clone(),
+        results: vec![result],
+        retrieval: Retrieval { lexical, semantic },
+        degraded: true,
         notes,
     };
     structured(render(&output), serde_json::to_value(&output).unwrap_or(Value::Null))
@@ -326,6 +372,115 @@ fn object(v: Value) -> JsonObject {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::tools::backend::{BackendError, FormatUsage};
+    use futures::executor::block_on;
+    use std::rc::Rc;
+
+    /// An in-memory backend whose dependencies fail on demand (what Vectorize/AI and the index
+    /// objects do in the cloud when they are down).
+    struct ScriptedBackend {
+        lexical: Result<Vec<SearchHit>, BackendError>,
+        semantic: Option<Result<Vec<SearchHit>, BackendError>>,
+    }
+
+    impl StrategyBackend for ScriptedBackend {
+        async fn lexical(&self, _f: &str, r: &SearchRequest) -> Result<Vec<SearchHit>, BackendError> {
+            self.lexical.clone().map(|hits| {
+                hits.into_iter()
+                    .filter(|h| r.pokemon_id.as_ref().is_none_or(|p| *p == h.pokemon_id))
+                    .collect()
+            })
+        }
+        async fn semantic(
+            &self,
+            _f: &str,
+            _r: &SearchRequest,
+        ) -> Option<Result<Vec<SearchHit>, BackendError>> {
+            self.semantic.clone()
+        }
+        async fn usage(&self, format: &str) -> Result<Option<Rc<FormatUsage>>, BackendError> {
+            let text = std::fs::read_to_string(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/../shared/data/smogon-stats/moveset-gen9ou-1695.txt"
+            ))
+            .unwrap();
+            let report = crate::corpus::parse_moveset_report(&text).unwrap();
+            Ok((format == "gen9ou").then(|| {
+                Rc::new(FormatUsage {
+                    report,
+                    month: "2024-06".into(),
+                    cutoff: 1695,
+                    source_url: "https://www.smogon.com/stats/2024-06/moveset/gen9ou-1695.txt".into(),
+                })
+            }))
+        }
+        async fn sets(&self, _format: &str) -> Result<Option<Rc<crate::corpus::SetsFile>>, BackendError> {
+            Ok(None)
+        }
+    }
+
+    fn hit(pokemon: &str, section: &str, text: &str) -> SearchHit {
+        SearchHit {
+            key: format!("doc:v1:gen9ou:{pokemon}:{section}"),
+            pokemon_id: pokemon.into(),
+            pokemon_name: pokemon.into(),
+            format: "gen9ou".into(),
+            section: section.into(),
+            set_name: None,
+            source_url: format!("https://www.smogon.com/dex/sv/pokemon/{pokemon}/ou/"),
+            data_month: None,
+            score: 1.0,
+            text: text.into(),
+        }
+    }
+
+    fn ask(backend: &ScriptedBackend, query: &str) -> (CallToolResult, Value) {
+        let args = json!({"query": query}).as_object().unwrap().clone();
+        let r = block_on(call(backend, &args));
+        let v = r.structured_content.clone().unwrap_or(Value::Null);
+        (r, v)
+    }
+
+    #[test]
+    fn semantic_failure_degrades_to_lexical_and_says_so() {
+        let b = ScriptedBackend {
+            lexical: Ok(vec![hit("kingambit", "usage", "Kingambit text")]),
+            semantic: Some(Err(BackendError::Timeout("semantic search"))),
+        };
+        let (r, v) = ask(&b, "kingambit");
+        assert_eq!(r.is_error, Some(false));
+        assert_eq!(v["degraded"], true);
+        assert_eq!(v["retrieval"], json!({"lexical": "ok", "semantic": "failed"}));
+        assert_eq!(v["results"][0]["pokemon"], "kingambit");
+    }
+
+    #[test]
+    fn both_retrievers_fused_when_healthy() {
+        let b = ScriptedBackend {
+            lexical: Ok(vec![hit("zapdos", "set", "a"), hit("kingambit", "usage", "b")]),
+            semantic: Some(Ok(vec![hit("kingambit", "usage", "b")])),
+        };
+        let (_, v) = ask(&b, "what beats it");
+        assert_eq!(v["degraded"], false);
+        assert_eq!(v["results"][0]["pokemon"], "kingambit", "found by both retrievers");
+    }
+
+    #[test]
+    fn search_down_falls_back_to_usage_for_a_named_pokemon() {
+        let b = ScriptedBackend {
+            lexical: Err(BackendError::Unavailable("lexical search", "index down".into())),
+            semantic: None,
+        };
+        let (r, v) = ask(&b, "Kingambit counters");
+        assert_eq!(r.is_error, Some(false));
+        assert_eq!(v["degraded"], true);
+        assert_eq!(v["results"][0]["section"], "usage");
+        assert!(v["results"][0]["text"].as_str().unwrap().contains("Supreme Overlord"));
+        let (r, _) = ask(&b, "how do I build a rain team");
+        assert_eq!(r.is_error, Some(true), "nothing named, nothing to fall back on");
+        let text = serde_json::to_string(&r.content).unwrap();
+        assert!(text.contains("index down"), "the error says what is down: {text}");
+    }
 
     #[test]
     fn formats_named_in_queries() {
