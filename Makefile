@@ -19,7 +19,7 @@ TEST_WRANGLER_ARGS = --var ALLOWED_ORIGINS:https://claude.ai,http://localhost:$(
   --var INGEST_FORMATS:gen9ou,gen2nu,gen9nope1,gen9nope2,gen9nope3,gen9nope4,gen9nope5,gen9nope6 \
   --var ALERT_WEBHOOK:http://127.0.0.1:8802/hook --var ALERT_WEBHOOK_SECRET:integration-webhook-secret
 
-.PHONY: deps build dev test test-native test-integration check-deploy bench-build bench-limiter bench-ingest fmt lint clean
+.PHONY: deps build dev test test-native test-integration check-deploy bench-build bench-limiter bench-ingest bench-strategy fmt lint clean
 
 deps:
 	@scripts/setup.sh
@@ -80,6 +80,13 @@ bench-ingest: bench-build
 	@PORT=$(BENCH_PORT) STATE=$(BENCH_STATE) WRANGLER_ARGS="build-bench/worker/shim.mjs" scripts/worker.sh start
 	@trap 'PORT=$(BENCH_PORT) STATE=$(BENCH_STATE) scripts/worker.sh stop' EXIT; \
 	  BENCH_URL=http://127.0.0.1:$(BENCH_PORT) node bench/ingest.mjs
+
+bench-strategy: bench-build
+	rm -rf $(BENCH_STATE)
+	@PORT=$(BENCH_PORT) STATE=$(BENCH_STATE) WRANGLER_ARGS="build-bench/worker/shim.mjs" scripts/worker.sh start
+	@trap 'PORT=$(BENCH_PORT) STATE=$(BENCH_STATE) scripts/worker.sh stop' EXIT; \
+	  node scripts/load-local-corpus.mjs --url http://127.0.0.1:$(BENCH_PORT) --formats gen9ou > /dev/null && \
+	  BENCH_URL=http://127.0.0.1:$(BENCH_PORT) node bench/strategy.mjs
 
 fmt:
 	cargo fmt --all
