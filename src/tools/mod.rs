@@ -31,6 +31,39 @@ const DEX_TEMPLATE: &str = "pokemon://dex/{name}";
 const DEX_PREFIX: &str = "pokemon://dex/";
 const TYPECHART_PREFIX: &str = "pokemon://typechart/";
 const OVERVIEW_PROMPT: &str = "pokemon_overview";
+const PLAN_PROMPT: &str = "plan_against";
+const REVIEW_PROMPT: &str = "review_team";
+const SETS_TEMPLATE: &str = "pokemon://sets/{format}/{name}";
+const SETS_PREFIX: &str = "pokemon://sets/";
+const USAGE_TEMPLATE: &str = "pokemon://usage/{format}";
+const USAGE_PREFIX: &str = "pokemon://usage/";
+/// Formats offered by completion (any valid id is accepted; these are the common ones).
+const COMMON_FORMATS: [&str; 24] = [
+    "gen9ou",
+    "gen9uu",
+    "gen9ru",
+    "gen9nu",
+    "gen9pu",
+    "gen9ubers",
+    "gen9doublesou",
+    "gen9vgc2024",
+    "gen8ou",
+    "gen8uu",
+    "gen8ubers",
+    "gen8doublesou",
+    "gen7ou",
+    "gen7uu",
+    "gen6ou",
+    "gen6uu",
+    "gen5ou",
+    "gen5uu",
+    "gen4ou",
+    "gen4uu",
+    "gen3ou",
+    "gen2ou",
+    "gen1ou",
+    "gen1uu",
+];
 /// Completion suggestions returned at most (the spec caps a response at 100).
 const COMPLETION_LIMIT: usize = 20;
 
@@ -59,6 +92,47 @@ impl Default for Porygon<NoCorpus> {
 }
 
 impl<B: StrategyBackend> Porygon<B> {
+    /// `plan_against` and `review_team`: the data the model needs, fetched now, plus what to do.
+    async fn strategy_prompt(
+        &self,
+        name: &str,
+        arguments: &JsonObject,
+    ) -> Result<GetPromptResult, ErrorData> {
+        let invalid = |e: String| ErrorData::invalid_params(e, None);
+        let format = args::required_str(arguments, "format", 40).map_err(|e| invalid(e.to_string()))?;
+        let format = crate::corpus::Format::parse(format).map_err(|e| invalid(e.to_string()))?;
+        let (data, ask) = if name == PLAN_PROMPT {
+            let pokemon =
+                args::required_str(arguments, "pokemon", 100).map_err(|e| invalid(e.to_string()))?;
+            let species = dex().species(pokemon, Some(format.gen())).map_err(|e| invalid(e.to_string()))?;
+            let call = serde_json::json!({"pokemon": species.name, "format": format.id()});
+            let sets = usage::call_sets(&self.backend, call.as_object().expect("object")).await;
+            let text =
+                sets.content.first().and_then(|c| c.as_text()).map(|t| t.text.clone()).unwrap_or_default();
+            let ask = format!(
+                "Plan how to beat {name} in {format}: what it usually runs, which of its checks and \
+                 counters fit a team, and how to play around it. Use query_strategy for Smogon's \
+                 analysis of it and cite the sources.",
+                name = species.name,
+                format = format.id()
+            );
+            (text, ask)
+        } else {
+            let paste = args::required_str(arguments, "paste", 20_000).map_err(|e| invalid(e.to_string()))?;
+            let call = serde_json::json!({"paste": paste, "format": format.id()});
+            let review = analyze_team::call(&self.backend, call.as_object().expect("object")).await;
+            let text =
+                review.content.first().and_then(|c| c.as_text()).map(|t| t.text.clone()).unwrap_or_default();
+            let ask = format!(
+                "Review this {} team using the analysis above: fix the problems it lists, then discuss \
+                 its weaknesses and threats and suggest concrete changes.",
+                format.id()
+            );
+            (text, ask)
+        };
+        Ok(GetPromptResult::new(vec![PromptMessage::new_text(Role::User, format!("{data}\n\n{ask}"))]))
+    }
+
     pub fn with_backend(backend: B) -> Self {
         Self { backend, cache: CoalescingCache::new(CACHE_ENTRIES, CACHE_TTL_MS) }
     }
@@ -202,12 +276,24 @@ impl<B: StrategyBackend> McpHandler for Porygon<B> {
     }
 
     fn resource_templates(&self) -> Vec<ResourceTemplate> {
-        vec![ResourceTemplate::new(DEX_TEMPLATE, "pokemon-dex")
-            .with_title("Pokédex entry")
-            .with_description(
-                "Types, base stats, abilities, tiers and type matchups of a Pokémon (newest generation)",
-            )
-            .with_mime_type("application/json")]
+        vec![
+            ResourceTemplate::new(DEX_TEMPLATE, "pokemon-dex")
+                .with_title("Pokédex entry")
+                .with_description(
+                    "Types, base stats, abilities, tiers and type matchups of a Pokémon (newest generation)",
+                )
+                .with_mime_type("application/json"),
+            ResourceTemplate::new(SETS_TEMPLATE, "pokemon-sets")
+                .with_title("Popular sets")
+                .with_description(
+                    "A Pokémon's likeliest set from usage statistics and Smogon's sets, in a format",
+                )
+                .with_mime_type("application/json"),
+            ResourceTemplate::new(USAGE_TEMPLATE, "format-usage")
+                .with_title("Format usage summary")
+                .with_description("The 50 most used Pokémon of a format, with month and rating cutoff")
+                .with_mime_type("application/json"),
+        ]
     }
 
     async fn read_resource(&self, uri: &str, _scope: &RequestScope) -> Result<ReadResourceResult, ErrorData> {
@@ -220,6 +306,18 @@ impl<B: StrategyBackend> McpHandler for Porygon<B> {
                 )
             })?;
             serde_json::to_string_pretty(&entry)
+        } else if let Some(rest) = uri.strip_prefix(SETS_PREFIX) {
+            let (format, name) = rest.split_once('/').ok_or_else(|| not_found(uri))?;
+            let (format, name) = (args::uri_segment(format), args::uri_segment(name));
+            let (Some(format), Some(name)) = (format, name) else { return Err(not_found(uri)) };
+            let arguments = serde_json::json!({"pokemon": name, "format": format});
+            let result = usage::call_sets(&self.backend, arguments.as_object().expect("object")).await;
+            tool_resource(uri, result)?
+        } else if let Some(format) = uri.strip_prefix(USAGE_PREFIX) {
+            let format = args::uri_segment(format).ok_or_else(|| not_found(uri))?;
+            let arguments = serde_json::json!({"format": format, "limit": 50});
+            let result = usage::call_usage(&self.backend, arguments.as_object().expect("object")).await;
+            tool_resource(uri, result)?
         } else if let Some(gen) = uri.strip_prefix(TYPECHART_PREFIX) {
             let gen = gen
                 .parse::<u8>()
@@ -237,19 +335,39 @@ impl<B: StrategyBackend> McpHandler for Porygon<B> {
     }
 
     fn prompts(&self) -> Vec<Prompt> {
-        vec![Prompt::new(
-            OVERVIEW_PROMPT,
-            Some("Explain a Pokémon's competitive profile from its dex data"),
-            Some(vec![
-                PromptArgument::new("name")
-                    .with_description("Pokémon name, e.g. Garchomp")
-                    .with_required(true),
-                PromptArgument::new("generation")
-                    .with_description("Generation 1-9 (default: newest)")
-                    .with_required(false),
-            ]),
-        )
-        .with_title("Pokémon overview")]
+        let required = |name: &str, description: &str| {
+            PromptArgument::new(name).with_description(description).with_required(true)
+        };
+        vec![
+            Prompt::new(
+                PLAN_PROMPT,
+                Some("Plan how to beat a Pokémon in a format, from its sets, usage, checks and counters"),
+                Some(vec![
+                    required("pokemon", "The threat, e.g. Kingambit"),
+                    required("format", "e.g. gen9ou"),
+                ]),
+            )
+            .with_title("Plan against a Pokémon"),
+            Prompt::new(
+                REVIEW_PROMPT,
+                Some("Review a team: validation, type chart, threats from usage data, suggestions"),
+                Some(vec![required("paste", "A Showdown team export"), required("format", "e.g. gen9ou")]),
+            )
+            .with_title("Review my team"),
+            Prompt::new(
+                OVERVIEW_PROMPT,
+                Some("Explain a Pokémon's competitive profile from its dex data"),
+                Some(vec![
+                    PromptArgument::new("name")
+                        .with_description("Pokémon name, e.g. Garchomp")
+                        .with_required(true),
+                    PromptArgument::new("generation")
+                        .with_description("Generation 1-9 (default: newest)")
+                        .with_required(false),
+                ]),
+            )
+            .with_title("Pokémon overview"),
+        ]
     }
 
     async fn get_prompt(
@@ -258,6 +376,9 @@ impl<B: StrategyBackend> McpHandler for Porygon<B> {
         arguments: JsonObject,
         _scope: &RequestScope,
     ) -> Result<GetPromptResult, ErrorData> {
+        if name == PLAN_PROMPT || name == REVIEW_PROMPT {
+            return self.strategy_prompt(name, &arguments).await;
+        }
         if name != OVERVIEW_PROMPT {
             return Err(ErrorData::invalid_params(
                 format!("Unknown prompt: {}", crate::mcp::dispatch::truncate(name, 100)),
@@ -297,8 +418,21 @@ impl<B: StrategyBackend> McpHandler for Porygon<B> {
                 .map(|g| g.to_string())
                 .filter(|g| g.starts_with(argument.value.trim()))
                 .collect(),
-            (Reference::Resource(r), "name") if r.uri == DEX_TEMPLATE => species_completions(&argument.value),
-            (Reference::Prompt(p), _) if p.name != OVERVIEW_PROMPT => {
+            (Reference::Resource(r), "name") if r.uri == DEX_TEMPLATE || r.uri == SETS_TEMPLATE => {
+                species_completions(&argument.value)
+            }
+            (Reference::Prompt(p), "pokemon") if p.name == PLAN_PROMPT => {
+                species_completions(&argument.value)
+            }
+            (Reference::Prompt(p), "format") if p.name == PLAN_PROMPT || p.name == REVIEW_PROMPT => {
+                format_completions(&argument.value)
+            }
+            (Reference::Resource(r), "format") if r.uri == SETS_TEMPLATE || r.uri == USAGE_TEMPLATE => {
+                format_completions(&argument.value)
+            }
+            (Reference::Prompt(p), _)
+                if ![OVERVIEW_PROMPT, PLAN_PROMPT, REVIEW_PROMPT].contains(&p.name.as_str()) =>
+            {
                 return Err(ErrorData::invalid_params(
                     format!("Unknown prompt: {}", crate::mcp::dispatch::truncate(&p.name, 100)),
                     None,
@@ -325,6 +459,26 @@ fn typechart_json(gen: u8) -> Value {
         })
         .collect();
     serde_json::json!({"generation": gen, "types": chart.types(), "multipliers": rows})
+}
+
+fn format_completions(prefix: &str) -> Vec<String> {
+    let prefix = prefix.trim().to_lowercase();
+    COMMON_FORMATS.iter().filter(|f| f.starts_with(&prefix)).map(|f| (*f).to_owned()).collect()
+}
+
+/// A tool's structured result as a JSON resource; a tool error is "resource not found".
+fn tool_resource(uri: &str, result: CallToolResult) -> Result<Result<String, serde_json::Error>, ErrorData> {
+    match (result.is_error, result.structured_content) {
+        (Some(false), Some(value)) => Ok(serde_json::to_string_pretty(&value)),
+        _ => {
+            let message =
+                result.content.first().and_then(|c| c.as_text()).map(|t| t.text.clone()).unwrap_or_default();
+            Err(ErrorData::resource_not_found(
+                format!("Resource not found: {message}"),
+                Some(serde_json::json!({"uri": uri})),
+            ))
+        }
+    }
 }
 
 fn species_completions(prefix: &str) -> Vec<String> {

@@ -88,3 +88,37 @@ describe('usage-based tools', () => {
     assert.equal(bad.isError, true);
   });
 });
+
+describe('strategy resources, prompts and completion', () => {
+  test('sets and usage resource templates read through the same data', async () => {
+    const templates = (await call('resources/templates/list', {})).json.result.resourceTemplates.map((t) => t.uriTemplate);
+    assert.ok(templates.includes('pokemon://sets/{format}/{name}') && templates.includes('pokemon://usage/{format}'));
+    const sets = await call('resources/read', { uri: 'pokemon://sets/gen9ou/Kingambit' });
+    const body = JSON.parse(sets.json.result.contents[0].text);
+    assert.equal(body.usageSet.ability.name, 'Supreme Overlord');
+    const usage = await call('resources/read', { uri: 'pokemon://usage/gen1ou' });
+    assert.equal(JSON.parse(usage.json.result.contents[0].text).entries[0].pokemon, 'tauros');
+    const missing = await call('resources/read', { uri: 'pokemon://usage/gen3ou' });
+    assert.equal(missing.json.error.code, -32002);
+    const sneaky = await call('resources/read', { uri: 'pokemon://sets/..%2F../kingambit' });
+    assert.equal(sneaky.json.error.code, -32002);
+  });
+
+  test('plan_against and review_team prompts embed live data', async () => {
+    const prompts = (await call('prompts/list', {})).json.result.prompts.map((p) => p.name);
+    assert.deepEqual(prompts.sort(), ['plan_against', 'pokemon_overview', 'review_team']);
+    const plan = await call('prompts/get', { name: 'plan_against', arguments: { pokemon: 'kingambit', format: 'gen9ou' } });
+    assert.match(plan.json.result.messages[0].content.text, /Supreme Overlord/);
+    const review = await call('prompts/get', { name: 'review_team', arguments: { paste: TEAM, format: 'gen9ou' } });
+    assert.match(review.json.result.messages[0].content.text, /Garchomp/);
+    const bad = await call('prompts/get', { name: 'plan_against', arguments: { pokemon: 'kingambit' } });
+    assert.equal(bad.json.error.code, -32602);
+  });
+
+  test('completion offers formats and Pokémon for the new arguments', async () => {
+    const f = await call('completion/complete', { ref: { type: 'ref/prompt', name: 'plan_against' }, argument: { name: 'format', value: 'gen9d' } });
+    assert.deepEqual(f.json.result.completion.values, ['gen9doublesou']);
+    const p = await call('completion/complete', { ref: { type: 'ref/resource', uri: 'pokemon://sets/{format}/{name}' }, argument: { name: 'name', value: 'kinga' } });
+    assert.equal(p.json.result.completion.values[0], 'Kingambit');
+  });
+});
