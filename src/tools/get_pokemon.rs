@@ -7,7 +7,9 @@ use serde::Serialize;
 use serde_json::{json, Value};
 
 use super::args;
+use super::backend::{FormatUsage, StrategyBackend};
 use super::{structured, tool_error};
+use crate::corpus::Format;
 use crate::dex::{self, dex, DexError};
 
 pub const NAME: &str = "get_pokemon";
@@ -82,7 +84,8 @@ pub fn tool() -> Tool {
             "type": "object",
             "properties": {
                 "name": {"type": "string", "minLength": 1, "maxLength": 100, "description": "Pokémon name, e.g. \"Garchomp\""},
-                "generation": {"type": "integer", "minimum": 1, "maximum": 9, "description": "Generation 1-9; default: newest the species exists in"}
+                "generation": {"type": "integer", "minimum": 1, "maximum": 9, "description": "Generation 1-9; default: newest the species exists in"},
+                "format": {"type": "string", "pattern": "^gen[1-9][a-z0-9]+$", "description": "Include usage in this format (default: the generation's OU, when statistics exist)"}
             },
             "required": ["name"],
             "additionalProperties": false
@@ -95,21 +98,67 @@ pub fn tool() -> Tool {
     )
 }
 
-pub fn call(arguments: &JsonObject) -> CallToolResult {
-    let parsed = args::only(arguments, &["name", "generation"]).and_then(|()| {
-        Ok((args::required_str(arguments, "name", 100)?, args::optional_generation(arguments, "generation")?))
+pub async fn call(backend: &impl StrategyBackend, arguments: &JsonObject) -> CallToolResult {
+    let parsed = args::only(arguments, &["name", "generation", "format"]).and_then(|()| {
+        Ok((
+            args::required_str(arguments, "name", 100)?,
+            args::optional_generation(arguments, "generation")?,
+            args::optional_str(arguments, "format", 40)?,
+        ))
     });
-    let (name, generation) = match parsed {
+    let (name, generation, format) = match parsed {
         Ok(p) => p,
         Err(e) => return tool_error(format!("Invalid arguments: {e}")),
     };
-    match lookup(name, generation) {
-        Ok(entry) => {
-            let text = render(&entry);
-            structured(text, serde_json::to_value(&entry).unwrap_or(Value::Null))
-        }
-        Err(e) => tool_error(capitalise(&e.to_string())),
+    let format = match format.map(Format::parse).transpose() {
+        Ok(f) => f,
+        Err(e) => return tool_error(format!("Invalid arguments: {e}")),
+    };
+    let entry = match lookup(name, generation.or(format.as_ref().map(Format::gen))) {
+        Ok(entry) => entry,
+        Err(e) => return tool_error(capitalise(&e.to_string())),
+    };
+    // The species' standing in its generation's OU (or the format asked for), when statistics exist.
+    let format_id = format.map_or_else(|| format!("gen{}ou", entry.generation), |f| f.id().to_owned());
+    let usage =
+        backend.usage(&format_id).await.ok().flatten().and_then(|u| usage_summary(&u, &format_id, &entry.id));
+    let mut text = render(&entry);
+    if let Some(u) = &usage {
+        text.push_str(&format!(
+            "\nUsage in {} ({}, rating ≥ {}): #{} at {} — most common: {}",
+            u["format"].as_str().unwrap_or_default(),
+            u["month"].as_str().unwrap_or_default(),
+            u["cutoff"],
+            u["rank"],
+            u["usagePercent"].as_f64().map_or("?".into(), |p| format!("{p:.3}%")),
+            u["topMoves"]
+                .as_array()
+                .map(|m| m.iter().filter_map(Value::as_str).collect::<Vec<_>>().join(", "))
+                .unwrap_or_default(),
+        ));
     }
+    let mut value = serde_json::to_value(&entry).unwrap_or(Value::Null);
+    if let (Some(obj), Some(u)) = (value.as_object_mut(), usage) {
+        obj.insert("usage".into(), u);
+    }
+    structured(text, value)
+}
+
+fn usage_summary(usage: &FormatUsage, format: &str, id: &str) -> Option<Value> {
+    let s = usage.report.species.iter().find(|s| dex::to_id(&s.name) == id)?;
+    let names = |b: &crate::corpus::Breakdown, n: usize| -> Vec<String> {
+        b.shares
+            .iter()
+            .filter(|x| x.name != "Nothing" && x.name != "Other")
+            .take(n)
+            .map(|x| x.name.clone())
+            .collect()
+    };
+    Some(json!({
+        "format": format, "month": usage.month, "cutoff": usage.cutoff, "rank": s.rank, "usagePercent": s.usage,
+        "topAbilities": names(&s.abilities, 2), "topItems": names(&s.items, 3), "topMoves": names(&s.moves, 4),
+        "source": usage.source_url,
+    }))
 }
 
 pub fn lookup(name: &str, generation: Option<u8>) -> Result<PokemonEntry, DexError> {
@@ -235,7 +284,8 @@ fn output_schema() -> Value {
                 "resistances": {"type": "array", "items": multiplier},
                 "immunities": {"type": "array", "items": {"type": "string"}}
             }, "required": ["weaknesses", "resistances", "immunities"]},
-            "source": {"type": "string"}
+            "source": {"type": "string"},
+            "usage": {"type": "object", "description": "Present when usage statistics exist for the format"}
         },
         "required": ["name", "id", "generation", "types", "baseStats", "abilities", "tiers", "formes", "matchups", "source"]
     })
@@ -253,7 +303,7 @@ mod tests {
     use super::*;
 
     fn call_json(v: Value) -> CallToolResult {
-        call(v.as_object().unwrap())
+        futures::executor::block_on(call(&crate::tools::backend::NoCorpus, v.as_object().unwrap()))
     }
 
     fn multiplier_of(list: &[Multiplier], t: &str) -> Option<f64> {

@@ -244,7 +244,7 @@ impl<B: StrategyBackend> McpHandler for Porygon<B> {
         scope: &RequestScope,
     ) -> Result<CallToolResult, ErrorData> {
         match name {
-            get_pokemon::NAME => Ok(get_pokemon::call(&arguments)),
+            get_pokemon::NAME => Ok(get_pokemon::call(&self.backend, &arguments).await),
             query_strategy::NAME => Ok(self
                 .cached(name, &arguments, scope, || query_strategy::call(&self.backend, &arguments))
                 .await),

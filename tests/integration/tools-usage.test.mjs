@@ -59,6 +59,17 @@ describe('usage-based tools', () => {
     assert.ok(s.teammates.length > 0 && s.checksAndCounters.length > 0);
   });
 
+  test('get_pokemon includes the species usage summary when statistics exist', async () => {
+    const r = await tool('get_pokemon', { name: 'Kingambit' });
+    assert.equal(r.structuredContent.usage.format, 'gen9ou');
+    assert.equal(r.structuredContent.usage.topAbilities[0], 'Supreme Overlord');
+    assert.ok(r.structuredContent.usage.rank >= 1);
+    assert.match(r.content[0].text, /Usage in gen9ou/);
+    const none = await tool('get_pokemon', { name: 'Kingambit', format: 'gen9uu' });
+    assert.equal(none.structuredContent.usage, undefined, 'no statistics loaded for gen9uu');
+    assert.equal((await tool('get_pokemon', { name: 'Kingambit', format: 'bogus' })).isError, true);
+  });
+
   test('get_usage_stats ranks and paginates; bad cursors and formats are tool errors', async () => {
     const first = await tool('get_usage_stats', { format: 'gen1ou', limit: 2 });
     assert.deepEqual(first.structuredContent.entries.map((e) => e.pokemon), ['tauros', 'snorlax']);
