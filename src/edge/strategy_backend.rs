@@ -19,8 +19,9 @@ use crate::tools::backend::{BackendError, FormatUsage, StrategyBackend};
 /// after it; parsing a month of statistics costs more than a request should).
 const PARSED_TTL_MS: i64 = 5 * 60 * 1000;
 
-/// format → (expires at, parsed file or "none").
-type Parsed<T> = RefCell<HashMap<String, (i64, Option<Rc<T>>)>>;
+/// format → (dataset version, expires at, parsed file or "none"). An entry is used only while
+/// the dataset version it was loaded under is current: a finished ingestion run invalidates it.
+type Parsed<T> = RefCell<HashMap<String, (String, i64, Option<Rc<T>>)>>;
 
 thread_local! {
     static USAGE: Parsed<FormatUsage> = RefCell::new(HashMap::new());
@@ -177,6 +178,15 @@ impl EdgeBackend {
     }
 }
 
+fn cached<T>(
+    map: &HashMap<String, (String, i64, Option<Rc<T>>)>,
+    format: &str,
+    version: &str,
+    now: i64,
+) -> Option<Option<Rc<T>>> {
+    map.get(format).filter(|(v, t, _)| v == version && now < *t).map(|(_, _, value)| value.clone())
+}
+
 fn now_ms() -> i64 {
     worker::Date::now().as_millis() as i64
 }
@@ -220,26 +230,26 @@ impl StrategyBackend for EdgeBackend {
     }
 
     async fn usage(&self, format: &str) -> Result<Option<Rc<FormatUsage>>, BackendError> {
-        let now = now_ms();
-        if let Some(hit) =
-            USAGE.with(|c| c.borrow().get(format).filter(|(t, _)| now < *t).map(|(_, v)| v.clone()))
-        {
+        let (now, version) = (now_ms(), self.dataset_version().await);
+        if let Some(hit) = USAGE.with(|c| cached(&c.borrow(), format, &version, now)) {
             return Ok(hit);
         }
         let loaded = with_timeout("usage statistics", SEMANTIC_TIMEOUT_MS, self.load_usage(format)).await??;
-        USAGE.with(|c| c.borrow_mut().insert(format.to_owned(), (now + PARSED_TTL_MS, loaded.clone())));
+        USAGE.with(|c| {
+            c.borrow_mut().insert(format.to_owned(), (version, now + PARSED_TTL_MS, loaded.clone()))
+        });
         Ok(loaded)
     }
 
     async fn sets(&self, format: &str) -> Result<Option<Rc<SetsFile>>, BackendError> {
-        let now = now_ms();
-        if let Some(hit) =
-            SETS.with(|c| c.borrow().get(format).filter(|(t, _)| now < *t).map(|(_, v)| v.clone()))
-        {
+        let (now, version) = (now_ms(), self.dataset_version().await);
+        if let Some(hit) = SETS.with(|c| cached(&c.borrow(), format, &version, now)) {
             return Ok(hit);
         }
         let loaded = with_timeout("Smogon sets", SEMANTIC_TIMEOUT_MS, self.load_sets(format)).await??;
-        SETS.with(|c| c.borrow_mut().insert(format.to_owned(), (now + PARSED_TTL_MS, loaded.clone())));
+        SETS.with(|c| {
+            c.borrow_mut().insert(format.to_owned(), (version, now + PARSED_TTL_MS, loaded.clone()))
+        });
         Ok(loaded)
     }
 

@@ -224,6 +224,9 @@ pub async fn call(backend: &impl StrategyBackend, arguments: &JsonObject) -> Cal
         return usage_fallback(backend, &input, &mentioned, lexical_status, semantic_status, notes).await;
     }
     let degraded = lexical_status == "failed" || semantic_status == "failed";
+    if degraded {
+        tracing::warn!(tool = NAME, lexical = lexical_status, semantic = semantic_status, "degraded answer");
+    }
     let context = rank::RerankContext {
         query_pokemon: mentioned,
         format: Some(input.format.clone()),
@@ -278,6 +281,7 @@ async fn usage_fallback(
     };
     let text = sets.content.first().and_then(|c| c.as_text()).map(|t| t.text.clone()).unwrap_or_default();
     notes.push("Answered from usage statistics instead of strategy search.".into());
+    tracing::warn!(tool = NAME, lexical, semantic, fallback = "usage", "degraded answer");
     let source =
         data.pointer("/provenance/statsSource").and_then(Value::as_str).unwrap_or_default().to_owned();
     let result = Passage {

@@ -133,3 +133,30 @@ describe('strategy resources, prompts and completion', () => {
     assert.equal(p.json.result.completion.values[0], 'Kingambit');
   });
 });
+
+describe('re-ingestion invalidates cached answers', () => {
+  test('a changed set is served right after the run, not from any cache', async () => {
+    const { readFileSync } = await import('node:fs');
+    const token = readFileSync(`${REPO_ROOT}/.dev.vars`, 'utf8').match(/^ADMIN_TOKEN=(.*)$/m)[1].trim();
+    const auth = { Authorization: `Bearer ${token}` };
+    const original = JSON.parse(readFileSync(`${REPO_ROOT}/../shared/data/pkmn-sets/gen2nu.json`, 'utf8'));
+    const species = Object.keys(original)[0];
+    const setName = Object.keys(original[species])[0];
+    const ingest = async (sets) => {
+      const put = await fetch(`${BASE_URL}/admin/raw/sets/gen2nu.json`, { method: 'PUT', headers: auth, body: JSON.stringify(sets) });
+      assert.equal(put.status, 201);
+      await run(process.execPath, ['scripts/load-local-corpus.mjs', '--url', BASE_URL, '--formats', 'gen2nu', '--no-upload'], { cwd: REPO_ROOT, timeout: 120_000 });
+    };
+    const sets = async () => (await tool('get_popular_sets', { pokemon: species, format: 'gen2nu' })).structuredContent.smogonSets[0].paste;
+    await ingest(original);
+    const before = await sets();
+    assert.equal(await sets(), before, 'second call (cached) agrees');
+    const edited = structuredClone(original);
+    edited[species][setName].moves = ['Explosion', 'Substitute', 'Rest', 'Sleep Talk'];
+    await ingest(edited);
+    const after = await sets();
+    assert.notEqual(after, before);
+    assert.match(after, /- Explosion\n- Substitute\n- Rest\n- Sleep Talk/);
+    await ingest(original);
+  });
+});
