@@ -21,6 +21,7 @@
 //!   pairs only.
 
 mod names;
+pub(crate) use names::osa_distance;
 pub mod typechart;
 
 use std::collections::BTreeMap;

@@ -692,34 +692,13 @@ fn typo_distance(candidate: &str, id: &str, max: usize) -> Option<usize> {
     (distance >= 1 && (distance == 1 || candidate.get(..3) == id.get(..3))).then_some(distance)
 }
 
-/// Optimal string alignment distance (Levenshtein plus adjacent transpositions) of two ids, if
-/// it is at most `max`. Stops as soon as a whole row exceeds `max` (row minima never decrease).
+/// Optimal string alignment distance of two ids (the dex's own measure), if it is at most `max`.
 fn edit_distance(a: &str, b: &str, max: usize) -> Option<usize> {
-    let (a, b) = (a.as_bytes(), b.as_bytes());
     if a.len().abs_diff(b.len()) > max {
         return None;
     }
-    // Rows i-2, i-1 and i.
-    let mut before: Vec<usize> = vec![0; b.len() + 1];
-    let mut previous: Vec<usize> = (0..=b.len()).collect();
-    let mut current: Vec<usize> = vec![0; b.len() + 1];
-    for i in 1..=a.len() {
-        current[0] = i;
-        for j in 1..=b.len() {
-            let cost = usize::from(a[i - 1] != b[j - 1]);
-            let mut best = (previous[j] + 1).min(current[j - 1] + 1).min(previous[j - 1] + cost);
-            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
-                best = best.min(before[j - 2] + 1);
-            }
-            current[j] = best;
-        }
-        if current.iter().min().is_some_and(|&m| m > max) {
-            return None;
-        }
-        std::mem::swap(&mut before, &mut previous);
-        std::mem::swap(&mut previous, &mut current);
-    }
-    Some(previous[b.len()]).filter(|&d| d <= max)
+    let d = crate::dex::osa_distance(a, b);
+    (d <= max).then_some(d)
 }
 
 #[cfg(test)]

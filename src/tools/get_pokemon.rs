@@ -6,8 +6,8 @@ use rmcp::model::{CallToolResult, JsonObject, Tool, ToolAnnotations};
 use serde::Serialize;
 use serde_json::{json, Value};
 
-use super::args;
 use super::backend::{FormatUsage, StrategyBackend};
+use super::{args, json_object};
 use super::{structured, tool_error};
 use crate::corpus::Format;
 use crate::dex::{self, dex, DexError};
@@ -80,7 +80,7 @@ pub fn tool() -> Tool {
         "Look up a Pokémon: types, base stats, abilities, Smogon tiers, and its weaknesses, \
          resistances and immunities computed from the type chart. Accepts forgiving names \
          ('garchomp', 'Alolan Ninetales', 'Mr. Mime') and an optional generation (1-9).",
-        Arc::new(object(json!({
+        Arc::new(json_object(json!({
             "type": "object",
             "properties": {
                 "name": {"type": "string", "minLength": 1, "maxLength": 100, "description": "Pokémon name, e.g. \"Garchomp\""},
@@ -92,7 +92,7 @@ pub fn tool() -> Tool {
         }))),
     )
     .with_title("Get Pokémon")
-    .with_raw_output_schema(Arc::new(object(output_schema())))
+    .with_raw_output_schema(Arc::new(json_object(output_schema())))
     .with_annotations(
         ToolAnnotations::with_title("Get Pokémon").read_only(true).destructive(false).idempotent(true).open_world(false),
     )
@@ -289,13 +289,6 @@ fn output_schema() -> Value {
         },
         "required": ["name", "id", "generation", "types", "baseStats", "abilities", "tiers", "formes", "matchups", "source"]
     })
-}
-
-fn object(v: Value) -> JsonObject {
-    match v {
-        Value::Object(o) => o,
-        _ => JsonObject::new(),
-    }
 }
 
 #[cfg(test)]

@@ -495,6 +495,14 @@ fn not_found(uri: &str) -> ErrorData {
     )
 }
 
+/// A schema literal (`json!({...})`) as the object rmcp's `Tool` wants.
+pub(crate) fn json_object(v: Value) -> JsonObject {
+    match v {
+        Value::Object(o) => o,
+        _ => JsonObject::new(),
+    }
+}
+
 /// A successful tool result: the structured value, plus the same as readable text (clients
 /// that ignore `structuredContent` still get everything).
 pub(crate) fn structured(text: String, value: Value) -> CallToolResult {

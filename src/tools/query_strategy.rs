@@ -8,8 +8,8 @@ use rmcp::model::{CallToolResult, JsonObject, Tool, ToolAnnotations};
 use serde::Serialize;
 use serde_json::{json, Value};
 
-use super::args;
 use super::backend::StrategyBackend;
+use super::{args, json_object};
 use super::{structured, tool_error};
 use crate::corpus::Format;
 use crate::dex::{dex, to_id};
@@ -63,7 +63,7 @@ pub fn tool() -> Tool {
          comments) and usage statistics (abilities, items, moves, spreads, teammates, checks and \
          counters) for passages answering a question. Filters: pokemon, format (e.g. gen9ou; \
          default: a format named in the query, else gen9ou), section. Each result cites its source URL.",
-        Arc::new(object(json!({
+        Arc::new(json_object(json!({
             "type": "object",
             "properties": {
                 "query": {"type": "string", "minLength": 1, "maxLength": 1000, "description": "A question or keywords, e.g. \"how does Kingambit win in OU\""},
@@ -77,7 +77,7 @@ pub fn tool() -> Tool {
         }))),
     )
     .with_title("Query strategy")
-    .with_raw_output_schema(Arc::new(object(output_schema())))
+    .with_raw_output_schema(Arc::new(json_object(output_schema())))
     .with_annotations(ToolAnnotations::with_title("Query strategy").read_only(true).destructive(false).idempotent(true).open_world(false))
 }
 
@@ -364,13 +364,6 @@ fn output_schema() -> Value {
         },
         "required": ["query", "format", "results", "retrieval", "degraded", "notes"]
     })
-}
-
-fn object(v: Value) -> JsonObject {
-    match v {
-        Value::Object(o) => o,
-        _ => JsonObject::new(),
-    }
 }
 
 #[cfg(test)]

@@ -7,8 +7,8 @@ use rmcp::model::{CallToolResult, JsonObject, Tool, ToolAnnotations};
 use serde::Serialize;
 use serde_json::{json, Value};
 
-use super::args;
 use super::backend::{FormatUsage, StrategyBackend};
+use super::{args, json_object};
 use super::{structured, tool_error};
 use crate::corpus::{Breakdown, Format, PasteStyle, Share, UsageStats};
 use crate::dex::{dex, to_id};
@@ -20,19 +20,12 @@ fn annotations(title: &str) -> ToolAnnotations {
     ToolAnnotations::with_title(title).read_only(true).destructive(false).idempotent(true).open_world(false)
 }
 
-fn object(v: Value) -> JsonObject {
-    match v {
-        Value::Object(o) => o,
-        _ => JsonObject::new(),
-    }
-}
-
 pub fn usage_tool() -> Tool {
     Tool::new(
         USAGE_NAME,
         "The usage ranking of a Smogon format from its monthly statistics: rank, Pokémon, usage % \
          and raw count, paginated (limit + cursor), with the month, rating cutoff and source.",
-        Arc::new(object(json!({
+        Arc::new(json_object(json!({
             "type": "object",
             "properties": {
                 "format": {"type": "string", "pattern": "^gen[1-9][a-z0-9]+$", "description": "e.g. gen9ou"},
@@ -44,7 +37,7 @@ pub fn usage_tool() -> Tool {
         }))),
     )
     .with_title("Usage statistics")
-    .with_raw_output_schema(Arc::new(object(json!({
+    .with_raw_output_schema(Arc::new(json_object(json!({
         "type": "object",
         "properties": {
             "format": {"type": "string"}, "month": {"type": "string"}, "cutoff": {"type": "integer"},
@@ -152,7 +145,7 @@ pub fn sets_tool() -> Tool {
          moves, EV spread, Tera type, with percentages), plus Smogon's recommended sets, top \
          teammates, checks and counters, and Showdown paste exports, with the statistics' month, \
          cutoff and battle count.",
-        Arc::new(object(json!({
+        Arc::new(json_object(json!({
             "type": "object",
             "properties": {
                 "pokemon": {"type": "string", "minLength": 1, "maxLength": 100},
@@ -163,7 +156,7 @@ pub fn sets_tool() -> Tool {
         }))),
     )
     .with_title("Popular sets")
-    .with_raw_output_schema(Arc::new(object(json!({
+    .with_raw_output_schema(Arc::new(json_object(json!({
         "type": "object",
         "properties": {
             "pokemon": {"type": "string"}, "name": {"type": "string"}, "format": {"type": "string"},
