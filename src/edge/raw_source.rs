@@ -66,6 +66,28 @@ impl<'a> RawSource<'a> {
         Ok(self.get(&entry.key).await?.map(|body| (entry, body)))
     }
 
+    /// Cached statistics of `format` matching `month` and/or `cutoff` (newest month first).
+    pub async fn stats_matching(
+        &self,
+        format: &str,
+        month: Option<&str>,
+        cutoff: Option<u32>,
+    ) -> worker::Result<Option<(StatsEntry, String)>> {
+        let manifest = self.manifest().await?;
+        let entry = manifest
+            .into_iter()
+            .filter(|e| {
+                e.format == format
+                    && month.is_none_or(|m| m == e.month)
+                    && cutoff.is_none_or(|c| c == e.cutoff)
+            })
+            .max_by(|a, b| a.month.cmp(&b.month));
+        match entry {
+            Some(entry) => Ok(self.get(&entry.key).await?.map(|body| (entry, body))),
+            None => Ok(None),
+        }
+    }
+
     pub async fn manifest(&self) -> worker::Result<Vec<StatsEntry>> {
         Ok(self.get(MANIFEST).await?.and_then(|m| serde_json::from_str(&m).ok()).unwrap_or_default())
     }

@@ -147,10 +147,17 @@ impl EdgeBackend {
 }
 
 impl EdgeBackend {
-    async fn load_usage(&self, format: &str) -> Result<Option<Rc<FormatUsage>>, BackendError> {
+    async fn load_usage(
+        &self,
+        format: &str,
+        month: Option<&str>,
+        cutoff: Option<u32>,
+    ) -> Result<Option<Rc<FormatUsage>>, BackendError> {
         let fail = |e: worker::Error| BackendError::Unavailable("usage statistics", e.to_string());
         let source = RawSource::new(&self.env, SourceMode::Cache).map_err(fail)?;
-        let Some((entry, body)) = source.stats(format, false).await.map_err(fail)? else { return Ok(None) };
+        let Some((entry, body)) = source.stats_matching(format, month, cutoff).await.map_err(fail)? else {
+            return Ok(None);
+        };
         let parsed = match entry.kind.as_str() {
             "chaos" => parse_chaos(&body),
             _ => parse_moveset_report(&body),
@@ -230,14 +237,28 @@ impl StrategyBackend for EdgeBackend {
     }
 
     async fn usage(&self, format: &str) -> Result<Option<Rc<FormatUsage>>, BackendError> {
+        self.usage_at(format, None, None).await
+    }
+
+    async fn usage_at(
+        &self,
+        format: &str,
+        month: Option<&str>,
+        cutoff: Option<u32>,
+    ) -> Result<Option<Rc<FormatUsage>>, BackendError> {
+        let key = format!(
+            "{format}|{}|{}",
+            month.unwrap_or("newest"),
+            cutoff.map_or(String::new(), |c| c.to_string())
+        );
         let (now, version) = (now_ms(), self.dataset_version().await);
-        if let Some(hit) = USAGE.with(|c| cached(&c.borrow(), format, &version, now)) {
+        if let Some(hit) = USAGE.with(|c| cached(&c.borrow(), &key, &version, now)) {
             return Ok(hit);
         }
-        let loaded = with_timeout("usage statistics", SEMANTIC_TIMEOUT_MS, self.load_usage(format)).await??;
-        USAGE.with(|c| {
-            c.borrow_mut().insert(format.to_owned(), (version, now + PARSED_TTL_MS, loaded.clone()))
-        });
+        let loaded =
+            with_timeout("usage statistics", SEMANTIC_TIMEOUT_MS, self.load_usage(format, month, cutoff))
+                .await??;
+        USAGE.with(|c| c.borrow_mut().insert(key, (version, now + PARSED_TTL_MS, loaded.clone())));
         Ok(loaded)
     }
 

@@ -41,6 +41,17 @@ pub trait StrategyBackend {
     /// The newest usage statistics of `format`, `None` if there are none.
     async fn usage(&self, format: &str) -> Result<Option<Rc<FormatUsage>>, BackendError>;
 
+    /// Statistics of `format` for a given month and/or rating cutoff (newest matching).
+    async fn usage_at(
+        &self,
+        format: &str,
+        month: Option<&str>,
+        cutoff: Option<u32>,
+    ) -> Result<Option<Rc<FormatUsage>>, BackendError> {
+        let newest = self.usage(format).await?;
+        Ok(newest.filter(|u| month.is_none_or(|m| m == u.month) && cutoff.is_none_or(|c| c == u.cutoff)))
+    }
+
     /// The Smogon sets of `format`, `None` if there are none.
     async fn sets(&self, format: &str) -> Result<Option<Rc<SetsFile>>, BackendError>;
 

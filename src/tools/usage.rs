@@ -149,7 +149,9 @@ pub fn sets_tool() -> Tool {
             "type": "object",
             "properties": {
                 "pokemon": {"type": "string", "minLength": 1, "maxLength": 100},
-                "format": {"type": "string", "pattern": "^gen[1-9][a-z0-9]+$", "description": "e.g. gen9ou"}
+                "format": {"type": "string", "pattern": "^gen[1-9][a-z0-9]+$", "description": "e.g. gen9ou"},
+                "month": {"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}$", "description": "Statistics month, YYYY-MM (default: newest)"},
+                "cutoff": {"type": "integer", "enum": [0, 1500, 1630, 1695, 1760, 1825], "description": "Rating cutoff (default: the newest month's)"}
             },
             "required": ["pokemon", "format"],
             "additionalProperties": false
@@ -247,18 +249,45 @@ fn usage_set(name: &str, s: &UsageStats, gen: u8) -> UsageSet {
 }
 
 pub async fn call_sets(backend: &impl StrategyBackend, arguments: &JsonObject) -> CallToolResult {
-    let parsed = args::only(arguments, &["pokemon", "format"]).map_err(|e| e.to_string()).and_then(|()| {
-        let format = format_arg(arguments)?;
-        let name = args::required_str(arguments, "pokemon", 100).map_err(|e| e.to_string())?;
-        let gen = Format::parse(&format).map(|f| f.gen()).map_err(|e| e.to_string())?;
-        let species = dex().species(name, Some(gen)).map_err(|e| e.to_string())?;
-        Ok((format, gen, species.id.to_owned(), species.name.to_owned()))
-    });
-    let (format, gen, id, name) = match parsed {
+    let parsed = args::only(arguments, &["pokemon", "format", "month", "cutoff"])
+        .map_err(|e| e.to_string())
+        .and_then(|()| {
+            let format = format_arg(arguments)?;
+            let name = args::required_str(arguments, "pokemon", 100).map_err(|e| e.to_string())?;
+            let gen = Format::parse(&format).map(|f| f.gen()).map_err(|e| e.to_string())?;
+            let species = dex().species(name, Some(gen)).map_err(|e| e.to_string())?;
+            let month = args::optional_str(arguments, "month", 7).map_err(|e| e.to_string())?;
+            if let Some(m) = month {
+                crate::corpus::format::check_month(m).map_err(|e| e.to_string())?;
+            }
+            let cutoff = args::optional_int(arguments, "cutoff", 0, 3000)
+                .map_err(|e| e.to_string())?
+                .map(|c| c as u32);
+            Ok((
+                format,
+                gen,
+                species.id.to_owned(),
+                species.name.to_owned(),
+                month.map(str::to_owned),
+                cutoff,
+            ))
+        });
+    let (format, gen, id, name, month, cutoff) = match parsed {
         Ok(p) => p,
         Err(e) => return tool_error(format!("Invalid arguments: {e}")),
     };
-    let (usage, sets) = futures::join!(backend.usage(&format), backend.sets(&format));
+    let (usage, sets) =
+        futures::join!(backend.usage_at(&format, month.as_deref(), cutoff), backend.sets(&format));
+    if (month.is_some() || cutoff.is_some()) && !matches!(usage, Ok(Some(_))) {
+        let when = [month.clone(), cutoff.map(|c| format!("rating ≥ {c}"))]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join(", ");
+        return tool_error(format!(
+            "No usage statistics for {format} ({when}) are loaded; omit month/cutoff for the newest."
+        ));
+    }
     let usage = usage.ok().flatten();
     let sets = sets.ok().flatten();
     let stats = usage.as_ref().and_then(|u| u.report.species.iter().find(|s| to_id(&s.name) == id));

@@ -57,6 +57,12 @@ describe('usage-based tools', () => {
     assert.equal(s.provenance.cutoff, 1695);
     assert.match(s.provenance.statsSource, /smogon\.com\/stats\/.*gen9ou-1695/);
     assert.ok(s.teammates.length > 0 && s.checksAndCounters.length > 0);
+    const same = await tool('get_popular_sets', { pokemon: 'kingambit', format: 'gen9ou', month: '2024-06', cutoff: 1695 });
+    assert.equal(same.structuredContent.usageSet.item.percent, 42.249);
+    const other = await tool('get_popular_sets', { pokemon: 'kingambit', format: 'gen9ou', month: '2019-01' });
+    assert.equal(other.isError, true);
+    assert.match(other.content[0].text, /No usage statistics for gen9ou \(2019-01\)/);
+    assert.equal((await tool('get_popular_sets', { pokemon: 'kingambit', format: 'gen9ou', month: 'June' })).isError, true);
   });
 
   test('get_pokemon includes the species usage summary when statistics exist', async () => {
