@@ -77,6 +77,13 @@ impl DurableObject for ClientObject {
                 "sessions": count("SELECT COUNT(*) AS n FROM sessions")?,
             }));
         }
+        if req.path() == "/health" {
+            // Storage answers: the object is alive and its SQLite usable.
+            return match crate::mcp::session::SessionStore::load(&self.sessions, "health-probe") {
+                Ok(_) => Response::ok("ok"),
+                Err(e) => Response::error(e.to_string(), 503),
+            };
+        }
         let limit_only = req.path() == LIMIT_PATH;
         let owner = req.headers().get(OWNER_HEADER)?.unwrap_or_default();
         let policy = req.headers().get(LIMIT_HEADER)?.and_then(|p| decode_policy(&p));

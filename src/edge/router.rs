@@ -36,6 +36,7 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
     super::logging::init();
     let response = match req.path().as_str() {
         "/health/live" => HttpResponse::json(200, &json!({"status": "ok"})),
+        "/health" => super::health::report(&env).await,
         "/mcp" => mcp(req, &env).await,
         p if p.starts_with("/admin/") => super::admin::handle(req, &env).await,
         #[cfg(feature = "bench")]

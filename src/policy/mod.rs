@@ -4,5 +4,6 @@ pub mod admin;
 pub mod api_keys;
 pub mod cache;
 pub mod deny_cache;
+pub mod health;
 pub mod limiter;
 pub mod quotas;
