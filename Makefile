@@ -19,7 +19,7 @@ TEST_WRANGLER_ARGS = --var ALLOWED_ORIGINS:https://claude.ai,http://localhost:$(
   --var INGEST_FORMATS:gen9ou,gen2nu,gen9nope1,gen9nope2,gen9nope3,gen9nope4,gen9nope5,gen9nope6 \
   --var ALERT_WEBHOOK:http://127.0.0.1:8802/hook --var ALERT_WEBHOOK_SECRET:integration-webhook-secret
 
-.PHONY: deps build dev test test-native test-integration check-deploy bench-build bench-limiter bench-ingest bench-strategy fmt lint clean
+.PHONY: deps build dev test lint-workflows test-native test-integration check-deploy bench-build bench-limiter bench-ingest bench-strategy fmt lint clean
 
 deps:
 	@scripts/setup.sh
@@ -38,7 +38,11 @@ dev: build
 	  || echo "[dev] local corpus load FAILED: see .wrangler/corpus-load.log") &
 	node node_modules/wrangler/bin/wrangler.js dev --ip 127.0.0.1 --port $(PORT) --persist-to $(STATE)
 
-test: deps test-native build check-deploy test-integration
+test: deps lint-workflows test-native build check-deploy test-integration
+
+# actionlint + shellcheck over .github/workflows, and a canary proving they catch mistakes.
+lint-workflows: deps
+	scripts/lint-workflows.sh
 
 test-native:
 	cargo test --all-targets
