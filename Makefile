@@ -17,9 +17,10 @@ TEST_WRANGLER_ARGS = --var ALLOWED_ORIGINS:https://claude.ai,http://localhost:$(
   --var SETS_BASE_URL:http://127.0.0.1:8801/sets --var ANALYSES_BASE_URL:http://127.0.0.1:8801/analyses \
   --var STATS_BASE_URL:http://127.0.0.1:8801/stats --var STATS_MONTH:2024-06 \
   --var INGEST_FORMATS:gen9ou,gen2nu,gen9nope1,gen9nope2,gen9nope3,gen9nope4,gen9nope5,gen9nope6 \
-  --var ALERT_WEBHOOK:http://127.0.0.1:8802/hook --var ALERT_WEBHOOK_SECRET:integration-webhook-secret
+  --var ALERT_WEBHOOK:http://127.0.0.1:8802/hook --var ALERT_WEBHOOK_SECRET:integration-webhook-secret \
+  --var SENTRY_DSN:http://porygon-test-key@127.0.0.1:8803/7 --var ERROR_ALERT_RATE:0.1
 
-.PHONY: deps build dev test lint-workflows test-native test-integration check-deploy bench-build bench-limiter bench-ingest bench-strategy fmt lint clean
+.PHONY: deps build build-test dev test lint-workflows test-native test-integration check-deploy bench-build bench-limiter bench-ingest bench-strategy fmt lint clean
 
 deps:
 	@scripts/setup.sh
@@ -38,7 +39,12 @@ dev: build
 	  || echo "[dev] local corpus load FAILED: see .wrangler/corpus-load.log") &
 	node node_modules/wrangler/bin/wrangler.js dev --ip 127.0.0.1 --port $(PORT) --persist-to $(STATE)
 
-test: deps lint-workflows test-native build check-deploy test-integration
+test: deps lint-workflows test-native build check-deploy build-test test-integration
+
+# The integration suite's build: `make build` plus the `faults` feature (local-only fault
+# injection, src/edge/faults.rs). Deploys never use it; check-deploy checks the `make build` one.
+build-test: deps
+	WASM_BINDGEN_BIN=wasm-bindgen worker-build --release --no-opt -d build-test . --features faults
 
 # actionlint + shellcheck over .github/workflows, and a canary proving they catch mistakes.
 lint-workflows: deps
@@ -57,9 +63,9 @@ check-deploy:
 
 test-integration:
 	rm -rf $(TEST_STATE)
-	@PORT=$(TEST_PORT) STATE=$(TEST_STATE) WRANGLER_ARGS="$(TEST_WRANGLER_ARGS)" scripts/worker.sh start
+	@PORT=$(TEST_PORT) STATE=$(TEST_STATE) WRANGLER_ARGS="build-test/worker/shim.mjs $(TEST_WRANGLER_ARGS)" scripts/worker.sh start
 	@trap 'PORT=$(TEST_PORT) STATE=$(TEST_STATE) scripts/worker.sh stop' EXIT; \
-	  WRANGLER_ARGS="$(TEST_WRANGLER_ARGS)" PORYGON_URL=http://127.0.0.1:$(TEST_PORT) PORYGON_PORT=$(TEST_PORT) PORYGON_STATE=$(TEST_STATE) \
+	  WRANGLER_ARGS="build-test/worker/shim.mjs $(TEST_WRANGLER_ARGS)" PORYGON_URL=http://127.0.0.1:$(TEST_PORT) PORYGON_PORT=$(TEST_PORT) PORYGON_STATE=$(TEST_STATE) \
 	  node --test --test-concurrency=1 'tests/integration/*.test.mjs' && \
 	  node tests/conformance/run.mjs http://127.0.0.1:$(TEST_PORT)/mcp $(TEST_CONFORMANCE_PORT) && \
 	  node scripts/load-local-corpus.mjs --url http://127.0.0.1:$(TEST_PORT) > /dev/null && \
@@ -101,4 +107,4 @@ lint:
 	cargo clippy --target wasm32-unknown-unknown --lib -- -D warnings
 
 clean:
-	rm -rf build build-bench target/wasm32-unknown-unknown .wrangler/test-state .wrangler/bench-state
+	rm -rf build build-test build-bench target/wasm32-unknown-unknown .wrangler/test-state .wrangler/bench-state

@@ -8,6 +8,7 @@ pub mod corpus;
 pub mod dex;
 pub mod ingest;
 pub mod mcp;
+pub mod observe;
 pub mod policy;
 pub mod search;
 pub mod tools;

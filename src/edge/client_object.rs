@@ -10,10 +10,12 @@ use std::cell::Cell;
 use worker::{durable_object, DurableObject, Env, Request, Response, Result, State};
 
 use super::convert;
-use super::router::{LIMIT_HEADER, OWNER_HEADER};
+use super::faults::{self, Faults, FAULT_HEADER};
+use super::router::{LIMIT_HEADER, OWNER_HEADER, REQUEST_ID_HEADER};
 use super::sql_admissions::SqlAdmissions;
 use super::sql_sessions::SqlSessions;
 use super::strategy_backend::EdgeBackend;
+use super::telemetry;
 use crate::mcp::session::{StoreError, DEFAULT_IDLE_TTL_MS};
 use crate::mcp::Dispatcher;
 use crate::policy::limiter::{Decision, MAX_WINDOW_SECS};
@@ -35,6 +37,8 @@ pub struct ClientObject {
     admissions: SqlAdmissions,
     dispatcher: Dispatcher<Porygon<EdgeBackend>>,
     idle_ttl_ms: i64,
+    sentry: Option<crate::observe::SentryConfig>,
+    environment: String,
     /// Whether this instance knows an alarm is pending (saves a storage read per request).
     alarm_armed: Cell<bool>,
 }
@@ -53,7 +57,10 @@ impl DurableObject for ClientObject {
             .and_then(|v| v.to_string().parse::<i64>().ok())
             .filter(|s| *s > 0)
             .map_or(DEFAULT_IDLE_TTL_MS, |s| s * 1000);
+        let sentry = telemetry::sentry_config(&env);
         Self {
+            sentry,
+            environment: telemetry::environment(&env),
             state,
             sessions,
             admissions,
@@ -84,6 +91,14 @@ impl DurableObject for ClientObject {
                 Err(e) => Response::error(e.to_string(), 503),
             };
         }
+        let request_id = req.headers().get(REQUEST_ID_HEADER)?;
+        let target: &wasm_bindgen::JsValue = self.state.as_raw().as_ref();
+        telemetry::enter(target.clone(), self.sentry.clone(), "ClientObject", request_id.as_deref());
+        let faults = Faults::from_header(&self.environment, req.headers().get(FAULT_HEADER)?.as_deref());
+        faults::set_current(faults);
+        if faults.panic_object {
+            panic!("injected fault: client object panic");
+        }
         let limit_only = req.path() == LIMIT_PATH;
         let owner = req.headers().get(OWNER_HEADER)?.unwrap_or_default();
         let policy = req.headers().get(LIMIT_HEADER)?.and_then(|p| decode_policy(&p));
@@ -93,6 +108,9 @@ impl DurableObject for ClientObject {
 
         // Decide and record before anything else, with no await in between.
         let now = now_ms();
+        if faults.storage_error {
+            return convert::response(unavailable(&StoreError("injected fault: storage error".into())));
+        }
         let decision = match &policy {
             Some(p) => match self.admissions.decide(now, p) {
                 Ok(d) => Some(d),
@@ -175,6 +193,7 @@ fn unavailable(e: &StoreError) -> HttpResponse {
         &rmcp::model::ErrorData::internal_error("Temporarily unavailable; retry shortly", None),
     )
     .with_header("Retry-After", "1")
+    .with_header(crate::transport::streamable::ERROR_REPORT_HEADER, format!("rate-limit storage: {e}"))
 }
 
 fn now_ms() -> i64 {

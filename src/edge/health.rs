@@ -18,6 +18,9 @@ const REFERENCE_FORMAT: &str = "gen9ou";
 pub async fn report(env: &Env) -> HttpResponse {
     let (kv, clients, index, semantic) = futures::join!(
         timed("kv", true, async {
+            if super::faults::current().kv_error {
+                return Err(worker::Error::RustError("injected fault: KV read failed".into()));
+            }
             let kv = env.kv("STRATEGY_KV")?;
             let version = kv.get(super::ingest_object::DATASET_VERSION_KEY).text().await;
             version

@@ -280,7 +280,19 @@ impl IngestObject {
             .and_then(|v| v.to_string().parse().ok())
             .unwrap_or(DEFAULT_ERROR_THRESHOLD);
         if run.report.needs_alert(threshold) {
-            if let Err(e) = super::telemetry::send_alert(&self.env, &run.report).await {
+            let report = crate::observe::ErrorReport {
+                kind: crate::observe::ReportKind::Error,
+                error_type: "IngestionErrors".into(),
+                message: format!("ingestion run {} had {} errors", run.id, run.report.errors),
+                route: "IngestObject".into(),
+                tool: None,
+                request_id: Some(run.id.clone()),
+                colo: None,
+            };
+            let sentry = super::telemetry::sentry_config(&self.env);
+            super::telemetry::report_error(self.state.as_raw().as_ref(), sentry.as_ref(), &report);
+            let payload = serde_json::json!({ "event": "ingestion.errors", "report": run.report });
+            if let Err(e) = super::telemetry::send_alert(&self.env, &payload).await {
                 tracing::error!(error = %e, "alert webhook failed");
             }
         }

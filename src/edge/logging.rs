@@ -7,7 +7,7 @@ use std::sync::Once;
 
 use tracing_subscriber::fmt::MakeWriter;
 
-/// Installs the subscriber once per isolate; every entry point calls it.
+/// Installs the subscriber and the panic reporter once per instance; every entry point calls it.
 pub fn init() {
     static INIT: Once = Once::new();
     INIT.call_once(|| {
@@ -20,6 +20,7 @@ pub fn init() {
             .with_writer(Console)
             .finish();
         let _ = tracing::subscriber::set_global_default(subscriber);
+        super::telemetry::install_panic_hook();
     });
 }
 

@@ -9,6 +9,7 @@ mod bench;
 mod client_object; // `#[durable_object]` exports ClientObject to the runtime.
 mod convert;
 mod corpus_input;
+mod faults;
 mod health;
 mod index_object; // `#[durable_object]` exports IndexObject.
 mod ingest_object; // `#[durable_object]` exports IngestObject.

@@ -8,16 +8,20 @@ use serde_json::json;
 use worker::{event, Context, Env, Request, RequestInit, Response, Result};
 
 use super::client_object::LIMIT_PATH;
-use super::{api_keys, convert};
-use crate::mcp::jsonrpc::{self, Incoming, Message};
+use super::faults::{self, Faults, FAULT_HEADER};
+use super::{api_keys, convert, telemetry};
 use crate::mcp::session::{hex, SessionId};
 use crate::mcp::version::{self, Revision};
+use crate::observe::request::{client_pseudonym, LimiterDecision};
+use crate::observe::{ErrorReport, ReportKind, RequestRecord, RpcSummary, SentryConfig};
 use crate::policy::api_keys::{bearer_token, AuthError};
 use crate::policy::deny_cache::{Denial, DenyCache};
 use crate::policy::quotas::{self, encode_policy, Identity, Limit, QuotaConfig};
 use crate::transport::gate::{self, GateConfig, Verdict};
 use crate::transport::ratelimit::{self, BLOCKED_UNTIL_HEADER, POLICY_HEADER, STATE_HEADER};
-use crate::transport::streamable::{SESSION_HEADER, VERSION_HEADER};
+use crate::transport::streamable::{
+    CACHE_REPORT_HEADER, DEGRADATION_REPORT_HEADER, ERROR_REPORT_HEADER, SESSION_HEADER, VERSION_HEADER,
+};
 use crate::transport::{HttpRequest, HttpResponse, Method};
 
 /// Router → object: the object's own name (never taken from the outside: forwarded requests are
@@ -31,30 +35,62 @@ thread_local! {
     static DENIED: RefCell<DenyCache> = RefCell::new(DenyCache::default());
 }
 
+/// Router → object: the request id, for the object's own logs and error reports.
+pub const REQUEST_ID_HEADER: &str = "X-Porygon-Request-Id";
+
 #[event(fetch)]
-async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
+async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
     super::logging::init();
-    let response = match req.path().as_str() {
+    let request_id = telemetry::request_id(req.headers().get("cf-ray").ok().flatten());
+    let path = req.path();
+    let faults =
+        Faults::from_header(&telemetry::environment(&env), req.headers().get(FAULT_HEADER)?.as_deref());
+    faults::set_current(faults);
+    let sentry = telemetry::sentry_config(&env);
+    let wait_until_target: &wasm_bindgen::JsValue = ctx.as_ref().as_ref();
+    telemetry::enter(wait_until_target.clone(), sentry.clone(), &path, Some(&request_id));
+    if faults.panic {
+        panic!("injected fault: router panic");
+    }
+    let response = match path.as_str() {
         "/health/live" => HttpResponse::json(200, &json!({"status": "ok"})),
         "/health" => super::health::report(&env).await,
-        "/mcp" => mcp(req, &env).await,
+        "/mcp" => mcp(req, &env, &ctx, sentry.as_ref(), &request_id).await,
         p if p.starts_with("/admin/") => super::admin::handle(req, &env).await,
         #[cfg(feature = "bench")]
         p if p.starts_with("/bench/") => super::bench::handle(req, &env).await,
         _ => HttpResponse::json(404, &json!({"error": "not_found", "message": "See /mcp"})),
     };
-    convert::response(response)
+    convert::response(response.with_header("X-Request-Id", request_id))
 }
 
-async fn mcp(req: Request, env: &Env) -> HttpResponse {
+/// What the router learns about a request on its way through, for the request's record.
+struct Trace {
+    rpc: RpcSummary,
+    client_key: Option<String>,
+    limiter: LimiterDecision,
+}
+
+async fn mcp(
+    req: Request,
+    env: &Env,
+    ctx: &Context,
+    sentry: Option<&SentryConfig>,
+    request_id: &str,
+) -> HttpResponse {
+    let started = telemetry::now_ms();
     let cfg = gate_config(env);
     let origin = req.headers().get("Origin").ok().flatten();
-    let mut response = match forward(req, env, &cfg).await {
+    let protocol = RequestRecord::protocol_label(req.headers().get(VERSION_HEADER).ok().flatten().as_deref());
+    let colo = req.cf().map(|cf| cf.colo()).unwrap_or_default();
+    let mut trace = Trace { rpc: RpcSummary::of(b""), client_key: None, limiter: LimiterDecision::None };
+    let mut failure = None;
+    let mut response = match forward(req, env, &cfg, request_id, &mut trace).await {
         Ok(r) => r,
         Err(e) => {
             // A platform failure (object unreachable, stream broken) is ours, not the client's:
             // 503 with a JSON-RPC body and a retry hint, never a bare 500.
-            tracing::error!(error = %e, "forwarding to client object failed");
+            failure = Some(("ForwardFailed", e.to_string()));
             HttpResponse::rpc_error(
                 503,
                 None,
@@ -66,10 +102,65 @@ async fn mcp(req: Request, env: &Env) -> HttpResponse {
     for (k, v) in gate::cors_headers(origin.as_deref(), &cfg) {
         response.headers.insert(k, v);
     }
+    let internal = |resp: &HttpResponse, name| resp.headers.get(name).map(str::to_owned);
+    let record = RequestRecord {
+        request_id: request_id.to_owned(),
+        client: trace.client_key.as_deref().map_or_else(|| "-".to_owned(), |key| pseudonym(env, key)),
+        environment: telemetry::environment(env),
+        rpc: trace.rpc,
+        protocol,
+        status: response.status,
+        latency_ms: (telemetry::now_ms() - started) as f64,
+        limiter: trace.limiter,
+        cache: internal(&response, CACHE_REPORT_HEADER).unwrap_or_else(|| "none".into()),
+        degradation: internal(&response, DEGRADATION_REPORT_HEADER).unwrap_or_default(),
+        colo,
+    };
+    if record.is_server_error() {
+        let (error_type, message) = failure.unwrap_or_else(|| {
+            let detail = internal(&response, ERROR_REPORT_HEADER).unwrap_or_else(|| "no detail".into());
+            ("ServerError", format!("/mcp answered {}: {detail}", response.status))
+        });
+        let report = ErrorReport {
+            kind: ReportKind::Error,
+            error_type: error_type.into(),
+            message,
+            route: "/mcp".into(),
+            tool: record.rpc.tool.clone(),
+            request_id: Some(record.request_id.clone()),
+            colo: Some(record.colo.clone()).filter(|c| !c.is_empty()),
+        };
+        telemetry::report_error(ctx.as_ref().as_ref(), sentry, &report);
+    }
+    if let Some(alert) = telemetry::request_finished(env, &record) {
+        let payload =
+            json!({"event": "requests.error_rate", "environment": record.environment, "alert": alert});
+        let env = env.clone();
+        ctx.wait_until(async move {
+            if let Err(e) = telemetry::send_alert(&env, &payload).await {
+                tracing::error!(error = %e, "error-rate alert webhook failed");
+            }
+        });
+    }
+    // Object → router notes never reach the client.
+    response.headers.retain(|name| !name.to_ascii_lowercase().starts_with("x-porygon-"));
     response
 }
 
-async fn forward(req: Request, env: &Env, cfg: &GateConfig) -> Result<HttpResponse> {
+/// The client's quota key as a keyed pseudonym (ADMIN_TOKEN is the key: a server secret that
+/// production must have anyway).
+fn pseudonym(env: &Env, key: &str) -> String {
+    let secret = env.secret("ADMIN_TOKEN").map(|s| s.to_string()).unwrap_or_default();
+    client_pseudonym(secret.as_bytes(), key)
+}
+
+async fn forward(
+    req: Request,
+    env: &Env,
+    cfg: &GateConfig,
+    request_id: &str,
+    trace: &mut Trace,
+) -> Result<HttpResponse> {
     let headers = convert::headers(&req);
     let method = convert::method(&req);
     if let Verdict::Respond(r) = gate::check(method, &headers, cfg) {
@@ -89,16 +180,18 @@ async fn forward(req: Request, env: &Env, cfg: &GateConfig) -> Result<HttpRespon
         .is_some_and(|v| v.is_stateless());
     let session =
         headers.get(SESSION_HEADER).filter(|_| !stateless).and_then(|raw| SessionId::parse(raw.trim()));
-    let Some(http) = convert::request(req, cfg.max_body_bytes).await? else {
+    let Some(mut http) = convert::request(req, cfg.max_body_bytes).await? else {
         return Ok(HttpResponse::rpc_error(
             413,
             None,
             &ErrorData::invalid_request("Payload too large: the limit is 1 MiB", None),
         ));
     };
-    let is_initialize = matches!(jsonrpc::parse(&http.body),
-        Ok(Incoming::Single(Message::Request(ref r))) if r.method == "initialize");
+    http.headers.insert(REQUEST_ID_HEADER, request_id);
+    trace.rpc = RpcSummary::of(&http.body);
+    let is_initialize = trace.rpc.method == "initialize";
     let plan = quotas::plan(&identity, session.as_ref(), is_initialize, &quotas, fresh_owner);
+    trace.client_key = Some(plan.serve_owner.clone());
 
     // Every limit must admit, in order. The last one usually lives in the serving object
     // itself, which then decides it inline: one round trip for the common case.
@@ -106,6 +199,7 @@ async fn forward(req: Request, env: &Env, cfg: &GateConfig) -> Result<HttpRespon
     let mut standing = None;
     for (i, limit) in plan.limits.iter().enumerate() {
         if let Some(d) = DENIED.with(|c| c.borrow_mut().check(&limit.owner, now)) {
+            trace.limiter = LimiterDecision::RejectedCached;
             return Ok(denied(&http.body, &d, now));
         }
         if i + 1 == plan.limits.len() && limit.owner == plan.serve_owner {
@@ -114,16 +208,22 @@ async fn forward(req: Request, env: &Env, cfg: &GateConfig) -> Result<HttpRespon
         }
         let resp = call_object(env, &limit.owner, LIMIT_PATH, Some(limit), &http).await?;
         if resp.status == 429 {
+            trace.limiter = LimiterDecision::Rejected;
             return Ok(remember_denial(resp, limit, now));
         }
+        trace.limiter = LimiterDecision::Admitted;
         standing = Some((
             resp.headers.get(POLICY_HEADER).map(str::to_owned),
             resp.headers.get(STATE_HEADER).map(str::to_owned),
         ));
     }
     let mut resp = call_object(env, &plan.serve_owner, "/mcp", inline_limit, &http).await?;
-    if let Some(limit) = inline_limit.filter(|_| resp.status == 429) {
-        return Ok(remember_denial(resp, limit, now));
+    if let Some(limit) = inline_limit {
+        if resp.status == 429 {
+            trace.limiter = LimiterDecision::Rejected;
+            return Ok(remember_denial(resp, limit, now));
+        }
+        trace.limiter = LimiterDecision::Admitted;
     }
     if let (None, Some((policy, state))) = (resp.headers.get(STATE_HEADER), standing) {
         policy.into_iter().for_each(|p| resp.headers.insert(POLICY_HEADER, p));
@@ -161,7 +261,10 @@ pub(super) async fn call_object(
 ) -> Result<HttpResponse> {
     let forwarded = worker::Headers::new();
     for (k, v) in http.headers.iter() {
-        if !k.to_ascii_lowercase().starts_with("x-porygon-") {
+        // Our own x-porygon-* headers are set below, never taken from the client; the request id
+        // (set by this router) and local-only fault switches travel on.
+        let ours = k.eq_ignore_ascii_case(REQUEST_ID_HEADER) || k.eq_ignore_ascii_case(FAULT_HEADER);
+        if !k.to_ascii_lowercase().starts_with("x-porygon-") || ours {
             forwarded.append(k, v)?;
         }
     }

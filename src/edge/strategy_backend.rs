@@ -8,6 +8,7 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 use std::rc::Rc;
 
+use super::faults;
 use super::raw_source::{RawSource, SourceMode};
 use super::vectors::vectorize;
 use crate::corpus::{parse_chaos, parse_moveset_report, parse_sets, Document, Format, SetsFile, StatsKind};
@@ -209,6 +210,9 @@ fn shared_url(key: &str) -> String {
 
 impl StrategyBackend for EdgeBackend {
     async fn dataset_version(&self) -> String {
+        if faults::current().kv_error {
+            return String::new();
+        }
         match self.env.kv("STRATEGY_KV") {
             Ok(kv) => kv
                 .get(super::ingest_object::DATASET_VERSION_KEY)
@@ -255,9 +259,11 @@ impl StrategyBackend for EdgeBackend {
         if let Some(hit) = USAGE.with(|c| cached(&c.borrow(), &key, &version, now)) {
             return Ok(hit);
         }
-        let loaded =
-            with_timeout("usage statistics", SEMANTIC_TIMEOUT_MS, self.load_usage(format, month, cutoff))
-                .await??;
+        let load = async {
+            faults::delay().await;
+            self.load_usage(format, month, cutoff).await
+        };
+        let loaded = with_timeout("usage statistics", SEMANTIC_TIMEOUT_MS, load).await??;
         USAGE.with(|c| c.borrow_mut().insert(key, (version, now + PARSED_TTL_MS, loaded.clone())));
         Ok(loaded)
     }
@@ -275,7 +281,14 @@ impl StrategyBackend for EdgeBackend {
     }
 
     async fn lexical(&self, format: &str, request: &SearchRequest) -> Result<Vec<SearchHit>, BackendError> {
-        with_timeout("lexical search", LEXICAL_TIMEOUT_MS, self.lexical_inner(format, request)).await?
+        let search = async {
+            faults::delay().await;
+            if faults::current().fts_error {
+                return Err(BackendError::Unavailable("lexical search", "injected fault".into()));
+            }
+            self.lexical_inner(format, request).await
+        };
+        with_timeout("lexical search", LEXICAL_TIMEOUT_MS, search).await?
     }
 
     async fn semantic(
@@ -283,6 +296,14 @@ impl StrategyBackend for EdgeBackend {
         format: &str,
         request: &SearchRequest,
     ) -> Option<Result<Vec<SearchHit>, BackendError>> {
+        let injected = faults::current();
+        if injected.semantic_error {
+            return Some(Err(BackendError::Unavailable("Vectorize", "injected fault".into())));
+        }
+        if injected.semantic_timeout {
+            let hang = futures::future::pending::<Result<Vec<SearchHit>, BackendError>>();
+            return Some(with_timeout("semantic search", SEMANTIC_TIMEOUT_MS, hang).await.and_then(|r| r));
+        }
         if self.env.ai("AI").is_err() || vectorize(&self.env).is_none() {
             return None;
         }

@@ -1,8 +1,187 @@
-//! Run metrics (Analytics Engine + a structured log line) and the signed alert webhook.
+//! Where the pure `observe` records go: a JSON log line, an Analytics Engine point, Sentry
+//! envelopes (errors and panics) and the signed alert webhook.
 
+use std::cell::RefCell;
+
+use js_sys::{Function, Object, Reflect, Uint8Array};
+use wasm_bindgen::{JsCast, JsValue};
 use worker::{AnalyticsEngineDataPointBuilder, Env, Fetch, Headers, Method, Request, RequestInit};
 
 use crate::ingest::alert::{sign, RunReport, SIGNATURE_HEADER};
+use crate::observe::sentry::ENVELOPE_CONTENT_TYPE;
+use crate::observe::{
+    DataPoint, ErrorRateMonitor, ErrorReport, OutgoingEnvelope, ReportKind, RequestRecord, SentryConfig,
+};
+
+thread_local! {
+    /// Per isolate: the error-rate alarm sees this instance's share of the traffic.
+    static ERROR_RATE: RefCell<Option<ErrorRateMonitor>> = const { RefCell::new(None) };
+    /// What the panic hook needs to report: set at the start of every request. Under
+    /// concurrency it names the latest request to enter, which is the best a hook can know.
+    static PANIC_SCOPE: RefCell<Option<PanicScope>> = const { RefCell::new(None) };
+}
+
+struct PanicScope {
+    /// The ExecutionContext or DurableObjectState: both have `waitUntil`.
+    wait_until_target: JsValue,
+    sentry: Option<SentryConfig>,
+    route: String,
+    request_id: Option<String>,
+}
+
+pub fn environment(env: &Env) -> String {
+    env.var("ENVIRONMENT").map(|v| v.to_string()).unwrap_or_else(|_| "unknown".into())
+}
+
+/// Reporting config from SENTRY_DSN (secret) and SENTRY_SAMPLE_RATE; a malformed DSN is logged
+/// once per call and treated as "off" rather than failing requests.
+pub fn sentry_config(env: &Env) -> Option<SentryConfig> {
+    let dsn = env.secret("SENTRY_DSN").ok().map(|s| s.to_string());
+    let rate = env.var("SENTRY_SAMPLE_RATE").ok().map(|v| v.to_string());
+    match SentryConfig::from_vars(dsn.as_deref(), &environment(env), rate.as_deref())? {
+        Ok(config) => Some(config),
+        Err(e) => {
+            tracing::error!(error = %e, "Sentry reporting disabled");
+            None
+        }
+    }
+}
+
+/// Called first thing in every entry point, so a panic can be reported with its context.
+pub fn enter(
+    wait_until_target: JsValue,
+    sentry: Option<SentryConfig>,
+    route: &str,
+    request_id: Option<&str>,
+) {
+    let scope = PanicScope {
+        wait_until_target,
+        sentry,
+        route: route.to_owned(),
+        request_id: request_id.map(str::to_owned),
+    };
+    PANIC_SCOPE.with(|s| {
+        if let Ok(mut slot) = s.try_borrow_mut() {
+            *slot = Some(scope);
+        }
+    });
+}
+
+/// Chains a hook that sends the panic to Sentry before workers-rs's own hook marks the
+/// instance for reinitialisation. Everything it does is synchronous JS (the fetch promise is
+/// handed to `waitUntil`), because the wasm instance is gone once the hook returns.
+pub fn install_panic_hook() {
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        PANIC_SCOPE.with(|s| {
+            let Ok(scope) = s.try_borrow() else { return };
+            let Some(scope) = scope.as_ref() else { return };
+            let Some(config) = &scope.sentry else { return };
+            let report = ErrorReport {
+                kind: ReportKind::Panic,
+                error_type: "panic".into(),
+                message: info.to_string(),
+                route: scope.route.clone(),
+                tool: None,
+                request_id: scope.request_id.clone(),
+                colo: None,
+            };
+            let envelope = config.envelope(&report, now_ms(), random_bytes());
+            if let Err(e) = post_envelope(&scope.wait_until_target, &envelope) {
+                worker::console_error!("could not report the panic to Sentry: {e:?}");
+            }
+        });
+        previous(info);
+    }));
+}
+
+/// Sends an error report (sampled by SENTRY_SAMPLE_RATE) without delaying the response.
+pub fn report_error(wait_until_target: &JsValue, config: Option<&SentryConfig>, report: &ErrorReport) {
+    let Some(config) = config else { return };
+    if !config.sampled(
+        report.kind,
+        f64::from(u32::from_le_bytes(random_bytes()[..4].try_into().unwrap_or_default())) / 4_294_967_296.0,
+    ) {
+        return;
+    }
+    let envelope = config.envelope(report, now_ms(), random_bytes());
+    if let Err(e) = post_envelope(wait_until_target, &envelope) {
+        tracing::error!(error = ?e, "could not send the error report to Sentry");
+    }
+}
+
+/// `fetch(url, {method: "POST", …})` handed to `target.waitUntil`, in plain JS calls.
+fn post_envelope(target: &JsValue, envelope: &OutgoingEnvelope) -> Result<(), JsValue> {
+    let global = js_sys::global();
+    let fetch: Function = Reflect::get(&global, &"fetch".into())?.dyn_into()?;
+    let headers = Object::new();
+    Reflect::set(&headers, &"Content-Type".into(), &ENVELOPE_CONTENT_TYPE.into())?;
+    Reflect::set(&headers, &"X-Sentry-Auth".into(), &envelope.auth.as_str().into())?;
+    let init = Object::new();
+    Reflect::set(&init, &"method".into(), &"POST".into())?;
+    Reflect::set(&init, &"headers".into(), &headers)?;
+    Reflect::set(&init, &"body".into(), &Uint8Array::from(envelope.body.as_slice()))?;
+    let promise = fetch.call2(&global, &envelope.url.as_str().into(), &init)?;
+    let wait_until: Function = Reflect::get(target, &"waitUntil".into())?.dyn_into()?;
+    wait_until.call1(target, &promise)?;
+    Ok(())
+}
+
+/// The request's log line and data point; returns an alert when the error rate crossed the
+/// threshold in this isolate.
+pub fn request_finished(env: &Env, record: &RequestRecord) -> Option<crate::observe::ErrorRateAlert> {
+    let (request_id, client, method) = (&record.request_id, &record.client, &record.rpc.method);
+    let tool = record.rpc.tool.as_deref().unwrap_or("");
+    macro_rules! log {
+        ($level:ident) => {
+            tracing::$level!(
+                request_id = %request_id,
+                client = %client,
+                rpc_method = %method,
+                tool,
+                protocol = %record.protocol,
+                status = record.status,
+                latency_ms = record.latency_ms,
+                limiter = record.limiter.as_str(),
+                cache = %record.cache,
+                degraded = %record.degradation,
+                colo = %record.colo,
+                "request"
+            )
+        };
+    }
+    if record.is_server_error() {
+        log!(error);
+    } else if !record.degradation.is_empty() {
+        log!(warn);
+    } else {
+        log!(info);
+    }
+    write_point(env, &record.data_point());
+    ERROR_RATE.with(|m| {
+        let mut m = m.try_borrow_mut().ok()?;
+        let monitor = m.get_or_insert_with(|| {
+            let var = |name: &str| env.var(name).ok().map(|v| v.to_string());
+            ErrorRateMonitor::from_vars(
+                var("ERROR_ALERT_RATE").as_deref(),
+                var("ERROR_ALERT_MIN_REQUESTS").as_deref(),
+            )
+        });
+        monitor.record(now_ms(), record.is_server_error())
+    })
+}
+
+fn write_point(env: &Env, point: &DataPoint) {
+    let Ok(dataset) = env.analytics_engine("METRICS") else { return };
+    let built = AnalyticsEngineDataPointBuilder::new()
+        .indexes([point.index.as_str()])
+        .blobs(point.blobs.clone())
+        .doubles(point.doubles.clone())
+        .build();
+    if let Err(e) = dataset.write_data_point(&built) {
+        tracing::error!(error = %e, "analytics engine write failed");
+    }
+}
 
 /// Writes the run's data point (blobs: kind, run id, trigger; doubles: the counters) and logs it.
 pub fn ingestion_finished(env: &Env, report: &RunReport, unknown_species: &[String]) {
@@ -19,34 +198,31 @@ pub fn ingestion_finished(env: &Env, report: &RunReport, unknown_species: &[Stri
         duration_ms = report.duration_ms,
         "ingestion finished"
     );
-    let Ok(dataset) = env.analytics_engine("METRICS") else { return };
-    let point = AnalyticsEngineDataPointBuilder::new()
-        .indexes(["ingestion"])
-        .blobs(["ingestion".to_owned(), report.run_id.clone(), report.trigger.clone()])
-        .doubles([
-            f64::from(report.pokemon_processed),
-            f64::from(report.documents_written),
-            f64::from(report.documents_deleted),
-            f64::from(report.documents_unchanged),
-            f64::from(report.embeddings_generated),
-            f64::from(report.errors),
-            report.duration_ms as f64,
-        ])
-        .build();
-    if let Err(e) = dataset.write_data_point(&point) {
-        tracing::error!(error = %e, "analytics engine write failed");
-    }
+    write_point(
+        env,
+        &DataPoint {
+            index: "ingestion".into(),
+            blobs: vec!["ingestion".to_owned(), report.run_id.clone(), report.trigger.clone()],
+            doubles: vec![
+                f64::from(report.pokemon_processed),
+                f64::from(report.documents_written),
+                f64::from(report.documents_deleted),
+                f64::from(report.documents_unchanged),
+                f64::from(report.embeddings_generated),
+                f64::from(report.errors),
+                report.duration_ms as f64,
+            ],
+        },
+    );
 }
 
-/// POSTs the report to ALERT_WEBHOOK, signed with ALERT_WEBHOOK_SECRET.
-pub async fn send_alert(env: &Env, report: &RunReport) -> worker::Result<()> {
+/// POSTs `payload` to ALERT_WEBHOOK, signed with ALERT_WEBHOOK_SECRET.
+pub async fn send_alert(env: &Env, payload: &serde_json::Value) -> worker::Result<()> {
     let (Ok(url), Ok(secret)) = (env.secret("ALERT_WEBHOOK"), env.secret("ALERT_WEBHOOK_SECRET")) else {
-        tracing::warn!(
-            "ingestion errors over threshold, but no ALERT_WEBHOOK/ALERT_WEBHOOK_SECRET configured"
-        );
+        tracing::warn!(event = %payload["event"], "alert not sent: no ALERT_WEBHOOK/ALERT_WEBHOOK_SECRET configured");
         return Ok(());
     };
-    let body = serde_json::to_vec(&serde_json::json!({ "event": "ingestion.errors", "report": report }))?;
+    let body = serde_json::to_vec(payload)?;
     let headers = Headers::new();
     headers.set("Content-Type", "application/json")?;
     headers.set(SIGNATURE_HEADER, &sign(secret.to_string().as_bytes(), &body))?;
@@ -59,4 +235,22 @@ pub async fn send_alert(env: &Env, report: &RunReport) -> worker::Result<()> {
         return Err(worker::Error::RustError(format!("webhook answered {}", resp.status_code())));
     }
     Ok(())
+}
+
+pub fn now_ms() -> i64 {
+    worker::Date::now().as_millis() as i64
+}
+
+pub fn random_bytes() -> [u8; 16] {
+    let mut bytes = [0u8; 16];
+    // crypto.getRandomValues cannot fail on Workers; zeros would still be a usable id.
+    let _ = getrandom::fill(&mut bytes);
+    bytes
+}
+
+/// 16 hex digits: Cloudflare's ray id when there is one, else random.
+pub fn request_id(ray: Option<String>) -> String {
+    ray.and_then(|r| r.split('-').next().map(str::to_owned))
+        .filter(|r| !r.is_empty() && r.len() <= 32 && r.chars().all(|c| c.is_ascii_alphanumeric()))
+        .unwrap_or_else(|| random_bytes()[..8].iter().map(|b| format!("{b:02x}")).collect())
 }

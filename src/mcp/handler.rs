@@ -5,6 +5,8 @@
 //! `is_error: true`; `Err(ErrorData)` is reserved for protocol errors (unknown tool, malformed
 //! params).
 
+use std::cell::{Cell, RefCell};
+
 use rmcp::model::{
     ArgumentInfo, CallToolResult, CompletionContext, CompletionInfo, ErrorData, GetPromptResult,
     Implementation, JsonObject, LoggingLevel, Prompt, ProtocolVersion, ReadResourceResult, Reference,
@@ -14,6 +16,8 @@ use rmcp::model::{
 /// Who is asking, as far as one request can tell.
 #[derive(Debug, Clone)]
 pub struct RequestScope {
+    /// What the handler did, for logs and metrics (never sent to the client).
+    pub report: CallReport,
     pub protocol: ProtocolVersion,
     /// None for stateless requests.
     pub session_id: Option<String>,
@@ -25,8 +29,24 @@ pub struct RequestScope {
 
 impl RequestScope {
     pub fn stateless(protocol: ProtocolVersion, now_ms: i64) -> Self {
-        Self { protocol, session_id: None, client: None, log_level: None, now_ms }
+        Self {
+            report: CallReport::default(),
+            protocol,
+            session_id: None,
+            client: None,
+            log_level: None,
+            now_ms,
+        }
     }
+}
+
+/// Facts a handler records about how it answered (filled through `&RequestScope`, hence cells).
+#[derive(Debug, Clone, Default)]
+pub struct CallReport {
+    /// Result cache outcome of the last cached tool call: "hit", "miss" or "coalesced".
+    pub cache: Cell<Option<&'static str>>,
+    /// Why the last answer was degraded ("semantic-failed", "usage-fallback", …), if it was.
+    pub degradation: RefCell<Option<String>>,
 }
 
 #[allow(async_fn_in_trait)] // Workers are single-threaded: no Send bound wanted.

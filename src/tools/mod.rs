@@ -170,7 +170,8 @@ impl<B: StrategyBackend> Porygon<B> {
                 result
             })
             .await;
-        tracing::info!(tool = name, cache = outcome.as_str(), "tool call");
+        scope.report.cache.set(Some(outcome.as_str()));
+        *scope.report.degradation.borrow_mut() = degradation(&result);
         result
     }
 }
@@ -191,6 +192,24 @@ fn cache_key(name: &str, arguments: &JsonObject, version: &str) -> String {
         })
         .collect();
     format!("{name}|{version}|{}", Value::Object(normalised))
+}
+
+/// Why an answer is degraded: "semantic-failed", "lexical-failed", or "usage-fallback" when no
+/// search answered and usage statistics stood in.
+fn degradation(result: &CallToolResult) -> Option<String> {
+    let content = result.structured_content.as_ref()?;
+    if content.get("degraded").and_then(Value::as_bool) != Some(true) {
+        return None;
+    }
+    let status =
+        |retriever: &str| content.pointer(&format!("/retrieval/{retriever}")).and_then(Value::as_str);
+    let reason = match (status("lexical"), status("semantic")) {
+        (Some("failed"), Some("ok")) => "lexical-failed",
+        (Some("failed"), _) => "usage-fallback",
+        (_, Some("failed")) => "semantic-failed",
+        _ => "degraded",
+    };
+    Some(reason.to_owned())
 }
 
 fn is_cacheable(result: &CallToolResult) -> bool {

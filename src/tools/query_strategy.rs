@@ -452,6 +452,38 @@ mod tests {
     }
 
     #[test]
+    fn the_call_report_names_cache_outcome_and_degradation() {
+        use crate::mcp::{McpHandler, RequestScope};
+        let call_with = |server: &super::super::Porygon<ScriptedBackend>| {
+            let scope = RequestScope::stateless(rmcp::model::ProtocolVersion::V_2025_06_18, 0);
+            let args = json!({"query": "kingambit"}).as_object().unwrap().clone();
+            block_on(server.call_tool(NAME, args, &scope)).unwrap();
+            let degradation = scope.report.degradation.borrow().clone();
+            (scope.report.cache.get(), degradation)
+        };
+        let healthy = super::super::Porygon::with_backend(ScriptedBackend {
+            lexical: Ok(vec![hit("kingambit", "usage", "Kingambit text")]),
+            semantic: Some(Ok(vec![])),
+        });
+        assert_eq!(call_with(&healthy), (Some("miss"), None));
+        assert_eq!(call_with(&healthy), (Some("hit"), None));
+
+        let degraded = super::super::Porygon::with_backend(ScriptedBackend {
+            lexical: Ok(vec![hit("kingambit", "usage", "Kingambit text")]),
+            semantic: Some(Err(BackendError::Timeout("semantic search"))),
+        });
+        let expected = (Some("miss"), Some("semantic-failed".to_owned()));
+        assert_eq!(call_with(&degraded), expected);
+        assert_eq!(call_with(&degraded), expected, "degraded answers are not cached");
+
+        let fallback = super::super::Porygon::with_backend(ScriptedBackend {
+            lexical: Err(BackendError::Unavailable("lexical search", "down".into())),
+            semantic: None,
+        });
+        assert_eq!(call_with(&fallback).1.as_deref(), Some("usage-fallback"));
+    }
+
+    #[test]
     fn both_retrievers_fused_when_healthy() {
         let b = ScriptedBackend {
             lexical: Ok(vec![hit("zapdos", "set", "a"), hit("kingambit", "usage", "b")]),

@@ -63,6 +63,11 @@ impl Headers {
         self.0.retain(|(k, _)| !k.eq_ignore_ascii_case(name));
     }
 
+    /// Keeps the headers whose name passes `keep`.
+    pub fn retain(&mut self, keep: impl Fn(&str) -> bool) {
+        self.0.retain(|(k, _)| keep(k));
+    }
+
     pub fn append(&mut self, name: impl Into<String>, value: impl Into<String>) {
         self.0.push((name.into(), value.into()));
     }

@@ -13,6 +13,7 @@ use serde_json::Value;
 
 use super::http::{HttpRequest, HttpResponse, Method};
 use crate::mcp::dispatch::{check_stateless_request, truncate, StatelessRejection};
+use crate::mcp::handler::CallReport;
 use crate::mcp::jsonrpc::{self, Incoming, Message};
 use crate::mcp::session::{Session, SessionId, SessionStore, StoreError};
 use crate::mcp::version::{self, Revision};
@@ -22,6 +23,11 @@ pub const SESSION_HEADER: &str = "Mcp-Session-Id";
 pub const VERSION_HEADER: &str = "MCP-Protocol-Version";
 pub const METHOD_HEADER: &str = "Mcp-Method";
 pub const NAME_HEADER: &str = "Mcp-Name";
+/// Internal (object → router, stripped before the client): the handler's [`CallReport`].
+pub const CACHE_REPORT_HEADER: &str = "X-Porygon-Cache";
+pub const DEGRADATION_REPORT_HEADER: &str = "X-Porygon-Degradation";
+/// Internal: what went wrong behind a 5xx (for the router's error report).
+pub const ERROR_REPORT_HEADER: &str = "X-Porygon-Error";
 
 /// JSON-RPC code for an unknown or expired session (as the TypeScript SDK uses).
 pub const SESSION_NOT_FOUND: ErrorCode = ErrorCode(-32001);
@@ -120,7 +126,7 @@ impl<H: McpHandler, S: SessionStore> Streamable<'_, H, S> {
                     Ok(result) => jsonrpc::response(&r.id, result),
                     Err(error) => jsonrpc::error_response(Some(&r.id), &error),
                 };
-                HttpResponse::json(200, &reply)
+                with_report(HttpResponse::json(200, &reply), &scope.report)
             }
             Message::Notification(_) | Message::Response => HttpResponse::empty(202),
             Message::Invalid { id, error } => HttpResponse::rpc_error(400, id.as_ref(), &error),
@@ -188,6 +194,7 @@ impl<H: McpHandler, S: SessionStore> Streamable<'_, H, S> {
         }
 
         let mut scope = RequestScope {
+            report: Default::default(),
             protocol,
             session_id: session.as_ref().map(|s| s.id.clone()),
             client: None,
@@ -224,7 +231,7 @@ impl<H: McpHandler, S: SessionStore> Streamable<'_, H, S> {
             }
         }
 
-        match (was_batch, replies.len()) {
+        let response = match (was_batch, replies.len()) {
             (_, 0) => HttpResponse::empty(202),
             (false, _) => {
                 let reply = replies.pop().expect("one reply");
@@ -233,7 +240,8 @@ impl<H: McpHandler, S: SessionStore> Streamable<'_, H, S> {
                 HttpResponse::json(status, &reply)
             }
             (true, _) => HttpResponse::json(200, &Value::Array(replies)),
-        }
+        };
+        with_report(response, &scope.report)
     }
 
     fn initialize(&self, request: jsonrpc::Request) -> HttpResponse {
@@ -431,4 +439,16 @@ fn unavailable(id: Option<&RequestId>, e: &StoreError) -> HttpResponse {
         &ErrorData::internal_error("Session storage unavailable; retry shortly", None),
     )
     .with_header("Retry-After", "1")
+    .with_header(ERROR_REPORT_HEADER, format!("session storage: {e}"))
+}
+
+/// Carries what the handler reported to the router (which logs it and strips the headers).
+fn with_report(mut response: HttpResponse, report: &CallReport) -> HttpResponse {
+    if let Some(cache) = report.cache.get() {
+        response.headers.insert(CACHE_REPORT_HEADER, cache);
+    }
+    if let Some(reason) = report.degradation.borrow().as_deref() {
+        response.headers.insert(DEGRADATION_REPORT_HEADER, reason);
+    }
+    response
 }

@@ -1,0 +1,95 @@
+//! Fault injection for local test runs: `X-Porygon-Fault: fts-error,slow=300,…` on a request
+//! makes this instance misbehave in the named ways, so tests can watch the documented
+//! degradation, bounded latency, /health and error reporting happen for real.
+//!
+//! It cannot be switched on in production: the code exists only in builds with the `faults`
+//! cargo feature (`make build-test`; `make build` and the deploy workflows never enable it), and
+//! even there only when `ENVIRONMENT` is "local". Without the feature every check below is a
+//! constant `false` and the header is ignored like any other unknown header.
+//!
+//! Faults named on a `/mcp` request travel with it to the client object and its backend. The
+//! object keeps the current request's faults per instance, so a test must not mix different
+//! faults concurrently on one client.
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Faults {
+    /// Panic in the router.
+    pub panic: bool,
+    /// Panic in the client object.
+    pub panic_object: bool,
+    /// The client object's storage fails (its limiter and sessions answer 503).
+    pub storage_error: bool,
+    /// KV reads fail (dataset version, documents, /health's KV check).
+    pub kv_error: bool,
+    /// Lexical search (the FTS5 index objects) fails.
+    pub fts_error: bool,
+    /// Semantic search (Workers AI + Vectorize) fails as if bound and down.
+    pub semantic_error: bool,
+    /// Semantic search hangs past its timeout.
+    pub semantic_timeout: bool,
+    /// Every backend call first waits this long (timeouts still apply).
+    pub slow_ms: u32,
+}
+
+pub const FAULT_HEADER: &str = "X-Porygon-Fault";
+
+impl Faults {
+    /// The faults a request asks for; none unless `environment` is "local".
+    #[cfg(feature = "faults")]
+    pub fn from_header(environment: &str, value: Option<&str>) -> Self {
+        let Some(value) = value.filter(|_| environment == "local") else { return Self::default() };
+        let mut faults = Self::default();
+        for name in value.split(',').map(str::trim) {
+            match name {
+                "panic" => faults.panic = true,
+                "panic-object" => faults.panic_object = true,
+                "storage-error" => faults.storage_error = true,
+                "kv-error" => faults.kv_error = true,
+                "fts-error" => faults.fts_error = true,
+                "semantic-error" => faults.semantic_error = true,
+                "semantic-timeout" => faults.semantic_timeout = true,
+                other => {
+                    if let Some(ms) = other.strip_prefix("slow=").and_then(|ms| ms.parse::<u32>().ok()) {
+                        faults.slow_ms = ms.min(30_000);
+                    }
+                }
+            }
+        }
+        faults
+    }
+
+    #[cfg(not(feature = "faults"))]
+    pub fn from_header(_environment: &str, _value: Option<&str>) -> Self {
+        Self::default()
+    }
+}
+
+thread_local! {
+    static CURRENT: std::cell::Cell<Faults> = const { std::cell::Cell::new(Faults {
+        panic: false,
+        panic_object: false,
+        storage_error: false,
+        kv_error: false,
+        fts_error: false,
+        semantic_error: false,
+        semantic_timeout: false,
+        slow_ms: 0,
+    }) };
+}
+
+/// The faults of the request this instance is serving (see the module docs).
+pub fn current() -> Faults {
+    CURRENT.with(std::cell::Cell::get)
+}
+
+pub fn set_current(faults: Faults) {
+    CURRENT.with(|c| c.set(faults));
+}
+
+/// The injected slowness, if any.
+pub async fn delay() {
+    let ms = current().slow_ms;
+    if ms > 0 {
+        worker::Delay::from(std::time::Duration::from_millis(u64::from(ms))).await;
+    }
+}

@@ -1,0 +1,224 @@
+//! One record per `/mcp` request: the structured log line and the Analytics Engine data point
+//! share it, so logs and metrics never disagree. The column layout below is a contract that
+//! RUNBOOK.md's SLO queries rely on: append, never reorder.
+
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+
+use crate::mcp::jsonrpc::{self, Incoming, Message};
+
+/// What the router could tell about the JSON-RPC payload before forwarding it.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct RpcSummary {
+    /// The method, "batch" for a batch, "-" when there is none (unparseable body, GET, DELETE).
+    pub method: String,
+    /// The tool of a `tools/call`, sanitised: it is client-chosen text.
+    pub tool: Option<String>,
+}
+
+impl RpcSummary {
+    pub fn of(body: &[u8]) -> Self {
+        match jsonrpc::parse(body) {
+            Ok(Incoming::Single(Message::Request(r))) => {
+                let tool = (r.method == "tools/call")
+                    .then(|| r.params.as_ref()?.get("name")?.as_str().map(label))
+                    .flatten();
+                Self { method: label(&r.method), tool }
+            }
+            Ok(Incoming::Single(Message::Notification(n))) => Self { method: label(&n.method), tool: None },
+            Ok(Incoming::Batch(_)) => Self { method: "batch".into(), tool: None },
+            _ => Self { method: "-".into(), tool: None },
+        }
+    }
+}
+
+/// Client text as a log/metric label: at most 48 characters of `[A-Za-z0-9_./-]` (anything else
+/// becomes `_`), so labels cannot inject log lines or explode metric cardinality unboundedly.
+fn label(text: &str) -> String {
+    text.chars()
+        .take(48)
+        .map(|c| if c.is_ascii_alphanumeric() || "_./-".contains(c) { c } else { '_' })
+        .collect()
+}
+
+/// A client key (address, /64 prefix, API key id, session owner) as a 16-hex-digit pseudonym:
+/// HMAC-SHA256 under a server secret, so logs can follow one client without anyone being able
+/// to recover an IPv4 address by hashing all 2³² of them.
+pub fn client_pseudonym(secret: &[u8], client_key: &str) -> String {
+    let mut mac = <Hmac<Sha256>>::new_from_slice(secret).expect("HMAC accepts any key length");
+    mac.update(b"porygon-client:");
+    mac.update(client_key.as_bytes());
+    mac.finalize().into_bytes()[..8].iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The limiter's part in a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LimiterDecision {
+    Admitted,
+    /// Rejected by a client object.
+    Rejected,
+    /// Rejected by the router's deny cache, without asking the object.
+    RejectedCached,
+    /// Never reached the limiter (refused earlier, e.g. by the gate).
+    None,
+}
+
+impl LimiterDecision {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Admitted => "admitted",
+            Self::Rejected => "rejected",
+            Self::RejectedCached => "rejected-cached",
+            Self::None => "none",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct RequestRecord {
+    pub request_id: String,
+    /// [`client_pseudonym`] of the quota key, or "-" when the request was refused before identification.
+    pub client: String,
+    pub environment: String,
+    pub rpc: RpcSummary,
+    /// The `MCP-Protocol-Version` header as sent ("-" when absent), sanitised.
+    pub protocol: String,
+    pub status: u16,
+    pub latency_ms: f64,
+    pub limiter: LimiterDecision,
+    /// "hit" | "miss" | "coalesced", or "none" when no cached tool ran.
+    pub cache: String,
+    /// Why the answer was degraded ("" when it was not).
+    pub degradation: String,
+    pub colo: String,
+}
+
+/// An Analytics Engine point as plain data.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DataPoint {
+    pub index: String,
+    pub blobs: Vec<String>,
+    pub doubles: Vec<f64>,
+}
+
+impl RequestRecord {
+    pub fn protocol_label(header: Option<&str>) -> String {
+        header.map_or_else(|| "-".to_owned(), |v| label(v.trim()))
+    }
+
+    pub fn is_server_error(&self) -> bool {
+        self.status >= 500
+    }
+
+    /// index1 = client (the sampling key); blob1 "request", blob2 environment, blob3 method,
+    /// blob4 tool, blob5 limiter, blob6 cache, blob7 degradation, blob8 colo, blob9 request id,
+    /// blob10 protocol; double1 status, double2 latency ms, double3 5xx, double4 429,
+    /// double5 degraded.
+    pub fn data_point(&self) -> DataPoint {
+        DataPoint {
+            index: self.client.clone(),
+            blobs: vec![
+                "request".into(),
+                self.environment.clone(),
+                self.rpc.method.clone(),
+                self.rpc.tool.clone().unwrap_or_default(),
+                self.limiter.as_str().into(),
+                self.cache.clone(),
+                self.degradation.clone(),
+                self.colo.clone(),
+                self.request_id.clone(),
+                self.protocol.clone(),
+            ],
+            doubles: vec![
+                f64::from(self.status),
+                self.latency_ms,
+                f64::from(u8::from(self.is_server_error())),
+                f64::from(u8::from(self.status == 429)),
+                f64::from(u8::from(!self.degradation.is_empty())),
+            ],
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn summaries_of_requests_notifications_batches_and_garbage() {
+        let call = br#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"query_strategy","arguments":{}}}"#;
+        assert_eq!(
+            RpcSummary::of(call),
+            RpcSummary { method: "tools/call".into(), tool: Some("query_strategy".into()) }
+        );
+        let note = br#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#;
+        assert_eq!(RpcSummary::of(note).method, "notifications/initialized");
+        let batch = br#"[{"jsonrpc":"2.0","id":1,"method":"ping"}]"#;
+        assert_eq!(RpcSummary::of(batch).method, "batch");
+        assert_eq!(RpcSummary::of(b"{nope").method, "-");
+        assert_eq!(RpcSummary::of(b"").method, "-");
+    }
+
+    #[test]
+    fn client_text_cannot_inject_or_grow_labels() {
+        let evil = format!(
+            r#"{{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{{"name":"x\"\n{{evil}} {}"}}}}"#,
+            "a".repeat(500)
+        );
+        let s = RpcSummary::of(evil.as_bytes());
+        let tool = s.tool.unwrap();
+        assert_eq!(tool.len(), 48);
+        assert!(tool.starts_with("x___evil__a"), "{tool}");
+        assert_eq!(RequestRecord::protocol_label(Some(" 2025-06-18 ")), "2025-06-18");
+        assert_eq!(RequestRecord::protocol_label(None), "-");
+    }
+
+    #[test]
+    fn pseudonyms_are_stable_keyed_and_short() {
+        let a = client_pseudonym(b"secret-1", "ip:203.0.113.7");
+        assert_eq!(a.len(), 16);
+        assert_eq!(a, client_pseudonym(b"secret-1", "ip:203.0.113.7"));
+        assert_ne!(a, client_pseudonym(b"secret-2", "ip:203.0.113.7"), "depends on the secret");
+        assert_ne!(a, client_pseudonym(b"secret-1", "ip:203.0.113.8"));
+    }
+
+    #[test]
+    fn data_point_columns_follow_the_documented_layout() {
+        let record = RequestRecord {
+            request_id: "r1".into(),
+            client: "00aa".into(),
+            environment: "production".into(),
+            rpc: RpcSummary { method: "tools/call".into(), tool: Some("query_strategy".into()) },
+            protocol: "2025-06-18".into(),
+            status: 200,
+            latency_ms: 12.5,
+            limiter: LimiterDecision::Admitted,
+            cache: "hit".into(),
+            degradation: "semantic-failed".into(),
+            colo: "AMS".into(),
+        };
+        let p = record.data_point();
+        assert_eq!(p.index, "00aa");
+        assert_eq!(
+            p.blobs,
+            [
+                "request",
+                "production",
+                "tools/call",
+                "query_strategy",
+                "admitted",
+                "hit",
+                "semantic-failed",
+                "AMS",
+                "r1",
+                "2025-06-18"
+            ]
+        );
+        assert_eq!(p.doubles, [200.0, 12.5, 0.0, 0.0, 1.0]);
+        let failed = RequestRecord { status: 503, degradation: String::new(), ..record.clone() };
+        assert_eq!(failed.data_point().doubles, [503.0, 12.5, 1.0, 0.0, 0.0]);
+        let limited = RequestRecord { status: 429, limiter: LimiterDecision::RejectedCached, ..record };
+        assert_eq!(limited.data_point().doubles[3], 1.0);
+        assert_eq!(limited.data_point().blobs[4], "rejected-cached");
+    }
+}
