@@ -23,7 +23,7 @@ use crate::policy::quotas::decode_policy;
 use crate::tools::Porygon;
 use crate::transport::gate::MAX_BODY_BYTES;
 use crate::transport::ratelimit::{self, BLOCKED_UNTIL_HEADER};
-use crate::transport::streamable::Streamable;
+use crate::transport::streamable::{Streamable, HANDLER_MS_HEADER};
 use crate::transport::HttpResponse;
 
 /// Path of a limit-only check (router → object, when the request is served elsewhere).
@@ -136,7 +136,9 @@ impl DurableObject for ClientObject {
                 now_ms: now,
                 idle_ttl_ms: self.idle_ttl_ms,
             };
-            machine.handle(&http).await
+            let answered = machine.handle(&http).await;
+            // Workers clocks advance across I/O, which is what a query spends its time on.
+            answered.with_header(HANDLER_MS_HEADER, (now_ms() - now).to_string())
         };
         if let (Some(p), Some(d)) = (&policy, &decision) {
             ratelimit::annotate(&mut response, p, d);

@@ -20,7 +20,8 @@ use crate::policy::quotas::{self, encode_policy, Identity, Limit, QuotaConfig};
 use crate::transport::gate::{self, GateConfig, Verdict};
 use crate::transport::ratelimit::{self, BLOCKED_UNTIL_HEADER, POLICY_HEADER, STATE_HEADER};
 use crate::transport::streamable::{
-    CACHE_REPORT_HEADER, DEGRADATION_REPORT_HEADER, ERROR_REPORT_HEADER, SESSION_HEADER, VERSION_HEADER,
+    CACHE_REPORT_HEADER, DEGRADATION_REPORT_HEADER, ERROR_REPORT_HEADER, HANDLER_MS_HEADER, SESSION_HEADER,
+    VERSION_HEADER,
 };
 use crate::transport::{HttpRequest, HttpResponse, Method};
 
@@ -111,6 +112,7 @@ async fn mcp(
         protocol,
         status: response.status,
         latency_ms: (telemetry::now_ms() - started) as f64,
+        handler_ms: internal(&response, HANDLER_MS_HEADER).and_then(|ms| ms.parse().ok()),
         limiter: trace.limiter,
         cache: internal(&response, CACHE_REPORT_HEADER).unwrap_or_else(|| "none".into()),
         degradation: internal(&response, DEGRADATION_REPORT_HEADER).unwrap_or_default(),

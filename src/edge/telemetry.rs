@@ -142,6 +142,7 @@ pub fn request_finished(env: &Env, record: &RequestRecord) -> Option<crate::obse
                 protocol = %record.protocol,
                 status = record.status,
                 latency_ms = record.latency_ms,
+                handler_ms = record.handler_ms.unwrap_or(0.0),
                 limiter = record.limiter.as_str(),
                 cache = %record.cache,
                 degraded = %record.degradation,

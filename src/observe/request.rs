@@ -85,6 +85,9 @@ pub struct RequestRecord {
     pub protocol: String,
     pub status: u16,
     pub latency_ms: f64,
+    /// Time the client object spent answering (the query itself: tools, search, storage), when
+    /// it answered; the rest of `latency_ms` is routing, identification and limiting.
+    pub handler_ms: Option<f64>,
     pub limiter: LimiterDecision,
     /// "hit" | "miss" | "coalesced", or "none" when no cached tool ran.
     pub cache: String,
@@ -113,7 +116,7 @@ impl RequestRecord {
     /// index1 = client (the sampling key); blob1 "request", blob2 environment, blob3 method,
     /// blob4 tool, blob5 limiter, blob6 cache, blob7 degradation, blob8 colo, blob9 request id,
     /// blob10 protocol; double1 status, double2 latency ms, double3 5xx, double4 429,
-    /// double5 degraded.
+    /// double5 degraded, double6 handler ms (0 when the object did not answer).
     pub fn data_point(&self) -> DataPoint {
         DataPoint {
             index: self.client.clone(),
@@ -135,6 +138,7 @@ impl RequestRecord {
                 f64::from(u8::from(self.is_server_error())),
                 f64::from(u8::from(self.status == 429)),
                 f64::from(u8::from(!self.degradation.is_empty())),
+                self.handler_ms.unwrap_or(0.0),
             ],
         }
     }
@@ -192,6 +196,7 @@ mod tests {
             protocol: "2025-06-18".into(),
             status: 200,
             latency_ms: 12.5,
+            handler_ms: Some(9.0),
             limiter: LimiterDecision::Admitted,
             cache: "hit".into(),
             degradation: "semantic-failed".into(),
@@ -214,9 +219,9 @@ mod tests {
                 "2025-06-18"
             ]
         );
-        assert_eq!(p.doubles, [200.0, 12.5, 0.0, 0.0, 1.0]);
+        assert_eq!(p.doubles, [200.0, 12.5, 0.0, 0.0, 1.0, 9.0]);
         let failed = RequestRecord { status: 503, degradation: String::new(), ..record.clone() };
-        assert_eq!(failed.data_point().doubles, [503.0, 12.5, 1.0, 0.0, 0.0]);
+        assert_eq!(failed.data_point().doubles, [503.0, 12.5, 1.0, 0.0, 0.0, 9.0]);
         let limited = RequestRecord { status: 429, limiter: LimiterDecision::RejectedCached, ..record };
         assert_eq!(limited.data_point().doubles[3], 1.0);
         assert_eq!(limited.data_point().blobs[4], "rejected-cached");

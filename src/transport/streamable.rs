@@ -26,6 +26,8 @@ pub const NAME_HEADER: &str = "Mcp-Name";
 /// Internal (object → router, stripped before the client): the handler's [`CallReport`].
 pub const CACHE_REPORT_HEADER: &str = "X-Porygon-Cache";
 pub const DEGRADATION_REPORT_HEADER: &str = "X-Porygon-Degradation";
+/// Internal: milliseconds the client object spent answering.
+pub const HANDLER_MS_HEADER: &str = "X-Porygon-Handler-Ms";
 /// Internal: what went wrong behind a 5xx (for the router's error report).
 pub const ERROR_REPORT_HEADER: &str = "X-Porygon-Error";
 

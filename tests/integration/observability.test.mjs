@@ -122,6 +122,7 @@ describe('observability', () => {
       assert.equal(line.fields.protocol, result.protocolVersion);
       assert.equal(line.fields.degraded, '');
       assert.equal(typeof line.fields.latency_ms, 'number');
+      assert.ok(line.fields.handler_ms >= 0 && line.fields.handler_ms <= line.fields.latency_ms, JSON.stringify(line.fields));
       assert.match(line.fields.client, /^[0-9a-f]{16}$/, 'a keyed pseudonym, not the address');
     }
     assert.equal(a.fields.client, b.fields.client, 'one client, one pseudonym');
