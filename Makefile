@@ -45,6 +45,7 @@ test: deps lint-workflows test-native build check-deploy build-test test-integra
 # injection, src/edge/faults.rs). Deploys never use it; check-deploy checks the `make build` one.
 build-test: deps
 	WASM_BINDGEN_BIN=wasm-bindgen worker-build --release --no-opt -d build-test . --features faults
+	@grep -qa 'semantic-timeout' build-test/index_bg.wasm || { echo "build-test lacks the fault switch"; exit 1; }
 
 # actionlint + shellcheck over .github/workflows, and a canary proving they catch mistakes.
 lint-workflows: deps
@@ -60,6 +61,9 @@ check-deploy:
 	    || { cat build/dry-run-$$env.log; exit 1; }; \
 	  echo "wrangler deploy --dry-run --env $$env: ok"; \
 	done
+	@# The fault switch's vocabulary exists only with the `faults` feature (build-test proves the probe works).
+	@if grep -qa 'semantic-timeout' build/index_bg.wasm; then echo "fault injection is compiled into the release build"; exit 1; fi
+	@echo "release build has no fault injection: ok"
 
 test-integration:
 	rm -rf $(TEST_STATE)
@@ -105,6 +109,7 @@ lint:
 	cargo fmt --all -- --check
 	cargo clippy --all-targets -- -D warnings
 	cargo clippy --target wasm32-unknown-unknown --lib -- -D warnings
+	cargo clippy --target wasm32-unknown-unknown --lib --all-features -- -D warnings
 
 clean:
 	rm -rf build build-test build-bench target/wasm32-unknown-unknown .wrangler/test-state .wrangler/bench-state
