@@ -4,6 +4,7 @@
 //! (what the server knows) are pure and tested natively; `edge` is the thin Workers platform
 //! layer and exists only on wasm32.
 
+pub mod backup;
 pub mod corpus;
 pub mod dex;
 pub mod ingest;
