@@ -8,8 +8,9 @@
 //! - `POST /admin/ingest/resume`                 re-arm a run that stopped
 //! - `GET  /admin/doc/<key>`                     a stored document (KV)
 //! - `GET  /admin/index/<format>/stats`, `POST /admin/index/<format>/search`   inspect an index
+//! - `/admin/backups…`                           KV backups, restore, verify (`edge::backup_object`)
 //!
-//! Also the cron entry point, which starts upstream runs.
+//! Also the cron entry point, which starts upstream runs and the daily backup.
 
 use rmcp::model::ErrorData;
 use serde_json::json;
@@ -82,6 +83,9 @@ async fn route(mut req: Request, env: &Env) -> worker::Result<HttpResponse> {
             }
         }
         (Method::Post, "/admin/ingest/resume") => ingest(env, "/resume", None).await,
+        (_, p) if p == "/admin/backups" || p.starts_with("/admin/backups/") => {
+            super::backup_object::admin(req, env).await
+        }
         (m, p) if p.starts_with("/admin/index/") => {
             let rest = &p["/admin/index/".len()..];
             let Some((format, action)) = rest.split_once('/') else { return Ok(bad("unknown index route")) };
@@ -132,6 +136,9 @@ fn bad(message: &str) -> HttpResponse {
 #[event(scheduled)]
 async fn scheduled(event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
     super::logging::init();
+    if event.cron() == super::backup_object::CRON {
+        return super::backup_object::scheduled(&env, &event.cron()).await;
+    }
     let start = StartRequest {
         formats: None,
         source: SourceMode::Upstream,

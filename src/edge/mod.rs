@@ -4,6 +4,8 @@
 
 mod admin;
 mod api_keys;
+mod backup_object; // `#[durable_object]` exports BackupObject.
+mod backup_store;
 #[cfg(feature = "bench")]
 mod bench;
 mod client_object; // `#[durable_object]` exports ClientObject to the runtime.
