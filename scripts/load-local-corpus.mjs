@@ -2,7 +2,8 @@
 // Loads the local corpus into a running worker: uploads ../shared/data into the raw cache (R2)
 // through /admin/raw, then runs an ingestion from the cache and waits for it to finish.
 //
-//   node scripts/load-local-corpus.mjs [--url http://127.0.0.1:8787] [--data ../shared/data] [--formats gen9ou,gen1ou] [--no-upload]
+//   node scripts/load-local-corpus.mjs [--url http://127.0.0.1:8787] [--data ../shared/data] [--formats gen9ou,gen1ou] [--no-upload] [--reembed]
+// --reembed re-makes every document's vector (`{"reembed": true}`; nothing where Vectorize is not bound).
 // The admin token comes from ADMIN_TOKEN or .dev.vars.
 import { readFileSync, readdirSync, existsSync } from "node:fs";
 import { join, dirname } from "node:path";
@@ -69,7 +70,12 @@ if (!args["no-upload"]) {
   console.error(`uploaded ${uploads.length} raw files in ${Date.now() - started} ms`);
 }
 
-const start = await post("/admin/ingest", { source: "cache", trigger: "local", ...(only ? { formats: [...only] } : {}) });
+const start = await post("/admin/ingest", {
+  source: "cache",
+  trigger: "local",
+  ...(only ? { formats: [...only] } : {}),
+  ...(args.reembed ? { reembed: true } : {}),
+});
 if (start.status !== 202) throw new Error(`ingest start: ${start.status} ${JSON.stringify(start.body)}`);
 for (;;) {
   await new Promise((r) => setTimeout(r, 250));

@@ -144,6 +144,7 @@ async fn scheduled(event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
         source: SourceMode::Upstream,
         refresh_stats: event.cron() == MONTHLY_CRON,
         trigger: format!("cron:{}", event.cron()),
+        ..StartRequest::default()
     };
     let result = match serde_json::to_string(&start) {
         Ok(body) => ingest(&env, "/start", Some(body)).await,

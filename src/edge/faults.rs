@@ -10,6 +10,11 @@
 //! Faults named on a `/mcp` request travel with it to the client object and its backend. The
 //! object keeps the current request's faults per instance, so a test must not mix different
 //! faults concurrently on one client.
+//!
+//! Ingestion runs in alarms, not requests: its faults (`IngestFaults`) travel in the run's
+//! `StartRequest` instead, under the same two conditions.
+
+use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Faults {
@@ -61,6 +66,37 @@ impl Faults {
     #[cfg(not(feature = "faults"))]
     pub fn from_header(_environment: &str, _value: Option<&str>) -> Self {
         Self::default()
+    }
+}
+
+/// What an ingestion run pretends, for local tests of paths that need time or the cloud.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct IngestFaults {
+    /// Refresh KV bodies older than this instead of `ingest::diff::KV_REFRESH_AFTER_MS` (0: every
+    /// body written before the run), so a test need not wait 60 days.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refresh_after_ms: Option<i64>,
+    /// Semantic search as if bound, through the contract fakes of `ingest::vectors`: working
+    /// (`up`) or failing (`down`). Vectors go nowhere; what the run records about them is real.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub semantic: Option<FakeSemantic>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FakeSemantic {
+    Up,
+    Down,
+}
+
+impl IngestFaults {
+    /// The faults a run asked for; none unless built with `faults` and `environment` is "local".
+    pub fn effective(requested: Option<Self>, environment: &str) -> Self {
+        match requested {
+            Some(f) if cfg!(feature = "faults") && environment == "local" => f,
+            _ => Self::default(),
+        }
     }
 }
 

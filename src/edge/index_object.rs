@@ -1,5 +1,7 @@
 //! `IndexObject`: one per format, the lexical index of that format's strategy documents
-//! (SQLite FTS5, BM25) plus each document's key and content hash, which ingestion diffs against.
+//! (SQLite FTS5, BM25) plus what ingestion diffs against: each document's key, content hash, when
+//! its KV body was last written (`updated_at`, for the TTL refresh) and when its vector was
+//! (`embedded_at`, NULL when no vector is known).
 //!
 //! Why one object per format (not D1): ingestion writes a format at a time and queries name a
 //! format, so each object stays small and hot formats spread over objects; FTS5 works in
@@ -13,17 +15,10 @@ use worker::{
     durable_object, DurableObject, Env, Request, Response, Result, SqlStorage, SqlStorageValue, State,
 };
 
-use crate::corpus::Document;
+use crate::ingest::diff::Indexed;
+use crate::ingest::step::ApplyBatch;
 use crate::search::fts_query;
 use crate::search::hit::{SearchHit, SearchRequest};
-
-/// A batch of index changes (from the ingestion orchestrator).
-#[derive(Debug, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ApplyBatch {
-    pub upserts: Vec<Document>,
-    pub deletes: Vec<String>,
-}
 
 #[derive(Debug, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -31,6 +26,9 @@ pub struct IndexStats {
     pub documents: i64,
     pub pokemon: i64,
     pub updated_at_ms: Option<i64>,
+    /// Documents with a current vector (always 0 where semantic search is not bound).
+    #[serde(default)]
+    pub embedded: i64,
     /// Searches this instance served since it started (shows what caching saves).
     #[serde(default)]
     pub searches_served: u64,
@@ -49,7 +47,7 @@ impl DurableObject for IndexObject {
         let schema = [
             "CREATE TABLE IF NOT EXISTS docs (key TEXT PRIMARY KEY, hash TEXT NOT NULL, pokemon_id TEXT NOT NULL,
                 pokemon_name TEXT NOT NULL, format TEXT NOT NULL, section TEXT NOT NULL, set_name TEXT,
-                source_url TEXT NOT NULL, data_month TEXT, updated_at INTEGER NOT NULL)",
+                source_url TEXT NOT NULL, data_month TEXT, updated_at INTEGER NOT NULL, embedded_at INTEGER)",
             "CREATE VIRTUAL TABLE IF NOT EXISTS docs_fts USING fts5(key UNINDEXED, pokemon, section, set_name, body,
                 tokenize = 'unicode61 remove_diacritics 2')",
         ];
@@ -58,12 +56,19 @@ impl DurableObject for IndexObject {
                 tracing::error!(error = %e, "index schema migration failed");
             }
         }
+        // Indexes created before vectors were tracked: their rows get NULL, "no vector known",
+        // so the next run where semantic search is bound embeds them.
+        if sql.exec("SELECT embedded_at FROM docs LIMIT 0", None).is_err() {
+            if let Err(e) = sql.exec("ALTER TABLE docs ADD COLUMN embedded_at INTEGER", None) {
+                tracing::error!(error = %e, "index schema migration failed");
+            }
+        }
         Self { sql, searches: std::cell::Cell::new(0) }
     }
 
     async fn fetch(&self, mut req: Request) -> Result<Response> {
         match req.path().as_str() {
-            "/hashes" => Response::from_json(&self.hashes()?),
+            "/entries" => Response::from_json(&self.entries()?),
             "/apply" => {
                 let batch: ApplyBatch = req.json().await?;
                 self.apply(&batch)?;
@@ -81,27 +86,39 @@ impl DurableObject for IndexObject {
 }
 
 impl IndexObject {
-    fn hashes(&self) -> Result<HashMap<String, String>> {
+    fn entries(&self) -> Result<HashMap<String, Indexed>> {
         #[derive(Deserialize)]
         struct Row {
             key: String,
             hash: String,
+            updated_at: i64,
+            embedded_at: Option<i64>,
         }
-        let rows: Vec<Row> = self.sql.exec("SELECT key, hash FROM docs", None)?.to_array()?;
-        Ok(rows.into_iter().map(|r| (r.key, r.hash)).collect())
+        let rows: Vec<Row> =
+            self.sql.exec("SELECT key, hash, updated_at, embedded_at FROM docs", None)?.to_array()?;
+        Ok(rows
+            .into_iter()
+            .map(|r| {
+                let entry =
+                    Indexed { hash: r.hash, written_at_ms: r.updated_at, embedded_at_ms: r.embedded_at };
+                (r.key, entry)
+            })
+            .collect())
     }
 
     /// Synchronous, so a concurrent search never sees half a batch.
     fn apply(&self, batch: &ApplyBatch) -> Result<()> {
-        let now = worker::Date::now().as_millis() as i64;
+        let now = if batch.at_ms > 0 { batch.at_ms } else { worker::Date::now().as_millis() as i64 };
+        let embedded: std::collections::HashSet<&str> = batch.embedded.iter().map(String::as_str).collect();
         for key in batch.deletes.iter().chain(batch.upserts.iter().map(|d| &d.key)) {
             self.exec("DELETE FROM docs_fts WHERE key = ?", vec![key.as_str().into()])?;
             self.exec("DELETE FROM docs WHERE key = ?", vec![key.as_str().into()])?;
         }
         for d in &batch.upserts {
+            let embedded_at = embedded.contains(d.key.as_str()).then_some(now);
             self.exec(
-                "INSERT INTO docs (key, hash, pokemon_id, pokemon_name, format, section, set_name, source_url, data_month, updated_at)
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO docs (key, hash, pokemon_id, pokemon_name, format, section, set_name, source_url, data_month, updated_at, embedded_at)
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 vec![
                     d.key.as_str().into(),
                     d.content_hash.as_str().into(),
@@ -113,6 +130,7 @@ impl IndexObject {
                     d.source_url.as_str().into(),
                     d.data_month.clone().into(),
                     now.into(),
+                    embedded_at.into(),
                 ],
             )?;
             self.exec(
@@ -124,6 +142,15 @@ impl IndexObject {
                     d.set_name.clone().unwrap_or_default().into(),
                     d.text.as_str().into(),
                 ],
+            )?;
+        }
+        for key in &batch.refreshed {
+            self.exec("UPDATE docs SET updated_at = ? WHERE key = ?", vec![now.into(), key.as_str().into()])?;
+        }
+        for key in &batch.embedded {
+            self.exec(
+                "UPDATE docs SET embedded_at = ? WHERE key = ?",
+                vec![now.into(), key.as_str().into()],
             )?;
         }
         Ok(())
@@ -160,11 +187,13 @@ impl IndexObject {
             documents: i64,
             pokemon: i64,
             updated_at_ms: Option<i64>,
+            embedded: i64,
         }
         let rows: Vec<Row> = self
             .sql
             .exec(
-                "SELECT COUNT(*) AS documents, COUNT(DISTINCT pokemon_id) AS pokemon, MAX(updated_at) AS updated_at_ms FROM docs",
+                "SELECT COUNT(*) AS documents, COUNT(DISTINCT pokemon_id) AS pokemon, MAX(updated_at) AS updated_at_ms,
+                        COUNT(embedded_at) AS embedded FROM docs",
                 None,
             )?
             .to_array()?;
@@ -172,6 +201,7 @@ impl IndexObject {
             documents: r.documents,
             pokemon: r.pokemon,
             updated_at_ms: r.updated_at_ms,
+            embedded: r.embedded,
             searches_served: self.searches.get(),
         }))
     }

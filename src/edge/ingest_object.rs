@@ -1,10 +1,11 @@
 //! `IngestObject` (a singleton): runs corpus ingestion as a resumable sequence of small steps.
 //!
 //! A run is a list of formats. Each alarm processes one bounded step of one format — fetch (or
-//! read cached) raw inputs, build the format's documents, diff them against the format's index
-//! by key and content hash, and apply at most `MAX_CHANGES_PER_STEP` changes to KV, Vectorize and
-//! the FTS index — then persists progress (rmp-serde) and re-arms. A crash or eviction resumes
-//! from the last persisted step: the diff is recomputed, so nothing is written twice.
+//! read cached) raw inputs, build the format's documents, then the pure `ingest::step`: diff them
+//! against the format's index and apply at most `MAX_CHANGES_PER_STEP` operations to KV,
+//! Vectorize and the FTS index — then persists progress (rmp-serde) and re-arms. A crash or
+//! eviction resumes from the last persisted step: the diff is recomputed, so nothing is written
+//! twice.
 
 use std::collections::HashMap;
 
@@ -14,18 +15,22 @@ use worker::{
 };
 
 use super::convert;
-use super::index_object::{ApplyBatch, IndexStats};
+use super::faults::{FakeSemantic, IngestFaults};
 use super::raw_source::{RawSource, SourceMode};
 use crate::corpus::Document;
-use crate::ingest::alert::{RunReport, DEFAULT_ERROR_THRESHOLD};
-use crate::ingest::diff::diff;
+use crate::ingest::alert::{stats_not_published, LastRun, RunReport, DEFAULT_ERROR_THRESHOLD};
+use crate::ingest::diff::{Indexed, DOCUMENT_TTL_SECS, KV_REFRESH_AFTER_MS};
+use crate::ingest::step::{
+    self, unbound, ApplyBatch, DocStore, FormatProgress, IndexStore, Semantic, StepInput,
+    MAX_CHANGES_PER_STEP,
+};
+use crate::ingest::vectors::{FakeVectorize, FakeWorkersAi};
 
-/// Changes (KV writes/deletes) per step: well inside Workers' subrequest limit per invocation.
-const MAX_CHANGES_PER_STEP: usize = 200;
-/// KV documents expire unless re-ingested within this time (the plan's 180-day TTL).
-const DOCUMENT_TTL_SECS: u64 = 180 * 24 * 3600;
 /// KV key holding the dataset version; tools cache by it, so a finished run invalidates caches.
 pub const DATASET_VERSION_KEY: &str = "meta:dataset-version";
+/// KV key holding the last successful run (`LastRun`): `/health` measures freshness from it, as
+/// document writes stop when upstream stops changing.
+pub const LAST_INGEST_KEY: &str = "meta:last-ingest";
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -40,6 +45,26 @@ pub struct StartRequest {
     pub refresh_stats: bool,
     #[serde(default = "default_trigger")]
     pub trigger: String,
+    /// Re-make the vectors of every document of the formats, changed or not (after recreating
+    /// the Vectorize index); content that did not change is not rewritten.
+    #[serde(default)]
+    pub reembed: bool,
+    /// Local test runs only (`edge::faults`); ignored elsewhere.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub faults: Option<IngestFaults>,
+}
+
+impl Default for StartRequest {
+    fn default() -> Self {
+        Self {
+            formats: None,
+            source: default_mode(),
+            refresh_stats: false,
+            trigger: default_trigger(),
+            reembed: false,
+            faults: None,
+        }
+    }
 }
 
 fn default_mode() -> SourceMode {
@@ -70,10 +95,9 @@ pub struct RunState {
     pub started_at_ms: i64,
     pub finished_at_ms: Option<i64>,
     pub unknown_species: Vec<String>,
-    /// Documents written in earlier steps of the current format (they show as unchanged in
-    /// later steps' diffs, and must not be counted as such).
+    /// Progress through the current format.
     #[serde(default)]
-    pub format_written: u32,
+    pub progress: FormatProgress,
     pub report: RunReport,
 }
 
@@ -128,13 +152,13 @@ impl DurableObject for IngestObject {
                 let finished_format = match self.step(&mut run, &format).await {
                     Ok(done) => done,
                     Err(e) => {
-                        record_error(&mut run.report, format!("{format}: {e}"));
+                        run.report.record_error(format!("{format}: {e}"));
                         true
                     }
                 };
                 if finished_format {
                     run.next += 1;
-                    run.format_written = 0;
+                    run.progress = FormatProgress::default();
                 }
                 run.steps += 1;
                 self.save("current", &run)?;
@@ -152,7 +176,7 @@ impl IngestObject {
             Some(f) => f.clone(),
             None => self.default_formats(request.source).await?,
         };
-        let run = RunState {
+        let mut run = RunState {
             id: format!("run-{}", now_ms()),
             formats,
             request,
@@ -162,9 +186,16 @@ impl IngestObject {
             started_at_ms: now_ms(),
             finished_at_ms: None,
             unknown_species: Vec::new(),
-            format_written: 0,
+            progress: FormatProgress::default(),
             report: RunReport::default(),
         };
+        if run.request.reembed
+            && self.faults(&run).semantic.is_none()
+            && super::vectors::bindings(&self.env).is_none()
+        {
+            run.report
+                .note("re-embedding was requested, but Workers AI / Vectorize are not bound here".into());
+        }
         self.save("current", &run)?;
         self.state.storage().set_alarm(convert::alarm_at(now_ms())).await?;
         tracing::info!(run = %run.id, formats = run.formats.len(), "ingestion started");
@@ -189,59 +220,39 @@ impl IngestObject {
     async fn step(&self, run: &mut RunState, format: &str) -> Result<bool> {
         let source = RawSource::new(&self.env, run.request.source)?;
         let documents = self.build(&source, run, format).await?;
-        let index = self.env.durable_object("INDEXES")?.id_from_name(format)?.get_stub()?;
-        let existing: HashMap<String, String> =
-            index.fetch_with_str("https://index/hashes").await?.json().await?;
-        let changes = diff(&existing, documents.iter().map(|d| (d.key.as_str(), d.content_hash.as_str())));
+        let index = IndexStub(self.env.durable_object("INDEXES")?.id_from_name(format)?.get_stub()?);
+        let kv = KvDocs(self.env.kv("STRATEGY_KV")?);
+        let faults = self.faults(run);
+        let input = StepInput {
+            format,
+            documents: &documents,
+            as_of_ms: run.started_at_ms,
+            // Stamps must not precede the run's start (the diff relies on it).
+            now_ms: now_ms().max(run.started_at_ms),
+            refresh_after_ms: faults.refresh_after_ms.unwrap_or(KV_REFRESH_AFTER_MS),
+            reembed_all: run.request.reembed,
+            budget: MAX_CHANGES_PER_STEP,
+        };
+        let (progress, report) = (&mut run.progress, &mut run.report);
+        let done = match (faults.semantic, super::vectors::bindings(&self.env)) {
+            (Some(fake), _) => {
+                let (ai, vz) = (FakeWorkersAi::default(), FakeVectorize::default());
+                ai.down.set(fake == FakeSemantic::Down);
+                let semantic = Some(Semantic { embedder: &ai, index: &vz });
+                step::step(&input, &kv, &index, semantic, progress, report).await
+            }
+            (None, Some((ai, vz))) => {
+                let semantic = Some(Semantic { embedder: &ai, index: &vz });
+                step::step(&input, &kv, &index, semantic, progress, report).await
+            }
+            (None, None) => step::step(&input, &kv, &index, unbound(), progress, report).await,
+        };
+        done.map_err(worker::Error::RustError)
+    }
 
-        let by_key: HashMap<&str, &Document> = documents.iter().map(|d| (d.key.as_str(), d)).collect();
-        let upserts: Vec<Document> = changes
-            .upserts
-            .iter()
-            .take(MAX_CHANGES_PER_STEP)
-            .filter_map(|k| by_key.get(k.as_str()).map(|d| (*d).clone()))
-            .collect();
-        let deletes: Vec<String> = changes
-            .deletes
-            .iter()
-            .take(MAX_CHANGES_PER_STEP.saturating_sub(upserts.len()))
-            .cloned()
-            .collect();
-        let done = upserts.len() == changes.upserts.len() && deletes.len() == changes.deletes.len();
-
-        // Bodies first, then the index (a search hit must always find its body), then deletes.
-        let kv = self.env.kv("STRATEGY_KV")?;
-        for d in &upserts {
-            kv.put(&d.key, serde_json::to_string(d)?)?.expiration_ttl(DOCUMENT_TTL_SECS).execute().await?;
-        }
-        let embedded = super::vectors::sync_if_bound(&self.env, &upserts, &deletes).await;
-        match embedded {
-            Ok(n) => run.report.embeddings_generated += n,
-            Err(e) => record_error(&mut run.report, format!("{format}: vectors: {e}")),
-        }
-        let batch = ApplyBatch { upserts, deletes };
-        let mut init = worker::RequestInit::new();
-        init.with_method(worker::Method::Post).with_body(Some(serde_json::to_string(&batch)?.into()));
-        let _stats: IndexStats = index
-            .fetch_with_request(Request::new_with_init("https://index/apply", &init)?)
-            .await?
-            .json()
-            .await?;
-        for key in &batch.deletes {
-            kv.delete(key).await?;
-        }
-
-        run.report.documents_written += batch.upserts.len() as u32;
-        run.report.documents_deleted += batch.deletes.len() as u32;
-        if done {
-            run.report.documents_unchanged += (changes.unchanged as u32).saturating_sub(run.format_written);
-            let mut pokemon: Vec<&str> = documents.iter().map(|d| d.pokemon_id.as_str()).collect();
-            pokemon.sort_unstable();
-            pokemon.dedup();
-            run.report.pokemon_processed += pokemon.len() as u32;
-        }
-        run.format_written += batch.upserts.len() as u32;
-        Ok(done)
+    fn faults(&self, run: &RunState) -> IngestFaults {
+        let environment = self.env.var("ENVIRONMENT").map(|v| v.to_string()).unwrap_or_default();
+        IngestFaults::effective(run.request.faults, &environment)
     }
 
     async fn build(&self, source: &RawSource<'_>, run: &mut RunState, format: &str) -> Result<Vec<Document>> {
@@ -250,7 +261,12 @@ impl IngestObject {
             .await?
             .ok_or_else(|| worker::Error::RustError(format!("no sets for {format}")))?;
         let analyses = source.analyses(format).await?;
-        let stats = source.stats(format, run.request.refresh_stats).await?;
+        let (stats, unpublished) = source.stats(format, run.request.refresh_stats).await?;
+        if let Some(month) = unpublished {
+            // Normal early in a month: visible in the report, neither an error nor an alert.
+            let kept = stats.as_ref().map(|(entry, _)| entry.month.as_str());
+            run.report.note(stats_not_published(format, &month, kept));
+        }
         let corpus = super::corpus_input::build(format, &sets, analyses.as_deref(), stats)
             .map_err(|e| worker::Error::RustError(e.to_string()))?;
         for species in corpus.unknown_species {
@@ -269,8 +285,14 @@ impl IngestObject {
         run.report.run_id = run.id.clone();
         run.report.trigger = run.request.trigger.clone();
         run.report.duration_ms = (now - run.started_at_ms).max(0) as u64;
+        let kv = self.env.kv("STRATEGY_KV")?;
         if run.report.documents_written + run.report.documents_deleted > 0 {
-            self.env.kv("STRATEGY_KV")?.put(DATASET_VERSION_KEY, &run.id)?.execute().await?;
+            kv.put(DATASET_VERSION_KEY, &run.id)?.execute().await?;
+        }
+        if run.report.succeeded() {
+            let last =
+                LastRun { run_id: run.id.clone(), trigger: run.request.trigger.clone(), finished_at_ms: now };
+            kv.put(LAST_INGEST_KEY, serde_json::to_string(&last)?)?.execute().await?;
         }
         super::telemetry::ingestion_finished(&self.env, &run.report, &run.unknown_species);
         let threshold = self
@@ -326,11 +348,42 @@ impl IngestObject {
     }
 }
 
-fn record_error(report: &mut RunReport, message: String) {
-    tracing::warn!(error = %message, "ingestion error");
-    report.errors += 1;
-    if report.error_samples.len() < 20 {
-        report.error_samples.push(message);
+/// Document bodies in KV, with the document TTL.
+struct KvDocs(worker::kv::KvStore);
+
+impl DocStore for KvDocs {
+    async fn put(&self, doc: &Document) -> std::result::Result<(), String> {
+        let body = serde_json::to_string(doc).map_err(|e| e.to_string())?;
+        let put = self.0.put(&doc.key, body).map_err(|e| e.to_string())?;
+        put.expiration_ttl(DOCUMENT_TTL_SECS).execute().await.map_err(|e| e.to_string())
+    }
+
+    async fn delete(&self, key: &str) -> std::result::Result<(), String> {
+        self.0.delete(key).await.map_err(|e| e.to_string())
+    }
+}
+
+/// The format's `IndexObject`.
+struct IndexStub(worker::Stub);
+
+impl IndexStore for IndexStub {
+    async fn entries(&self) -> std::result::Result<HashMap<String, Indexed>, String> {
+        let fetched = async { self.0.fetch_with_str("https://index/entries").await?.json().await };
+        fetched.await.map_err(|e: worker::Error| e.to_string())
+    }
+
+    async fn apply(&self, batch: &ApplyBatch) -> std::result::Result<(), String> {
+        let applied = async {
+            let mut init = worker::RequestInit::new();
+            init.with_method(worker::Method::Post).with_body(Some(serde_json::to_string(batch)?.into()));
+            let resp =
+                self.0.fetch_with_request(Request::new_with_init("https://index/apply", &init)?).await?;
+            match resp.status_code() {
+                200 => Ok(()),
+                s => Err(worker::Error::RustError(format!("index apply answered {s}"))),
+            }
+        };
+        applied.await.map_err(|e: worker::Error| e.to_string())
     }
 }
 

@@ -51,19 +51,23 @@ impl<'a> RawSource<'a> {
         self.file(&format!("analyses/{format}.json"), "ANALYSES_BASE_URL", &format!("{format}.json")).await
     }
 
-    /// The newest cached statistics for `format`, fetching this month's upstream first when
-    /// `refresh` is set.
-    pub async fn stats(&self, format: &str, refresh: bool) -> worker::Result<Option<(StatsEntry, String)>> {
-        if refresh && self.mode == SourceMode::Upstream {
-            self.fetch_stats(format).await?;
-        }
+    /// The newest cached statistics for `format`, fetching `STATS_MONTH`'s upstream first when
+    /// `refresh` is set. The second value names that month when the upstream does not have it
+    /// (yet): the newest cached month stays in use.
+    pub async fn stats(
+        &self,
+        format: &str,
+        refresh: bool,
+    ) -> worker::Result<(Option<(StatsEntry, String)>, Option<String>)> {
+        let unpublished =
+            if refresh && self.mode == SourceMode::Upstream { self.fetch_stats(format).await? } else { None };
         let manifest = self.manifest().await?;
         let Some(entry) =
             manifest.into_iter().filter(|e| e.format == format).max_by(|a, b| a.month.cmp(&b.month))
         else {
-            return Ok(None);
+            return Ok((None, unpublished));
         };
-        Ok(self.get(&entry.key).await?.map(|body| (entry, body)))
+        Ok((self.get(&entry.key).await?.map(|body| (entry, body)), unpublished))
     }
 
     /// Cached statistics of `format` matching `month` and/or `cutoff` (newest month first).
@@ -114,7 +118,8 @@ impl<'a> RawSource<'a> {
         self.get(key).await
     }
 
-    async fn fetch_stats(&self, format: &str) -> worker::Result<()> {
+    /// `Some(month)` when neither kind of report exists upstream for `STATS_MONTH`.
+    async fn fetch_stats(&self, format: &str) -> worker::Result<Option<String>> {
         let month = self.var("STATS_MONTH");
         let cutoff = if matches!(format, "gen9ou" | "gen9doublesou") { 1695 } else { 1630 };
         let base = self.var("STATS_BASE_URL");
@@ -124,10 +129,10 @@ impl<'a> RawSource<'a> {
                 let key = format!("stats/{path}");
                 self.put(&key, body.into_bytes()).await?;
                 let entry = StatsEntry { format: format.into(), kind: kind.into(), month, cutoff, key };
-                return self.add_to_manifest(entry).await;
+                return self.add_to_manifest(entry).await.map(|()| None);
             }
         }
-        Ok(())
+        Ok(Some(month))
     }
 
     async fn fetch(&self, url: &str) -> worker::Result<Option<String>> {

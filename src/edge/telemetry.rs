@@ -193,8 +193,11 @@ pub fn ingestion_finished(env: &Env, report: &RunReport, unknown_species: &[Stri
         written = report.documents_written,
         deleted = report.documents_deleted,
         unchanged = report.documents_unchanged,
+        refreshed = report.documents_refreshed,
+        reembedded = report.documents_reembedded,
         embeddings = report.embeddings_generated,
         errors = report.errors,
+        notes = %report.notes.join("; "),
         unknown_species = unknown_species.len(),
         duration_ms = report.duration_ms,
         "ingestion finished"

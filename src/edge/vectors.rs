@@ -1,14 +1,12 @@
 //! Workers AI embeddings and Vectorize, when bound (staging and production). Locally neither
-//! exists — wrangler cannot simulate them — and ingestion simply skips the semantic index.
+//! exists — wrangler cannot simulate them — and ingestion simply skips the semantic index. The
+//! logic that uses them (`ingest::step`, `ingest::vectors`) is pure and tested against fakes.
 
 use serde::{Deserialize, Serialize};
 use wasm_bindgen::prelude::*;
 use worker::Env;
 
-use crate::corpus::Document;
-use crate::ingest::vectors::{
-    self, Embedder, VectorDoc, VectorError, VectorIndex, VectorRecord, EMBEDDING_MODEL,
-};
+use crate::ingest::vectors::{Embedder, VectorError, VectorIndex, VectorRecord, EMBEDDING_MODEL};
 
 #[wasm_bindgen]
 extern "C" {
@@ -36,7 +34,12 @@ pub fn vectorize(env: &Env) -> Option<VectorizeBinding> {
     (!value.is_undefined() && !value.is_null()).then(|| value.unchecked_into())
 }
 
-struct WorkersAi(worker::Ai);
+/// Workers AI and Vectorize, when both are bound here.
+pub fn bindings(env: &Env) -> Option<(WorkersAi, Vectorize)> {
+    Some((WorkersAi(env.ai("AI").ok()?), Vectorize(vectorize(env)?)))
+}
+
+pub struct WorkersAi(worker::Ai);
 
 #[derive(Serialize)]
 struct EmbedIn<'a> {
@@ -59,7 +62,7 @@ impl Embedder for WorkersAi {
     }
 }
 
-struct Vectorize(VectorizeBinding);
+pub struct Vectorize(VectorizeBinding);
 
 fn to_js<T: Serialize>(value: &T) -> Result<JsValue, VectorError> {
     // Plain objects, not Maps: Vectorize ignores Map entries.
@@ -84,20 +87,4 @@ impl VectorIndex for Vectorize {
     async fn delete(&self, ids: Vec<String>) -> Result<(), VectorError> {
         settle(self.0.delete_by_ids(to_js(&ids)?)).await
     }
-}
-
-/// Embeds and upserts `upserts`, deletes `deletes`; `Ok(0)` where AI/Vectorize are not bound.
-pub async fn sync_if_bound(env: &Env, upserts: &[Document], deletes: &[String]) -> Result<u32, VectorError> {
-    let (Ok(ai), Some(index)) = (env.ai("AI"), vectorize(env)) else { return Ok(0) };
-    let docs: Vec<VectorDoc> = upserts
-        .iter()
-        .map(|d| VectorDoc {
-            key: d.key.clone(),
-            text: d.text.clone(),
-            pokemon_id: d.pokemon_id.clone(),
-            format: d.format.clone(),
-            section: d.section.as_str().to_owned(),
-        })
-        .collect();
-    vectors::sync(&WorkersAi(ai), &Vectorize(index), &docs, deletes).await
 }

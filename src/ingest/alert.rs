@@ -12,6 +12,9 @@ pub const DEFAULT_ERROR_THRESHOLD: u32 = 5;
 /// Header carrying `sha256=<hex hmac of the body>`.
 pub const SIGNATURE_HEADER: &str = "X-Porygon-Signature";
 
+/// Error samples and notes kept per run (the counts are exact).
+const MAX_SAMPLES: usize = 20;
+
 /// What a finished (or failed) run reports: to logs, Analytics Engine and, past the threshold,
 /// the webhook.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -20,12 +23,23 @@ pub struct RunReport {
     pub run_id: String,
     pub trigger: String,
     pub pokemon_processed: u32,
+    /// New or changed documents (KV, FTS and, where bound, vectors).
     pub documents_written: u32,
     pub documents_deleted: u32,
+    /// Documents whose content did not change (including those refreshed or re-embedded).
     pub documents_unchanged: u32,
+    /// Unchanged documents whose KV body was rewritten for a fresh TTL (`ingest::diff`).
+    #[serde(default)]
+    pub documents_refreshed: u32,
+    /// Unchanged documents given a vector: missing before, or a requested rebuild.
+    #[serde(default)]
+    pub documents_reembedded: u32,
     pub embeddings_generated: u32,
     pub errors: u32,
     pub error_samples: Vec<String>,
+    /// Worth an operator's attention but not errors (a statistics month not published yet).
+    #[serde(default)]
+    pub notes: Vec<String>,
     pub duration_ms: u64,
 }
 
@@ -33,6 +47,46 @@ impl RunReport {
     pub fn needs_alert(&self, threshold: u32) -> bool {
         self.errors > threshold
     }
+
+    /// Only a run without errors vouches for the corpus being current (`/health`'s freshness).
+    pub fn succeeded(&self) -> bool {
+        self.errors == 0
+    }
+
+    pub fn record_error(&mut self, message: String) {
+        tracing::warn!(error = %message, "ingestion error");
+        self.errors += 1;
+        if self.error_samples.len() < MAX_SAMPLES {
+            self.error_samples.push(message);
+        }
+    }
+
+    /// Records `message` once per run (a format's steps may each come across it).
+    pub fn note(&mut self, message: String) {
+        if self.notes.len() < MAX_SAMPLES && !self.notes.contains(&message) {
+            tracing::info!(note = %message, "ingestion note");
+            self.notes.push(message);
+        }
+    }
+}
+
+/// The note for a statistics month the upstream does not have (yet): normal early in a month,
+/// so neither an error nor an alert, but visible. `kept`: the newest cached month still in use.
+pub fn stats_not_published(format: &str, month: &str, kept: Option<&str>) -> String {
+    let kept = match kept {
+        Some(m) => format!("kept {m}"),
+        None => "no statistics are cached for it".to_owned(),
+    };
+    format!("usage statistics for {format} {month} are not published yet; {kept}")
+}
+
+/// The last successful run, as `/health` reads it (KV `meta:last-ingest`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LastRun {
+    pub run_id: String,
+    pub trigger: String,
+    pub finished_at_ms: i64,
 }
 
 /// `sha256=<hex>` of `body` under `secret`.
@@ -72,6 +126,35 @@ mod tests {
         assert!(!verify(b"other", b"what do ya want for nothing?", &sig));
         assert!(!verify(b"Jefe", b"x", "md5=00"));
         assert!(!verify(b"Jefe", b"x", "sha256=zz"));
+    }
+
+    #[test]
+    fn notes_are_kept_once_and_are_not_errors() {
+        let mut r = RunReport::default();
+        let note = stats_not_published("gen9ou", "2026-10", Some("2024-06"));
+        assert_eq!(note, "usage statistics for gen9ou 2026-10 are not published yet; kept 2024-06");
+        r.note(note.clone());
+        r.note(note);
+        assert_eq!(r.notes.len(), 1);
+        assert_eq!(r.errors, 0);
+        assert!(r.succeeded() && !r.needs_alert(0));
+        r.record_error("gen9ou: vectors: down".into());
+        assert!(!r.succeeded());
+        assert_eq!(
+            stats_not_published("gen2nu", "2024-06", None),
+            "usage statistics for gen2nu 2024-06 are not published yet; no statistics are cached for it"
+        );
+    }
+
+    #[test]
+    fn reports_persisted_before_the_new_counters_still_load() {
+        let old = serde_json::json!({
+            "runId": "run-1", "trigger": "admin", "pokemonProcessed": 1, "documentsWritten": 2,
+            "documentsDeleted": 0, "documentsUnchanged": 3, "embeddingsGenerated": 0, "errors": 0,
+            "errorSamples": [], "durationMs": 5
+        });
+        let r: RunReport = serde_json::from_value(old).unwrap();
+        assert_eq!((r.documents_refreshed, r.documents_reembedded, r.notes.len()), (0, 0, 0));
     }
 
     #[test]

@@ -1,6 +1,8 @@
-//! Corpus ingestion, the pure parts: what changes between runs, run reports and signed alerts.
-//! The orchestration that fetches, writes KV/FTS/Vectorize and keeps progress is in `edge`.
+//! Corpus ingestion, the pure parts: what changes between runs, one bounded step over abstract
+//! stores, run reports and signed alerts. The orchestration that fetches raw inputs, keeps
+//! progress and binds KV/FTS/Vectorize is in `edge`.
 
 pub mod alert;
 pub mod diff;
+pub mod step;
 pub mod vectors;

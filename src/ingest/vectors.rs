@@ -119,10 +119,15 @@ fn embedding_text(d: &VectorDoc) -> String {
 #[derive(Default)]
 pub struct FakeWorkersAi {
     pub calls: std::cell::RefCell<Vec<usize>>,
+    /// An outage: every call fails.
+    pub down: std::cell::Cell<bool>,
 }
 
 impl Embedder for FakeWorkersAi {
     async fn embed(&self, texts: &[String]) -> Result<Vec<Vec<f32>>, VectorError> {
+        if self.down.get() {
+            return Err(VectorError::Embed("Workers AI is down (fake outage)".into()));
+        }
         if texts.is_empty() || texts.len() > MAX_EMBED_BATCH {
             return Err(VectorError::Embed(format!(
                 "batch of {} (must be 1..={MAX_EMBED_BATCH})",

@@ -1,7 +1,8 @@
 // Scheduled ingestion from "upstream" (issue #4): the monthly cron fetches sets, analyses and
 // statistics over HTTP, caches the raw responses in R2, ingests, reports errors, and sends an
-// HMAC-signed alert when errors pass the threshold. The upstream is a local server serving
-// ../shared/data on the test worker's configured base URLs (Makefile TEST_WRANGLER_ARGS).
+// HMAC-signed alert when errors pass the threshold, and notes a statistics month that is not
+// published yet. The upstream is a local server serving ../shared/data on the test worker's
+// configured base URLs (Makefile TEST_WRANGLER_ARGS).
 import assert from 'node:assert/strict';
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { readFileSync, existsSync } from 'node:fs';
@@ -26,8 +27,10 @@ function upstreamFile(url) {
 
 const served = [];
 const alerts = [];
+/** Statistics "not published yet": the upstream answers 404 for them. */
+let statsUnpublished = false;
 const upstream = http.createServer((req, res) => {
-  const file = upstreamFile(req.url);
+  const file = statsUnpublished && req.url.startsWith('/stats/') ? null : upstreamFile(req.url);
   served.push(req.url);
   if (file && existsSync(file)) res.writeHead(200, { 'content-type': 'application/octet-stream' }).end(readFileSync(file));
   else res.writeHead(404).end('not found');
@@ -86,6 +89,21 @@ describe('scheduled upstream ingestion', () => {
     assert.ok(report.errorSamples.every((e) => /^gen9nope\d: no sets/.test(e)));
     const gen2 = (await admin('GET', '/admin/index/gen2nu/stats')).json;
     assert.ok(gen2.documents > 0);
+    // The fake upstream has no gen2nu statistics: noted, not counted as an error.
+    assert.equal(report.notes.length, 1, JSON.stringify(report.notes));
+    assert.match(report.notes[0], /^usage statistics for gen2nu 2024-06 are not published yet; /);
+  });
+
+  test('the "ingestion finished" log line carries the notes', async () => {
+    const log = readFileSync(path.join(REPO_ROOT, `.wrangler/run/worker-${process.env.PORYGON_PORT}.log`), 'utf8');
+    const line = log
+      .split('\n')
+      .filter((l) => l.includes('"ingestion finished"'))
+      .map((l) => JSON.parse(l.slice(l.indexOf('{'))))
+      .find((l) => l.fields.run === report.runId);
+    assert.ok(line, `no log line for ${report.runId}`);
+    assert.equal(line.fields.notes, report.notes.join('; '));
+    assert.equal(line.fields.errors, 6);
   });
 
   test('errors over the threshold send one HMAC-signed alert', async () => {
@@ -96,6 +114,21 @@ describe('scheduled upstream ingestion', () => {
     const payload = JSON.parse(body);
     assert.equal(payload.event, 'ingestion.errors');
     assert.equal(payload.report.errors, 6);
+  });
+
+  test('a statistics month not published yet is a note in the report, neither an error nor an alert', async () => {
+    statsUnpublished = true;
+    try {
+      const start = await admin('POST', '/admin/ingest', { source: 'upstream', refreshStats: true, formats: ['gen9ou'] });
+      assert.equal(start.status, 202);
+      const run = await waitForRun();
+      assert.equal(run.report.errors, 0, JSON.stringify(run.report.errorSamples));
+      assert.deepEqual(run.report.notes, ['usage statistics for gen9ou 2024-06 are not published yet; kept 2024-06']);
+      assert.deepEqual((await admin('GET', '/admin/ingest')).json.last.report.notes, run.report.notes);
+      assert.equal(alerts.length, 1, 'no alert');
+    } finally {
+      statsUnpublished = false;
+    }
   });
 
   test('re-ingestion from the R2 cache needs no upstream', async () => {

@@ -1,5 +1,6 @@
 // Corpus ingestion (issue #4) end to end in workerd: raw files → R2 cache → documents in KV and
-// the per-format FTS5 index; idempotent re-runs; edits replace; removed species are deleted.
+// the per-format FTS5 index; idempotent re-runs; edits replace; removed species are deleted;
+// unchanged documents are refreshed in KV before their TTL ends and get vectors they lack.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -7,7 +8,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { before, describe, test } from 'node:test';
 
-import { BASE_URL, REPO_ROOT } from './harness.mjs';
+import { BASE_URL, REPO_ROOT, STATE } from './harness.mjs';
 
 const run = promisify(execFile);
 const DATA = path.join(REPO_ROOT, '../shared/data');
@@ -28,6 +29,26 @@ async function admin(method, route, body) {
     body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
   });
   return { status: res.status, json: await res.json().catch(() => null) };
+}
+
+/** Starts a run from the R2 cache and waits for it to finish. */
+async function ingest(body) {
+  const start = await admin('POST', '/admin/ingest', { source: 'cache', trigger: 'test', ...body });
+  assert.equal(start.status, 202, JSON.stringify(start.json));
+  for (let i = 0; i < 1200; i++) {
+    const state = (await admin('GET', '/admin/ingest')).json;
+    if (!state.current && state.last?.id === start.json.id) return state.last;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`run ${start.json.id} did not finish`);
+}
+
+/** KV expiry (seconds) of every key under `prefix`, as workerd stored it. */
+async function expirations(prefix) {
+  const wrangler = path.join(REPO_ROOT, 'node_modules/wrangler/bin/wrangler.js');
+  const args = ['kv', 'key', 'list', '--binding', 'STRATEGY_KV', '--prefix', prefix, '--local', '--persist-to', path.resolve(REPO_ROOT, STATE)];
+  const { stdout } = await run(process.execPath, [wrangler, ...args], { cwd: REPO_ROOT, timeout: 60_000, maxBuffer: 1 << 26 });
+  return Object.fromEntries(JSON.parse(stdout.slice(stdout.indexOf('['))).map((k) => [k.name, k.expiration]));
 }
 
 const search = async (format, query, extra = {}) =>
@@ -106,6 +127,9 @@ describe('local ingestion of gen9ou and gen1ou', () => {
     const again = await load(['gen9ou', 'gen1ou'], { upload: false });
     assert.equal(again.report.documentsWritten, 0);
     assert.equal(again.report.documentsDeleted, 0);
+    assert.equal(again.report.documentsRefreshed, 0);
+    assert.equal(again.report.documentsReembedded, 0);
+    assert.equal(again.report.embeddingsGenerated, 0);
     assert.equal(again.report.documentsUnchanged, first.report.documentsWritten + first.report.documentsUnchanged);
   });
 });
@@ -145,5 +169,77 @@ describe('edits and removals', () => {
     assert.equal(afterRemoval.report.documentsDeleted, keysBefore.length);
     assert.deepEqual(await search(FORMAT, removed, { pokemonId: removedId }), []);
     for (const key of keysBefore) assert.equal((await admin('GET', `/admin/doc/${encodeURIComponent(key)}`)).status, 404);
+  });
+});
+
+// Refresh ages and Workers AI/Vectorize are out of reach locally, so these runs carry test-only
+// faults (`edge::faults::IngestFaults`, honoured only by the `faults` build with
+// ENVIRONMENT=local): a refresh age of 0, and semantic search through the contract fakes.
+describe('upkeep of unchanged documents', () => {
+  test('a body past the refresh age is rewritten with a fresh TTL, not counted as a change', async () => {
+    const FORMAT = 'gen2uu';
+    await load([FORMAT]);
+    const { documents, updatedAtMs } = await stats(FORMAT);
+    const before = await expirations(`doc:v1:${FORMAT}:`);
+    assert.equal(Object.keys(before).length, documents);
+    assert.ok(Object.values(before).every((e) => typeof e === 'number'), 'bodies carry a TTL');
+    const version = (await admin('GET', `/admin/doc/${encodeURIComponent('meta:dataset-version')}`)).json;
+    await new Promise((r) => setTimeout(r, 1_100)); // expirations are whole seconds
+
+    const refresh = await ingest({ formats: [FORMAT], faults: { refreshAfterMs: 0 } });
+    assert.equal(refresh.report.errors, 0, JSON.stringify(refresh.report.errorSamples));
+    assert.equal(refresh.report.documentsRefreshed, documents);
+    assert.equal(refresh.report.documentsWritten, 0);
+    assert.equal(refresh.report.documentsUnchanged, documents);
+    assert.equal(refresh.report.embeddingsGenerated, 0);
+    assert.equal(refresh.steps, Math.ceil(documents / 200), 'each body refreshed once, ≤ 200 per step');
+    const after = await expirations(`doc:v1:${FORMAT}:`);
+    for (const [key, expiry] of Object.entries(before)) assert.ok(after[key] > expiry, `${key}: ${expiry} → ${after[key]}`);
+    assert.ok((await stats(FORMAT)).updatedAtMs > updatedAtMs, 'the index records the rewrite');
+    const versionAfter = (await admin('GET', `/admin/doc/${encodeURIComponent('meta:dataset-version')}`)).json;
+    assert.equal(versionAfter, version, 'no content changed: caches stay valid');
+
+    const normal = await ingest({ formats: [FORMAT] });
+    assert.equal(normal.report.documentsRefreshed, 0, 'younger than 60 days');
+  });
+
+  test('vectors missing after an outage are made later; a rebuild re-makes them all in bounded steps', async () => {
+    const FORMAT = 'gen7pu';
+    const put = await admin('PUT', `/admin/raw/sets/${FORMAT}.json`, readFileSync(path.join(DATA, `pkmn-sets/${FORMAT}.json`), 'utf8'));
+    assert.equal(put.status, 201);
+
+    const outage = await ingest({ formats: [FORMAT], faults: { semantic: 'down' } });
+    const total = (await stats(FORMAT)).documents;
+    assert.ok(total > 200, `${total} documents: more than one step`);
+    assert.equal(outage.report.documentsWritten, total);
+    assert.ok(outage.report.errors >= 1);
+    assert.ok(outage.report.errorSamples.every((e) => e.startsWith(`${FORMAT}: vectors: `)), JSON.stringify(outage.report.errorSamples));
+    assert.equal((await stats(FORMAT)).embedded, 0);
+
+    const repair = await ingest({ formats: [FORMAT], faults: { semantic: 'up' } });
+    assert.equal(repair.report.errors, 0, JSON.stringify(repair.report.errorSamples));
+    assert.equal(repair.report.documentsWritten, 0, 'not a content change');
+    assert.equal(repair.report.documentsUnchanged, total);
+    assert.equal(repair.report.documentsReembedded, total);
+    assert.equal(repair.report.embeddingsGenerated, total);
+    assert.equal((await stats(FORMAT)).embedded, total);
+
+    const steady = await ingest({ formats: [FORMAT], faults: { semantic: 'up' } });
+    assert.equal(steady.report.documentsReembedded, 0);
+    assert.equal(steady.report.embeddingsGenerated, 0);
+
+    const rebuild = await ingest({ formats: [FORMAT], reembed: true, faults: { semantic: 'up' } });
+    assert.equal(rebuild.report.errors, 0, JSON.stringify(rebuild.report.errorSamples));
+    assert.equal(rebuild.report.documentsReembedded, total);
+    assert.equal(rebuild.report.embeddingsGenerated, total);
+    assert.equal(rebuild.report.documentsWritten, 0);
+    assert.equal(rebuild.report.documentsRefreshed, 0);
+    assert.equal(rebuild.steps, Math.ceil(total / 200), 'at most 200 per step');
+
+    const local = await ingest({ formats: [FORMAT], reembed: true });
+    assert.equal(local.report.documentsReembedded, 0, 'not bound: nothing to do');
+    assert.equal(local.report.embeddingsGenerated, 0);
+    assert.equal(local.report.errors, 0);
+    assert.deepEqual(local.report.notes, ['re-embedding was requested, but Workers AI / Vectorize are not bound here']);
   });
 });

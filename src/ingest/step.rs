@@ -1,0 +1,463 @@
+//! One bounded step of ingesting a format, over abstract stores: the edge (`IngestObject`)
+//! supplies KV, the format's `IndexObject` and Workers AI + Vectorize; tests supply memory and
+//! the contract fakes of `ingest::vectors`.
+//!
+//! A step diffs the format's documents against the index (`ingest::diff`), applies at most
+//! `MAX_CHANGES_PER_STEP` operations of the result, and reports whether the format is done. Order
+//! within a step: KV bodies (written and refreshed), then vectors, then the index, then KV
+//! deletes — a search hit must always find its body.
+
+use std::collections::{HashMap, HashSet};
+
+use serde::{Deserialize, Serialize};
+
+use super::alert::RunReport;
+use super::diff::{diff, Indexed, Policy};
+use super::vectors::{self, Embedder, FakeVectorize, FakeWorkersAi, VectorDoc, VectorIndex};
+use crate::corpus::Document;
+
+/// Operations per step (KV writes and deletes, re-embeds): well inside Workers' subrequest limit
+/// per invocation.
+pub const MAX_CHANGES_PER_STEP: usize = 200;
+
+/// A batch of index changes, applied by the index in one synchronous transaction.
+#[derive(Debug, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ApplyBatch {
+    /// New or changed documents: replaced whole.
+    pub upserts: Vec<Document>,
+    pub deletes: Vec<String>,
+    /// Unchanged documents whose KV body was rewritten: their write time becomes `at_ms`.
+    #[serde(default)]
+    pub refreshed: Vec<String>,
+    /// Documents (upserted or not) whose vector was written: their vector time becomes `at_ms`.
+    /// Upserts not listed have no vector.
+    #[serde(default)]
+    pub embedded: Vec<String>,
+    /// The ingestion's clock, stamped on every row touched: the diff compares these stamps with
+    /// the run's start, so they must come from the same clock (0: the index's own).
+    #[serde(default)]
+    pub at_ms: i64,
+}
+
+#[allow(async_fn_in_trait)]
+pub trait DocStore {
+    /// Writes a document body with the document TTL (`diff::DOCUMENT_TTL_SECS`).
+    async fn put(&self, doc: &Document) -> Result<(), String>;
+    async fn delete(&self, key: &str) -> Result<(), String>;
+}
+
+#[allow(async_fn_in_trait)]
+pub trait IndexStore {
+    async fn entries(&self) -> Result<HashMap<String, Indexed>, String>;
+    async fn apply(&self, batch: &ApplyBatch) -> Result<(), String>;
+}
+
+/// The semantic path, where Workers AI and Vectorize are bound.
+pub struct Semantic<'a, E, V> {
+    pub embedder: &'a E,
+    pub index: &'a V,
+}
+
+/// No semantic path (locally): the type parameters are placeholders.
+pub fn unbound() -> Option<Semantic<'static, FakeWorkersAi, FakeVectorize>> {
+    None
+}
+
+/// Progress through the current format, persisted between steps.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FormatProgress {
+    /// Documents written by earlier steps: later diffs see them as unchanged, and must not count
+    /// them so.
+    pub written: u32,
+    /// A step's vectors failed: re-embedding stops for the rest of the format (it would retry the
+    /// same documents forever). Content changes still try; what fails is repaired next run.
+    pub vectors_failed: bool,
+}
+
+pub struct StepInput<'a> {
+    pub format: &'a str,
+    pub documents: &'a [Document],
+    /// The run's start (`diff::Policy::as_of_ms`).
+    pub as_of_ms: i64,
+    /// Now, on the same clock: stamped on what this step writes; never before `as_of_ms`.
+    pub now_ms: i64,
+    pub refresh_after_ms: i64,
+    pub reembed_all: bool,
+    pub budget: usize,
+}
+
+/// One step of `input.format`; `Ok(true)` when the format is fully applied. Store failures end
+/// the step with `Err` (the caller records it and moves on); vector failures are recorded in
+/// `report` and the step goes on, lexical search being the baseline.
+pub async fn step<E: Embedder, V: VectorIndex>(
+    input: &StepInput<'_>,
+    kv: &impl DocStore,
+    index: &impl IndexStore,
+    semantic: Option<Semantic<'_, E, V>>,
+    progress: &mut FormatProgress,
+    report: &mut RunReport,
+) -> Result<bool, String> {
+    let existing = index.entries().await?;
+    let policy = Policy {
+        as_of_ms: input.as_of_ms,
+        refresh_after_ms: input.refresh_after_ms,
+        semantic: semantic.is_some() && !progress.vectors_failed,
+        reembed_all: input.reembed_all,
+    };
+    let changes =
+        diff(&existing, input.documents.iter().map(|d| (d.key.as_str(), d.content_hash.as_str())), &policy);
+    let step = changes.step(input.budget);
+
+    let by_key: HashMap<&str, &Document> = input.documents.iter().map(|d| (d.key.as_str(), d)).collect();
+    let docs = |keys: &[String]| -> Vec<&Document> {
+        keys.iter().filter_map(|k| by_key.get(k.as_str()).copied()).collect()
+    };
+    let (upserts, refreshes, reembeds) = (docs(&step.upserts), docs(&step.refreshes), docs(&step.reembeds));
+
+    for d in upserts.iter().chain(&refreshes) {
+        kv.put(d).await?;
+    }
+    let mut embedded: Vec<String> = Vec::new();
+    if let Some(s) = semantic {
+        let to_embed: Vec<VectorDoc> = upserts.iter().chain(&reembeds).map(|d| vector_doc(d)).collect();
+        if !to_embed.is_empty() || !step.deletes.is_empty() {
+            match vectors::sync(s.embedder, s.index, &to_embed, &step.deletes).await {
+                Ok(n) => {
+                    report.embeddings_generated += n;
+                    report.documents_reembedded += reembeds.len() as u32;
+                    embedded = to_embed.into_iter().map(|d| d.key).collect();
+                }
+                Err(e) => {
+                    report.record_error(format!("{}: vectors: {e}", input.format));
+                    progress.vectors_failed = true;
+                }
+            }
+        }
+    }
+    let batch = ApplyBatch {
+        upserts: upserts.iter().map(|d| (*d).clone()).collect(),
+        deletes: step.deletes,
+        refreshed: step.refreshes,
+        embedded,
+        at_ms: input.now_ms,
+    };
+    index.apply(&batch).await?;
+    for key in &batch.deletes {
+        kv.delete(key).await?;
+    }
+
+    report.documents_written += batch.upserts.len() as u32;
+    report.documents_deleted += batch.deletes.len() as u32;
+    report.documents_refreshed += batch.refreshed.len() as u32;
+    if step.done {
+        report.documents_unchanged += (changes.unchanged as u32).saturating_sub(progress.written);
+        let pokemon: HashSet<&str> = input.documents.iter().map(|d| d.pokemon_id.as_str()).collect();
+        report.pokemon_processed += pokemon.len() as u32;
+    }
+    progress.written += batch.upserts.len() as u32;
+    Ok(step.done)
+}
+
+fn vector_doc(d: &Document) -> VectorDoc {
+    VectorDoc {
+        key: d.key.clone(),
+        text: d.text.clone(),
+        pokemon_id: d.pokemon_id.clone(),
+        format: d.format.clone(),
+        section: d.section.as_str().to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::cell::{Cell, RefCell};
+
+    use futures::executor::block_on;
+
+    use super::*;
+    use crate::corpus::Section;
+    use crate::ingest::diff::{DOCUMENT_TTL_SECS, KV_REFRESH_AFTER_MS};
+    use crate::ingest::vectors::vector_id;
+
+    const DAY: i64 = 86_400_000;
+
+    fn doc(i: usize, version: &str) -> Document {
+        Document {
+            key: format!("doc:v1:gen9ou:mon{i}:set:{i}"),
+            pokemon_id: format!("mon{}", i / 2),
+            pokemon_name: format!("Mon{}", i / 2),
+            format: "gen9ou".into(),
+            generation: 9,
+            section: Section::Set,
+            set_name: Some(format!("Set {i}")),
+            source_url: "https://www.smogon.com/dex/sv/pokemon/x/".into(),
+            data_month: None,
+            cutoff: None,
+            text: format!("set {i} {version}"),
+            content_hash: format!("{i}-{version}"),
+        }
+    }
+
+    fn corpus(n: usize) -> Vec<Document> {
+        (0..n).map(|i| doc(i, "v1")).collect()
+    }
+
+    /// KV: bodies with their expiry, on a clock the test moves.
+    #[derive(Default)]
+    struct MemoryKv {
+        now_ms: Cell<i64>,
+        bodies: RefCell<HashMap<String, i64>>,
+        puts: Cell<usize>,
+    }
+
+    impl MemoryKv {
+        /// Keys still readable at `at_ms`.
+        fn live(&self, at_ms: i64) -> usize {
+            self.bodies.borrow().values().filter(|&&expires| expires > at_ms).count()
+        }
+    }
+
+    impl DocStore for MemoryKv {
+        async fn put(&self, doc: &Document) -> Result<(), String> {
+            self.puts.set(self.puts.get() + 1);
+            let expires = self.now_ms.get() + DOCUMENT_TTL_SECS as i64 * 1000;
+            self.bodies.borrow_mut().insert(doc.key.clone(), expires);
+            Ok(())
+        }
+
+        async fn delete(&self, key: &str) -> Result<(), String> {
+            self.bodies.borrow_mut().remove(key);
+            Ok(())
+        }
+    }
+
+    /// The index object's row semantics (`edge::index_object::apply`) over a map.
+    #[derive(Default)]
+    struct MemoryIndex {
+        rows: RefCell<HashMap<String, Indexed>>,
+    }
+
+    impl IndexStore for MemoryIndex {
+        async fn entries(&self) -> Result<HashMap<String, Indexed>, String> {
+            Ok(self.rows.borrow().clone())
+        }
+
+        async fn apply(&self, batch: &ApplyBatch) -> Result<(), String> {
+            let mut rows = self.rows.borrow_mut();
+            for key in &batch.deletes {
+                rows.remove(key);
+            }
+            for d in &batch.upserts {
+                let embedded = batch.embedded.contains(&d.key).then_some(batch.at_ms);
+                let row = Indexed {
+                    hash: d.content_hash.clone(),
+                    written_at_ms: batch.at_ms,
+                    embedded_at_ms: embedded,
+                };
+                rows.insert(d.key.clone(), row);
+            }
+            for key in &batch.refreshed {
+                rows.get_mut(key).ok_or("refreshed a missing row")?.written_at_ms = batch.at_ms;
+            }
+            for key in &batch.embedded {
+                rows.get_mut(key).ok_or("embedded a missing row")?.embedded_at_ms = Some(batch.at_ms);
+            }
+            Ok(())
+        }
+    }
+
+    struct World {
+        kv: MemoryKv,
+        index: MemoryIndex,
+        ai: FakeWorkersAi,
+        vz: FakeVectorize,
+    }
+
+    impl World {
+        fn new() -> Self {
+            Self {
+                kv: MemoryKv::default(),
+                index: MemoryIndex::default(),
+                ai: FakeWorkersAi::default(),
+                vz: FakeVectorize::default(),
+            }
+        }
+
+        /// A whole run of `documents` starting on `day`, as the ingest object drives it: steps
+        /// until done, each stamped a moment later. Returns the report and the step count.
+        fn run(
+            &self,
+            documents: &[Document],
+            day: i64,
+            bound: bool,
+            reembed_all: bool,
+        ) -> (RunReport, usize) {
+            let (mut report, mut progress) = (RunReport::default(), FormatProgress::default());
+            let as_of_ms = day * DAY;
+            for n in 1..=50 {
+                let now_ms = as_of_ms + n as i64;
+                self.kv.now_ms.set(now_ms);
+                let input = StepInput {
+                    format: "gen9ou",
+                    documents,
+                    as_of_ms,
+                    now_ms,
+                    refresh_after_ms: KV_REFRESH_AFTER_MS,
+                    reembed_all,
+                    budget: MAX_CHANGES_PER_STEP,
+                };
+                let semantic = Semantic { embedder: &self.ai, index: &self.vz };
+                let done = if bound {
+                    block_on(step(&input, &self.kv, &self.index, Some(semantic), &mut progress, &mut report))
+                } else {
+                    block_on(step(&input, &self.kv, &self.index, unbound(), &mut progress, &mut report))
+                }
+                .unwrap();
+                if done {
+                    return (report, n);
+                }
+            }
+            panic!("the run did not finish in 50 steps");
+        }
+
+        fn with_vector(&self) -> usize {
+            self.index.rows.borrow().values().filter(|r| r.embedded_at_ms.is_some()).count()
+        }
+    }
+
+    #[test]
+    fn a_large_format_is_written_in_bounded_steps_and_counted_once() {
+        let w = World::new();
+        let docs = corpus(450);
+        let (r, steps) = w.run(&docs, 0, true, false);
+        assert_eq!(steps, 3);
+        assert_eq!((r.documents_written, r.documents_unchanged, r.documents_refreshed), (450, 0, 0));
+        assert_eq!((r.embeddings_generated, r.documents_reembedded, r.pokemon_processed), (450, 0, 225));
+        assert_eq!(w.vz.vectors.borrow().len(), 450);
+        let (again, _) = w.run(&docs, 1, true, false);
+        assert_eq!(
+            (again.documents_written, again.documents_unchanged, again.embeddings_generated),
+            (0, 450, 0)
+        );
+    }
+
+    #[test]
+    fn unchanged_documents_stay_in_kv_as_long_as_runs_continue() {
+        // Before: a body written once expired 180 days later, whatever the runs in between.
+        let w = World::new();
+        let docs = corpus(10);
+        w.run(&docs, 0, false, false);
+        for day in 1..=400 {
+            let (r, _) = w.run(&docs, day, false, false);
+            assert_eq!(r.documents_written, 0, "day {day}");
+            assert_eq!(r.documents_unchanged, 10);
+            assert_eq!(w.kv.live(day * DAY + DAY), 10, "day {day}: a body expired");
+        }
+        // Refreshed every ~61 days, not every day.
+        assert!(w.kv.puts.get() <= 10 + 10 * 7, "{} KV writes", w.kv.puts.get());
+    }
+
+    #[test]
+    fn a_refresh_rewrites_kv_only() {
+        let w = World::new();
+        let docs = corpus(5);
+        w.run(&docs, 0, true, false);
+        let (puts, embed_calls) = (w.kv.puts.get(), w.ai.calls.borrow().len());
+        let (r, _) = w.run(&docs, 61, true, false);
+        assert_eq!((r.documents_refreshed, r.documents_written, r.documents_unchanged), (5, 0, 5));
+        assert_eq!(w.kv.puts.get(), puts + 5);
+        assert_eq!((r.embeddings_generated, w.ai.calls.borrow().len()), (0, embed_calls), "no re-embedding");
+        let (next, _) = w.run(&docs, 62, true, false);
+        assert_eq!(next.documents_refreshed, 0);
+    }
+
+    #[test]
+    fn documents_ingested_during_an_outage_get_vectors_on_a_later_run() {
+        let w = World::new();
+        let docs = corpus(30);
+        w.ai.down.set(true);
+        let (outage, _) = w.run(&docs, 0, true, false);
+        assert_eq!(outage.documents_written, 30);
+        assert_eq!(outage.errors, 1);
+        assert!(outage.error_samples[0].starts_with("gen9ou: vectors: "));
+        assert_eq!((w.with_vector(), w.vz.vectors.borrow().len()), (0, 0));
+
+        w.ai.down.set(false);
+        let puts = w.kv.puts.get();
+        let (repair, _) = w.run(&docs, 1, true, false);
+        assert_eq!((repair.documents_written, repair.documents_unchanged), (0, 30), "not a content change");
+        assert_eq!((repair.documents_reembedded, repair.embeddings_generated, repair.errors), (30, 30, 0));
+        assert_eq!(w.kv.puts.get(), puts, "KV untouched");
+        assert_eq!((w.with_vector(), w.vz.vectors.borrow().len()), (30, 30));
+
+        let (after, _) = w.run(&docs, 2, true, false);
+        assert_eq!((after.documents_reembedded, after.embeddings_generated), (0, 0));
+    }
+
+    #[test]
+    fn without_semantic_search_nothing_is_reembedded_or_counted() {
+        let w = World::new();
+        let docs = corpus(8);
+        w.run(&docs, 0, false, false);
+        assert_eq!(w.with_vector(), 0);
+        for reembed_all in [false, true] {
+            let (r, steps) = w.run(&docs, 1, false, reembed_all);
+            assert_eq!(steps, 1);
+            assert_eq!(
+                (r.documents_written, r.documents_reembedded, r.embeddings_generated, r.errors),
+                (0, 0, 0, 0)
+            );
+        }
+    }
+
+    #[test]
+    fn a_rebuild_reembeds_everything_in_bounded_steps_without_rewriting_content() {
+        let mut w = World::new();
+        let docs = corpus(450);
+        w.run(&docs, 0, true, false);
+        w.vz = FakeVectorize::default(); // the Vectorize index deleted and recreated
+        w.ai.calls.borrow_mut().clear();
+        let puts = w.kv.puts.get();
+
+        let (plain, _) = w.run(&docs, 1, true, false);
+        assert_eq!(plain.documents_reembedded, 0, "the index's hashes alone cannot see the loss");
+
+        let (rebuild, steps) = w.run(&docs, 1, true, true);
+        assert_eq!(steps, 3, "≤ {MAX_CHANGES_PER_STEP} per step");
+        assert_eq!((rebuild.documents_reembedded, rebuild.embeddings_generated), (450, 450));
+        assert_eq!((rebuild.documents_written, rebuild.documents_unchanged, rebuild.errors), (0, 450, 0));
+        assert_eq!(w.kv.puts.get(), puts, "no KV rewrites");
+        assert!(w.ai.calls.borrow().iter().all(|&n| n <= 100));
+        let vectors = w.vz.vectors.borrow();
+        assert_eq!(vectors.len(), 450);
+        assert!(docs.iter().all(|d| vectors.contains_key(&vector_id(&d.key))));
+    }
+
+    #[test]
+    fn a_vector_outage_during_a_rebuild_ends_the_format_instead_of_looping() {
+        let w = World::new();
+        let docs = corpus(450);
+        w.run(&docs, 0, true, false);
+        w.ai.down.set(true);
+        let (r, steps) = w.run(&docs, 1, true, true);
+        assert_eq!(steps, 2, "the failed step, then one that finds nothing left to try");
+        assert_eq!((r.errors, r.documents_reembedded), (1, 0));
+        assert_eq!(w.with_vector(), 450, "the old vectors stay marked");
+    }
+
+    #[test]
+    fn changed_documents_and_deletions_keep_their_vectors_in_step() {
+        let w = World::new();
+        let mut docs = corpus(4);
+        w.run(&docs, 0, true, false);
+        docs[0] = doc(0, "v2");
+        let gone = docs.pop().unwrap();
+        let (r, _) = w.run(&docs, 1, true, false);
+        assert_eq!((r.documents_written, r.documents_deleted, r.documents_unchanged), (1, 1, 2));
+        assert_eq!(r.documents_reembedded, 0);
+        assert!(!w.vz.vectors.borrow().contains_key(&vector_id(&gone.key)));
+        assert_eq!(w.with_vector(), 3);
+    }
+}
