@@ -1,22 +1,24 @@
-//! `/health`: KV, the client and index objects, corpus freshness and size, and — when bound —
-//! Workers AI and Vectorize, each timed. `/health/live` (in the router) stays trivial.
+//! `/health`: KV, the client and index objects, corpus freshness (since the last successful
+//! ingestion run) and size, and — when bound — Workers AI and Vectorize, each timed.
+//! `/health/live` (in the router) stays trivial.
 
 use std::future::Future;
 
 use worker::Env;
 
 use super::index_object::IndexStats;
+use crate::ingest::alert::LastRun;
 use crate::policy::health::{corpus_check, summarize, Check, CheckStatus};
 use crate::transport::HttpResponse;
 
 const CHECK_TIMEOUT_MS: u64 = 2_000;
-/// The daily ingestion keeps the corpus younger than this.
+/// The daily ingestion succeeds more often than this.
 const MAX_CORPUS_AGE_MS: i64 = 3 * 24 * 3600 * 1000;
 /// The format whose index stands for the corpus.
 const REFERENCE_FORMAT: &str = "gen9ou";
 
 pub async fn report(env: &Env) -> HttpResponse {
-    let (kv, clients, index, semantic) = futures::join!(
+    let (kv, clients, index, semantic, last_run) = futures::join!(
         timed("kv", true, async {
             if super::faults::current().kv_error {
                 return Err(worker::Error::RustError("injected fault: KV read failed".into()));
@@ -37,12 +39,18 @@ pub async fn report(env: &Env) -> HttpResponse {
         }),
         index_stats(env),
         semantic(env),
+        last_run(env),
     );
     let (index_check, stats) = index;
     let mut checks = vec![kv, clients, index_check];
     if let Some(stats) = stats {
-        let (status, detail) =
-            corpus_check(stats.documents, stats.updated_at_ms, now_ms(), MAX_CORPUS_AGE_MS);
+        let (status, detail) = corpus_check(
+            stats.documents,
+            last_run.as_ref(),
+            stats.updated_at_ms,
+            now_ms(),
+            MAX_CORPUS_AGE_MS,
+        );
         checks.push(Check {
             name: "corpus",
             status,
@@ -55,6 +63,16 @@ pub async fn report(env: &Env) -> HttpResponse {
     let report = summarize(checks);
     HttpResponse::json(report.http_status(), &serde_json::to_value(&report).unwrap_or_default())
         .with_header("Cache-Control", "no-store")
+}
+
+/// The last successful ingestion run; `None` also when KV fails (the `kv` check reports that).
+async fn last_run(env: &Env) -> Option<LastRun> {
+    if super::faults::current().kv_error {
+        return None;
+    }
+    let kv = env.kv("STRATEGY_KV").ok()?;
+    let text = kv.get(super::ingest_object::LAST_INGEST_KEY).text().await.ok()??;
+    serde_json::from_str(&text).ok()
 }
 
 async fn index_stats(env: &Env) -> (Check, Option<IndexStats>) {

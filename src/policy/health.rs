@@ -6,6 +6,8 @@
 
 use serde::Serialize;
 
+use crate::ingest::alert::LastRun;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum CheckStatus {
@@ -57,26 +59,40 @@ pub fn summarize(checks: Vec<Check>) -> Report {
     Report { status, checks }
 }
 
-/// Corpus freshness: the newest index update must be younger than `max_age_ms`, and the index
-/// must hold documents.
+/// Corpus freshness: the time since the last successful ingestion run finished must be under
+/// `max_age_ms`, and the index must hold documents. Not the newest document write: a daily run
+/// that finds upstream unchanged writes nothing, and the corpus is current all the same. Without
+/// a recorded run (before the first one since this was introduced), the index's newest write
+/// stands in.
 pub fn corpus_check(
     documents: i64,
-    updated_at_ms: Option<i64>,
+    last_run: Option<&LastRun>,
+    index_updated_at_ms: Option<i64>,
     now_ms: i64,
     max_age_ms: i64,
 ) -> (CheckStatus, String) {
-    match updated_at_ms {
-        _ if documents == 0 => {
-            (CheckStatus::Degraded, "the index is empty: no corpus has been ingested".into())
-        }
-        Some(t) if now_ms - t > max_age_ms => (
-            CheckStatus::Degraded,
-            format!("{documents} documents, last updated {} h ago", (now_ms - t) / 3_600_000),
+    if documents == 0 {
+        return (CheckStatus::Degraded, "the index is empty: no corpus has been ingested".into());
+    }
+    let status = |t: i64| if now_ms - t > max_age_ms { CheckStatus::Degraded } else { CheckStatus::Ok };
+    let ago = |t: i64| match now_ms - t {
+        age if age > max_age_ms => format!("{} h ago", age / 3_600_000),
+        age => format!("{} min ago", age / 60_000),
+    };
+    match (last_run, index_updated_at_ms) {
+        (Some(run), _) => (
+            status(run.finished_at_ms),
+            format!(
+                "{documents} documents, last successful ingestion ({}) finished {}",
+                run.run_id,
+                ago(run.finished_at_ms)
+            ),
         ),
-        Some(t) => {
-            (CheckStatus::Ok, format!("{documents} documents, updated {} min ago", (now_ms - t) / 60_000))
-        }
-        None => (CheckStatus::Degraded, format!("{documents} documents, update time unknown")),
+        (None, Some(t)) => (
+            status(t),
+            format!("{documents} documents, updated {} (no successful ingestion run recorded)", ago(t)),
+        ),
+        (None, None) => (CheckStatus::Degraded, format!("{documents} documents, update time unknown")),
     }
 }
 
@@ -104,11 +120,40 @@ mod tests {
         assert_eq!((failing.status, failing.http_status()), ("failing", 503));
     }
 
+    const DAY: i64 = 86_400_000;
+
+    fn run_at(ms: i64) -> LastRun {
+        LastRun { run_id: "run-7".into(), trigger: "cron:17 4 * * *".into(), finished_at_ms: ms }
+    }
+
     #[test]
-    fn corpus_freshness() {
-        let day = 86_400_000;
-        assert_eq!(corpus_check(0, None, 0, day).0, CheckStatus::Degraded);
-        assert_eq!(corpus_check(10, Some(0), day - 1, day).0, CheckStatus::Ok);
-        assert_eq!(corpus_check(10, Some(0), day + 1, day).0, CheckStatus::Degraded);
+    fn corpus_freshness_without_a_recorded_run_falls_back_to_the_newest_write() {
+        assert_eq!(corpus_check(0, None, None, 0, DAY).0, CheckStatus::Degraded);
+        assert_eq!(corpus_check(0, Some(&run_at(0)), Some(0), 1, DAY).0, CheckStatus::Degraded, "empty");
+        assert_eq!(corpus_check(10, None, Some(0), DAY - 1, DAY).0, CheckStatus::Ok);
+        let (status, detail) = corpus_check(10, None, Some(0), DAY + 1, DAY);
+        assert_eq!(status, CheckStatus::Degraded);
+        assert_eq!(detail, "10 documents, updated 24 h ago (no successful ingestion run recorded)");
+        assert_eq!(corpus_check(10, None, None, 0, DAY).0, CheckStatus::Degraded);
+    }
+
+    #[test]
+    fn an_unchanged_upstream_is_fresh_while_runs_succeed() {
+        // Documents last written 30 days ago, but the daily run succeeded an hour ago: before,
+        // this read "degraded" three days after upstream stopped changing.
+        let now = 30 * DAY;
+        let (status, detail) = corpus_check(10, Some(&run_at(now - 3_600_000)), Some(0), now, 3 * DAY);
+        assert_eq!(status, CheckStatus::Ok);
+        assert_eq!(detail, "10 documents, last successful ingestion (run-7) finished 60 min ago");
+    }
+
+    #[test]
+    fn no_successful_run_for_too_long_is_stale_even_with_recent_writes() {
+        // Runs that fail (and are not recorded) may still write documents.
+        let now = 30 * DAY;
+        let (status, detail) =
+            corpus_check(10, Some(&run_at(now - 4 * DAY)), Some(now - 60_000), now, 3 * DAY);
+        assert_eq!(status, CheckStatus::Degraded);
+        assert_eq!(detail, "10 documents, last successful ingestion (run-7) finished 96 h ago");
     }
 }
