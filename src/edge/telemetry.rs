@@ -184,7 +184,8 @@ fn write_point(env: &Env, point: &DataPoint) {
     }
 }
 
-/// Writes the run's data point (blobs: kind, run id, trigger; doubles: the counters) and logs it.
+/// Writes the run's data point (blobs: kind, run id, trigger; doubles: the counters, columns only
+/// ever appended — RUNBOOK.md documents them) and logs it.
 pub fn ingestion_finished(env: &Env, report: &RunReport, unknown_species: &[String]) {
     tracing::info!(
         run = %report.run_id,
@@ -215,6 +216,8 @@ pub fn ingestion_finished(env: &Env, report: &RunReport, unknown_species: &[Stri
                 f64::from(report.embeddings_generated),
                 f64::from(report.errors),
                 report.duration_ms as f64,
+                f64::from(report.documents_refreshed),
+                f64::from(report.documents_reembedded),
             ],
         },
     );
