@@ -15,13 +15,11 @@
 use futures::{stream, StreamExt, TryStreamExt};
 use serde::Deserialize;
 use serde_json::json;
-use worker::{
-    durable_object, DurableObject, Env, Method, Request, RequestInit, Response, Result, SqlStorage,
-    SqlStorageValue, State,
-};
+use worker::{durable_object, DurableObject, Env, Method, Request, RequestInit, Response, Result, State};
 
 use super::backup_store::{digest, Kv, Store};
 use super::convert;
+use super::sql_slots::StateSlots;
 use crate::backup::job::{compare, BackupPhase, Job, JobStatus, PageStep, RestoreProgress, Task};
 use crate::backup::manifest::{Manifest, PartInfo};
 use crate::backup::part::{self, sha256_hex, Record, CONTENT_TYPE};
@@ -73,19 +71,17 @@ fn admin_trigger() -> String {
 pub struct BackupObject {
     state: State,
     env: Env,
-    sql: SqlStorage,
+    slots: StateSlots<Job>,
 }
 
 impl DurableObject for BackupObject {
     fn new(state: State, env: Env) -> Self {
         super::logging::init();
-        let sql = state.storage().sql();
-        if let Err(e) =
-            sql.exec("CREATE TABLE IF NOT EXISTS jobs (slot TEXT PRIMARY KEY, state BLOB NOT NULL)", None)
-        {
+        let slots = StateSlots::new(state.storage().sql(), "jobs");
+        if let Err(e) = slots.migrate() {
             tracing::error!(error = %e, "backup schema migration failed");
         }
-        Self { state, env, sql }
+        Self { state, env, slots }
     }
 
     async fn fetch(&self, mut req: Request) -> Result<Response> {
@@ -100,11 +96,11 @@ impl DurableObject for BackupObject {
             (Method::Get, "/state") => json_response(
                 200,
                 &json!({
-                    "current": self.load("current")?,
+                    "current": self.slots.load("current")?,
                     "last": {
-                        "backup": self.load("last-backup")?,
-                        "restore": self.load("last-restore")?,
-                        "verify": self.load("last-verify")?,
+                        "backup": self.slots.load("last-backup")?,
+                        "restore": self.slots.load("last-restore")?,
+                        "verify": self.slots.load("last-verify")?,
                     },
                 }),
             ),
@@ -115,7 +111,7 @@ impl DurableObject for BackupObject {
                     None => json_response(404, &json!({"error": format!("no {kind} of backup {id}")})),
                 }
             }
-            (Method::Post, "/resume") => match self.load("current")? {
+            (Method::Post, "/resume") => match self.slots.load("current")? {
                 Some(job) => {
                     self.state.storage().set_alarm(convert::alarm_at(now_ms())).await?;
                     json_response(202, &job)
@@ -127,13 +123,13 @@ impl DurableObject for BackupObject {
     }
 
     async fn alarm(&self) -> Result<Response> {
-        let Some(mut job) = self.load("current")? else { return Response::empty() };
+        let Some(mut job) = self.slots.load("current")? else { return Response::empty() };
         let result = self.step(&mut job).await;
         let now = now_ms();
         match result {
             Ok(false) => {
                 job.step_succeeded();
-                self.save("current", &job)?;
+                self.slots.save("current", &job)?;
                 self.state.storage().set_alarm(convert::alarm_at(now)).await?;
             }
             Ok(true) => {
@@ -146,7 +142,7 @@ impl DurableObject for BackupObject {
                 tracing::warn!(kind = job.kind(), backup = %job.backup_id, error = %e, fatal, "backup step failed");
                 match job.step_failed(e.to_string(), now) {
                     Some(delay) if !fatal => {
-                        self.save("current", &job)?;
+                        self.slots.save("current", &job)?;
                         self.state.storage().set_alarm(convert::alarm_at(now + delay)).await?;
                     }
                     _ => {
@@ -191,11 +187,11 @@ impl BackupObject {
                 Job::verify(&manifest, body.trigger, now)
             }
         };
-        if let Some(current) = self.load("current")? {
+        if let Some(current) = self.slots.load("current")? {
             let message = format!("a {} of backup {} is running", current.kind(), current.backup_id);
             return json_response(409, &json!({"error": message, "current": current}));
         }
-        self.save("current", &job)?;
+        self.slots.save("current", &job)?;
         self.state.storage().set_alarm(convert::alarm_at(now)).await?;
         tracing::info!(kind = job.kind(), backup = %job.backup_id, trigger = %job.trigger, "backup job started");
         json_response(202, &job)
@@ -313,43 +309,19 @@ impl BackupObject {
                 "backup job finished"
             ),
         }
-        self.save(&format!("last-{}", job.kind()), job)?;
-        self.sql.exec("DELETE FROM jobs WHERE slot = 'current'", None)?;
+        self.slots.save(&format!("last-{}", job.kind()), job)?;
+        self.slots.delete("current")?;
         Ok(())
     }
 
     /// The running or last job of `kind` for backup `id`.
     fn latest(&self, kind: &str, id: &str) -> Result<Option<Job>> {
         for slot in ["current".to_owned(), format!("last-{kind}")] {
-            if let Some(job) = self.load(&slot)?.filter(|j| j.kind() == kind && j.backup_id == id) {
+            if let Some(job) = self.slots.load(&slot)?.filter(|j| j.kind() == kind && j.backup_id == id) {
                 return Ok(Some(job));
             }
         }
         Ok(None)
-    }
-
-    fn load(&self, slot: &str) -> Result<Option<Job>> {
-        let rows: Vec<Vec<SqlStorageValue>> = self
-            .sql
-            .exec("SELECT state FROM jobs WHERE slot = ?", vec![slot.into()])?
-            .raw()
-            .collect::<Result<_>>()?;
-        match rows.into_iter().next().and_then(|r| r.into_iter().next()) {
-            Some(SqlStorageValue::Blob(b)) => {
-                rmp_serde::from_slice(&b).map(Some).map_err(|e| worker::Error::RustError(e.to_string()))
-            }
-            _ => Ok(None),
-        }
-    }
-
-    fn save(&self, slot: &str, job: &Job) -> Result<()> {
-        let bytes = rmp_serde::to_vec_named(job).map_err(|e| worker::Error::RustError(e.to_string()))?;
-        let cursor = self.sql.exec(
-            "INSERT INTO jobs (slot, state) VALUES (?, ?) ON CONFLICT(slot) DO UPDATE SET state = excluded.state",
-            vec![slot.into(), SqlStorageValue::Blob(bytes)],
-        )?;
-        let _ = cursor.raw().count();
-        Ok(())
     }
 }
 

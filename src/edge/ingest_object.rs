@@ -10,13 +10,12 @@
 use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
-use worker::{
-    durable_object, DurableObject, Env, Request, Response, Result, SqlStorage, SqlStorageValue, State,
-};
+use worker::{durable_object, DurableObject, Env, Request, Response, Result, State};
 
 use super::convert;
 use super::faults::{FakeSemantic, IngestFaults};
 use super::raw_source::{RawSource, SourceMode};
+use super::sql_slots::StateSlots;
 use crate::corpus::Document;
 use crate::ingest::alert::{stats_not_published, LastRun, RunReport, DEFAULT_ERROR_THRESHOLD};
 use crate::ingest::diff::{Indexed, DOCUMENT_TTL_SECS, KV_REFRESH_AFTER_MS};
@@ -105,32 +104,30 @@ pub struct RunState {
 pub struct IngestObject {
     state: State,
     env: Env,
-    sql: SqlStorage,
+    slots: StateSlots<RunState>,
 }
 
 impl DurableObject for IngestObject {
     fn new(state: State, env: Env) -> Self {
         super::logging::init();
-        let sql = state.storage().sql();
-        if let Err(e) =
-            sql.exec("CREATE TABLE IF NOT EXISTS runs (slot TEXT PRIMARY KEY, state BLOB NOT NULL)", None)
-        {
+        let slots = StateSlots::new(state.storage().sql(), "runs");
+        if let Err(e) = slots.migrate() {
             tracing::error!(error = %e, "ingest schema migration failed");
         }
-        Self { state, env, sql }
+        Self { state, env, slots }
     }
 
     async fn fetch(&self, mut req: Request) -> Result<Response> {
         match req.path().as_str() {
             "/start" => {
                 let request: StartRequest = req.json().await?;
-                if let Some(run) = self.load("current")? {
+                if let Some(run) = self.slots.load("current")? {
                     return Ok(Response::from_json(&run)?.with_status(409));
                 }
                 let run = self.create(request).await?;
                 Ok(Response::from_json(&run)?.with_status(202))
             }
-            "/resume" => match self.load("current")? {
+            "/resume" => match self.slots.load("current")? {
                 Some(run) => {
                     self.state.storage().set_alarm(convert::alarm_at(now_ms())).await?;
                     Ok(Response::from_json(&run)?.with_status(202))
@@ -138,15 +135,15 @@ impl DurableObject for IngestObject {
                 None => Response::error("no run in progress", 404),
             },
             "/state" => Response::from_json(&serde_json::json!({
-                "current": self.load("current")?,
-                "last": self.load("last")?,
+                "current": self.slots.load("current")?,
+                "last": self.slots.load("last")?,
             })),
             _ => Response::error("not found", 404),
         }
     }
 
     async fn alarm(&self) -> Result<Response> {
-        let Some(mut run) = self.load("current")? else { return Response::empty() };
+        let Some(mut run) = self.slots.load("current")? else { return Response::empty() };
         match run.formats.get(run.next).cloned() {
             Some(format) => {
                 let finished_format = match self.step(&mut run, &format).await {
@@ -161,7 +158,7 @@ impl DurableObject for IngestObject {
                     run.progress = FormatProgress::default();
                 }
                 run.steps += 1;
-                self.save("current", &run)?;
+                self.slots.save("current", &run)?;
                 self.state.storage().set_alarm(convert::alarm_at(now_ms() + 1)).await?;
             }
             None => self.finish(run).await?,
@@ -196,7 +193,7 @@ impl IngestObject {
             run.report
                 .note("re-embedding was requested, but Workers AI / Vectorize are not bound here".into());
         }
-        self.save("current", &run)?;
+        self.slots.save("current", &run)?;
         self.state.storage().set_alarm(convert::alarm_at(now_ms())).await?;
         tracing::info!(run = %run.id, formats = run.formats.len(), "ingestion started");
         Ok(run)
@@ -318,32 +315,8 @@ impl IngestObject {
                 tracing::error!(error = %e, "alert webhook failed");
             }
         }
-        self.save("last", &run)?;
-        self.sql.exec("DELETE FROM runs WHERE slot = 'current'", None)?;
-        Ok(())
-    }
-
-    fn load(&self, slot: &str) -> Result<Option<RunState>> {
-        let rows: Vec<Vec<SqlStorageValue>> = self
-            .sql
-            .exec("SELECT state FROM runs WHERE slot = ?", vec![slot.into()])?
-            .raw()
-            .collect::<Result<_>>()?;
-        match rows.into_iter().next().and_then(|r| r.into_iter().next()) {
-            Some(SqlStorageValue::Blob(b)) => {
-                rmp_serde::from_slice(&b).map(Some).map_err(|e| worker::Error::RustError(e.to_string()))
-            }
-            _ => Ok(None),
-        }
-    }
-
-    fn save(&self, slot: &str, run: &RunState) -> Result<()> {
-        let bytes = rmp_serde::to_vec_named(run).map_err(|e| worker::Error::RustError(e.to_string()))?;
-        let cursor = self.sql.exec(
-            "INSERT INTO runs (slot, state) VALUES (?, ?) ON CONFLICT(slot) DO UPDATE SET state = excluded.state",
-            vec![slot.into(), SqlStorageValue::Blob(bytes)],
-        )?;
-        let _ = cursor.raw().count();
+        self.slots.save("last", &run)?;
+        self.slots.delete("current")?;
         Ok(())
     }
 }

@@ -20,6 +20,7 @@ mod raw_source;
 mod router;
 mod sql_admissions;
 mod sql_sessions;
+mod sql_slots;
 mod strategy_backend;
 mod telemetry;
 mod vectors;

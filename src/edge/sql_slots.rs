@@ -1,0 +1,56 @@
+//! Named slots ("current", "last", …) of rmp-serde state in a Durable Object's SQLite: how the
+//! singleton job objects (ingestion, backups) persist a run between alarm steps.
+
+use std::marker::PhantomData;
+
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use worker::{Result, SqlStorage, SqlStorageValue};
+
+/// Slots holding `T`s, in `table`.
+pub struct StateSlots<T> {
+    sql: SqlStorage,
+    table: &'static str,
+    state: PhantomData<T>,
+}
+
+impl<T: Serialize + DeserializeOwned> StateSlots<T> {
+    /// `table` is a constant of ours, never input: it is spliced into the statements.
+    pub fn new(sql: SqlStorage, table: &'static str) -> Self {
+        Self { sql, table, state: PhantomData }
+    }
+
+    pub fn migrate(&self) -> Result<()> {
+        let q =
+            format!("CREATE TABLE IF NOT EXISTS {} (slot TEXT PRIMARY KEY, state BLOB NOT NULL)", self.table);
+        self.sql.exec(&q, None).map(|_| ())
+    }
+
+    pub fn load(&self, slot: &str) -> Result<Option<T>> {
+        let q = format!("SELECT state FROM {} WHERE slot = ?", self.table);
+        let rows: Vec<Vec<SqlStorageValue>> =
+            self.sql.exec(&q, vec![slot.into()])?.raw().collect::<Result<_>>()?;
+        match rows.into_iter().next().and_then(|r| r.into_iter().next()) {
+            Some(SqlStorageValue::Blob(b)) => {
+                rmp_serde::from_slice(&b).map(Some).map_err(|e| worker::Error::RustError(e.to_string()))
+            }
+            _ => Ok(None),
+        }
+    }
+
+    pub fn save(&self, slot: &str, state: &T) -> Result<()> {
+        let bytes = rmp_serde::to_vec_named(state).map_err(|e| worker::Error::RustError(e.to_string()))?;
+        let q = format!(
+            "INSERT INTO {} (slot, state) VALUES (?, ?) ON CONFLICT(slot) DO UPDATE SET state = excluded.state",
+            self.table
+        );
+        let _ = self.sql.exec(&q, vec![slot.into(), SqlStorageValue::Blob(bytes)])?.raw().count();
+        Ok(())
+    }
+
+    pub fn delete(&self, slot: &str) -> Result<()> {
+        let q = format!("DELETE FROM {} WHERE slot = ?", self.table);
+        let _ = self.sql.exec(&q, vec![slot.into()])?.raw().count();
+        Ok(())
+    }
+}
