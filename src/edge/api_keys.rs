@@ -16,29 +16,21 @@ thread_local! {
     static CACHE: RefCell<HashMap<String, (i64, Option<ApiKeyRecord>)>> = RefCell::new(HashMap::new());
 }
 
-/// The record for `token`, `None` if unknown or revoked. KV failures count as unknown (and are
-/// not cached), so a KV outage degrades key holders to a 401, never to unlimited access.
-pub async fn lookup(env: &Env, token: &str, now_ms: i64) -> Option<ApiKeyRecord> {
+/// The record for `token`: `Ok(None)` if unknown or revoked. A KV failure is an `Err` (not cached),
+/// which the router answers with 503 + `Retry-After`: during a KV outage key holders are told to
+/// retry — never that their key is invalid, and never let through unlimited.
+pub async fn lookup(env: &Env, token: &str, now_ms: i64) -> Result<Option<ApiKeyRecord>, String> {
     let key = storage_key(token);
     if let Some(hit) =
         CACHE.with(|c| c.borrow().get(&key).filter(|(t, _)| now_ms < *t).map(|(_, r)| r.clone()))
     {
-        return hit;
+        return Ok(hit);
     }
-    let kv = match env.kv(BINDING) {
-        Ok(kv) => kv,
-        Err(e) => {
-            tracing::error!(error = %e, "API_KEYS binding missing");
-            return None;
-        }
-    };
-    let record = match kv.get(&key).json::<ApiKeyRecord>().await {
-        Ok(r) => r,
-        Err(e) => {
-            tracing::error!(error = %e, "API key lookup failed");
-            return None;
-        }
-    };
+    if super::faults::current().kv_error {
+        return Err("injected fault: KV read failed".into());
+    }
+    let kv = env.kv(BINDING).map_err(|e| format!("API_KEYS binding: {e}"))?;
+    let record = kv.get(&key).json::<ApiKeyRecord>().await.map_err(|e| format!("API key lookup: {e}"))?;
     CACHE.with(|c| {
         let mut c = c.borrow_mut();
         if c.len() >= CACHE_CAPACITY {
@@ -48,5 +40,5 @@ pub async fn lookup(env: &Env, token: &str, now_ms: i64) -> Option<ApiKeyRecord>
             c.insert(key, (now_ms + CACHE_MS, record.clone()));
         }
     });
-    record
+    Ok(record)
 }

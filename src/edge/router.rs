@@ -172,7 +172,16 @@ async fn forward(
     let now = now_ms();
     let identity = match identify(env, &headers, &quotas, now).await {
         Ok(identity) => identity,
-        Err(e) => return Ok(unauthorized(&e)),
+        Err(Unidentified::Auth(e)) => return Ok(unauthorized(&e)),
+        Err(Unidentified::KeyStore(e)) => {
+            return Ok(HttpResponse::rpc_error(
+                503,
+                None,
+                &ErrorData::internal_error("API keys cannot be checked right now; retry shortly", None),
+            )
+            .with_header("Retry-After", "1")
+            .with_header(ERROR_REPORT_HEADER, e))
+        }
     };
     // 2026-07-28 has no sessions: there an Mcp-Session-Id is ignored (spec, Backward
     // Compatibility), so it must not pick the object either.
@@ -234,19 +243,26 @@ async fn forward(
     Ok(resp)
 }
 
+enum Unidentified {
+    /// The client's credentials are wrong: 401.
+    Auth(AuthError),
+    /// The key store failed: 503, the client should retry.
+    KeyStore(String),
+}
+
 /// API key if one is presented (and valid), else the connecting address.
 async fn identify(
     env: &Env,
     headers: &crate::transport::Headers,
     quotas: &QuotaConfig,
     now: i64,
-) -> std::result::Result<Identity, AuthError> {
-    match bearer_token(headers.get("Authorization"))? {
-        Some(token) => match api_keys::lookup(env, token, now).await {
+) -> std::result::Result<Identity, Unidentified> {
+    match bearer_token(headers.get("Authorization")).map_err(Unidentified::Auth)? {
+        Some(token) => match api_keys::lookup(env, token, now).await.map_err(Unidentified::KeyStore)? {
             Some(record) => {
                 Ok(Identity::ApiKey { policy: record.policy(&quotas.api_key_default), id: record.id })
             }
-            None => Err(AuthError::Invalid),
+            None => Err(Unidentified::Auth(AuthError::Invalid)),
         },
         // Set by Cloudflare's edge (and by wrangler dev locally); clients cannot forge it there.
         None => Ok(quotas::anonymous_identity(headers.get("CF-Connecting-IP"), quotas)),
