@@ -26,23 +26,27 @@ pub fn phrase(text: &str) -> Option<String> {
     (!terms.is_empty()).then(|| format!("\"{}\"", terms.join(" ")))
 }
 
+/// The first [`MAX_TERMS`] distinct words that are not stopwords. Stopwords are skipped before
+/// counting, so any number of them cannot hide the words after them.
 fn words(text: &str) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
-    for w in words_with_stopwords(text) {
+    for w in split_words(text) {
+        if out.len() == MAX_TERMS {
+            break;
+        }
         if !STOPWORDS.contains(&w.as_str()) && !out.contains(&w) {
             out.push(w);
         }
     }
-    out.truncate(MAX_TERMS);
     out
 }
 
 fn words_with_stopwords(text: &str) -> Vec<String> {
-    text.split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .map(str::to_lowercase)
-        .take(MAX_TERMS * 4)
-        .collect()
+    split_words(text).take(MAX_TERMS * 4).collect()
+}
+
+fn split_words(text: &str) -> impl Iterator<Item = String> + '_ {
+    text.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).map(str::to_lowercase)
 }
 
 #[cfg(test)]
@@ -69,5 +73,14 @@ mod tests {
         );
         let long = "word ".repeat(1000) + &(0..100).map(|i| format!("w{i} ")).collect::<String>();
         assert!(any_terms(&long).unwrap().matches(" OR ").count() < MAX_TERMS);
+    }
+
+    #[test]
+    fn many_stopwords_do_not_hide_the_words_after_them() {
+        // Found by tests/fuzz (fts): the word cap used to apply before stopwords were dropped.
+        let text = format!("{}b", "the a of ".repeat(32));
+        assert_eq!(any_terms(&text).as_deref(), Some("\"b\""));
+        let text = format!("{}kingambit", "what is the best ".repeat(200));
+        assert_eq!(any_terms(&text).as_deref(), Some("\"kingambit\""));
     }
 }
