@@ -135,8 +135,7 @@ pub struct Team {
 /// Parses a Showdown paste. Fails only when there is nothing usable; see [`PasteError`].
 pub fn parse_paste(paste: &str) -> Result<Team, PasteError> {
     check_size(paste)?;
-    let paste = paste.strip_prefix('\u{feff}').unwrap_or(paste);
-    if paste.trim().is_empty() {
+    if paste.trim_matches(is_blank).is_empty() {
         return Err(PasteError::Empty);
     }
     let mut parser = Parser::default();
@@ -144,7 +143,7 @@ pub fn parse_paste(paste: &str) -> Result<Team, PasteError> {
     for (i, raw) in paste.lines().flat_map(|l| l.split('\r')).enumerate() {
         let line = i + 1;
         check_line(raw, line)?;
-        if parser.line(raw.trim(), line)? == Flow::Stop {
+        if parser.line(raw.trim_matches(is_blank), line)? == Flow::Stop {
             break;
         }
     }
@@ -153,6 +152,12 @@ pub fn parse_paste(paste: &str) -> Result<Team, PasteError> {
         return Err(PasteError::NoPokemon);
     }
     Ok(parser.team)
+}
+
+/// Whitespace, and the byte-order mark: files glued together, or text copied from one, carry
+/// it at the start of any line, not only the paste's first.
+fn is_blank(c: char) -> bool {
+    c.is_whitespace() || c == '\u{feff}'
 }
 
 fn check_size(paste: &str) -> Result<(), PasteError> {
@@ -641,6 +646,11 @@ mod tests {
         assert_eq!(parse_paste(""), Err(PasteError::Empty));
         assert_eq!(parse_paste(" \n\t\r\n  \u{a0}\n"), Err(PasteError::Empty));
         assert_eq!(parse_paste("\u{feff}"), Err(PasteError::Empty));
+        // Found by tests/fuzz (paste): a BOM after the first character is no species either.
+        assert_eq!(parse_paste(" \u{feff} \n\u{feff}"), Err(PasteError::Empty));
+        let team = parse("Garchomp\n- Earthquake\n\u{feff}\n\u{feff}Skarmory\n");
+        assert_eq!(team.members.len(), 2);
+        assert_eq!(team.members[1].species, "Skarmory");
         assert_eq!(parse_paste("=== [gen9ou] Empty ===\n\n"), Err(PasteError::NoPokemon));
         assert_eq!(parse_paste("- Earthquake\nAbility: Levitate\n"), Err(PasteError::NoPokemon));
         let seven: String =
