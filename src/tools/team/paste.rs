@@ -427,7 +427,16 @@ fn nature_line(line: &str) -> Option<&str> {
 
 /// `Nickname (Species) (M) @ Item`.
 fn species_line(line: &str, number: usize) -> PasteSet {
-    let (rest, item) = match line.rfind(" @ ").map(|i| (i, 3)).or_else(|| line.rfind('@').map(|i| (i, 1))) {
+    // Showdown splits at the last " @ ". "Garchomp@Life Orb" is read too, but not an "@" with a
+    // parenthesis after it: that one is part of a nickname ("Pik@chu (Pikachu)"), as no item
+    // name has parentheses.
+    let bare_at = || {
+        line.rfind('@').filter(|&i| {
+            let after = &line[i + 1..];
+            !after.contains(['(', ')']) || to_id(after) == "noitem"
+        })
+    };
+    let (rest, item) = match line.rfind(" @ ").map(|i| (i, 3)).or_else(|| bare_at().map(|i| (i, 1))) {
         Some((at, width)) => (line[..at].trim(), non_empty(line[at + width..].trim())),
         None => (line, None),
     };
@@ -525,7 +534,7 @@ mod tests {
     fn species_lines() {
         /// Line, nickname, species, gender, item.
         type Case = (&'static str, Option<&'static str>, &'static str, Option<Gender>, Option<&'static str>);
-        let cases: [Case; 9] = [
+        let cases: [Case; 14] = [
             ("Kingambit @ Leftovers", None, "Kingambit", None, Some("Leftovers")),
             ("Kingambit", None, "Kingambit", None, None),
             (
@@ -546,6 +555,12 @@ mod tests {
             ("(Garchomp)", None, "Garchomp", None, None),
             ("Garchomp@Life Orb", None, "Garchomp", None, Some("Life Orb")),
             ("Garchomp @ (No Item)", None, "Garchomp", None, None),
+            ("Garchomp@(No Item)", None, "Garchomp", None, None),
+            // Found by tests/fuzz (paste): an "@" in a nickname is not an item separator.
+            ("@ (Abomasnow)", Some("@"), "Abomasnow", None, None),
+            ("Pik@chu (Pikachu) (F)", Some("Pik@chu"), "Pikachu", Some(Gender::F), None),
+            ("Pik@chu (Pikachu) @ Light Ball", Some("Pik@chu"), "Pikachu", None, Some("Light Ball")),
+            ("Pik@chu (Pikachu)@Light Ball", Some("Pik@chu"), "Pikachu", None, Some("Light Ball")),
             ("Nidoran-F (F) @ Eviolite", None, "Nidoran-F", Some(Gender::F), Some("Eviolite")),
         ];
         for (line, nickname, species, gender, item) in cases {
