@@ -10,8 +10,10 @@ pub fn headers(req: &Request) -> Headers {
     req.headers().entries().collect()
 }
 
+/// From the raw method: `worker::Method` reads every method it does not know (PROPFIND, PURGE…)
+/// as GET.
 pub fn method(req: &Request) -> Method {
-    Method::parse(req.method().as_ref())
+    Method::parse(&req.inner().method())
 }
 
 /// Reads the body, refusing (`Ok(None)`) once it exceeds `cap` bytes — chunked uploads have no
@@ -31,9 +33,13 @@ pub async fn body_capped(req: &mut Request, cap: usize) -> Result<Option<Vec<u8>
     Ok(Some(body))
 }
 
+/// The request as plain data; `None` when its body exceeds `cap`. Only a POST body is read.
 pub async fn request(mut req: Request, cap: usize) -> Result<Option<HttpRequest>> {
     let method = method(&req);
     let headers = headers(&req);
+    if !method.carries_body() {
+        return Ok(Some(HttpRequest { method, headers, body: Vec::new() }));
+    }
     Ok(body_capped(&mut req, cap).await?.map(|body| HttpRequest { method, headers, body }))
 }
 

@@ -8,6 +8,8 @@ use super::http::{Headers, HttpResponse, Method};
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 
 const ALLOWED_METHODS: &str = "GET, POST, DELETE, OPTIONS";
+/// The `Allow` of a 405: what `/mcp` actually serves (GET is always 405: no server stream).
+pub const ALLOW: &str = "POST, DELETE, OPTIONS";
 const ALLOWED_HEADERS: &str =
     "Content-Type, Accept, Authorization, Mcp-Session-Id, MCP-Protocol-Version, Mcp-Method, Mcp-Name, Last-Event-ID";
 const EXPOSED_HEADERS: &str =
@@ -58,9 +60,7 @@ pub fn check(method: Method, headers: &Headers, cfg: &GateConfig) -> Verdict {
     match method {
         Method::Options => return Verdict::Respond(preflight()),
         Method::Post | Method::Get | Method::Delete => {}
-        _ => {
-            return Verdict::Respond(refusal(405, "Method not allowed").with_header("Allow", ALLOWED_METHODS))
-        }
+        _ => return Verdict::Respond(refusal(405, "Method not allowed").with_header("Allow", ALLOW)),
     }
     if method == Method::Post {
         if let Some(len) = headers.get("Content-Length").and_then(|l| l.trim().parse::<u64>().ok()) {
@@ -160,6 +160,12 @@ mod tests {
         assert_eq!(status(Method::Post, &[JSON, ("Accept", "text/html")]), Some(406));
         assert_eq!(status(Method::Other, &[]), Some(405));
         assert_eq!(status(Method::Get, &[]), None, "GET is answered by the session layer");
+    }
+
+    #[test]
+    fn a_405_allows_only_what_is_served() {
+        let Verdict::Respond(r) = check(Method::Other, &Headers::new(), &cfg()) else { panic!() };
+        assert_eq!((r.status, r.headers.get("Allow")), (405, Some("POST, DELETE, OPTIONS")));
     }
 
     #[test]

@@ -27,6 +27,12 @@ impl Method {
             _ => Self::Other,
         }
     }
+
+    /// Whether a request body means anything here: only POST carries JSON-RPC. Other methods'
+    /// bodies are not read at the edge (and could not be forwarded: fetch refuses a GET body).
+    pub fn carries_body(self) -> bool {
+        self == Self::Post
+    }
 }
 
 /// Header list with case-insensitive lookup. Order is kept; duplicates are visible to

@@ -405,7 +405,7 @@ fn not_allowed() -> HttpResponse {
         None,
         &ErrorData::invalid_request("Method not allowed: use POST (or DELETE to end a session)", None),
     )
-    .with_header("Allow", "POST, DELETE, OPTIONS")
+    .with_header("Allow", super::gate::ALLOW)
 }
 
 fn bad_request(id: Option<&RequestId>, message: impl Into<String>) -> HttpResponse {
