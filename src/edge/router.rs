@@ -186,11 +186,14 @@ async fn forward(
     // 2026-07-28 has no sessions: there an Mcp-Session-Id is ignored (spec, Backward
     // Compatibility), so it must not pick the object either.
     let stateless = headers
-        .get(VERSION_HEADER)
-        .and_then(|v| version::parse_supported(v.trim()))
+        .get_token(VERSION_HEADER)
+        .ok()
+        .flatten()
+        .and_then(version::parse_supported)
         .is_some_and(|v| v.is_stateless());
+    // Read as the session machine reads them (`get_token`), so both agree on repeated headers.
     let session =
-        headers.get(SESSION_HEADER).filter(|_| !stateless).and_then(|raw| SessionId::parse(raw.trim()));
+        headers.get_token(SESSION_HEADER).ok().flatten().filter(|_| !stateless).and_then(SessionId::parse);
     let Some(mut http) = convert::request(req, cfg.max_body_bytes).await? else {
         return Ok(HttpResponse::rpc_error(
             413,

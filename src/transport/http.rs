@@ -59,6 +59,20 @@ impl Headers {
         Ok(first.map(String::as_str))
     }
 
+    /// A header whose value is one token — an id, a revision, a method name, never a comma
+    /// inside. The platform hands repeated headers over joined into one `a, b` value, which
+    /// [`Headers::get_unique`] alone cannot see: identical copies count as one value, differing
+    /// ones are refused. The value comes back trimmed.
+    pub fn get_token(&self, name: &str) -> Result<Option<&str>, RepeatedHeader> {
+        let Some(raw) = self.get_unique(name)? else { return Ok(None) };
+        let mut parts = raw.split(',').map(str::trim);
+        let first = parts.next().unwrap_or_default();
+        if parts.any(|p| p != first) {
+            return Err(RepeatedHeader(name.to_owned()));
+        }
+        Ok(Some(first))
+    }
+
     pub fn insert(&mut self, name: impl Into<String>, value: impl Into<String>) {
         let name = name.into();
         self.0.retain(|(k, _)| !k.eq_ignore_ascii_case(&name));
@@ -131,5 +145,35 @@ impl HttpResponse {
 
     pub fn body_json(&self) -> Option<Value> {
         serde_json::from_slice(&self.body).ok()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn methods_outside_the_short_list_are_other() {
+        assert_eq!(Method::parse("post"), Method::Post);
+        for raw in ["PROPFIND", "MKCOL", "PURGE", "SEARCH", "CONNECT", "TRACE", "", "G\u{e9}T"] {
+            assert_eq!(Method::parse(raw), Method::Other, "{raw}");
+        }
+        assert!(Method::Post.carries_body());
+        for m in [Method::Get, Method::Delete, Method::Head, Method::Options, Method::Other] {
+            assert!(!m.carries_body(), "{m:?}");
+        }
+    }
+
+    #[test]
+    fn token_headers_see_platform_joined_repeats() {
+        let h: Headers =
+            [("Mcp-Session-Id", " a.b , a.b"), ("X-Two", "a, b"), ("X-One", " v ")].into_iter().collect();
+        assert_eq!(h.get_token("mcp-session-id"), Ok(Some("a.b")), "identical copies are one value");
+        assert_eq!(h.get_token("X-Two"), Err(RepeatedHeader("X-Two".into())));
+        assert_eq!(h.get_unique("X-Two"), Ok(Some("a, b")), "get_unique takes the joined value as is");
+        assert_eq!(h.get_token("X-One"), Ok(Some("v")));
+        assert_eq!(h.get_token("X-None"), Ok(None));
+        let native: Headers = [("V", "1"), ("V", "2")].into_iter().collect();
+        assert!(native.get_token("V").is_err(), "separate repeated headers too");
     }
 }

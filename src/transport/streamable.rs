@@ -57,11 +57,12 @@ impl<H: McpHandler, S: SessionStore> Streamable<'_, H, S> {
     }
 
     fn delete(&self, req: &HttpRequest) -> HttpResponse {
-        let stateless = req.headers.get(VERSION_HEADER).and_then(|v| version::parse_supported(v.trim()));
+        let stateless =
+            req.headers.get_token(VERSION_HEADER).ok().flatten().and_then(version::parse_supported);
         if stateless.is_some_and(|v| v.is_stateless()) {
             return not_allowed();
         }
-        let id = match req.headers.get_unique(SESSION_HEADER) {
+        let id = match req.headers.get_token(SESSION_HEADER) {
             Ok(Some(id)) => id,
             Ok(None) => return bad_request(None, "DELETE needs an Mcp-Session-Id header"),
             Err(e) => return bad_request(None, e.to_string()),
@@ -82,7 +83,7 @@ impl<H: McpHandler, S: SessionStore> Streamable<'_, H, S> {
             Err(error) => return HttpResponse::rpc_error(400, None, &error),
         };
         let first_id = first_request_id(&incoming);
-        let header_version = match req.headers.get_unique(VERSION_HEADER) {
+        let header_version = match req.headers.get_token(VERSION_HEADER) {
             Ok(None) => None,
             Ok(Some(raw)) => match version::parse_supported(raw.trim()) {
                 Some(v) => Some(v),
@@ -153,7 +154,7 @@ impl<H: McpHandler, S: SessionStore> Streamable<'_, H, S> {
                 return HttpResponse::rpc_error(400, first_id, &e);
             }
         }
-        let session_header = match req.headers.get_unique(SESSION_HEADER) {
+        let session_header = match req.headers.get_token(SESSION_HEADER) {
             Ok(h) => h,
             Err(e) => return bad_request(first_id, e.to_string()),
         };
@@ -310,7 +311,7 @@ fn initialize_in(incoming: &Incoming) -> Option<Result<jsonrpc::Request, &'stati
 /// must agree with it. Required from 2026-07-28; checked whenever present.
 fn check_routing_headers(req: &HttpRequest, message: &Message, required: bool) -> Result<(), ErrorData> {
     let method_header =
-        req.headers.get_unique(METHOD_HEADER).map_err(|e| ErrorData::header_mismatch(e.to_string(), None))?;
+        req.headers.get_token(METHOD_HEADER).map_err(|e| ErrorData::header_mismatch(e.to_string(), None))?;
     let name_header =
         req.headers.get_unique(NAME_HEADER).map_err(|e| ErrorData::header_mismatch(e.to_string(), None))?;
     if method_header.is_none() && name_header.is_none() && !required {
