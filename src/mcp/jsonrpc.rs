@@ -82,13 +82,21 @@ impl Message {
 /// Parses an HTTP body. `Err` is a whole-body failure (-32700 or an empty batch), answered with a
 /// single error response whose id is null.
 pub fn parse(body: &[u8]) -> Result<Incoming, ErrorData> {
-    let value: Value = serde_json::from_slice(body)
-        .map_err(|e| ErrorData::parse_error(format!("Parse error: {e}"), None))?;
+    let value: Value = match serde_json::from_slice(body) {
+        Ok(value) => value,
+        // serde_json stops at 128 levels: the same refusal as anything past MAX_DEPTH.
+        Err(e) if e.to_string().starts_with("recursion limit exceeded") => return Err(too_deep()),
+        Err(e) => return Err(ErrorData::parse_error(format!("Parse error: {e}"), None)),
+    };
     if depth(&value) > MAX_DEPTH {
-        return Err(ErrorData::invalid_request(
-            format!("Invalid Request: JSON nested deeper than {MAX_DEPTH} levels"),
-            None,
-        ));
+        // A lone message's envelope is still readable: refuse it under its own id.
+        return match value {
+            Value::Object(mut obj) => Ok(Incoming::Single(Message::Invalid {
+                id: obj.remove("id").and_then(|raw| request_id(raw).ok()),
+                error: too_deep(),
+            })),
+            _ => Err(too_deep()),
+        };
     }
     match value {
         Value::Array(items) if items.is_empty() => {
@@ -101,6 +109,10 @@ pub fn parse(body: &[u8]) -> Result<Incoming, ErrorData> {
         Value::Array(items) => Ok(Incoming::Batch(items.into_iter().map(classify).collect())),
         other => Ok(Incoming::Single(classify(other))),
     }
+}
+
+fn too_deep() -> ErrorData {
+    ErrorData::invalid_request(format!("Invalid Request: JSON nested deeper than {MAX_DEPTH} levels"), None)
 }
 
 fn depth(value: &Value) -> usize {
@@ -250,6 +262,31 @@ mod tests {
     fn deep_nesting_is_refused_without_recursion() {
         let deep = format!("{}{}", "[".repeat(100), "]".repeat(100));
         assert_eq!(parse(deep.as_bytes()).unwrap_err().code, ErrorCode::INVALID_REQUEST);
+        // Past serde_json's own limit (128) the refusal is the same, not a parse error.
+        for n in [129, 10_000] {
+            let deep = format!("{}{}", "[".repeat(n), "]".repeat(n));
+            let e = parse(deep.as_bytes()).unwrap_err();
+            assert_eq!(
+                (e.code, e.message.as_ref()),
+                (ErrorCode::INVALID_REQUEST, too_deep().message.as_ref())
+            );
+            let deep_obj = format!("{}1{}", "{\"a\":".repeat(n), "}".repeat(n));
+            assert_eq!(parse(deep_obj.as_bytes()).unwrap_err().code, ErrorCode::INVALID_REQUEST);
+        }
+    }
+
+    #[test]
+    fn a_too_deep_message_keeps_its_readable_id() {
+        let nested = format!("{}{}", "[".repeat(70), "]".repeat(70));
+        let body = format!(r#"{{"jsonrpc":"2.0","id":"deep-1","method":"ping","params":{{"x":{nested}}}}}"#);
+        let m = single(&body);
+        assert!(
+            matches!(&m, Message::Invalid { id: Some(RequestId::String(s)), .. } if s.as_ref() == "deep-1")
+        );
+        assert_eq!(invalid_code(m), -32600);
+        let no_id =
+            format!(r#"{{"jsonrpc":"2.0","id":{{"a":1}},"method":"ping","params":{{"x":{nested}}}}}"#);
+        assert!(matches!(single(&no_id), Message::Invalid { id: None, .. }));
     }
 
     #[test]
