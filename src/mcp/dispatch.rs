@@ -240,10 +240,19 @@ fn cursor(params: Option<&JsonObject>) -> Result<Option<String>, ErrorData> {
     Ok(p.cursor)
 }
 
+/// Longest serde detail an "Invalid params" message carries: serde quotes the offending value
+/// (`unknown variant `…``), and a client must not get its megabyte back in the error.
+const MAX_ERROR_DETAIL_CHARS: usize = 200;
+
 /// Decodes `params` into the method's rmcp type; absent params decode as `{}`.
 pub fn decode<T: DeserializeOwned>(params: Option<&JsonObject>) -> Result<T, ErrorData> {
     let value = Value::Object(params.cloned().unwrap_or_default());
-    serde_json::from_value(value).map_err(|e| ErrorData::invalid_params(format!("Invalid params: {e}"), None))
+    serde_json::from_value(value).map_err(|e| {
+        let detail = e.to_string();
+        let clipped = truncate(&detail, MAX_ERROR_DETAIL_CHARS);
+        let ellipsis = if clipped.len() < detail.len() { "…" } else { "" };
+        ErrorData::invalid_params(format!("Invalid params: {clipped}{ellipsis}"), None)
+    })
 }
 
 fn to_json<T: Serialize>(value: T) -> Result<Value, ErrorData> {
@@ -255,5 +264,32 @@ pub(crate) fn truncate(s: &str, max: usize) -> &str {
     match s.char_indices().nth(max) {
         Some((i, _)) => &s[..i],
         None => s,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rmcp::model::SetLevelRequestParams;
+
+    fn params(v: Value) -> JsonObject {
+        v.as_object().unwrap().clone()
+    }
+
+    #[test]
+    fn invalid_params_messages_do_not_echo_megabytes() {
+        let short = decode::<SetLevelRequestParams>(Some(&params(serde_json::json!({"level": "loud"}))));
+        let message = short.unwrap_err().message;
+        assert!(message.contains("unknown variant `loud`") && message.contains("`debug`"), "{message}");
+        assert!(!message.ends_with('…'));
+        let huge = "Z".repeat(200_000);
+        let long = decode::<SetLevelRequestParams>(Some(&params(serde_json::json!({"level": huge}))));
+        let message = long.unwrap_err().message;
+        assert!(
+            message.chars().count() <= "Invalid params: ".len() + MAX_ERROR_DETAIL_CHARS + 1,
+            "{}",
+            message.len()
+        );
+        assert!(message.starts_with("Invalid params: unknown variant `ZZZ") && message.ends_with('…'));
     }
 }
