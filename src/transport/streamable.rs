@@ -8,7 +8,7 @@
 //! - Header/body mismatches (`Mcp-Method`, `Mcp-Name`) are refused whenever the headers are sent,
 //!   and the headers are required from 2026-07-28 on.
 
-use rmcp::model::{ErrorCode, ErrorData, ProtocolVersion, RequestId};
+use rmcp::model::{ClientCapabilities, ErrorCode, ErrorData, ProtocolVersion, RequestId};
 use serde_json::Value;
 
 use super::http::{HttpRequest, HttpResponse, Method};
@@ -36,6 +36,8 @@ pub const SESSION_NOT_FOUND: ErrorCode = ErrorCode(-32001);
 
 /// Most live sessions one client object keeps; creating more evicts the least recently seen.
 pub const MAX_SESSIONS_PER_CLIENT: usize = 1_000;
+/// Largest client-capabilities JSON a session keeps verbatim (see [`stored_capabilities`]).
+pub const MAX_STORED_CAPABILITIES_BYTES: usize = 4096;
 
 pub struct Streamable<'a, H, S> {
     pub dispatcher: &'a Dispatcher<H>,
@@ -263,7 +265,7 @@ impl<H: McpHandler, S: SessionStore> Streamable<'_, H, S> {
             protocol_version: result.protocol_version.clone(),
             client_name: truncate(&params.client_info.name, 200).to_owned(),
             client_version: truncate(&params.client_info.version, 100).to_owned(),
-            client_capabilities: serde_json::to_string(&params.capabilities).unwrap_or_default(),
+            client_capabilities: stored_capabilities(&params.capabilities),
             log_level: None,
             initialized: false,
             created_at_ms: self.now_ms,
@@ -294,6 +296,19 @@ impl<H: McpHandler, S: SessionStore> Streamable<'_, H, S> {
             other => Ok(other),
         }
     }
+}
+
+/// What a session keeps of the client's declared capabilities: their JSON when it is small, else
+/// only which ones were declared. `experimental` and `extensions` are free-form, so a client could
+/// otherwise park most of a 1 MiB body in every session row it opens.
+fn stored_capabilities(capabilities: &ClientCapabilities) -> String {
+    let value = serde_json::to_value(capabilities).unwrap_or_default();
+    let text = value.to_string();
+    if text.len() <= MAX_STORED_CAPABILITIES_BYTES {
+        return text;
+    }
+    let declared: Vec<&String> = value.as_object().map(|o| o.keys().collect()).unwrap_or_default();
+    serde_json::json!({ "truncated": true, "declared": declared }).to_string()
 }
 
 /// `Some` when the body is an initialize request; `Err` when initialize is misused (batched).
