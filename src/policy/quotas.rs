@@ -134,6 +134,10 @@ pub fn plan(
     cfg: &QuotaConfig,
     fresh_owner: impl FnOnce() -> String,
 ) -> Plan {
+    // An initialize opens a new session in the caller's own object, whatever Mcp-Session-Id it
+    // carries (the session layer ignores that header on initialize too): a forged header must not
+    // let a client park sessions in someone else's object — and evict theirs.
+    let session = session.filter(|_| !is_initialize);
     match identity {
         Identity::ApiKey { id, policy } => {
             let owner = owner_for(&format!("key:{id}"));
@@ -253,6 +257,25 @@ mod tests {
         );
         let p = plan(&claude, None, false, &cfg, || unreachable!());
         assert_eq!(p.limits[0].policy, cfg.shared_sessionless);
+    }
+
+    #[test]
+    fn an_initialize_is_served_by_the_callers_own_object_whatever_session_it_names() {
+        let cfg = QuotaConfig::default();
+        let victim = SessionId { owner: owner_for("ip:203.0.113.1"), secret: "b".repeat(32) };
+        let addr = anonymous_identity(Some("203.0.113.9"), &cfg);
+        let own = plan(&addr, None, true, &cfg, || unreachable!());
+        let forged = plan(&addr, Some(&victim), true, &cfg, || unreachable!());
+        assert_eq!(forged, own);
+        assert_ne!(forged.serve_owner, victim.owner);
+        let key = Identity::ApiKey { id: "k1".into(), policy: cfg.api_key_default.clone() };
+        assert_eq!(plan(&key, Some(&victim), true, &cfg, || unreachable!()).serve_owner, owner_for("key:k1"));
+        let claude = anonymous_identity(Some("160.79.104.10"), &cfg);
+        let p = plan(&claude, Some(&victim), true, &cfg, || "f".repeat(32));
+        assert_eq!(
+            (p.serve_owner.as_str(), p.limits[0].owner.as_str()),
+            ("f".repeat(32).as_str(), "f".repeat(32).as_str())
+        );
     }
 
     #[test]
