@@ -46,11 +46,9 @@ pub struct ClientObject {
 impl DurableObject for ClientObject {
     fn new(state: State, env: Env) -> Self {
         super::logging::init();
+        // Tables are created by their first write (see `sql_sessions`), not here.
         let sessions = SqlSessions::new(state.storage().sql());
         let admissions = SqlAdmissions::new(state.storage().sql());
-        if let Err(e) = sessions.migrate().and_then(|()| admissions.migrate()) {
-            tracing::error!(error = %e, "schema migration failed");
-        }
         let idle_ttl_ms = env
             .var("SESSION_IDLE_TTL_SECS")
             .ok()

@@ -4,10 +4,11 @@
 //! Each row is just its primary key, `ts * 1024 + n` (n: admissions already at that millisecond),
 //! so the table is one B-tree of 8-byte keys with no separate index.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 
 use worker::{SqlStorage, SqlStorageValue};
 
+use super::sql_sessions::table_exists;
 use crate::mcp::session::StoreError;
 use crate::policy::limiter::{Decision, Policy, SlidingLog};
 
@@ -18,6 +19,9 @@ const PRUNE_EVERY: u64 = 32;
 
 pub struct SqlAdmissions {
     sql: SqlStorage,
+    /// `migrate` has run in this instance; the table is created by the first admission (see
+    /// `sql_sessions`).
+    ready: Cell<bool>,
     /// Loaded lazily; `loaded_depth` says how many rows it was loaded with.
     log: RefCell<Option<(SlidingLog, usize)>>,
     since_prune: RefCell<u64>,
@@ -25,16 +29,38 @@ pub struct SqlAdmissions {
 
 impl SqlAdmissions {
     pub fn new(sql: SqlStorage) -> Self {
-        Self { sql, log: RefCell::new(None), since_prune: RefCell::new(0) }
+        Self { sql, ready: Cell::new(false), log: RefCell::new(None), since_prune: RefCell::new(0) }
+    }
+
+    /// Whether the table exists, without creating it.
+    pub fn exists(&self) -> Result<bool, StoreError> {
+        if !self.ready.get() && table_exists(&self.sql, "admission_log")? {
+            self.migrate()?;
+        }
+        Ok(self.ready.get())
     }
 
     pub fn migrate(&self) -> Result<(), StoreError> {
-        self.exec("CREATE TABLE IF NOT EXISTS admission_log (k INTEGER PRIMARY KEY)", vec![])
+        if !self.ready.get() {
+            self.exec("CREATE TABLE IF NOT EXISTS admission_log (k INTEGER PRIMARY KEY)", vec![])?;
+            self.ready.set(true);
+        }
+        Ok(())
+    }
+
+    /// How many admissions are stored (for the test build's state probe).
+    #[cfg(feature = "faults")]
+    pub fn count(&self) -> Result<i64, StoreError> {
+        if !self.exists()? {
+            return Ok(0);
+        }
+        Ok(first_int(self.query("SELECT COUNT(*) FROM admission_log", vec![])?).unwrap_or(0))
     }
 
     /// Decides and, when admitting, records — synchronously, so no other request of this object
     /// can run in between.
     pub fn decide(&self, now_ms: i64, policy: &Policy) -> Result<Decision, StoreError> {
+        self.migrate()?;
         let mut slot = self.log.borrow_mut();
         if slot.as_ref().is_none_or(|(_, depth)| *depth < policy.depth()) {
             *slot = Some((self.load(policy)?, policy.depth()));
@@ -67,6 +93,9 @@ impl SqlAdmissions {
 
     /// Drops admissions older than `horizon_ms` (alarm housekeeping); returns the newest kept.
     pub fn expire(&self, now_ms: i64, horizon_ms: i64) -> Result<Option<i64>, StoreError> {
+        if !self.exists()? {
+            return Ok(None);
+        }
         self.exec(
             "DELETE FROM admission_log WHERE k < ?",
             vec![((now_ms - horizon_ms + 1) * SLOTS_PER_MS).into()],

@@ -1,5 +1,11 @@
 //! Sessions in the client Durable Object's SQLite storage: one row per session, the state as an
 //! rmp-serde blob, `expires_at` indexed so the alarm's sweep is one statement.
+//!
+//! The table is created by the first write, not by the object's constructor: requests that only
+//! read — a well-formed but forged session id can name any object at all — leave no database
+//! behind in the object they reach.
+
+use std::cell::Cell;
 
 use worker::{SqlStorage, SqlStorageValue};
 
@@ -7,15 +13,29 @@ use crate::mcp::session::{Session, SessionStore, StoreError};
 
 pub struct SqlSessions {
     sql: SqlStorage,
+    /// `migrate` has run in this instance (the schema is present and current).
+    ready: Cell<bool>,
 }
 
 impl SqlSessions {
     pub fn new(sql: SqlStorage) -> Self {
-        Self { sql }
+        Self { sql, ready: Cell::new(false) }
     }
 
-    /// Idempotent schema setup; cheap enough to run in every object constructor.
+    /// Whether the table exists, without creating it (an object that has one is migrated, as
+    /// every object used to be in its constructor).
+    pub fn exists(&self) -> Result<bool, StoreError> {
+        if !self.ready.get() && table_exists(&self.sql, "sessions")? {
+            self.migrate()?;
+        }
+        Ok(self.ready.get())
+    }
+
+    /// Idempotent schema setup, run before the first write.
     pub fn migrate(&self) -> Result<(), StoreError> {
+        if self.ready.get() {
+            return Ok(());
+        }
         self.exec(
             "CREATE TABLE IF NOT EXISTS sessions (
                 id TEXT PRIMARY KEY,
@@ -26,11 +46,15 @@ impl SqlSessions {
             vec![],
         )?;
         self.exec("CREATE INDEX IF NOT EXISTS sessions_by_expiry ON sessions (expires_at)", vec![])?;
+        self.ready.set(true);
         Ok(())
     }
 
     /// Deletes idle-expired sessions; returns the earliest remaining expiry, if any.
     pub fn sweep(&self, now_ms: i64) -> Result<Option<i64>, StoreError> {
+        if !self.exists()? {
+            return Ok(None);
+        }
         self.exec("DELETE FROM sessions WHERE expires_at <= ?", vec![now_ms.into()])?;
         let rows = self.query("SELECT MIN(expires_at) FROM sessions", vec![])?;
         Ok(rows.into_iter().next().and_then(|row| match row.into_iter().next() {
@@ -52,6 +76,9 @@ impl SqlSessions {
 
 impl SessionStore for SqlSessions {
     fn load(&self, id: &str) -> Result<Option<Session>, StoreError> {
+        if !self.exists()? {
+            return Ok(None);
+        }
         let rows = self.query("SELECT state FROM sessions WHERE id = ?", vec![id.into()])?;
         match rows.into_iter().next().and_then(|r| r.into_iter().next()) {
             Some(SqlStorageValue::Blob(bytes)) => Session::from_bytes(&bytes).map(Some),
@@ -61,6 +88,7 @@ impl SessionStore for SqlSessions {
     }
 
     fn save(&self, s: &Session) -> Result<(), StoreError> {
+        self.migrate()?;
         self.exec(
             "INSERT INTO sessions (id, expires_at, last_seen, state) VALUES (?, ?, ?, ?)
              ON CONFLICT(id) DO UPDATE SET expires_at = excluded.expires_at,
@@ -75,6 +103,9 @@ impl SessionStore for SqlSessions {
     }
 
     fn remove(&self, id: &str) -> Result<bool, StoreError> {
+        if !self.exists()? {
+            return Ok(false);
+        }
         let cursor =
             self.sql.exec("DELETE FROM sessions WHERE id = ?", vec![id.into()]).map_err(store_error)?;
         // Drain so rows_written is final.
@@ -83,6 +114,9 @@ impl SessionStore for SqlSessions {
     }
 
     fn evict_beyond(&self, max: usize) -> Result<usize, StoreError> {
+        if !self.exists()? {
+            return Ok(0);
+        }
         let cursor = self
             .sql
             .exec(
@@ -94,6 +128,15 @@ impl SessionStore for SqlSessions {
         let _ = cursor.raw().count();
         Ok(cursor.rows_written())
     }
+}
+
+/// Whether `table` exists in this object's database (a read: creates nothing).
+pub fn table_exists(sql: &SqlStorage, table: &str) -> Result<bool, StoreError> {
+    let cursor = sql
+        .exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", vec![table.into()])
+        .map_err(store_error)?;
+    let rows = cursor.raw().collect::<Result<Vec<_>, _>>().map_err(store_error)?;
+    Ok(!rows.is_empty())
 }
 
 fn store_error(e: worker::Error) -> StoreError {
