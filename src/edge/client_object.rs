@@ -82,6 +82,10 @@ impl DurableObject for ClientObject {
                 "sessions": count("SELECT COUNT(*) AS n FROM sessions")?,
             }));
         }
+        #[cfg(feature = "faults")]
+        if req.path() == faults::OBJECT_STATE_PATH && self.environment == "local" {
+            return convert::response(faults::object_state(&self.sessions, &self.admissions));
+        }
         if req.path() == "/health" {
             // Storage answers: the object is alive and its SQLite usable.
             return match crate::mcp::session::SessionStore::load(&self.sessions, "health-probe") {

@@ -129,3 +129,70 @@ pub async fn delay() {
         worker::Delay::from(std::time::Duration::from_millis(u64::from(ms))).await;
     }
 }
+
+/// Test builds only: `GET /__test/client-state` (router, `ENVIRONMENT=local`) reports what the
+/// client object of the caller's `CF-Connecting-IP` — or of `?owner=<32 hex>` — holds, so tests
+/// can check that hostile requests stored nothing.
+#[cfg(feature = "faults")]
+pub const CLIENT_STATE_ROUTE: &str = "/__test/client-state";
+/// Router → object path of the same probe.
+#[cfg(feature = "faults")]
+pub const OBJECT_STATE_PATH: &str = "/__test/state";
+
+#[cfg(feature = "faults")]
+pub async fn client_state(req: &worker::Request, env: &worker::Env) -> crate::transport::HttpResponse {
+    use crate::policy::quotas::{self, QuotaConfig};
+    use crate::transport::{HttpRequest, HttpResponse, Method};
+
+    let owner = match req
+        .url()
+        .ok()
+        .and_then(|u| u.query_pairs().find(|(k, _)| k == "owner").map(|(_, v)| v.into_owned()))
+    {
+        Some(owner) if owner.len() == 32 && owner.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) => {
+            owner
+        }
+        Some(_) => {
+            return HttpResponse::json(400, &serde_json::json!({"error": "owner must be 32 lowercase hex"}))
+        }
+        None => {
+            let headers = super::convert::headers(req);
+            let cfg = QuotaConfig::from_vars(|name| env.var(name).ok().map(|v| v.to_string()));
+            let identity = quotas::anonymous_identity(headers.get("CF-Connecting-IP"), &cfg);
+            quotas::plan(&identity, None, false, &cfg, String::new).serve_owner
+        }
+    };
+    let probe = HttpRequest { method: Method::Get, headers: Default::default(), body: Vec::new() };
+    match super::router::call_object(env, &owner, OBJECT_STATE_PATH, None, &probe).await {
+        Ok(resp) => match resp.body_json() {
+            Some(mut state) => {
+                state["owner"] = owner.into();
+                HttpResponse::json(resp.status, &state)
+            }
+            None => HttpResponse::json(503, &serde_json::json!({"error": "object answered without JSON"})),
+        },
+        Err(e) => HttpResponse::json(503, &serde_json::json!({"error": e.to_string()})),
+    }
+}
+
+/// The object's side of [`client_state`]: reads only, so probing an object creates nothing.
+#[cfg(feature = "faults")]
+pub fn object_state(
+    sessions: &super::sql_sessions::SqlSessions,
+    admissions: &super::sql_admissions::SqlAdmissions,
+) -> crate::transport::HttpResponse {
+    use crate::transport::HttpResponse;
+    let state = (|| {
+        let (count, largest) = sessions.census()?;
+        Ok::<_, crate::mcp::session::StoreError>(serde_json::json!({
+            "tables": u8::from(sessions.exists()?) + u8::from(admissions.exists()?),
+            "sessions": count,
+            "largestSessionBytes": largest,
+            "admissions": admissions.count()?,
+        }))
+    })();
+    match state {
+        Ok(state) => HttpResponse::json(200, &state),
+        Err(e) => HttpResponse::json(503, &serde_json::json!({"error": e.to_string()})),
+    }
+}

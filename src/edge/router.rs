@@ -60,6 +60,10 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
         p if p.starts_with("/admin/") => super::admin::handle(req, &env).await,
         #[cfg(feature = "bench")]
         p if p.starts_with("/bench/") => super::bench::handle(req, &env).await,
+        #[cfg(feature = "faults")]
+        faults::CLIENT_STATE_ROUTE if telemetry::environment(&env) == "local" => {
+            faults::client_state(&req, &env).await
+        }
         _ => HttpResponse::json(404, &json!({"error": "not_found", "message": "See /mcp"})),
     };
     convert::response(response.with_header("X-Request-Id", request_id))
@@ -185,13 +189,13 @@ async fn forward(
     };
     // 2026-07-28 has no sessions: there an Mcp-Session-Id is ignored (spec, Backward
     // Compatibility), so it must not pick the object either.
+    // Read as the session machine reads them (`get_token`), so both agree on repeated headers.
     let stateless = headers
         .get_token(VERSION_HEADER)
         .ok()
         .flatten()
         .and_then(version::parse_supported)
         .is_some_and(|v| v.is_stateless());
-    // Read as the session machine reads them (`get_token`), so both agree on repeated headers.
     let session =
         headers.get_token(SESSION_HEADER).ok().flatten().filter(|_| !stateless).and_then(SessionId::parse);
     let Some(mut http) = convert::request(req, cfg.max_body_bytes).await? else {

@@ -50,6 +50,22 @@ impl SqlSessions {
         Ok(())
     }
 
+    /// How many sessions are stored, and the largest one's size in bytes (for the test build's
+    /// state probe).
+    #[cfg(feature = "faults")]
+    pub fn census(&self) -> Result<(i64, i64), StoreError> {
+        if !self.exists()? {
+            return Ok((0, 0));
+        }
+        let rows = self.query("SELECT COUNT(*), COALESCE(MAX(LENGTH(state)), 0) FROM sessions", vec![])?;
+        let int = |v: Option<&SqlStorageValue>| match v {
+            Some(SqlStorageValue::Integer(n)) => *n,
+            _ => 0,
+        };
+        let row = rows.into_iter().next().unwrap_or_default();
+        Ok((int(row.first()), int(row.get(1))))
+    }
+
     /// Deletes idle-expired sessions; returns the earliest remaining expiry, if any.
     pub fn sweep(&self, now_ms: i64) -> Result<Option<i64>, StoreError> {
         if !self.exists()? {
