@@ -54,6 +54,14 @@ lint-workflows: deps
 test-native:
 	cargo test --all-targets
 
+# Property-based fuzzing at length (tests/fuzz/, proptest): `make test` runs the same properties
+# with a bounded number of cases each (seconds); this runs FUZZ_CASES per property (minutes).
+# cargo-fuzz is not used: it needs a nightly toolchain. Failing seeds land in tests/proptest-regressions/.
+FUZZ_CASES ?= 20000
+.PHONY: fuzz
+fuzz:
+	PROPTEST_CASES=$(FUZZ_CASES) cargo test --test fuzz
+
 # Both cloud environments must bundle and bind offline (no account needed for --dry-run).
 check-deploy:
 	for env in staging production; do \
