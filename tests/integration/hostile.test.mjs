@@ -60,7 +60,9 @@ function send(group, { method = 'POST', path = '/mcp', headers = {}, body, chunk
  * An oversized POST streamed in 64 KiB chunks (with or without a Content-Length) that stops
  * writing as soon as the answer arrives: the server refuses mid-upload and closes, so a client
  * that kept writing would see EPIPE instead of the 413. A write error before any answer is
- * retried (twice): that is the same race, not a server failure.
+ * retried (twice): that is the same race, not a server failure. So is a 500 "Network connection
+ * lost" from wrangler dev's own proxy (miniflare's entry worker), which sometimes reports the
+ * cut upload that way while the Worker itself answered 413 (its log says so).
  */
 async function sendOversized(group, size, { contentLength = false } = {}) {
   const ip = ipOf(group);
@@ -70,7 +72,7 @@ async function sendOversized(group, size, { contentLength = false } = {}) {
   for (let attempt = 1; ; attempt++) {
     sent.set(ip, (sent.get(ip) ?? 0) + 1);
     try {
-      return await new Promise((resolve, reject) => {
+      const res = await new Promise((resolve, reject) => {
         let answered = false;
         const req = http.request({ host: url.hostname, port: url.port, path: url.pathname, method: 'POST', headers }, (res) => {
           answered = true;
@@ -97,6 +99,8 @@ async function sendOversized(group, size, { contentLength = false } = {}) {
           if (!answered && !req.destroyed) req.end();
         })().catch(() => {});
       });
+      const devProxyLostIt = res.status === 500 && /Network connection lost/.test(res.text) && res.json === undefined;
+      if (!devProxyLostIt || attempt >= 3) return res;
     } catch (e) {
       if (attempt >= 3 || !['EPIPE', 'ECONNRESET'].includes(e.code)) throw e;
     }
