@@ -145,4 +145,5 @@ lint:
 	cargo clippy --target wasm32-unknown-unknown --lib --all-features -- -D warnings
 
 clean:
-	rm -rf build build-test build-bench target/wasm32-unknown-unknown .wrangler/test-state .wrangler/bench-state
+	rm -rf build build-test build-bench target/wasm32-unknown-unknown .wrangler/test-state .wrangler/bench-state \
+	  $(LOAD_STATE) $(LOAD_BUILD)

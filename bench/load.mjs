@@ -375,7 +375,7 @@ out();
   // Runs `wasm-opt -Oz` (argv prefix `bin`) and adds a row, or the tool's own error.
   const optimise = (name, bin, extraFlags = []) => {
     const version = spawnSync(bin[0], [...bin.slice(1), "--version"], { encoding: "utf8" }).stdout.trim();
-    const tmp = join(RESULTS, `index_bg.${name}.Oz.wasm`);
+    const tmp = join(RESULTS, `index_bg.${name.replace(/\W+/g, "-")}.Oz.wasm`);
     rmSync(tmp, { force: true });
     const args = ["-Oz", ...FLAGS, ...extraFlags, WASM, "-o", tmp];
     const shown = `\`wasm-opt ${args.join(" ").replace(tmp, "out.wasm").replace(WASM, "index_bg.wasm")}\``;
