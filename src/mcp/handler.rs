@@ -43,7 +43,7 @@ impl RequestScope {
 /// Facts a handler records about how it answered (filled through `&RequestScope`, hence cells).
 #[derive(Debug, Clone, Default)]
 pub struct CallReport {
-    /// Result cache outcome of the last cached tool call: "hit", "miss" or "coalesced".
+    /// Result cache outcome of the last cached tool call: "hit", "shared", "coalesced" or "miss".
     pub cache: Cell<Option<&'static str>>,
     /// Why the last answer was degraded ("semantic-failed", "usage-fallback", …), if it was.
     pub degradation: RefCell<Option<String>>,

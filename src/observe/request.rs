@@ -89,7 +89,7 @@ pub struct RequestRecord {
     /// it answered; the rest of `latency_ms` is routing, identification and limiting.
     pub handler_ms: Option<f64>,
     pub limiter: LimiterDecision,
-    /// "hit" | "miss" | "coalesced", or "none" when no cached tool ran.
+    /// "hit" | "shared" | "coalesced" | "miss", or "none" when no cached tool ran.
     pub cache: String,
     /// Why the answer was degraded ("" when it was not).
     pub degradation: String,

@@ -22,7 +22,7 @@ use serde_json::Value;
 
 use crate::dex::{self, dex};
 use crate::mcp::{McpHandler, RequestScope};
-use crate::policy::cache::CoalescingCache;
+use crate::policy::cache::{CoalescingCache, Outcome};
 
 pub use args::ArgError;
 use backend::{NoCorpus, StrategyBackend};
@@ -153,12 +153,14 @@ impl<B: StrategyBackend> Porygon<B> {
     {
         let version = self.backend.dataset_version().await;
         let key = cache_key(name, arguments, &version);
+        let from_shared = std::cell::Cell::new(false);
         let (result, outcome) = self
             .cache
             .get_or_compute(&key, scope.now_ms, is_cacheable, || async {
                 if let Some(hit) =
                     self.backend.shared_get(&key).await.and_then(|s| serde_json::from_str(&s).ok())
                 {
+                    from_shared.set(true);
                     return hit;
                 }
                 let result = compute().await;
@@ -170,7 +172,13 @@ impl<B: StrategyBackend> Porygon<B> {
                 result
             })
             .await;
-        scope.report.cache.set(Some(outcome.as_str()));
+        // A miss of this client's cache that another client's answer (the shared layer) served
+        // is "shared": "miss" means the answer was computed here.
+        let outcome = match outcome {
+            Outcome::Miss if from_shared.get() => "shared",
+            other => other.as_str(),
+        };
+        scope.report.cache.set(Some(outcome));
         *scope.report.degradation.borrow_mut() = degradation(&result);
         result
     }

@@ -454,13 +454,16 @@ mod tests {
     #[test]
     fn the_call_report_names_cache_outcome_and_degradation() {
         use crate::mcp::{McpHandler, RequestScope};
-        let call_with = |server: &super::super::Porygon<ScriptedBackend>| {
+        fn call_with_shared<B: StrategyBackend>(
+            server: &super::super::Porygon<B>,
+        ) -> (Option<&'static str>, Option<String>) {
             let scope = RequestScope::stateless(rmcp::model::ProtocolVersion::V_2025_06_18, 0);
             let args = json!({"query": "kingambit"}).as_object().unwrap().clone();
             block_on(server.call_tool(NAME, args, &scope)).unwrap();
             let degradation = scope.report.degradation.borrow().clone();
             (scope.report.cache.get(), degradation)
-        };
+        }
+        let call_with = call_with_shared::<ScriptedBackend>;
         let healthy = super::super::Porygon::with_backend(ScriptedBackend {
             lexical: Ok(vec![hit("kingambit", "usage", "Kingambit text")]),
             semantic: Some(Ok(vec![])),
@@ -475,6 +478,37 @@ mod tests {
         let expected = (Some("miss"), Some("semantic-failed".to_owned()));
         assert_eq!(call_with(&degraded), expected);
         assert_eq!(call_with(&degraded), expected, "degraded answers are not cached");
+
+        // Another client's answer in the shared layer: not computed here, so not a "miss".
+        struct SharedHit(ScriptedBackend, String);
+        impl StrategyBackend for SharedHit {
+            async fn lexical(&self, f: &str, r: &SearchRequest) -> Result<Vec<SearchHit>, BackendError> {
+                self.0.lexical(f, r).await
+            }
+            async fn semantic(
+                &self,
+                f: &str,
+                r: &SearchRequest,
+            ) -> Option<Result<Vec<SearchHit>, BackendError>> {
+                self.0.semantic(f, r).await
+            }
+            async fn usage(&self, format: &str) -> Result<Option<Rc<FormatUsage>>, BackendError> {
+                self.0.usage(format).await
+            }
+            async fn sets(&self, format: &str) -> Result<Option<Rc<crate::corpus::SetsFile>>, BackendError> {
+                self.0.sets(format).await
+            }
+            async fn shared_get(&self, _key: &str) -> Option<String> {
+                Some(self.1.clone())
+            }
+        }
+        let answer = serde_json::to_string(&CallToolResult::success(vec![])).unwrap();
+        let shared = super::super::Porygon::with_backend(SharedHit(
+            ScriptedBackend { lexical: Err(BackendError::Timeout("lexical search")), semantic: None },
+            answer,
+        ));
+        assert_eq!(call_with_shared(&shared), (Some("shared"), None));
+        assert_eq!(call_with_shared(&shared), (Some("hit"), None), "then this client's own cache has it");
 
         let fallback = super::super::Porygon::with_backend(ScriptedBackend {
             lexical: Err(BackendError::Unavailable("lexical search", "down".into())),
