@@ -99,7 +99,8 @@ describe('observability', () => {
   test('every /mcp answer carries a request id, logged with its outcome as one JSON line', async () => {
     const { sessionId, result } = await initialize({ headers: { 'CF-Connecting-IP': IP } });
     const opts = { sessionId, protocolVersion: result.protocolVersion, headers: { 'CF-Connecting-IP': IP } };
-    const args = { query: 'kingambit checks and counters', format: 'gen9ou' };
+    // A question no one asked before: the first call computes ("miss"), the second hits.
+    const args = { query: `kingambit checks and counters ${Date.now().toString(36)}`, format: 'gen9ou' };
     const first = await call('tools/call', { name: 'query_strategy', arguments: args }, opts);
     const second = await call('tools/call', { name: 'query_strategy', arguments: args }, opts);
     for (const res of [first, second]) {
@@ -135,7 +136,7 @@ describe('observability', () => {
   test('a degraded answer is logged as a warning naming the degradation', async () => {
     const res = await call(
       'tools/call',
-      { name: 'query_strategy', arguments: { query: 'great tusk sets', format: 'gen9ou' } },
+      { name: 'query_strategy', arguments: { query: `great tusk sets ${Date.now().toString(36)}`, format: 'gen9ou' } },
       { protocolVersion: '2025-06-18', headers: { 'CF-Connecting-IP': IP, 'X-Porygon-Fault': 'semantic-error' } },
     );
     assert.equal(res.status, 200, res.text);
