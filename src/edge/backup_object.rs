@@ -85,6 +85,12 @@ impl DurableObject for BackupObject {
     }
 
     async fn fetch(&self, mut req: Request) -> Result<Response> {
+        super::telemetry::enter_object(
+            &self.state,
+            super::telemetry::sentry_config(&self.env),
+            "BackupObject",
+            None,
+        );
         let path = req.path();
         let url = req.url()?;
         let query = |name: &str| url.query_pairs().find(|(k, _)| k == name).map(|(_, v)| v.into_owned());
@@ -123,6 +129,12 @@ impl DurableObject for BackupObject {
     }
 
     async fn alarm(&self) -> Result<Response> {
+        super::telemetry::enter_object(
+            &self.state,
+            super::telemetry::sentry_config(&self.env),
+            "BackupObject",
+            None,
+        );
         let Some(mut job) = self.slots.load("current")? else { return Response::empty() };
         let result = self.step(&mut job).await;
         let now = now_ms();

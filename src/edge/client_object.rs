@@ -94,8 +94,7 @@ impl DurableObject for ClientObject {
             };
         }
         let request_id = req.headers().get(REQUEST_ID_HEADER)?;
-        let target: &wasm_bindgen::JsValue = self.state.as_raw().as_ref();
-        telemetry::enter(target.clone(), self.sentry.clone(), "ClientObject", request_id.as_deref());
+        telemetry::enter_object(&self.state, self.sentry.clone(), "ClientObject", request_id.as_deref());
         let faults = Faults::from_header(&self.environment, req.headers().get(FAULT_HEADER)?.as_deref());
         faults::set_current(faults);
         if faults.panic_object {

@@ -36,12 +36,14 @@ pub struct IndexStats {
 
 #[durable_object]
 pub struct IndexObject {
+    state: State,
+    sentry: Option<crate::observe::SentryConfig>,
     sql: SqlStorage,
     searches: std::cell::Cell<u64>,
 }
 
 impl DurableObject for IndexObject {
-    fn new(state: State, _env: Env) -> Self {
+    fn new(state: State, env: Env) -> Self {
         super::logging::init();
         let sql = state.storage().sql();
         let schema = [
@@ -63,10 +65,11 @@ impl DurableObject for IndexObject {
                 tracing::error!(error = %e, "index schema migration failed");
             }
         }
-        Self { sql, searches: std::cell::Cell::new(0) }
+        Self { state, sentry: super::telemetry::sentry_config(&env), sql, searches: std::cell::Cell::new(0) }
     }
 
     async fn fetch(&self, mut req: Request) -> Result<Response> {
+        super::telemetry::enter_object(&self.state, self.sentry.clone(), "IndexObject", None);
         match req.path().as_str() {
             "/entries" => Response::from_json(&self.entries()?),
             "/apply" => {

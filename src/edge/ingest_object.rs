@@ -118,6 +118,12 @@ impl DurableObject for IngestObject {
     }
 
     async fn fetch(&self, mut req: Request) -> Result<Response> {
+        super::telemetry::enter_object(
+            &self.state,
+            super::telemetry::sentry_config(&self.env),
+            "IngestObject",
+            None,
+        );
         match req.path().as_str() {
             "/start" => {
                 let request: StartRequest = req.json().await?;
@@ -143,6 +149,12 @@ impl DurableObject for IngestObject {
     }
 
     async fn alarm(&self) -> Result<Response> {
+        super::telemetry::enter_object(
+            &self.state,
+            super::telemetry::sentry_config(&self.env),
+            "IngestObject",
+            None,
+        );
         let Some(mut run) = self.slots.load("current")? else { return Response::empty() };
         match run.formats.get(run.next).cloned() {
             Some(format) => {

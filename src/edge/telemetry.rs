@@ -67,6 +67,17 @@ pub fn enter(
     });
 }
 
+/// `enter` for a Durable Object: a panic there is sent through the object's own `waitUntil`.
+pub fn enter_object(
+    state: &worker::State,
+    sentry: Option<SentryConfig>,
+    route: &str,
+    request_id: Option<&str>,
+) {
+    let target: &JsValue = state.as_raw().as_ref();
+    enter(target.clone(), sentry, route, request_id);
+}
+
 /// Chains a hook that sends the panic to Sentry before workers-rs's own hook marks the
 /// instance for reinitialisation. Everything it does is synchronous JS (the fetch promise is
 /// handed to `waitUntil`), because the wasm instance is gone once the hook returns.
