@@ -56,13 +56,16 @@ function send(group, { method = 'POST', path = '/mcp', headers = {}, body, chunk
   return httpRequest(method, path, { headers: mergeHeaders(base, { 'CF-Connecting-IP': ip }, headers), body: payload, chunked });
 }
 
+const MAX_UPLOAD_ATTEMPTS = 6;
+
 /**
  * An oversized POST streamed in 64 KiB chunks (with or without a Content-Length) that stops
  * writing as soon as the answer arrives: the server refuses mid-upload and closes, so a client
  * that kept writing would see EPIPE instead of the 413. A write error before any answer is
- * retried (twice): that is the same race, not a server failure. So is a 500 "Network connection
- * lost" from wrangler dev's own proxy (miniflare's entry worker), which sometimes reports the
- * cut upload that way while the Worker itself answered 413 (its log says so).
+ * retried (up to MAX_UPLOAD_ATTEMPTS in all, after a short pause; on a loaded 2-core machine the
+ * race can repeat): it is the local proxy's race, not a server failure. So is a 500 "Network
+ * connection lost" from wrangler dev's own proxy (miniflare's entry worker), which sometimes
+ * reports the cut upload that way while the Worker itself answered 413 (its log says so).
  */
 async function sendOversized(group, size, { contentLength = false } = {}) {
   const ip = ipOf(group);
@@ -100,10 +103,11 @@ async function sendOversized(group, size, { contentLength = false } = {}) {
         })().catch(() => {});
       });
       const devProxyLostIt = res.status === 500 && /Network connection lost/.test(res.text) && res.json === undefined;
-      if (!devProxyLostIt || attempt >= 3) return res;
+      if (!devProxyLostIt || attempt >= MAX_UPLOAD_ATTEMPTS) return res;
     } catch (e) {
-      if (attempt >= 3 || !['EPIPE', 'ECONNRESET'].includes(e.code)) throw e;
+      if (attempt >= MAX_UPLOAD_ATTEMPTS || !['EPIPE', 'ECONNRESET'].includes(e.code)) throw e;
     }
+    await new Promise((r) => setTimeout(r, 100 * attempt));
   }
 }
 
