@@ -37,7 +37,7 @@ pub struct ClientObject {
     admissions: SqlAdmissions,
     dispatcher: Dispatcher<Porygon<EdgeBackend>>,
     idle_ttl_ms: i64,
-    sentry: Option<crate::observe::SentryConfig>,
+    sentry: Option<std::rc::Rc<crate::observe::SentryConfig>>,
     environment: String,
     /// Whether this instance knows an alarm is pending (saves a storage read per request).
     alarm_armed: Cell<bool>,

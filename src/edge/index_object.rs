@@ -37,7 +37,7 @@ pub struct IndexStats {
 #[durable_object]
 pub struct IndexObject {
     state: State,
-    sentry: Option<crate::observe::SentryConfig>,
+    sentry: Option<std::rc::Rc<crate::observe::SentryConfig>>,
     sql: SqlStorage,
     searches: std::cell::Cell<u64>,
 }

@@ -321,7 +321,7 @@ impl IngestObject {
                 colo: None,
             };
             let sentry = super::telemetry::sentry_config(&self.env);
-            super::telemetry::report_error(self.state.as_raw().as_ref(), sentry.as_ref(), &report);
+            super::telemetry::report_error(self.state.as_raw().as_ref(), sentry.as_deref(), &report);
             let payload = serde_json::json!({ "event": "ingestion.errors", "report": run.report });
             if let Err(e) = super::telemetry::send_alert(&self.env, &payload).await {
                 tracing::error!(error = %e, "alert webhook failed");

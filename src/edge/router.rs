@@ -56,7 +56,7 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
     let response = match path.as_str() {
         "/health/live" => HttpResponse::json(200, &json!({"status": "ok"})),
         "/health" => super::health::report(&env).await,
-        "/mcp" => mcp(req, &env, &ctx, sentry.as_ref(), &request_id).await,
+        "/mcp" => mcp(req, &env, &ctx, sentry.as_deref(), &request_id).await,
         p if p.starts_with("/admin/") => super::admin::handle(req, &env).await,
         #[cfg(feature = "bench")]
         p if p.starts_with("/bench/") => super::bench::handle(req, &env).await,

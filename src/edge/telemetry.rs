@@ -1,7 +1,8 @@
 //! Where the pure `observe` records go: a JSON log line, an Analytics Engine point, Sentry
 //! envelopes (errors and panics) and the signed alert webhook.
 
-use std::cell::RefCell;
+use std::cell::{OnceCell, RefCell};
+use std::rc::Rc;
 
 use js_sys::{Function, Object, Reflect, Uint8Array};
 use wasm_bindgen::{JsCast, JsValue};
@@ -19,12 +20,13 @@ thread_local! {
     /// What the panic hook needs to report: set at the start of every request. Under
     /// concurrency it names the latest request to enter, which is the best a hook can know.
     static PANIC_SCOPE: RefCell<Option<PanicScope>> = const { RefCell::new(None) };
+    static SENTRY: OnceCell<Option<Rc<SentryConfig>>> = const { OnceCell::new() };
 }
 
 struct PanicScope {
     /// The ExecutionContext or DurableObjectState: both have `waitUntil`.
     wait_until_target: JsValue,
-    sentry: Option<SentryConfig>,
+    sentry: Option<Rc<SentryConfig>>,
     route: String,
     request_id: Option<String>,
 }
@@ -33,24 +35,30 @@ pub fn environment(env: &Env) -> String {
     env.var("ENVIRONMENT").map(|v| v.to_string()).unwrap_or_else(|_| "unknown".into())
 }
 
-/// Reporting config from SENTRY_DSN (secret) and SENTRY_SAMPLE_RATE; a malformed DSN is logged
-/// once per call and treated as "off" rather than failing requests.
-pub fn sentry_config(env: &Env) -> Option<SentryConfig> {
-    let dsn = env.secret("SENTRY_DSN").ok().map(|s| s.to_string());
-    let rate = env.var("SENTRY_SAMPLE_RATE").ok().map(|v| v.to_string());
-    match SentryConfig::from_vars(dsn.as_deref(), &environment(env), rate.as_deref())? {
-        Ok(config) => Some(config),
-        Err(e) => {
-            tracing::error!(error = %e, "Sentry reporting disabled");
-            None
-        }
-    }
+/// Reporting config from SENTRY_DSN (secret) and SENTRY_SAMPLE_RATE, read once per isolate
+/// (bindings do not change while it lives: a new deploy or secret starts new isolates), so the
+/// request path does not parse a DSN each time. A malformed DSN is logged and means "off".
+pub fn sentry_config(env: &Env) -> Option<Rc<SentryConfig>> {
+    SENTRY.with(|cell| {
+        cell.get_or_init(|| {
+            let dsn = env.secret("SENTRY_DSN").ok().map(|s| s.to_string());
+            let rate = env.var("SENTRY_SAMPLE_RATE").ok().map(|v| v.to_string());
+            match SentryConfig::from_vars(dsn.as_deref(), &environment(env), rate.as_deref())? {
+                Ok(config) => Some(Rc::new(config)),
+                Err(e) => {
+                    tracing::error!(error = %e, "Sentry reporting disabled");
+                    None
+                }
+            }
+        })
+        .clone()
+    })
 }
 
 /// Called first thing in every entry point, so a panic can be reported with its context.
 pub fn enter(
     wait_until_target: JsValue,
-    sentry: Option<SentryConfig>,
+    sentry: Option<Rc<SentryConfig>>,
     route: &str,
     request_id: Option<&str>,
 ) {
@@ -70,7 +78,7 @@ pub fn enter(
 /// `enter` for a Durable Object: a panic there is sent through the object's own `waitUntil`.
 pub fn enter_object(
     state: &worker::State,
-    sentry: Option<SentryConfig>,
+    sentry: Option<Rc<SentryConfig>>,
     route: &str,
     request_id: Option<&str>,
 ) {
