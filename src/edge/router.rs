@@ -13,7 +13,7 @@ use super::{api_keys, convert, telemetry};
 use crate::mcp::session::{hex, SessionId};
 use crate::mcp::version::{self, Revision};
 use crate::observe::request::{client_pseudonym, LimiterDecision};
-use crate::observe::{ErrorReport, ReportKind, RequestRecord, RpcSummary, SentryConfig};
+use crate::observe::{RequestRecord, RpcSummary, SentryConfig};
 use crate::policy::api_keys::{bearer_token, AuthError};
 use crate::policy::deny_cache::{Denial, DenyCache};
 use crate::policy::quotas::{self, encode_policy, Identity, Limit, QuotaConfig};
@@ -122,32 +122,13 @@ async fn mcp(
         degradation: internal(&response, DEGRADATION_REPORT_HEADER).unwrap_or_default(),
         colo,
     };
-    if record.is_server_error() {
-        let (error_type, message) = failure.unwrap_or_else(|| {
+    let failure = failure.or_else(|| {
+        record.is_server_error().then(|| {
             let detail = internal(&response, ERROR_REPORT_HEADER).unwrap_or_else(|| "no detail".into());
             ("ServerError", format!("/mcp answered {}: {detail}", response.status))
-        });
-        let report = ErrorReport {
-            kind: ReportKind::Error,
-            error_type: error_type.into(),
-            message,
-            route: "/mcp".into(),
-            tool: record.rpc.tool.clone(),
-            request_id: Some(record.request_id.clone()),
-            colo: Some(record.colo.clone()).filter(|c| !c.is_empty()),
-        };
-        telemetry::report_error(ctx.as_ref().as_ref(), sentry, &report);
-    }
-    if let Some(alert) = telemetry::request_finished(env, &record) {
-        let payload =
-            json!({"event": "requests.error_rate", "environment": record.environment, "alert": alert});
-        let env = env.clone();
-        ctx.wait_until(async move {
-            if let Err(e) = telemetry::send_alert(&env, &payload).await {
-                tracing::error!(error = %e, "error-rate alert webhook failed");
-            }
-        });
-    }
+        })
+    });
+    telemetry::request_finished(env, ctx, sentry, &record, failure);
     // Object → router notes never reach the client.
     response.headers.retain(|name| !name.to_ascii_lowercase().starts_with("x-porygon-"));
     response

@@ -146,9 +146,42 @@ fn post_envelope(target: &JsValue, envelope: &OutgoingEnvelope) -> Result<(), Js
     Ok(())
 }
 
-/// The request's log line and data point; returns an alert when the error rate crossed the
-/// threshold in this isolate.
-pub fn request_finished(env: &Env, record: &RequestRecord) -> Option<crate::observe::ErrorRateAlert> {
+/// A `/mcp` request is answered: its log line and data point; for a server error (`failure`:
+/// its type and detail) a Sentry report; and, past the error-rate threshold, the signed alert.
+/// Everything that goes out over the network does so in `waitUntil`, after the response.
+pub fn request_finished(
+    env: &Env,
+    ctx: &worker::Context,
+    sentry: Option<&SentryConfig>,
+    record: &RequestRecord,
+    failure: Option<(&str, String)>,
+) {
+    if let Some((error_type, message)) = failure {
+        let report = ErrorReport {
+            kind: ReportKind::Error,
+            error_type: error_type.into(),
+            message,
+            route: "/mcp".into(),
+            tool: record.rpc.tool.clone(),
+            request_id: Some(record.request_id.clone()),
+            colo: Some(record.colo.clone()).filter(|c| !c.is_empty()),
+        };
+        report_error(ctx.as_ref().as_ref(), sentry, &report);
+    }
+    if let Some(alert) = log_and_count(env, record) {
+        let payload = serde_json::json!({"event": "requests.error_rate", "environment": record.environment, "alert": alert});
+        let env = env.clone();
+        ctx.wait_until(async move {
+            if let Err(e) = send_alert(&env, &payload).await {
+                tracing::error!(error = %e, "error-rate alert webhook failed");
+            }
+        });
+    }
+}
+
+/// The request's log line and data point; an alert when the error rate crossed the threshold
+/// in this isolate.
+fn log_and_count(env: &Env, record: &RequestRecord) -> Option<crate::observe::ErrorRateAlert> {
     let (request_id, client, method) = (&record.request_id, &record.client, &record.rpc.method);
     let tool = record.rpc.tool.as_deref().unwrap_or("");
     macro_rules! log {
