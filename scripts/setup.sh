@@ -16,16 +16,35 @@ if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
   rustup target add wasm32-unknown-unknown
 fi
 
-installed() { cargo install --list | grep -qx "$1 v$2:"; }
+# Binaries go to $CARGO_HOME/bin (rustup's default: ~/.cargo/bin); the Makefile puts it on PATH.
+CARGO_BIN="${CARGO_HOME:-$HOME/.cargo}/bin"
+installed() { cargo install --list | grep -qx "$1 v$2:" && [ -x "$CARGO_BIN/$3" ]; }
 
-if ! installed worker-build "$WORKER_BUILD_VERSION"; then
-  say "installing worker-build $WORKER_BUILD_VERSION (~3 min, once)"
-  cargo install --locked worker-build --version "$WORKER_BUILD_VERSION" --force
+# cargo_install CRATE VERSION: the crate's own lockfile first (--locked, reproducible); when that
+# lockfile names a dependency version the reachable registry does not serve (wasm-bindgen-cli
+# 0.2.130 pins webpki-roots 1.0.11, absent here), resolve afresh within the crate's semver ranges.
+# Either way `--version` fixes the tool's own version, which is what must match Cargo.lock.
+cargo_install() {
+  if ! cargo install --quiet --locked "$1" --version "$2" --force; then
+    say "$1 $2: its lockfile cannot be honoured from this registry; resolving without --locked"
+    cargo install --quiet "$1" --version "$2" --force
+  fi
+}
+
+if ! installed worker-build "$WORKER_BUILD_VERSION" worker-build; then
+  say "installing worker-build $WORKER_BUILD_VERSION (~4 min, once)"
+  cargo_install worker-build "$WORKER_BUILD_VERSION"
 fi
 
-if ! installed wasm-bindgen-cli "$WASM_BINDGEN_VERSION"; then
+if ! installed wasm-bindgen-cli "$WASM_BINDGEN_VERSION" wasm-bindgen; then
   say "installing wasm-bindgen-cli $WASM_BINDGEN_VERSION to match Cargo.lock (~2 min, once)"
-  cargo install --locked wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION" --force
+  cargo_install wasm-bindgen-cli "$WASM_BINDGEN_VERSION"
+fi
+# The bindgen that worker-build runs must be the one Cargo.lock's wasm-bindgen expects.
+have=$("$CARGO_BIN/wasm-bindgen" --version | awk '{print $2}')
+if [ "$have" != "$WASM_BINDGEN_VERSION" ]; then
+  echo "wasm-bindgen $have installed, Cargo.lock wants $WASM_BINDGEN_VERSION" >&2
+  exit 1
 fi
 
 # npm ci only when the lockfile changed since the last install.
