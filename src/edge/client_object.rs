@@ -11,15 +11,15 @@ use worker::{durable_object, DurableObject, Env, Request, Response, Result, Stat
 
 use super::convert;
 use super::faults::{self, Faults, FAULT_HEADER};
-use super::router::{LIMIT_HEADER, OWNER_HEADER, REQUEST_ID_HEADER};
-use super::sql_admissions::SqlAdmissions;
+use super::router::{LIMIT_HEADER, LIMIT_ROLE_HEADER, LIMIT_UNITS_HEADER, OWNER_HEADER, REQUEST_ID_HEADER};
+use super::sql_admissions::{AdmissionError, SqlAdmissions};
 use super::sql_sessions::SqlSessions;
 use super::strategy_backend::EdgeBackend;
 use super::telemetry;
-use crate::mcp::session::{StoreError, DEFAULT_IDLE_TTL_MS};
+use crate::mcp::session::{SessionKeys, StoreError, DEFAULT_IDLE_TTL_MS};
 use crate::mcp::Dispatcher;
 use crate::policy::limiter::{Decision, MAX_WINDOW_SECS};
-use crate::policy::quotas::decode_policy;
+use crate::policy::quotas::{decode_policy, Role};
 use crate::tools::Porygon;
 use crate::transport::gate::MAX_BODY_BYTES;
 use crate::transport::ratelimit::{self, BLOCKED_UNTIL_HEADER};
@@ -37,6 +37,8 @@ pub struct ClientObject {
     admissions: SqlAdmissions,
     dispatcher: Dispatcher<Porygon<EdgeBackend>>,
     idle_ttl_ms: i64,
+    /// Signs the session ids this object issues (`None`: not configured, no sessions).
+    session_keys: Option<SessionKeys>,
     sentry: Option<std::rc::Rc<crate::observe::SentryConfig>>,
     environment: String,
     /// Whether this instance knows an alarm is pending (saves a storage read per request).
@@ -56,7 +58,9 @@ impl DurableObject for ClientObject {
             .filter(|s| *s > 0)
             .map_or(DEFAULT_IDLE_TTL_MS, |s| s * 1000);
         let sentry = telemetry::sentry_config(&env);
+        let session_keys = super::secrets::session_keys(&env);
         Self {
+            session_keys,
             sentry,
             environment: telemetry::environment(&env),
             state,
@@ -102,7 +106,20 @@ impl DurableObject for ClientObject {
         }
         let limit_only = req.path() == LIMIT_PATH;
         let owner = req.headers().get(OWNER_HEADER)?.unwrap_or_default();
-        let policy = req.headers().get(LIMIT_HEADER)?.and_then(|p| decode_policy(&p));
+        let limit = match req.headers().get(LIMIT_HEADER)? {
+            None => None,
+            Some(raw) => {
+                let role = req.headers().get(LIMIT_ROLE_HEADER)?.as_deref().and_then(Role::parse);
+                let units =
+                    req.headers().get(LIMIT_UNITS_HEADER)?.and_then(|u| u.parse::<u32>().ok()).unwrap_or(1);
+                match (decode_policy(&raw), role) {
+                    (Some(policy), Some(role)) => Some((policy, role, units)),
+                    // The router always sends both, valid: anything else is refused, not guessed.
+                    _ => return convert::response(wrong_limit(&format!("unreadable limit {raw:.60}"))),
+                }
+            }
+        };
+        let policy = limit.as_ref().map(|(p, _, _)| p.clone());
         let Some(http) = convert::request(req, MAX_BODY_BYTES).await? else {
             return convert::response(HttpResponse::empty(413));
         };
@@ -112,18 +129,23 @@ impl DurableObject for ClientObject {
         if faults.storage_error {
             return convert::response(unavailable(&StoreError("injected fault: storage error".into())));
         }
-        let decision = match &policy {
-            Some(p) => match self.admissions.decide(now, p) {
+        let decision = match &limit {
+            Some((p, role, units)) => match self.admissions.decide(now, p, *role, *units) {
                 Ok(d) => Some(d),
-                Err(e) => return convert::response(unavailable(&e)),
+                Err(AdmissionError::Store(e)) => return convert::response(unavailable(&e)),
+                Err(e @ AdmissionError::WrongRole { .. }) => {
+                    return convert::response(wrong_limit(&e.to_string()))
+                }
             },
             None => None,
         };
         if let (Some(p), Some(d @ Decision::Reject { retry_after_secs, unblock_at_ms, .. })) =
             (&policy, &decision)
         {
-            let resp = ratelimit::too_many_requests(&http.body, p, &d.header(), *retry_after_secs)
-                .with_header(BLOCKED_UNTIL_HEADER, unblock_at_ms.to_string());
+            let mut resp = ratelimit::too_many_requests(&http.body, p, &d.header(), *retry_after_secs);
+            if let Some(until) = unblock_at_ms {
+                resp = resp.with_header(BLOCKED_UNTIL_HEADER, until.to_string());
+            }
             return convert::response(resp);
         }
 
@@ -134,6 +156,7 @@ impl DurableObject for ClientObject {
                 dispatcher: &self.dispatcher,
                 store: &self.sessions,
                 owner: &owner,
+                session_keys: self.session_keys.as_ref(),
                 now_ms: now,
                 idle_ttl_ms: self.idle_ttl_ms,
             };
@@ -197,6 +220,19 @@ fn unavailable(e: &StoreError) -> HttpResponse {
     )
     .with_header("Retry-After", "1")
     .with_header(crate::transport::streamable::ERROR_REPORT_HEADER, format!("rate-limit storage: {e}"))
+}
+
+/// A limit this object will not count (another role's, or unreadable): nothing is read or
+/// written. Only a bug can send one (the router verifies every id that picks an object), so it
+/// is the router's to report; the client sees a 503.
+fn wrong_limit(detail: &str) -> HttpResponse {
+    tracing::error!(detail, "client object refused a limit");
+    HttpResponse::rpc_error(
+        409,
+        None,
+        &rmcp::model::ErrorData::internal_error("Temporarily unavailable; retry shortly", None),
+    )
+    .with_header(crate::transport::streamable::ERROR_REPORT_HEADER, format!("refused limit: {detail}"))
 }
 
 fn now_ms() -> i64 {

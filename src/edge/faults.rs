@@ -175,6 +175,37 @@ pub async fn client_state(req: &worker::Request, env: &worker::Env) -> crate::tr
     }
 }
 
+/// Test builds only: `POST /__test/charge?owner=<32 hex>&role=<role>` asks that object to count
+/// one admission under `role` with that role's policy, exactly as the router would — the
+/// only way to show that an object refuses a limit of a role it does not hold (the router never
+/// sends one: every object it charges comes from a verified id or the caller's own key).
+#[cfg(feature = "faults")]
+pub const CHARGE_ROUTE: &str = "/__test/charge";
+
+#[cfg(feature = "faults")]
+pub async fn charge(req: &worker::Request, env: &worker::Env) -> crate::transport::HttpResponse {
+    use crate::policy::quotas::{Limit, QuotaConfig, Role};
+    use crate::transport::{HttpRequest, HttpResponse, Method};
+
+    let query: std::collections::HashMap<String, String> =
+        req.url().map(|u| u.query_pairs().into_owned().collect()).unwrap_or_default();
+    let owner = query
+        .get("owner")
+        .filter(|o| o.len() == 32 && o.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')));
+    let (Some(owner), Some(role)) = (owner, query.get("role").and_then(|r| Role::parse(r))) else {
+        return HttpResponse::json(400, &serde_json::json!({"error": "owner (32 hex) and role required"}));
+    };
+    let cfg = QuotaConfig::from_vars(|name| env.var(name).ok().map(|v| v.to_string()));
+    let limit = Limit { owner: owner.clone(), role, policy: cfg.policy_for(role).clone() };
+    let probe = HttpRequest { method: Method::Post, headers: Default::default(), body: Vec::new() };
+    match super::router::call_object(env, owner, super::client_object::LIMIT_PATH, Some((&limit, 1)), &probe)
+        .await
+    {
+        Ok(resp) => HttpResponse::json(200, &serde_json::json!({"objectStatus": resp.status})),
+        Err(e) => HttpResponse::json(503, &serde_json::json!({"error": e.to_string()})),
+    }
+}
+
 /// The object's side of [`client_state`]: reads only, so probing an object creates nothing.
 #[cfg(feature = "faults")]
 pub fn object_state(
@@ -189,6 +220,7 @@ pub fn object_state(
             "sessions": count,
             "largestSessionBytes": largest,
             "admissions": admissions.count()?,
+            "role": admissions.role()?.map(crate::policy::quotas::Role::as_str),
         }))
     })();
     match state {

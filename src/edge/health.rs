@@ -1,7 +1,13 @@
 //! `/health`: KV, the client and index objects, corpus freshness (since the last successful
-//! ingestion run) and size, and — when bound — Workers AI and Vectorize, each timed.
-//! `/health/live` (in the router) stays trivial.
+//! ingestion run) and size, and — when bound — Workers AI and Vectorize, each timed; plus the
+//! configuration (server secrets, refused quota values). `/health/live` (in the router) stays
+//! trivial.
+//!
+//! The deep checks (an object call each, an embedding and a Vectorize query) are remembered per
+//! isolate for [`DEEP_CHECKS_TTL_MS`], keyed by the dataset version, so a burst of `/health`
+//! calls costs two KV reads each; the router limits `/health` per address besides.
 
+use std::cell::RefCell;
 use std::future::Future;
 
 use worker::Env;
@@ -9,6 +15,7 @@ use worker::Env;
 use super::index_object::IndexStats;
 use crate::ingest::alert::LastRun;
 use crate::policy::health::{corpus_check, summarize, Check, CheckStatus};
+use crate::policy::quotas::QuotaConfig;
 use crate::transport::HttpResponse;
 
 const CHECK_TIMEOUT_MS: u64 = 2_000;
@@ -16,34 +23,44 @@ const CHECK_TIMEOUT_MS: u64 = 2_000;
 const MAX_CORPUS_AGE_MS: i64 = 3 * 24 * 3600 * 1000;
 /// The format whose index stands for the corpus.
 const REFERENCE_FORMAT: &str = "gen9ou";
+/// How long an isolate reuses its deep checks.
+pub const DEEP_CHECKS_TTL_MS: i64 = 10_000;
 
-pub async fn report(env: &Env) -> HttpResponse {
-    let (kv, clients, index, semantic, last_run) = futures::join!(
-        timed("kv", true, async {
-            if super::faults::current().kv_error {
-                return Err(worker::Error::RustError("injected fault: KV read failed".into()));
-            }
-            let kv = env.kv("STRATEGY_KV")?;
-            let version = kv.get(super::ingest_object::DATASET_VERSION_KEY).text().await;
-            version
-                .map(|v| v.map(|v| format!("dataset {v}")))
-                .map_err(|e| worker::Error::RustError(e.to_string()))
-        }),
-        timed("clientObjects", true, async {
-            let stub = env.durable_object("CLIENTS")?.id_from_name("health")?.get_stub()?;
-            let resp = stub.fetch_with_str("https://client-object/health").await?;
-            match resp.status_code() {
-                200 => Ok(None),
-                s => Err(worker::Error::RustError(format!("answered {s}"))),
-            }
-        }),
-        index_stats(env),
-        semantic(env),
-        last_run(env),
-    );
-    let (index_check, stats) = index;
-    let mut checks = vec![kv, clients, index_check];
-    if let Some(stats) = stats {
+/// Deep checks as last taken: when, under which dataset version, and what they found.
+struct DeepChecks {
+    at_ms: i64,
+    dataset: Option<String>,
+    clients: Check,
+    index: (Check, Option<IndexStats>),
+    semantic: Check,
+}
+
+thread_local! {
+    static DEEP: RefCell<Option<DeepChecks>> = const { RefCell::new(None) };
+}
+
+pub async fn report(env: &Env, quotas: &QuotaConfig) -> HttpResponse {
+    let (kv, last_run) = futures::join!(kv_check(env), last_run(env));
+    let now = now_ms();
+    // Faults (test build only) must show at once, so they bypass the memory.
+    let reusable = super::faults::current() == super::faults::Faults::default();
+    let remembered = DEEP.with(|d| {
+        d.borrow_mut()
+            .take()
+            .filter(|c| reusable && now - c.at_ms < DEEP_CHECKS_TTL_MS && c.dataset == kv.detail)
+    });
+    let (deep, age_ms) = match remembered {
+        Some(deep) => {
+            let age = now - deep.at_ms;
+            (deep, Some(age))
+        }
+        None => {
+            let (clients, index, semantic) = deep_checks(env).await;
+            (DeepChecks { at_ms: now, dataset: kv.detail.clone(), clients, index, semantic }, None)
+        }
+    };
+    let mut checks = vec![kv, deep.clients.clone(), deep.index.0.clone()];
+    if let Some(stats) = &deep.index.1 {
         let (status, detail) = corpus_check(
             stats.documents,
             last_run.as_ref(),
@@ -59,10 +76,71 @@ pub async fn report(env: &Env) -> HttpResponse {
             detail: Some(detail),
         });
     }
-    checks.push(semantic);
+    checks.push(deep.semantic.clone());
+    checks.push(config_check(env, quotas));
+    DEEP.with(|d| *d.borrow_mut() = Some(deep));
     let report = summarize(checks);
-    HttpResponse::json(report.http_status(), &serde_json::to_value(&report).unwrap_or_default())
-        .with_header("Cache-Control", "no-store")
+    let response =
+        HttpResponse::json(report.http_status(), &serde_json::to_value(&report).unwrap_or_default())
+            .with_header("Cache-Control", "no-store");
+    match age_ms {
+        Some(age) => response.with_header("X-Health-Deep-Checks-Age-Ms", age.to_string()),
+        None => response,
+    }
+}
+
+/// Server secrets and quota variables: a missing session key turns sessions off (critical:
+/// clients that initialize cannot work); a missing pseudonym key or a refused quota value is
+/// served around, but shown.
+fn config_check(env: &Env, quotas: &QuotaConfig) -> Check {
+    let mut problems: Vec<String> = quotas.problems.clone();
+    let sessions_off = super::secrets::session_keys(env).is_none();
+    if sessions_off {
+        problems.insert(0, "SESSION_ID_KEY missing or shorter than 16 characters: sessions are off".into());
+    }
+    if super::secrets::pseudonym_key(env).is_none() {
+        problems.push("PSEUDONYM_KEY missing: logs and metrics carry no client pseudonym".into());
+    }
+    Check {
+        name: "config",
+        status: match (sessions_off, problems.is_empty()) {
+            (true, _) => CheckStatus::Failing,
+            (false, true) => CheckStatus::Ok,
+            (false, false) => CheckStatus::Degraded,
+        },
+        critical: true,
+        latency_ms: None,
+        detail: (!problems.is_empty()).then(|| problems.join("; ")),
+    }
+}
+
+async fn kv_check(env: &Env) -> Check {
+    timed("kv", true, async {
+        if super::faults::current().kv_error {
+            return Err(worker::Error::RustError("injected fault: KV read failed".into()));
+        }
+        let kv = env.kv("STRATEGY_KV")?;
+        let version = kv.get(super::ingest_object::DATASET_VERSION_KEY).text().await;
+        version
+            .map(|v| v.map(|v| format!("dataset {v}")))
+            .map_err(|e| worker::Error::RustError(e.to_string()))
+    })
+    .await
+}
+
+async fn deep_checks(env: &Env) -> (Check, (Check, Option<IndexStats>), Check) {
+    futures::join!(
+        timed("clientObjects", true, async {
+            let stub = env.durable_object("CLIENTS")?.id_from_name("health")?.get_stub()?;
+            let resp = stub.fetch_with_str("https://client-object/health").await?;
+            match resp.status_code() {
+                200 => Ok(None),
+                s => Err(worker::Error::RustError(format!("answered {s}"))),
+            }
+        }),
+        index_stats(env),
+        semantic(env),
+    )
 }
 
 /// The last successful ingestion run; `None` also when KV fails (the `kv` check reports that).

@@ -18,6 +18,7 @@ mod ingest_object; // `#[durable_object]` exports IngestObject.
 mod logging;
 mod raw_source;
 mod router;
+mod secrets;
 mod sql_admissions;
 mod sql_sessions;
 mod sql_slots;

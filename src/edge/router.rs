@@ -10,7 +10,8 @@ use worker::{event, Context, Env, Request, RequestInit, Response, Result};
 use super::client_object::LIMIT_PATH;
 use super::faults::{self, Faults, FAULT_HEADER};
 use super::{api_keys, convert, telemetry};
-use crate::mcp::session::{hex, SessionId};
+use crate::mcp::jsonrpc;
+use crate::mcp::session::hex;
 use crate::mcp::version::{self, Revision};
 use crate::observe::request::{client_pseudonym, LimiterDecision};
 use crate::observe::{RequestRecord, RpcSummary, SentryConfig};
@@ -20,8 +21,8 @@ use crate::policy::quotas::{self, encode_policy, Identity, Limit, QuotaConfig};
 use crate::transport::gate::{self, GateConfig, Verdict};
 use crate::transport::ratelimit::{self, BLOCKED_UNTIL_HEADER, POLICY_HEADER, STATE_HEADER};
 use crate::transport::streamable::{
-    CACHE_REPORT_HEADER, DEGRADATION_REPORT_HEADER, ERROR_REPORT_HEADER, HANDLER_MS_HEADER, SESSION_HEADER,
-    VERSION_HEADER,
+    self, CACHE_REPORT_HEADER, DEGRADATION_REPORT_HEADER, ERROR_REPORT_HEADER, HANDLER_MS_HEADER,
+    SESSION_HEADER, VERSION_HEADER,
 };
 use crate::transport::{HttpRequest, HttpResponse, Method};
 
@@ -30,6 +31,10 @@ use crate::transport::{HttpRequest, HttpResponse, Method};
 pub const OWNER_HEADER: &str = "X-Porygon-Owner";
 /// Router → object: enforce this policy (`100/60,1000/3600`) against your log before serving.
 pub const LIMIT_HEADER: &str = "X-Porygon-Limit";
+/// Router → object: the role of that limit (`policy::quotas::Role`); an object counts one role.
+pub const LIMIT_ROLE_HEADER: &str = "X-Porygon-Limit-Role";
+/// Router → object: how many admissions the request is (a batch's message count).
+pub const LIMIT_UNITS_HEADER: &str = "X-Porygon-Limit-Units";
 const CLIENTS_BINDING: &str = "CLIENTS";
 
 thread_local! {
@@ -55,7 +60,7 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
     }
     let response = match path.as_str() {
         "/health/live" => HttpResponse::json(200, &json!({"status": "ok"})),
-        "/health" => super::health::report(&env).await,
+        "/health" => health(&req, &env).await,
         "/mcp" => mcp(req, &env, &ctx, sentry.as_deref(), &request_id).await,
         p if p.starts_with("/admin/") => super::admin::handle(req, &env).await,
         #[cfg(feature = "bench")]
@@ -64,6 +69,8 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
         faults::CLIENT_STATE_ROUTE if telemetry::environment(&env) == "local" => {
             faults::client_state(&req, &env).await
         }
+        #[cfg(feature = "faults")]
+        faults::CHARGE_ROUTE if telemetry::environment(&env) == "local" => faults::charge(&req, &env).await,
         _ => HttpResponse::json(404, &json!({"error": "not_found", "message": "See /mcp"})),
     };
     convert::response(response.with_header("X-Request-Id", request_id))
@@ -134,13 +141,19 @@ async fn mcp(
     response
 }
 
-/// The client's quota key as a keyed pseudonym (ADMIN_TOKEN is the key: a server secret that
-/// production must have anyway).
+/// The client's quota key as a keyed pseudonym under `PSEUDONYM_KEY`; "-" without that secret
+/// (an unkeyed hash of an IPv4 address is reversible by trying all 2³² of them).
 fn pseudonym(env: &Env, key: &str) -> String {
-    let secret = env.secret("ADMIN_TOKEN").map(|s| s.to_string()).unwrap_or_default();
-    client_pseudonym(secret.as_bytes(), key)
+    super::secrets::pseudonym_key(env).map_or_else(|| "-".to_owned(), |secret| client_pseudonym(&secret, key))
 }
 
+/// One `/mcp` request on its way through: identified, checked, limited, forwarded.
+///
+/// Every request counts against its caller's own limits, served or refused: gate refusals
+/// (403/405/406/413/415), bad credentials and forged session ids are charged to the caller's
+/// anonymous limits before they are answered. Nothing a request carries can make it charge,
+/// create rows in or block another client's object: the only client-chosen pointer to an object,
+/// the session id, is verified (`SessionKeys`) before any object is contacted.
 async fn forward(
     req: Request,
     env: &Env,
@@ -150,14 +163,41 @@ async fn forward(
 ) -> Result<HttpResponse> {
     let headers = convert::headers(&req);
     let method = convert::method(&req);
-    if let Verdict::Respond(r) = gate::check(method, &headers, cfg) {
-        return Ok(r);
-    }
     let quotas = QuotaConfig::from_vars(|name| env.var(name).ok().map(|v| v.to_string()));
     let now = now_ms();
-    let identity = match identify(env, &headers, &quotas, now).await {
+    // Set by Cloudflare's edge (and by wrangler dev locally); clients cannot forge it there.
+    let address = quotas::anonymous_identity(headers.get("CF-Connecting-IP"), &quotas);
+    // 2026-07-28 has no sessions: there an Mcp-Session-Id is ignored (spec, Backward
+    // Compatibility), so it must not pick the object either. Read as the session machine reads
+    // it (`get_token`), so both agree on repeated headers.
+    let stateless = headers
+        .get_token(VERSION_HEADER)
+        .ok()
+        .flatten()
+        .and_then(version::parse_supported)
+        .is_some_and(|v| v.is_stateless());
+    let presented = headers.get_token(SESSION_HEADER).ok().flatten().filter(|_| !stateless);
+    let keys = super::secrets::session_keys(env);
+    let session = presented.and_then(|raw| keys.as_ref()?.parse(raw));
+
+    if let Verdict::Respond(refusal) = gate::check(method, &headers, cfg) {
+        if refusal.status == 204 {
+            return Ok(refusal); // a CORS preflight: not a refusal
+        }
+        let limits = quotas::refusal_limits(&address, session.as_ref(), &quotas);
+        return charge_refusal(env, &limits, refusal, &bare_request(Method::Post), now, trace).await;
+    }
+    let identity = match identify(env, &headers, &quotas, &address, now).await {
         Ok(identity) => identity,
-        Err(Unidentified::Auth(e)) => return Ok(unauthorized(&e)),
+        Err(Unidentified::Auth(e)) => {
+            let limits = quotas::refusal_limits(&address, session.as_ref(), &quotas);
+            return charge_refusal(env, &limits, unauthorized(&e), &bare_request(Method::Post), now, trace)
+                .await;
+        }
+        Err(Unidentified::AddressDenied(d)) => {
+            trace.limiter = LimiterDecision::RejectedCached;
+            return Ok(denied(&[], &d, now));
+        }
         Err(Unidentified::KeyStore(e)) => {
             return Ok(HttpResponse::rpc_error(
                 503,
@@ -168,74 +208,82 @@ async fn forward(
             .with_header(ERROR_REPORT_HEADER, e))
         }
     };
-    // 2026-07-28 has no sessions: there an Mcp-Session-Id is ignored (spec, Backward
-    // Compatibility), so it must not pick the object either.
-    // Read as the session machine reads them (`get_token`), so both agree on repeated headers.
-    let stateless = headers
-        .get_token(VERSION_HEADER)
-        .ok()
-        .flatten()
-        .and_then(version::parse_supported)
-        .is_some_and(|v| v.is_stateless());
-    let session =
-        headers.get_token(SESSION_HEADER).ok().flatten().filter(|_| !stateless).and_then(SessionId::parse);
+    trace.client_key = Some(quotas::refusal_limits(&identity, None, &quotas)[0].owner.clone());
+    // A client over quota is answered before its body is read or parsed (only a small body is
+    // read, to echo its JSON-RPC id).
+    for limit in quotas::limits_before_body(&identity, session.as_ref(), &quotas) {
+        if let Some(d) = denial(&limit, now) {
+            trace.limiter = LimiterDecision::RejectedCached;
+            let small = convert::request(req, DENIED_BODY_BYTES).await.ok().flatten();
+            return Ok(denied(small.as_ref().map_or(&[][..], |h| &h.body), &d, now));
+        }
+    }
     let Some(mut http) = convert::request(req, cfg.max_body_bytes).await? else {
-        return Ok(HttpResponse::rpc_error(
+        let too_large = HttpResponse::rpc_error(
             413,
             None,
             &ErrorData::invalid_request("Payload too large: the limit is 1 MiB", None),
-        ));
+        );
+        let limits = quotas::refusal_limits(&identity, session.as_ref(), &quotas);
+        return charge_refusal(env, &limits, too_large, &bare_request(Method::Post), now, trace).await;
     };
     http.headers.insert(REQUEST_ID_HEADER, request_id);
     trace.rpc = RpcSummary::of(&http.body);
     let is_initialize = trace.rpc.method == "initialize";
+    if presented.is_some() && session.is_none() && !is_initialize {
+        // Well-formed or not, an id we did not sign names no session: 404 (the client starts
+        // over), counted against the caller — no object is contacted on its behalf.
+        let not_found = streamable::session_not_found(jsonrpc::echo_id(&http.body).as_ref());
+        let limits = quotas::refusal_limits(&identity, None, &quotas);
+        return charge_refusal(env, &limits, not_found, &http, now, trace).await;
+    }
     let plan = quotas::plan(&identity, session.as_ref(), is_initialize, &quotas, fresh_owner);
     trace.client_key = Some(plan.serve_owner.clone());
+    let units = trace.rpc.units;
+    if units > plan.max_units() {
+        let refusal = ratelimit::batch_over_quota(&http.body, units, plan.max_units());
+        return charge_refusal(env, &plan.limits, refusal, &http, now, trace).await;
+    }
 
     // Every limit must admit, in order. The last one usually lives in the serving object
     // itself, which then decides it inline: one round trip for the common case.
-    let mut inline_limit = None;
-    let mut standing = None;
-    for (i, limit) in plan.limits.iter().enumerate() {
-        if let Some(d) = DENIED.with(|c| c.borrow_mut().check(&limit.owner, now)) {
-            trace.limiter = LimiterDecision::RejectedCached;
-            return Ok(denied(&http.body, &d, now));
-        }
-        if i + 1 == plan.limits.len() && limit.owner == plan.serve_owner {
-            inline_limit = Some(limit);
-            continue;
-        }
-        let resp = call_object(env, &limit.owner, LIMIT_PATH, Some(limit), &http).await?;
-        if resp.status == 429 {
-            trace.limiter = LimiterDecision::Rejected;
-            return Ok(remember_denial(resp, limit, now));
-        }
-        trace.limiter = LimiterDecision::Admitted;
-        standing = Some((
-            resp.headers.get(POLICY_HEADER).map(str::to_owned),
-            resp.headers.get(STATE_HEADER).map(str::to_owned),
-        ));
+    let (inline, elsewhere) = match plan.limits.split_last() {
+        Some((last, rest)) if last.owner == plan.serve_owner => (Some(last), rest),
+        _ => (None, plan.limits.as_slice()),
+    };
+    let standing = match admit(env, elsewhere, units, &http, now, trace).await? {
+        Admission::Admitted(standing) => standing,
+        Admission::Denied(resp) => return Ok(resp),
+    };
+    if let Some(d) = inline.and_then(|limit| denial(limit, now)) {
+        trace.limiter = LimiterDecision::RejectedCached;
+        return Ok(denied(&http.body, &d, now));
     }
-    let mut resp = call_object(env, &plan.serve_owner, "/mcp", inline_limit, &http).await?;
-    if let Some(limit) = inline_limit {
-        if resp.status == 429 {
-            trace.limiter = LimiterDecision::Rejected;
-            return Ok(remember_denial(resp, limit, now));
-        }
-        trace.limiter = LimiterDecision::Admitted;
-    }
+    let resp = call_object(env, &plan.serve_owner, "/mcp", inline.map(|l| (l, units)), &http).await?;
+    let mut resp = match inline {
+        Some(limit) => match verdict(resp, limit, now, trace) {
+            Ok(resp) => resp,
+            Err(refused) => return Ok(refused),
+        },
+        None => resp,
+    };
     if let (None, Some((policy, state))) = (resp.headers.get(STATE_HEADER), standing) {
         policy.into_iter().for_each(|p| resp.headers.insert(POLICY_HEADER, p));
         state.into_iter().for_each(|s| resp.headers.insert(STATE_HEADER, s));
     }
     Ok(resp)
 }
+/// Most of a denied request's body read, to echo its JSON-RPC id in the 429.
+const DENIED_BODY_BYTES: usize = 4096;
 
 enum Unidentified {
-    /// The client's credentials are wrong: 401.
+    /// The client's credentials are wrong: 401 (counted against the address).
     Auth(AuthError),
     /// The key store failed: 503, the client should retry.
     KeyStore(String),
+    /// A token this isolate has not seen, from an address already over quota: 429 without a KV
+    /// read, so a flood of made-up tokens costs no storage reads.
+    AddressDenied(Denial),
 }
 
 /// API key if one is presented (and valid), else the connecting address.
@@ -243,26 +291,134 @@ async fn identify(
     env: &Env,
     headers: &crate::transport::Headers,
     quotas: &QuotaConfig,
+    address: &Identity,
     now: i64,
 ) -> std::result::Result<Identity, Unidentified> {
-    match bearer_token(headers.get("Authorization")).map_err(Unidentified::Auth)? {
-        Some(token) => match api_keys::lookup(env, token, now).await.map_err(Unidentified::KeyStore)? {
-            Some(record) => {
-                Ok(Identity::ApiKey { policy: record.policy(&quotas.api_key_default), id: record.id })
+    let Some(token) = bearer_token(headers.get("Authorization")).map_err(Unidentified::Auth)? else {
+        return Ok(address.clone());
+    };
+    let record = match api_keys::cached(token, now) {
+        Some(known) => known,
+        None => {
+            if let Some(d) = quotas::refusal_limits(address, None, quotas).iter().find_map(|l| denial(l, now))
+            {
+                return Err(Unidentified::AddressDenied(d));
             }
-            None => Err(Unidentified::Auth(AuthError::Invalid)),
-        },
-        // Set by Cloudflare's edge (and by wrangler dev locally); clients cannot forge it there.
-        None => Ok(quotas::anonymous_identity(headers.get("CF-Connecting-IP"), quotas)),
+            api_keys::lookup(env, token, now).await.map_err(Unidentified::KeyStore)?
+        }
+    };
+    match record {
+        Some(record) => {
+            Ok(Identity::ApiKey { policy: record.policy(&quotas.api_key_default), id: record.id })
+        }
+        None => Err(Unidentified::Auth(AuthError::Invalid)),
     }
 }
 
-/// Sends the request to the object named `owner`, asking it to enforce `limit` first.
+/// The outcome of asking limits to admit a request.
+enum Admission {
+    /// All admitted; the last object's `RateLimit-Policy` and `RateLimit` values, if any.
+    Admitted(Option<(Option<String>, Option<String>)>),
+    /// Refused: the response to pass on.
+    Denied(HttpResponse),
+}
+
+/// Asks each limit's object to count `units` (limit-only calls), in order; the first refusal
+/// ends it. The deny cache answers for limits known to be full.
+async fn admit(
+    env: &Env,
+    limits: &[Limit],
+    units: u32,
+    http: &HttpRequest,
+    now: i64,
+    trace: &mut Trace,
+) -> Result<Admission> {
+    let mut standing = None;
+    for limit in limits {
+        if let Some(d) = denial(limit, now) {
+            trace.limiter = LimiterDecision::RejectedCached;
+            return Ok(Admission::Denied(denied(&http.body, &d, now)));
+        }
+        let resp = call_object(env, &limit.owner, LIMIT_PATH, Some((limit, units)), http).await?;
+        match verdict(resp, limit, now, trace) {
+            Ok(resp) => {
+                standing = Some((
+                    resp.headers.get(POLICY_HEADER).map(str::to_owned),
+                    resp.headers.get(STATE_HEADER).map(str::to_owned),
+                ));
+            }
+            Err(refused) => return Ok(Admission::Denied(refused)),
+        }
+    }
+    Ok(Admission::Admitted(standing))
+}
+
+/// What an object said about a limit it was asked to count: its response when admitted, else
+/// the refusal to pass on — its 429 (remembered in the deny cache), or a 503 when the object
+/// refused to count the limit at all (a role it does not hold: a bug, reported as one).
+fn verdict(
+    resp: HttpResponse,
+    limit: &Limit,
+    now: i64,
+    trace: &mut Trace,
+) -> std::result::Result<HttpResponse, HttpResponse> {
+    match resp.status {
+        429 => {
+            trace.limiter = LimiterDecision::Rejected;
+            Err(remember_denial(resp, limit, now))
+        }
+        409 => {
+            let detail = resp.headers.get(ERROR_REPORT_HEADER).unwrap_or("refused limit").to_owned();
+            Err(HttpResponse::rpc_error(
+                503,
+                None,
+                &ErrorData::internal_error("Temporarily unavailable; retry shortly", None),
+            )
+            .with_header("Retry-After", "1")
+            .with_header(ERROR_REPORT_HEADER, detail))
+        }
+        _ => {
+            trace.limiter = LimiterDecision::Admitted;
+            Ok(resp)
+        }
+    }
+}
+
+/// Counts a request that is refused before it is served against `limits` (the caller's own),
+/// then answers with `refusal` — or with the 429 when the caller is over quota.
+async fn charge_refusal(
+    env: &Env,
+    limits: &[Limit],
+    refusal: HttpResponse,
+    http: &HttpRequest,
+    now: i64,
+    trace: &mut Trace,
+) -> Result<HttpResponse> {
+    match admit(env, limits, 1, http, now, trace).await? {
+        Admission::Denied(resp) => Ok(resp),
+        Admission::Admitted(standing) => {
+            let mut refusal = refusal;
+            if let Some((policy, state)) = standing {
+                policy.into_iter().for_each(|p| refusal.headers.insert(POLICY_HEADER, p));
+                state.into_iter().for_each(|s| refusal.headers.insert(STATE_HEADER, s));
+            }
+            Ok(refusal)
+        }
+    }
+}
+
+/// A request with no headers or body, for limit-only calls on behalf of a refused request.
+fn bare_request(method: Method) -> HttpRequest {
+    HttpRequest { method, headers: crate::transport::Headers::new(), body: Vec::new() }
+}
+
+/// Sends the request to the object named `owner`, asking it to count `units` against `limit`
+/// first.
 pub(super) async fn call_object(
     env: &Env,
     owner: &str,
     path: &str,
-    limit: Option<&Limit>,
+    limit: Option<(&Limit, u32)>,
     http: &HttpRequest,
 ) -> Result<HttpResponse> {
     let forwarded = worker::Headers::new();
@@ -275,8 +431,10 @@ pub(super) async fn call_object(
         }
     }
     forwarded.set(OWNER_HEADER, owner)?;
-    if let Some(limit) = limit {
+    if let Some((limit, units)) = limit {
         forwarded.set(LIMIT_HEADER, &encode_policy(&limit.policy))?;
+        forwarded.set(LIMIT_ROLE_HEADER, limit.role.as_str())?;
+        forwarded.set(LIMIT_UNITS_HEADER, &units.to_string())?;
     }
     let mut init = RequestInit::new();
     init.with_method(worker::Method::from(method_name(http.method).to_owned())).with_headers(forwarded);
@@ -288,7 +446,12 @@ pub(super) async fn call_object(
     convert::from_response(stub.fetch_with_request(inner).await?).await
 }
 
-/// Caches an object's 429 for as long as the object says it holds, and passes it on.
+/// The deny cache's verdict for `limit`, if it holds one.
+fn denial(limit: &Limit, now: i64) -> Option<Denial> {
+    DENIED.with(|c| c.borrow_mut().check(&limit.deny_key(), now))
+}
+
+/// Caches an object's 429 for as long as the object says the key is full, and passes it on.
 fn remember_denial(mut resp: HttpResponse, limit: &Limit, now: i64) -> HttpResponse {
     let until = resp.headers.get(BLOCKED_UNTIL_HEADER).and_then(|v| v.parse::<i64>().ok());
     if let Some(until_ms) = until {
@@ -299,7 +462,7 @@ fn remember_denial(mut resp: HttpResponse, limit: &Limit, now: i64) -> HttpRespo
             .and_then(|name| limit.policy.quotas.iter().find(|q| format!("\"{}\"", q.name) == name))
             .map_or("minute", |q| q.name);
         let denial = Denial { until_ms, policy: limit.policy.clone(), quota };
-        DENIED.with(|c| c.borrow_mut().record(&limit.owner, denial, now));
+        DENIED.with(|c| c.borrow_mut().record(&limit.deny_key(), denial, now));
     }
     resp.headers.remove(BLOCKED_UNTIL_HEADER);
     resp
@@ -314,6 +477,31 @@ fn denied(body: &[u8], d: &Denial, now: i64) -> HttpResponse {
 fn unauthorized(e: &AuthError) -> HttpResponse {
     HttpResponse::rpc_error(401, None, &ErrorData::invalid_request(format!("Unauthorized: {e}"), None))
         .with_header("WWW-Authenticate", "Bearer error=\"invalid_token\"")
+}
+
+/// `/health` is public and its deep checks are costly: limited per address, in an object of
+/// its own (so monitoring never spends a client's MCP quota).
+async fn health(req: &Request, env: &Env) -> HttpResponse {
+    let quotas = QuotaConfig::from_vars(|name| env.var(name).ok().map(|v| v.to_string()));
+    let ip = req.headers().get("CF-Connecting-IP").ok().flatten();
+    let limit = quotas::health_limit(&quotas::anonymous_identity(ip.as_deref(), &quotas), &quotas);
+    let now = now_ms();
+    let mut trace = Trace { rpc: RpcSummary::of(b""), client_key: None, limiter: LimiterDecision::None };
+    // Locally the objects share this wasm instance and reset the thread-local fault switch;
+    // the checks below must see this request's own faults.
+    let faults = faults::current();
+    let admitted =
+        admit(env, std::slice::from_ref(&limit), 1, &bare_request(Method::Get), now, &mut trace).await;
+    faults::set_current(faults);
+    match admitted {
+        Ok(Admission::Admitted(_)) => super::health::report(env, &quotas).await,
+        Ok(Admission::Denied(resp)) => resp,
+        // The limiter's object is unreachable: reporting that is what /health is for.
+        Err(e) => {
+            tracing::warn!(error = %e, "health limiter unreachable");
+            super::health::report(env, &quotas).await
+        }
+    }
 }
 
 /// A new object name for a shared-network client opening a session.

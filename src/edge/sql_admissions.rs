@@ -3,6 +3,9 @@
 //!
 //! Each row is just its primary key, `ts * 1024 + n` (n: admissions already at that millisecond),
 //! so the table is one B-tree of 8-byte keys with no separate index.
+//!
+//! The log also remembers its [`Role`] (one row, written with the first admission) and refuses
+//! a limit of any other role: see `policy::quotas::Role`.
 
 use std::cell::{Cell, RefCell};
 
@@ -11,6 +14,16 @@ use worker::{SqlStorage, SqlStorageValue};
 use super::sql_sessions::table_exists;
 use crate::mcp::session::StoreError;
 use crate::policy::limiter::{Decision, Policy, SlidingLog};
+use crate::policy::quotas::Role;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AdmissionError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The router asked this object to count a limit its log does not hold.
+    #[error("this log counts {held:?}, refused a limit for {asked:?}")]
+    WrongRole { held: Role, asked: Role },
+}
 
 /// Row keys per millisecond; ms epoch × 1024 stays below 2^53 (exact in JS) until the 2250s.
 const SLOTS_PER_MS: i64 = 1024;
@@ -25,11 +38,19 @@ pub struct SqlAdmissions {
     /// Loaded lazily; `loaded_depth` says how many rows it was loaded with.
     log: RefCell<Option<(SlidingLog, usize)>>,
     since_prune: RefCell<u64>,
+    /// The role this log counts, once known (read from, or written to, `admission_role`).
+    role: Cell<Option<Role>>,
 }
 
 impl SqlAdmissions {
     pub fn new(sql: SqlStorage) -> Self {
-        Self { sql, ready: Cell::new(false), log: RefCell::new(None), since_prune: RefCell::new(0) }
+        Self {
+            sql,
+            ready: Cell::new(false),
+            log: RefCell::new(None),
+            since_prune: RefCell::new(0),
+            role: Cell::new(None),
+        }
     }
 
     /// Whether the table exists, without creating it.
@@ -43,6 +64,7 @@ impl SqlAdmissions {
     pub fn migrate(&self) -> Result<(), StoreError> {
         if !self.ready.get() {
             self.exec("CREATE TABLE IF NOT EXISTS admission_log (k INTEGER PRIMARY KEY)", vec![])?;
+            self.exec("CREATE TABLE IF NOT EXISTS admission_role (role TEXT NOT NULL)", vec![])?;
             self.ready.set(true);
         }
         Ok(())
@@ -57,28 +79,60 @@ impl SqlAdmissions {
         Ok(first_int(self.query("SELECT COUNT(*) FROM admission_log", vec![])?).unwrap_or(0))
     }
 
-    /// Decides and, when admitting, records — synchronously, so no other request of this object
-    /// can run in between.
-    pub fn decide(&self, now_ms: i64, policy: &Policy) -> Result<Decision, StoreError> {
-        self.migrate()?;
+    /// The role this log counts, if it has counted anything (for the test build's state probe).
+    pub fn role(&self) -> Result<Option<Role>, StoreError> {
+        if self.role.get().is_none() && self.exists()? {
+            let rows = self.query("SELECT role FROM admission_role LIMIT 1", vec![])?;
+            let held = rows.into_iter().next().and_then(|r| r.into_iter().next()).and_then(|v| match v {
+                SqlStorageValue::String(s) => Role::parse(&s),
+                _ => None,
+            });
+            self.role.set(held);
+        }
+        Ok(self.role.get())
+    }
+
+    /// Decides `units` admissions (all or none) and, when admitting, records them —
+    /// synchronously, so no other request of this object can run in between. A limit of another
+    /// role than the one this log holds is refused before anything is read or written.
+    pub fn decide(
+        &self,
+        now_ms: i64,
+        policy: &Policy,
+        role: Role,
+        units: u32,
+    ) -> Result<Decision, AdmissionError> {
+        match self.role()? {
+            Some(held) if held != role => return Err(AdmissionError::WrongRole { held, asked: role }),
+            Some(_) => {}
+            None => {
+                self.migrate()?;
+                self.exec("INSERT INTO admission_role (role) VALUES (?)", vec![role.as_str().into()])?;
+                self.role.set(Some(role));
+            }
+        }
         let mut slot = self.log.borrow_mut();
         if slot.as_ref().is_none_or(|(_, depth)| *depth < policy.depth()) {
             *slot = Some((self.load(policy)?, policy.depth()));
         }
         let (log, _) = slot.as_mut().expect("loaded above");
-        let decision = log.decide(now_ms, policy);
+        let decision = log.decide_units(now_ms, policy, units);
         if decision.admitted() {
-            let newest = log.timestamps().last().unwrap_or(now_ms);
-            let same_ms = log.timestamps().filter(|&t| t == newest).count() as i64 - 1;
-            let row = newest * SLOTS_PER_MS + same_ms.min(SLOTS_PER_MS - 1);
-            if let Err(e) = self.exec("INSERT OR REPLACE INTO admission_log (k) VALUES (?)", vec![row.into()])
-            {
+            let newest = log.timestamps().next_back().unwrap_or(now_ms);
+            // Admissions at this millisecond, counted from the newest end (the log is sorted).
+            let at_newest = log.timestamps().rev().take_while(|&t| t == newest).count() as i64;
+            let rows: Vec<SqlStorageValue> = (at_newest - i64::from(units.max(1))..at_newest)
+                .map(|n| (newest * SLOTS_PER_MS + n.clamp(0, SLOTS_PER_MS - 1)).into())
+                .collect();
+            let placeholders = vec!["(?)"; rows.len()].join(",");
+            let insert = format!("INSERT OR REPLACE INTO admission_log (k) VALUES {placeholders}");
+            if let Err(e) = self.exec(&insert, rows) {
                 // Not persisted means not admitted: forget it so memory matches storage.
                 *slot = None;
-                return Err(e);
+                return Err(e.into());
             }
             let mut since = self.since_prune.borrow_mut();
-            *since += 1;
+            *since += u64::from(units);
             if *since >= PRUNE_EVERY {
                 *since = 0;
                 let oldest_needed = log.timestamps().next().unwrap_or(now_ms);

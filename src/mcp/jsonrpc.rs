@@ -111,6 +111,20 @@ pub fn parse(body: &[u8]) -> Result<Incoming, ErrorData> {
     }
 }
 
+/// The id an HTTP-level refusal (a 429, a 404) echoes: the lone request's, or a batch's first
+/// request's. `None` when the body is not readable JSON-RPC.
+pub fn echo_id(body: &[u8]) -> Option<RequestId> {
+    match parse(body).ok()? {
+        Incoming::Single(Message::Request(r)) => Some(r.id),
+        Incoming::Single(Message::Invalid { id, .. }) => id,
+        Incoming::Batch(ms) => ms.into_iter().find_map(|m| match m {
+            Message::Request(r) => Some(r.id),
+            _ => None,
+        }),
+        _ => None,
+    }
+}
+
 fn too_deep() -> ErrorData {
     ErrorData::invalid_request(format!("Invalid Request: JSON nested deeper than {MAX_DEPTH} levels"), None)
 }

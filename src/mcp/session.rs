@@ -1,9 +1,13 @@
 //! MCP sessions: what is remembered about a client between requests, and where it lives.
 //!
-//! A session id has two halves, `<owner>.<secret>`: the owner is the name of the client Durable
-//! Object that holds the session, so the router can find it even when the client's IP changed
-//! mid-session (Claude.ai's egress rotates); the secret is 128 random bits.
+//! A session id has three parts, `<owner>.<secret>.<tag>`: the owner is the name of the client
+//! Durable Object that holds the session, so the router can find it even when the client's IP
+//! changed mid-session (Claude.ai's egress rotates); the secret is 128 random bits; the tag is a
+//! MAC over both under a server key ([`SessionKeys`]). Owner names are plain hashes anyone can
+//! compute, so without the tag a forged id could route — and charge — any object; with it, the
+//! router refuses a forged id before any object is contacted.
 
+use hmac::{Hmac, Mac};
 use rmcp::model::{LoggingLevel, ProtocolVersion};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -60,34 +64,98 @@ impl Session {
     }
 }
 
-/// A parsed `Mcp-Session-Id`.
+/// A well-formed `Mcp-Session-Id`. Well-formed is not authentic: check it with
+/// [`SessionKeys::verify`] (or parse with [`SessionKeys::parse`]) before it routes anything.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SessionId {
     pub owner: String,
     pub secret: String,
+    pub tag: String,
 }
 
 impl SessionId {
-    /// Strict: exactly `<32 lowercase hex>.<32 lowercase hex>`. Anything else is not ours and is
-    /// answered 404 without touching storage.
+    /// Strict: exactly `<32 lowercase hex>.<32 lowercase hex>.<32 lowercase hex>`. Anything else
+    /// is not ours and is answered 404 without touching storage.
     pub fn parse(raw: &str) -> Option<Self> {
-        let (owner, secret) = raw.split_once('.')?;
-        (is_hex(owner, HALF_HEX) && is_hex(secret, HALF_HEX))
-            .then(|| Self { owner: owner.to_owned(), secret: secret.to_owned() })
-    }
-
-    /// A new id for a session owned by `owner` (an [`owner_for`] value).
-    pub fn generate(owner: &str) -> Result<Self, StoreError> {
-        let mut secret = [0u8; 16];
-        getrandom::fill(&mut secret).map_err(|e| StoreError(format!("no randomness: {e}")))?;
-        Ok(Self { owner: owner.to_owned(), secret: hex(&secret) })
+        let mut parts = raw.split('.');
+        let (owner, secret, tag) = (parts.next()?, parts.next()?, parts.next()?);
+        (parts.next().is_none() && [owner, secret, tag].iter().all(|p| is_hex(p, HALF_HEX))).then(|| Self {
+            owner: owner.to_owned(),
+            secret: secret.to_owned(),
+            tag: tag.to_owned(),
+        })
     }
 }
 
 impl std::fmt::Display for SessionId {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}.{}", self.owner, self.secret)
+        write!(f, "{}.{}.{}", self.owner, self.secret, self.tag)
     }
+}
+
+/// The server keys that sign session ids: `current` signs, `previous` (during a rotation, see
+/// RUNBOOK "Secret rotation") still verifies.
+#[derive(Clone)]
+pub struct SessionKeys {
+    current: Vec<u8>,
+    previous: Option<Vec<u8>>,
+}
+
+/// Shortest key accepted: 128 bits of hex or base64 text is 22+ characters.
+pub const MIN_SESSION_KEY_LEN: usize = 16;
+
+impl std::fmt::Debug for SessionKeys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SessionKeys(..)")
+    }
+}
+
+impl SessionKeys {
+    /// From the secrets' text. `None` when the current key is missing or shorter than
+    /// [`MIN_SESSION_KEY_LEN`]: then no session can be issued or routed (fail closed). A short
+    /// previous key is ignored.
+    pub fn new(current: Option<&str>, previous: Option<&str>) -> Option<Self> {
+        let usable = |k: &str| (k.trim().len() >= MIN_SESSION_KEY_LEN).then(|| k.trim().as_bytes().to_vec());
+        Some(Self { current: current.and_then(usable)?, previous: previous.and_then(usable) })
+    }
+
+    /// A new id for a session owned by `owner` (an [`owner_for`] value).
+    pub fn generate(&self, owner: &str) -> Result<SessionId, StoreError> {
+        let mut secret = [0u8; 16];
+        getrandom::fill(&mut secret).map_err(|e| StoreError(format!("no randomness: {e}")))?;
+        let secret = hex(&secret);
+        let tag = hex(&Self::mac(&self.current, owner, &secret).finalize().into_bytes()[..HALF_HEX / 2]);
+        Ok(SessionId { owner: owner.to_owned(), secret, tag })
+    }
+
+    /// Whether `id` was issued under one of these keys (constant-time comparison).
+    pub fn verify(&self, id: &SessionId) -> bool {
+        let Some(tag) = unhex(&id.tag) else { return false };
+        std::iter::once(&self.current)
+            .chain(self.previous.as_ref())
+            .any(|key| Self::mac(key, &id.owner, &id.secret).verify_truncated_left(&tag).is_ok())
+    }
+
+    /// Parses and verifies: `Some` only for an authentic id.
+    pub fn parse(&self, raw: &str) -> Option<SessionId> {
+        SessionId::parse(raw).filter(|id| self.verify(id))
+    }
+
+    fn mac(key: &[u8], owner: &str, secret: &str) -> Hmac<Sha256> {
+        let mut mac = <Hmac<Sha256>>::new_from_slice(key).expect("HMAC accepts any key length");
+        mac.update(b"porygon-session:");
+        mac.update(owner.as_bytes());
+        mac.update(b".");
+        mac.update(secret.as_bytes());
+        mac
+    }
+}
+
+fn unhex(s: &str) -> Option<Vec<u8>> {
+    s.len()
+        .is_multiple_of(2)
+        .then(|| (0..s.len()).step_by(2).map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok()).collect())
+        .flatten()
 }
 
 /// The Durable Object name owning a client's sessions: a hash, so ids and object names never
@@ -207,27 +275,76 @@ mod tests {
         assert!(s.is_expired(s.expires_at_ms()));
     }
 
+    fn keys() -> SessionKeys {
+        SessionKeys::new(Some("test-session-key-0123456789"), None).unwrap()
+    }
+
     #[test]
     fn session_ids_are_strict_and_carry_their_owner() {
         let owner = owner_for("203.0.113.7");
         assert_eq!(owner.len(), 32);
         assert_eq!(owner, owner_for("203.0.113.7"));
         assert_ne!(owner, owner_for("203.0.113.8"));
-        let id = SessionId::generate(&owner).unwrap();
+        let id = keys().generate(&owner).unwrap();
         let text = id.to_string();
         assert_eq!(SessionId::parse(&text), Some(id.clone()));
-        assert_ne!(SessionId::generate(&owner).unwrap(), id, "secrets are random");
+        assert_eq!(keys().parse(&text), Some(id.clone()));
+        assert_ne!(keys().generate(&owner).unwrap(), id, "secrets are random");
         for bad in [
             "",
             ".",
+            "..",
             "abc",
             &text.to_uppercase(),
             &format!("{text}0"),
+            &format!("{text}.{owner}"),
             &text.replace('.', "-"),
             "../../etc/passwd",
-            &format!("{owner}.{owner}\r\nX: y"),
+            &format!("{owner}.{owner}.{owner}\r\nX: y"),
         ] {
             assert_eq!(SessionId::parse(bad), None, "{bad:?}");
         }
+    }
+
+    #[test]
+    fn only_the_servers_key_makes_an_id_that_routes() {
+        let k = keys();
+        let victim = owner_for("network:160.79.104.0/21");
+        let genuine = k.generate(&victim).unwrap();
+        assert!(k.verify(&genuine));
+        // Anyone can compute an owner and write a well-formed id: it does not verify.
+        let forged = SessionId { owner: victim.clone(), secret: "a".repeat(32), tag: "b".repeat(32) };
+        assert!(SessionId::parse(&forged.to_string()).is_some());
+        assert_eq!(k.parse(&forged.to_string()), None);
+        // A genuine tag moved onto another owner or secret does not verify either.
+        let moved = SessionId { owner: owner_for("ip:203.0.113.1"), ..genuine.clone() };
+        assert!(!k.verify(&moved));
+        let reseeded = SessionId { secret: "c".repeat(32), ..genuine.clone() };
+        assert!(!k.verify(&reseeded));
+        // Another deployment's key does not verify ours.
+        let other = SessionKeys::new(Some("another-deployment-key-000"), None).unwrap();
+        assert!(!other.verify(&genuine));
+    }
+
+    #[test]
+    fn rotation_verifies_old_ids_and_signs_with_the_new_key() {
+        let old = keys();
+        let issued_before = old.generate("a".repeat(32).as_str()).unwrap();
+        let rotated =
+            SessionKeys::new(Some("the-new-session-key-abcdefgh"), Some("test-session-key-0123456789"))
+                .unwrap();
+        assert!(rotated.verify(&issued_before), "ids issued before the rotation keep working");
+        let issued_after = rotated.generate("a".repeat(32).as_str()).unwrap();
+        assert!(!old.verify(&issued_after), "new ids are signed with the new key");
+        let finished = SessionKeys::new(Some("the-new-session-key-abcdefgh"), None).unwrap();
+        assert!(!finished.verify(&issued_before), "after the rotation the old key is gone");
+    }
+
+    #[test]
+    fn missing_or_short_keys_fail_closed() {
+        assert!(SessionKeys::new(None, None).is_none());
+        assert!(SessionKeys::new(Some(""), Some("test-session-key-0123456789")).is_none());
+        assert!(SessionKeys::new(Some("short"), None).is_none());
+        assert!(SessionKeys::new(Some("  test-session-key-0123456789  "), Some("x")).is_some());
     }
 }

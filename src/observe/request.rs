@@ -14,6 +14,8 @@ pub struct RpcSummary {
     pub method: String,
     /// The tool of a `tools/call`, sanitised: it is client-chosen text.
     pub tool: Option<String>,
+    /// What the quota counts: every message of a batch is one request; anything else is 1.
+    pub units: u32,
 }
 
 impl RpcSummary {
@@ -23,11 +25,17 @@ impl RpcSummary {
                 let tool = (r.method == "tools/call")
                     .then(|| r.params.as_ref()?.get("name")?.as_str().map(label))
                     .flatten();
-                Self { method: label(&r.method), tool }
+                Self { method: label(&r.method), tool, units: 1 }
             }
-            Ok(Incoming::Single(Message::Notification(n))) => Self { method: label(&n.method), tool: None },
-            Ok(Incoming::Batch(_)) => Self { method: "batch".into(), tool: None },
-            _ => Self { method: "-".into(), tool: None },
+            Ok(Incoming::Single(Message::Notification(n))) => {
+                Self { method: label(&n.method), tool: None, units: 1 }
+            }
+            Ok(Incoming::Batch(ms)) => Self {
+                method: "batch".into(),
+                tool: None,
+                units: u32::try_from(ms.len()).unwrap_or(u32::MAX),
+            },
+            _ => Self { method: "-".into(), tool: None, units: 1 },
         }
     }
 }
@@ -153,12 +161,15 @@ mod tests {
         let call = br#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"query_strategy","arguments":{}}}"#;
         assert_eq!(
             RpcSummary::of(call),
-            RpcSummary { method: "tools/call".into(), tool: Some("query_strategy".into()) }
+            RpcSummary { method: "tools/call".into(), tool: Some("query_strategy".into()), units: 1 }
         );
         let note = br#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#;
         assert_eq!(RpcSummary::of(note).method, "notifications/initialized");
         let batch = br#"[{"jsonrpc":"2.0","id":1,"method":"ping"}]"#;
         assert_eq!(RpcSummary::of(batch).method, "batch");
+        let three = br#"[{"jsonrpc":"2.0","id":1,"method":"ping"},{"jsonrpc":"2.0","method":"x"},{"id":2}]"#;
+        assert_eq!(RpcSummary::of(three).units, 3, "every message of a batch counts");
+        assert_eq!(RpcSummary::of(b"{oops").units, 1);
         assert_eq!(RpcSummary::of(b"{nope").method, "-");
         assert_eq!(RpcSummary::of(b"").method, "-");
     }
@@ -192,7 +203,7 @@ mod tests {
             request_id: "r1".into(),
             client: "00aa".into(),
             environment: "production".into(),
-            rpc: RpcSummary { method: "tools/call".into(), tool: Some("query_strategy".into()) },
+            rpc: RpcSummary { method: "tools/call".into(), tool: Some("query_strategy".into()), units: 1 },
             protocol: "2025-06-18".into(),
             status: 200,
             latency_ms: 12.5,

@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use super::limiter::Policy;
+use super::limiter::{Policy, MAX_LIMIT};
 use crate::mcp::session::hex;
 
 /// Tokens look like `pgn_<43 base62 chars>`; anything else is refused before any lookup.
@@ -23,9 +23,12 @@ pub struct ApiKeyRecord {
 }
 
 impl ApiKeyRecord {
+    /// The key's own figures where they are valid (1..=`MAX_LIMIT`), else the default's: a
+    /// record with a zero or absurd figure neither locks its holder out nor reaches the limiter.
     pub fn policy(&self, default: &Policy) -> Policy {
         let pick = |name: &str, own: Option<u32>| {
-            own.or_else(|| default.quotas.iter().find(|q| q.name == name).map(|q| q.limit)).unwrap_or(0)
+            let fallback = default.quotas.iter().find(|q| q.name == name).map_or(1, |q| q.limit);
+            own.filter(|n| (1..=MAX_LIMIT).contains(n)).unwrap_or(fallback)
         };
         Policy::per_minute_and_hour(pick("minute", self.per_minute), pick("hour", self.per_hour))
     }
@@ -98,6 +101,8 @@ mod tests {
             created_at: "t".into(),
         };
         assert_eq!(r.policy(&default), Policy::per_minute_and_hour(5000, 20_000));
+        let zero = ApiKeyRecord { per_minute: Some(0), per_hour: Some(MAX_LIMIT + 1), ..r.clone() };
+        assert_eq!(zero.policy(&default), default, "invalid figures fall back to the default");
         let parsed: ApiKeyRecord =
             serde_json::from_str(r#"{"id":"k2","name":"x","createdAt":"2026-01-01"}"#).unwrap();
         assert_eq!(parsed.policy(&default), default);

@@ -27,6 +27,17 @@ impl Quota {
 
 /// The longest window any policy may use; admissions older than this are never needed.
 pub const MAX_WINDOW_SECS: u32 = 3600;
+/// The largest limit a quota may have: a log keeps `limit` timestamps (8 bytes in memory and
+/// one row in storage each), so this bounds what one object holds.
+pub const MAX_LIMIT: u32 = 100_000;
+
+impl Quota {
+    /// A limit of 1..=[`MAX_LIMIT`] over a window of 1..=[`MAX_WINDOW_SECS`] seconds. Anything
+    /// else (a zero quota, a typo'd million) is refused where configuration is parsed.
+    pub fn is_valid(&self) -> bool {
+        (1..=MAX_LIMIT).contains(&self.limit) && (1..=MAX_WINDOW_SECS).contains(&self.window_secs)
+    }
+}
 
 /// The quotas applying to one client key, all enforced together.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -42,6 +53,16 @@ impl Policy {
                 Quota { name: "hour", limit: per_hour, window_secs: 3600 },
             ],
         }
+    }
+
+    /// Every quota valid (see [`Quota::is_valid`]), and at least one.
+    pub fn is_valid(&self) -> bool {
+        !self.quotas.is_empty() && self.quotas.iter().all(Quota::is_valid)
+    }
+
+    /// The most units one request may ask for: more could never be admitted.
+    pub fn max_units(&self) -> u32 {
+        self.quotas.iter().map(|q| q.limit).min().unwrap_or(0)
     }
 
     /// How many timestamps a log must keep to decide every quota.
@@ -80,10 +101,13 @@ pub enum Decision {
     },
     Reject {
         standings: Vec<Standing>,
+        /// Seconds until the request as sent (all of its units) could be admitted.
         retry_after_secs: u32,
-        /// The exact instant (epoch ms) from which an admission is possible again: nothing can
-        /// be admitted before it, since the key is full.
-        unblock_at_ms: i64,
+        /// When the key is full (some quota has nothing left): the exact instant (epoch ms) from
+        /// which a single unit is admissible again — nothing can be admitted before it. `None`
+        /// when units remain and only this request was too large for them: then the key is not
+        /// blocked for anyone else's smaller request.
+        unblock_at_ms: Option<i64>,
     },
 }
 
@@ -105,7 +129,9 @@ impl Decision {
     }
 }
 
-/// The newest admissions of one key, newest last, at most `policy.depth()` of them.
+/// The newest admissions of one key, oldest first, at most `policy.depth()` of them. Sorted
+/// (a decision never records a time earlier than the newest), so every question a decision asks
+/// is an index or a binary search: O(log n) even for a network ceiling's 60,000-entry log.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SlidingLog {
     admitted_ms: VecDeque<i64>,
@@ -119,7 +145,7 @@ impl SlidingLog {
         Self { admitted_ms: ts.into_iter().skip(keep).collect() }
     }
 
-    pub fn timestamps(&self) -> impl Iterator<Item = i64> + '_ {
+    pub fn timestamps(&self) -> impl DoubleEndedIterator<Item = i64> + '_ {
         self.admitted_ms.iter().copied()
     }
 
@@ -131,47 +157,52 @@ impl SlidingLog {
         self.admitted_ms.is_empty()
     }
 
-    /// Decides at `now_ms`; on admission records it. A rejection changes nothing.
+    /// Decides one unit at `now_ms`; on admission records it. A rejection changes nothing.
     pub fn decide(&mut self, now_ms: i64, policy: &Policy) -> Decision {
+        self.decide_units(now_ms, policy, 1)
+    }
+
+    /// Decides `units` admissions at once (a JSON-RPC batch counts each of its messages): all of
+    /// them are admitted and recorded at `now_ms`, or none. `units` of 0 counts as 1.
+    pub fn decide_units(&mut self, now_ms: i64, policy: &Policy, units: u32) -> Decision {
+        let units = units.max(1);
         // A clock that went backwards (another isolate's skew after a restart) must not let a
         // request in early: treat "now" as no earlier than the newest admission.
         let now_ms = self.admitted_ms.back().map_or(now_ms, |&newest| now_ms.max(newest));
-        let blocked: Vec<i64> = policy
-            .quotas
-            .iter()
-            .filter_map(|q| {
-                self.nth_newest(q.limit)
-                    .filter(|&t| t > now_ms - q.window_ms())
-                    .map(|t| t + q.window_ms() - now_ms)
-            })
-            .collect();
-        if let Some(wait_ms) = blocked.into_iter().max() {
+        // Waiting time for `n` more units under every quota; `None` when they fit now.
+        let wait_for =
+            |n: u32| -> Option<i64> { policy.quotas.iter().filter_map(|q| self.wait_ms(now_ms, q, n)).max() };
+        if let Some(wait_ms) = wait_for(units) {
             let standings = self.standings(now_ms, policy);
-            return Decision::Reject {
-                standings,
-                retry_after_secs: ceil_secs(wait_ms),
-                unblock_at_ms: now_ms + wait_ms,
-            };
+            let full = standings.iter().any(|s| s.remaining == 0);
+            let unblock_at_ms = full.then(|| wait_for(1).map_or(now_ms, |w| now_ms.saturating_add(w)));
+            return Decision::Reject { standings, retry_after_secs: ceil_secs(wait_ms), unblock_at_ms };
         }
-        self.admitted_ms.push_back(now_ms);
+        for _ in 0..units {
+            self.admitted_ms.push_back(now_ms);
+        }
         while self.admitted_ms.len() > policy.depth() {
             self.admitted_ms.pop_front();
         }
         Decision::Admit { standings: self.standings(now_ms, policy) }
     }
 
-    /// Where the key stands without deciding anything (for headers on unmetered routes).
-    pub fn peek(&self, now_ms: i64, policy: &Policy) -> Vec<Standing> {
-        self.standings(now_ms, policy)
+    /// How long until `n` more admissions fit quota `q` (`None`: they fit now). They fit once
+    /// the `(limit - n + 1)`-th newest admission has left the window. `n` above the limit never
+    /// fits; the answer is then a full window (callers refuse such requests before asking).
+    fn wait_ms(&self, now_ms: i64, q: &Quota, n: u32) -> Option<i64> {
+        let Some(k) = q.limit.checked_sub(n).map(|spare| spare as usize + 1) else {
+            return Some(q.window_ms());
+        };
+        let i = self.admitted_ms.len().checked_sub(k)?;
+        let t = self.admitted_ms[i];
+        (t > now_ms - q.window_ms()).then(|| t + q.window_ms() - now_ms)
     }
 
-    /// The `n`-th newest admission (1-based), if there are that many.
-    fn nth_newest(&self, n: u32) -> Option<i64> {
-        let n = n as usize;
-        if n == 0 {
-            return Some(i64::MAX); // a zero quota admits nothing
-        }
-        self.admitted_ms.len().checked_sub(n).map(|i| self.admitted_ms[i])
+    /// Index of the first admission inside the window ending at `now_ms` (binary search).
+    fn window_start(&self, now_ms: i64, q: &Quota) -> usize {
+        let since = now_ms - q.window_ms();
+        self.admitted_ms.partition_point(|&t| t <= since)
     }
 
     fn standings(&self, now_ms: i64, policy: &Policy) -> Vec<Standing> {
@@ -179,12 +210,12 @@ impl SlidingLog {
             .quotas
             .iter()
             .map(|q| {
-                let since = now_ms - q.window_ms();
-                let in_window: Vec<i64> = self.admitted_ms.iter().copied().filter(|&t| t > since).collect();
-                let used = (in_window.len() as u32).min(q.limit);
+                let first = self.window_start(now_ms, q);
+                let in_window = self.admitted_ms.len() - first;
+                let used = u32::try_from(in_window).unwrap_or(u32::MAX).min(q.limit);
                 let remaining = q.limit - used;
                 // One unit frees when the oldest admission still in the window leaves it.
-                let reset_secs = match (remaining, in_window.first()) {
+                let reset_secs = match (remaining, self.admitted_ms.get(first)) {
                     (0, Some(&oldest)) => ceil_secs(oldest + q.window_ms() - now_ms),
                     _ => 0,
                 };
@@ -224,7 +255,7 @@ mod tests {
             panic!("full")
         };
         assert_eq!(retry_after_secs, 1, "first admission leaves the window at 60.000s");
-        assert_eq!(unblock_at_ms, 60_000);
+        assert_eq!(unblock_at_ms, Some(60_000));
         assert!(log.decide(60_000, &p).admitted(), "exactly W after the oldest: it has left");
         assert!(!log.decide(69_999, &p).admitted());
         assert!(log.decide(70_000, &p).admitted());
@@ -308,6 +339,73 @@ mod tests {
         let mut log = SlidingLog::default();
         assert!(log.decide(100_000, &p).admitted());
         assert!(!log.decide(30_000, &p).admitted());
+    }
+
+    #[test]
+    fn a_batch_is_admitted_whole_or_not_at_all() {
+        let p = Policy { quotas: vec![Quota { name: "minute", limit: 10, window_secs: 60 }] };
+        let mut log = SlidingLog::default();
+        assert!(log.decide_units(0, &p, 8).admitted());
+        assert_eq!(log.len(), 8, "each message of the batch is one admission");
+        let Decision::Reject { unblock_at_ms, retry_after_secs, standings } = log.decide_units(1_000, &p, 3)
+        else {
+            panic!("8 + 3 > 10")
+        };
+        assert_eq!(log.len(), 8, "a rejected batch records nothing");
+        assert_eq!(standings[0].remaining, 2);
+        assert_eq!(unblock_at_ms, None, "2 units remain: the key is not blocked for smaller requests");
+        assert_eq!(retry_after_secs, 59, "the batch fits once the first 8 leave, at 60 s");
+        assert!(log.decide_units(1_000, &p, 2).admitted(), "the last two fit");
+        let Decision::Reject { unblock_at_ms, .. } = log.decide(2_000, &p) else { panic!("full") };
+        assert_eq!(unblock_at_ms, Some(60_000), "full: blocked until the oldest leaves");
+        let Decision::Reject { retry_after_secs, .. } = log.decide_units(2_000, &p, 11) else { panic!() };
+        assert_eq!(retry_after_secs, 60, "more than the limit never fits; callers refuse it first");
+        assert_eq!(p.max_units(), 10);
+    }
+
+    #[test]
+    fn decisions_match_a_naive_count_of_the_window() {
+        // The binary searches against the definition: count admissions in (now - W, now].
+        let p = Policy::per_minute_and_hour(7, 40);
+        let mut log = SlidingLog::default();
+        let mut all: Vec<i64> = Vec::new();
+        let mut t = 0i64;
+        for i in 0..5_000i64 {
+            t += (i * 7_919) % 9_000;
+            let units = (i % 4) as u32 + 1;
+            let fits = p.quotas.iter().all(|q| {
+                let since = t - i64::from(q.window_secs) * 1000;
+                all.iter().filter(|&&x| x > since).count() + units as usize <= q.limit as usize
+            });
+            let d = log.decide_units(t, &p, units);
+            assert_eq!(d.admitted(), fits, "at {t} with {units} units");
+            if fits {
+                all.extend(std::iter::repeat_n(t, units as usize));
+            }
+            for (q, s) in p.quotas.iter().zip(d.standings()) {
+                let since = t - i64::from(q.window_secs) * 1000;
+                let used = all.iter().filter(|&&x| x > since).count() as u32;
+                assert_eq!(s.remaining, q.limit - used.min(q.limit));
+            }
+        }
+    }
+
+    #[test]
+    fn invalid_quotas_are_recognised() {
+        assert!(Policy::per_minute_and_hour(100, 1000).is_valid());
+        assert!(!Policy::per_minute_and_hour(0, 1000).is_valid());
+        assert!(!Policy::per_minute_and_hour(100, MAX_LIMIT + 1).is_valid());
+        assert!(!Policy { quotas: vec![] }.is_valid());
+        assert!(!Policy { quotas: vec![Quota { name: "day", limit: 5, window_secs: 86_400 }] }.is_valid());
+    }
+
+    #[test]
+    fn a_zero_quota_rejects_without_overflow() {
+        // Refused at parse everywhere; should one arrive anyway, it admits nothing and panics not.
+        let p = Policy { quotas: vec![Quota { name: "minute", limit: 0, window_secs: 60 }] };
+        let mut log = SlidingLog::default();
+        assert!(!log.decide(i64::MAX - 1, &p).admitted());
+        assert!(!log.decide(0, &p).admitted());
     }
 
     #[test]

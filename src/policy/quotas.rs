@@ -5,7 +5,7 @@
 
 use std::net::IpAddr;
 
-use super::limiter::{Policy, MAX_WINDOW_SECS};
+use super::limiter::{Policy, MAX_LIMIT, MAX_WINDOW_SECS};
 use crate::mcp::session::{owner_for, SessionId};
 
 /// Anthropic's published egress range: all Claude.ai connector traffic (REFERENCE §5).
@@ -23,26 +23,73 @@ pub struct QuotaConfig {
     pub shared_network: Policy,
     /// Shared-network requests that carry no session id (served statelessly), as one group.
     pub shared_sessionless: Policy,
+    /// `/health` per address (its deep checks cost KV, object and AI calls).
+    pub health: Policy,
+    /// Variables that were set but refused (`NAME=value: why`); their defaults apply instead.
+    /// `/health` reports them, so a typo is seen, never silently obeyed.
+    pub problems: Vec<String>,
 }
 
 impl QuotaConfig {
-    /// From environment variables, via `var(name)`; absent or malformed values keep defaults
-    /// (a typo must not switch limiting off).
+    /// From environment variables, via `var(name)`. A value that is not a whole number in
+    /// 1..=[`MAX_LIMIT`] is refused (a zero quota would block everyone, a typo must not switch
+    /// limiting off, and neither may reach the limiter's arithmetic): the default applies and
+    /// the refusal is listed in `problems`.
     pub fn from_vars(var: impl Fn(&str) -> Option<String>) -> Self {
-        let num = |name: &str, default: u32| var(name).and_then(|v| v.trim().parse().ok()).unwrap_or(default);
-        let pair = |prefix: &str, minute: u32, hour: u32| {
+        let mut problems = Vec::new();
+        let mut num = |name: &str, default: u32| match var(name) {
+            None => default,
+            Some(raw) => match raw.trim().parse::<u32>() {
+                Ok(n) if (1..=MAX_LIMIT).contains(&n) => n,
+                _ => {
+                    problems.push(format!(
+                        "{name}={}: not a whole number from 1 to {MAX_LIMIT}; using {default}",
+                        raw.chars().take(40).collect::<String>()
+                    ));
+                    default
+                }
+            },
+        };
+        let mut pair = |prefix: &str, minute: u32, hour: u32| {
             Policy::per_minute_and_hour(
                 num(&format!("{prefix}_PER_MINUTE"), minute),
                 num(&format!("{prefix}_PER_HOUR"), hour),
             )
         };
+        let anonymous = pair("RATE_LIMIT", 100, 1000);
+        let api_key_default = pair("API_KEY_RATE_LIMIT", 1000, 20_000);
+        let shared_network = pair("SHARED_EGRESS_NETWORK", 3000, 60_000);
+        let shared_sessionless = pair("SHARED_EGRESS_SESSIONLESS", 1000, 20_000);
+        let health = pair("HEALTH_RATE_LIMIT", 30, 600);
         let cidrs = var("SHARED_EGRESS_CIDRS").unwrap_or_else(|| DEFAULT_SHARED_EGRESS.to_owned());
+        let mut shared_egress = Vec::new();
+        for c in cidrs.split(',').map(str::trim).filter(|c| !c.is_empty()) {
+            match Cidr::parse(c) {
+                Some(cidr) => shared_egress.push(cidr),
+                None => problems.push(format!("SHARED_EGRESS_CIDRS: {c:.40} is not a CIDR; ignored")),
+            }
+        }
         Self {
-            anonymous: pair("RATE_LIMIT", 100, 1000),
-            api_key_default: pair("API_KEY_RATE_LIMIT", 1000, 20_000),
-            shared_egress: cidrs.split(',').filter_map(|c| Cidr::parse(c.trim())).collect(),
-            shared_network: pair("SHARED_EGRESS_NETWORK", 3000, 60_000),
-            shared_sessionless: pair("SHARED_EGRESS_SESSIONLESS", 1000, 20_000),
+            anonymous,
+            api_key_default,
+            shared_egress,
+            shared_network,
+            shared_sessionless,
+            health,
+            problems,
+        }
+    }
+}
+
+impl QuotaConfig {
+    /// The policy a log of `role` is counted under.
+    pub fn policy_for(&self, role: Role) -> &Policy {
+        match role {
+            Role::Address | Role::Session => &self.anonymous,
+            Role::ApiKey => &self.api_key_default,
+            Role::Sessionless => &self.shared_sessionless,
+            Role::Network => &self.shared_network,
+            Role::Health => &self.health,
         }
     }
 }
@@ -108,11 +155,63 @@ pub enum Identity {
     Shared { network: Cidr },
 }
 
-/// One limiting decision to take: `policy` against the log held by the object named `owner`.
+/// What a limited object's log counts. An object holds one role for life and refuses a limit of
+/// another: a log can never be charged, trimmed or blocked under someone else's policy, even if
+/// a bug (or a forged header) ever pointed a request at the wrong object.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    /// One anonymous address (IPv4, IPv6 /64).
+    Address,
+    /// One API key.
+    ApiKey,
+    /// One MCP session opened from a shared network.
+    Session,
+    /// A shared network's requests without a session, together.
+    Sessionless,
+    /// A shared network's ceiling.
+    Network,
+    /// `/health` calls of one address.
+    Health,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Address => "address",
+            Role::ApiKey => "api-key",
+            Role::Session => "session",
+            Role::Sessionless => "sessionless",
+            Role::Network => "network",
+            Role::Health => "health",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [Role::Address, Role::ApiKey, Role::Session, Role::Sessionless, Role::Network, Role::Health]
+            .into_iter()
+            .find(|r| r.as_str() == s)
+    }
+}
+
+/// One limiting decision to take: `policy` against the log held by the object named `owner`,
+/// whose log counts `role`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Limit {
     pub owner: String,
+    pub role: Role,
     pub policy: Policy,
+}
+
+impl Limit {
+    fn new(client_key: &str, role: Role, policy: &Policy) -> Self {
+        Self { owner: owner_for(client_key), role, policy: policy.clone() }
+    }
+
+    /// The key the router's deny cache files a denial under: the same object under another
+    /// policy is another verdict.
+    pub fn deny_key(&self) -> String {
+        format!("{}|{}|{}", self.owner, self.role.as_str(), encode_policy(&self.policy))
+    }
 }
 
 /// Where a request is limited and served.
@@ -125,8 +224,18 @@ pub struct Plan {
     pub serve_owner: String,
 }
 
-/// Plans a request. `fresh_owner` names a new object, used when a shared-network client opens a
-/// session: each Claude.ai session gets an object — and so a quota — of its own.
+impl Plan {
+    /// The most messages one request may carry under these limits: a larger batch could never
+    /// be admitted, so it is refused outright rather than told to retry.
+    pub fn max_units(&self) -> u32 {
+        self.limits.iter().map(|l| l.policy.max_units()).min().unwrap_or(u32::MAX)
+    }
+}
+
+/// Plans a request. `session` must be authentic (verified by `SessionKeys`): a session id is the
+/// only thing in a request that can point at an object other than the caller's own.
+/// `fresh_owner` names a new object, used when a shared-network client opens a session: each
+/// Claude.ai session gets an object — and so a quota — of its own.
 pub fn plan(
     identity: &Identity,
     session: Option<&SessionId>,
@@ -140,32 +249,69 @@ pub fn plan(
     let session = session.filter(|_| !is_initialize);
     match identity {
         Identity::ApiKey { id, policy } => {
-            let owner = owner_for(&format!("key:{id}"));
+            let limit = Limit::new(&format!("key:{id}"), Role::ApiKey, policy);
             Plan {
-                serve_owner: session.map_or_else(|| owner.clone(), |s| s.owner.clone()),
-                limits: vec![Limit { owner, policy: policy.clone() }],
+                serve_owner: session.map_or_else(|| limit.owner.clone(), |s| s.owner.clone()),
+                limits: vec![limit],
             }
         }
         Identity::Address { key } => {
-            let owner = owner_for(key);
+            let limit = Limit::new(key, Role::Address, &cfg.anonymous);
             Plan {
-                serve_owner: session.map_or_else(|| owner.clone(), |s| s.owner.clone()),
-                limits: vec![Limit { owner, policy: cfg.anonymous.clone() }],
+                serve_owner: session.map_or_else(|| limit.owner.clone(), |s| s.owner.clone()),
+                limits: vec![limit],
             }
         }
         Identity::Shared { network } => {
-            let ceiling =
-                Limit { owner: owner_for(&format!("network:{network}")), policy: cfg.shared_network.clone() };
-            let (owner, policy) = match (session, is_initialize) {
-                (Some(s), _) => (s.owner.clone(), cfg.anonymous.clone()),
-                (None, true) => (fresh_owner(), cfg.anonymous.clone()),
-                (None, false) => {
-                    (owner_for(&format!("shared-sessionless:{network}")), cfg.shared_sessionless.clone())
+            let ceiling = Limit::new(&format!("network:{network}"), Role::Network, &cfg.shared_network);
+            let own = match (session, is_initialize) {
+                (Some(s), _) => {
+                    Limit { owner: s.owner.clone(), role: Role::Session, policy: cfg.anonymous.clone() }
                 }
+                (None, true) => {
+                    Limit { owner: fresh_owner(), role: Role::Session, policy: cfg.anonymous.clone() }
+                }
+                (None, false) => Limit::new(
+                    &format!("shared-sessionless:{network}"),
+                    Role::Sessionless,
+                    &cfg.shared_sessionless,
+                ),
             };
-            Plan { serve_owner: owner.clone(), limits: vec![Limit { owner, policy }, ceiling] }
+            Plan { serve_owner: own.owner.clone(), limits: vec![own, ceiling] }
         }
     }
+}
+
+/// The limits a request faces whatever its body says (an initialize or not): the router checks
+/// its deny cache for these before reading and parsing the body, so a client over quota costs
+/// no body read.
+pub fn limits_before_body(identity: &Identity, session: Option<&SessionId>, cfg: &QuotaConfig) -> Vec<Limit> {
+    // A fresh owner is never in any cache, so the placeholder only ever drops out.
+    let as_initialize = plan(identity, session, true, cfg, String::new);
+    plan(identity, session, false, cfg, String::new)
+        .limits
+        .into_iter()
+        .filter(|l| as_initialize.limits.contains(l))
+        .collect()
+}
+
+/// What a request that is refused before it is served (a gate refusal, bad credentials, a
+/// forged session id) counts against: the caller's own first limit — its address, key, session
+/// or, on a shared network without a session, the sessionless pool. Refusals cost quota like
+/// answers do, so probing is not free; they never reach a network's ceiling, which is there for
+/// served traffic, so one member's refused requests cannot block the network.
+pub fn refusal_limits(identity: &Identity, session: Option<&SessionId>, cfg: &QuotaConfig) -> Vec<Limit> {
+    plan(identity, session, false, cfg, String::new).limits.into_iter().take(1).collect()
+}
+
+/// `/health` is limited per address under its own policy, in an object of its own.
+pub fn health_limit(identity: &Identity, cfg: &QuotaConfig) -> Limit {
+    let key = match identity {
+        Identity::ApiKey { id, .. } => format!("key:{id}"),
+        Identity::Address { key } => key.clone(),
+        Identity::Shared { network } => format!("network:{network}"),
+    };
+    Limit::new(&format!("health:{key}"), Role::Health, &cfg.health)
 }
 
 /// Classifies an anonymous request by its connecting address.
@@ -199,7 +345,7 @@ pub fn decode_policy(s: &str) -> Option<Policy> {
             Some(super::limiter::Quota { name, limit: limit.parse().ok()?, window_secs })
         })
         .collect::<Option<Vec<_>>>()?;
-    (!quotas.is_empty()).then_some(Policy { quotas })
+    Some(Policy { quotas }).filter(Policy::is_valid)
 }
 
 #[cfg(test)]
@@ -237,7 +383,7 @@ mod tests {
     #[test]
     fn plans() {
         let cfg = QuotaConfig::default();
-        let session = SessionId { owner: "a".repeat(32), secret: "b".repeat(32) };
+        let session = SessionId { owner: "a".repeat(32), secret: "b".repeat(32), tag: "c".repeat(32) };
         let addr = anonymous_identity(Some("203.0.113.9"), &cfg);
         let p = plan(&addr, None, false, &cfg, || unreachable!());
         assert_eq!(p.limits.len(), 1);
@@ -262,7 +408,8 @@ mod tests {
     #[test]
     fn an_initialize_is_served_by_the_callers_own_object_whatever_session_it_names() {
         let cfg = QuotaConfig::default();
-        let victim = SessionId { owner: owner_for("ip:203.0.113.1"), secret: "b".repeat(32) };
+        let victim =
+            SessionId { owner: owner_for("ip:203.0.113.1"), secret: "b".repeat(32), tag: "c".repeat(32) };
         let addr = anonymous_identity(Some("203.0.113.9"), &cfg);
         let own = plan(&addr, None, true, &cfg, || unreachable!());
         let forged = plan(&addr, Some(&victim), true, &cfg, || unreachable!());
@@ -279,10 +426,93 @@ mod tests {
     }
 
     #[test]
+    fn zero_and_nonsense_quotas_are_refused_at_parse() {
+        let cfg = QuotaConfig::from_vars(|k| match k {
+            "RATE_LIMIT_PER_MINUTE" => Some("0".into()),
+            "RATE_LIMIT_PER_HOUR" => Some("-5".into()),
+            "API_KEY_RATE_LIMIT_PER_MINUTE" => Some("99999999999".into()),
+            "SHARED_EGRESS_NETWORK_PER_MINUTE" => Some(" 250 ".into()),
+            "HEALTH_RATE_LIMIT_PER_MINUTE" => Some("1e3".into()),
+            _ => None,
+        });
+        assert_eq!(cfg.anonymous, Policy::per_minute_and_hour(100, 1000), "defaults stand in");
+        assert_eq!(cfg.api_key_default.quotas[0].limit, 1000);
+        assert_eq!(cfg.shared_network.quotas[0].limit, 250, "valid values are taken");
+        assert_eq!(cfg.health.quotas[0].limit, 30);
+        assert_eq!(cfg.problems.len(), 4, "{:?}", cfg.problems);
+        assert!(cfg.problems[0].starts_with("RATE_LIMIT_PER_MINUTE=0:"), "{:?}", cfg.problems);
+        assert!(QuotaConfig::default().problems.is_empty());
+        for policy in
+            [&cfg.anonymous, &cfg.api_key_default, &cfg.shared_network, &cfg.shared_sessionless, &cfg.health]
+        {
+            assert!(policy.is_valid());
+        }
+    }
+
+    #[test]
+    fn roles_keep_objects_apart() {
+        let cfg = QuotaConfig::default();
+        let claude = anonymous_identity(Some("160.79.104.10"), &cfg);
+        let session = SessionId { owner: "a".repeat(32), secret: "b".repeat(32), tag: "c".repeat(32) };
+        let p = plan(&claude, Some(&session), false, &cfg, || unreachable!());
+        assert_eq!(p.limits.iter().map(|l| l.role).collect::<Vec<_>>(), [Role::Session, Role::Network]);
+        let p = plan(&claude, None, false, &cfg, || unreachable!());
+        assert_eq!(p.limits.iter().map(|l| l.role).collect::<Vec<_>>(), [Role::Sessionless, Role::Network]);
+        let addr = anonymous_identity(Some("203.0.113.9"), &cfg);
+        assert_eq!(plan(&addr, None, false, &cfg, || unreachable!()).limits[0].role, Role::Address);
+        let health = health_limit(&addr, &cfg);
+        assert_eq!(health.role, Role::Health);
+        assert_ne!(health.owner, plan(&addr, None, false, &cfg, || unreachable!()).limits[0].owner);
+        for role in
+            [Role::Address, Role::ApiKey, Role::Session, Role::Sessionless, Role::Network, Role::Health]
+        {
+            assert_eq!(Role::parse(role.as_str()), Some(role));
+        }
+        assert_eq!(Role::parse("admin"), None);
+        // The deny cache tells the same object under two policies apart.
+        let a = Limit { owner: "o".into(), role: Role::Address, policy: Policy::per_minute_and_hour(1, 2) };
+        let b = Limit { policy: Policy::per_minute_and_hour(3, 4), ..a.clone() };
+        assert_ne!(a.deny_key(), b.deny_key());
+        assert_ne!(a.deny_key(), Limit { role: Role::Network, ..a.clone() }.deny_key());
+    }
+
+    #[test]
+    fn limits_known_before_the_body_are_those_every_body_faces() {
+        let cfg = QuotaConfig::default();
+        let session = SessionId { owner: "a".repeat(32), secret: "b".repeat(32), tag: "c".repeat(32) };
+        let addr = anonymous_identity(Some("203.0.113.9"), &cfg);
+        assert_eq!(
+            limits_before_body(&addr, Some(&session), &cfg),
+            plan(&addr, None, false, &cfg, String::new).limits
+        );
+        let claude = anonymous_identity(Some("160.79.104.10"), &cfg);
+        let early = limits_before_body(&claude, Some(&session), &cfg);
+        assert_eq!(early.len(), 1, "an initialize would not face the session's quota: only the ceiling");
+        assert_eq!(early[0].role, Role::Network);
+        // Refusals count against the caller's own limits only.
+        assert_eq!(refusal_limits(&claude, None, &cfg)[0].role, Role::Sessionless);
+        assert_eq!(refusal_limits(&claude, None, &cfg).len(), 1, "never the network's ceiling");
+        assert_eq!(refusal_limits(&claude, Some(&session), &cfg)[0].owner, session.owner);
+        assert_eq!(
+            refusal_limits(&addr, Some(&session), &cfg),
+            plan(&addr, None, false, &cfg, String::new).limits
+        );
+    }
+
+    #[test]
+    fn a_plan_knows_the_largest_batch_it_could_ever_admit() {
+        let cfg = QuotaConfig::from_vars(|k| (k == "SHARED_EGRESS_NETWORK_PER_MINUTE").then(|| "20".into()));
+        let claude = anonymous_identity(Some("160.79.104.10"), &cfg);
+        assert_eq!(plan(&claude, None, false, &cfg, String::new).max_units(), 20);
+        let addr = anonymous_identity(Some("203.0.113.9"), &cfg);
+        assert_eq!(plan(&addr, None, false, &cfg, String::new).max_units(), 100);
+    }
+
+    #[test]
     fn policies_round_trip_through_the_header() {
         let p = Policy::per_minute_and_hour(100, 1000);
         assert_eq!(decode_policy(&encode_policy(&p)), Some(p));
-        for bad in ["", "x", "1/0", "5", "1/60,", "-1/60", "1/86400"] {
+        for bad in ["", "x", "1/0", "5", "1/60,", "-1/60", "1/86400", "0/60", "100/60,0/3600", "100001/60"] {
             assert_eq!(decode_policy(bad), None, "{bad}");
         }
     }

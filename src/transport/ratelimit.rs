@@ -3,7 +3,7 @@
 use rmcp::model::{ErrorCode, ErrorData};
 
 use super::http::HttpResponse;
-use crate::mcp::jsonrpc::{self, Incoming, Message};
+use crate::mcp::jsonrpc;
 use crate::policy::limiter::{Decision, Policy};
 
 pub const POLICY_HEADER: &str = "RateLimit-Policy";
@@ -24,14 +24,7 @@ pub fn annotate(resp: &mut HttpResponse, policy: &Policy, decision: &Decision) {
 /// The 429 for a rejected request, echoing its JSON-RPC id when the body has one.
 /// `state` is the `RateLimit` header value (see [`Decision::header`]).
 pub fn too_many_requests(body: &[u8], policy: &Policy, state: &str, retry_after_secs: u32) -> HttpResponse {
-    let id = match jsonrpc::parse(body) {
-        Ok(Incoming::Single(Message::Request(r))) => Some(r.id),
-        Ok(Incoming::Batch(ms)) => ms.into_iter().find_map(|m| match m {
-            Message::Request(r) => Some(r.id),
-            _ => None,
-        }),
-        _ => None,
-    };
+    let id = jsonrpc::echo_id(body);
     let limits: Vec<String> = policy.quotas.iter().map(|q| format!("{} per {}", q.limit, q.name)).collect();
     let error = ErrorData::new(
         RATE_LIMITED,
@@ -45,6 +38,19 @@ pub fn too_many_requests(body: &[u8], policy: &Policy, state: &str, retry_after_
         .with_header("Retry-After", retry_after_secs.to_string())
         .with_header(POLICY_HEADER, policy.header())
         .with_header(STATE_HEADER, state)
+}
+
+/// A batch with more messages than the caller's quota could ever admit: refused outright, not
+/// told to retry (it never would fit).
+pub fn batch_over_quota(body: &[u8], units: u32, max_units: u32) -> HttpResponse {
+    let error = ErrorData::invalid_request(
+        format!(
+            "Invalid Request: a batch of {units} messages exceeds your quota of {max_units} per window; \
+             send smaller batches (each message counts as one request)"
+        ),
+        None,
+    );
+    HttpResponse::rpc_error(400, jsonrpc::echo_id(body).as_ref(), &error)
 }
 
 #[cfg(test)]

@@ -15,7 +15,7 @@ use super::http::{HttpRequest, HttpResponse, Method};
 use crate::mcp::dispatch::{check_stateless_request, truncate, StatelessRejection};
 use crate::mcp::handler::CallReport;
 use crate::mcp::jsonrpc::{self, Incoming, Message};
-use crate::mcp::session::{Session, SessionId, SessionStore, StoreError};
+use crate::mcp::session::{Session, SessionKeys, SessionStore, StoreError};
 use crate::mcp::version::{self, Revision};
 use crate::mcp::{Dispatcher, McpHandler, NotificationEffect, RequestScope};
 
@@ -44,6 +44,9 @@ pub struct Streamable<'a, H, S> {
     pub store: &'a S,
     /// Name of the object serving this request; new session ids carry it.
     pub owner: &'a str,
+    /// Signs new session ids and verifies presented ones. `None` (the server key is not
+    /// configured): no session can be opened or used; stateless requests are still served.
+    pub session_keys: Option<&'a SessionKeys>,
     pub now_ms: i64,
     pub idle_ttl_ms: i64,
 }
@@ -256,7 +259,11 @@ impl<H: McpHandler, S: SessionStore> Streamable<'_, H, S> {
                 return HttpResponse::json(200, &jsonrpc::error_response(Some(&request.id), &error))
             }
         };
-        let id = match SessionId::generate(self.owner) {
+        let Some(keys) = self.session_keys else {
+            let e = StoreError("sessions are unavailable: the session id key is not configured".into());
+            return unavailable(Some(&request.id), &e);
+        };
+        let id = match keys.generate(self.owner) {
             Ok(id) => id.to_string(),
             Err(e) => return unavailable(Some(&request.id), &e),
         };
@@ -282,7 +289,7 @@ impl<H: McpHandler, S: SessionStore> Streamable<'_, H, S> {
 
     /// The session if it exists and has not idled out. An expired session is deleted on sight.
     fn live_session(&self, raw_id: &str) -> Result<Option<Session>, StoreError> {
-        let Some(parsed) = SessionId::parse(raw_id) else {
+        let Some(parsed) = self.session_keys.and_then(|keys| keys.parse(raw_id)) else {
             return Ok(None);
         };
         if parsed.owner != self.owner {
@@ -441,7 +448,7 @@ fn unsupported_version(id: Option<&RequestId>, raw: &str) -> HttpResponse {
     )
 }
 
-fn session_not_found(id: Option<&RequestId>) -> HttpResponse {
+pub fn session_not_found(id: Option<&RequestId>) -> HttpResponse {
     HttpResponse::rpc_error(
         404,
         id,

@@ -9,9 +9,7 @@ use std::rc::Rc;
 
 use futures::executor::block_on;
 use porygon::corpus::{parse_chaos, parse_sets, SetsFile};
-use porygon::mcp::session::{
-    MemorySessionStore, Session, SessionId, SessionStore, StoreError, DEFAULT_IDLE_TTL_MS,
-};
+use porygon::mcp::session::{MemorySessionStore, Session, SessionStore, StoreError, DEFAULT_IDLE_TTL_MS};
 use porygon::mcp::Dispatcher;
 use porygon::search::hit::{SearchHit, SearchRequest};
 use porygon::tools::backend::{BackendError, FormatUsage, NoCorpus, StrategyBackend};
@@ -389,6 +387,7 @@ impl<B: StrategyBackend> World<B> {
             dispatcher: &self.dispatcher,
             store: &self.store,
             owner: OWNER,
+            session_keys: Some(&test_session_keys()),
             now_ms: self.now_ms,
             idle_ttl_ms: DEFAULT_IDLE_TTL_MS,
         };
@@ -508,8 +507,9 @@ fn check_machine(req: &HttpRequest, r: &HttpResponse, store_fails: bool) -> Resu
     }
     if let Some(id) = r.headers.get(SESSION_HEADER) {
         prop_assert_eq!(r.status, 200);
-        let parsed =
-            SessionId::parse(id).ok_or_else(|| TestCaseError::fail(format!("bad session id {id}")))?;
+        let parsed = test_session_keys()
+            .parse(id)
+            .ok_or_else(|| TestCaseError::fail(format!("bad session id {id}")))?;
         prop_assert_eq!(parsed.owner, OWNER);
         prop_assert_eq!(replies[0]["result"]["protocolVersion"].is_string(), true);
     }
@@ -597,4 +597,9 @@ proptest! {
             run_all(NoCorpus, &steps)?;
         }
     }
+}
+
+/// The server's session-id key in these tests (production reads `SESSION_ID_KEY`).
+fn test_session_keys() -> porygon::mcp::session::SessionKeys {
+    porygon::mcp::session::SessionKeys::new(Some("native-test-session-key-0001"), None).expect("long enough")
 }

@@ -322,8 +322,18 @@ export async function restartWorker({ timeoutMs = 90_000 } = {}) {
 export const textOf = (result) =>
   (result.content ?? []).filter((c) => c.type === 'text').map((c) => c.text).join('\n');
 
-/** A well-formed session id (owner.secret, 32 hex each) that was never issued. */
+/** A well-formed session id (owner.secret.tag, 32 hex each) that was never issued. */
 export function forgedSessionId(owner) {
   const hex = () => Array.from({ length: 32 }, () => '0123456789abcdef'[Math.floor(Math.random() * 16)]).join('');
-  return `${owner ?? hex()}.${hex()}`;
+  return `${owner ?? hex()}.${hex()}.${hex()}`;
+}
+
+/** The Durable Object name the server gives a client key (`mcp::session::owner_for`): public. */
+export const ownerFor = (clientKey) => createHash('sha256').update(clientKey).digest('hex').slice(0, 32);
+
+/** What the test build's probe says a client object holds (sessions, admissions, role). */
+export async function objectState(owner) {
+  const res = await fetch(`${BASE_URL}/__test/client-state?owner=${owner}`);
+  assert.equal(res.status, 200);
+  return res.json();
 }

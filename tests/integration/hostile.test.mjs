@@ -33,8 +33,19 @@ const KIB = 1024;
 const MIB = 1024 * KIB;
 const GROUPS = ['json', 'size', 'batch', 'headers', 'session', 'methods', 'fts', 'uri', 'modern', 'http'];
 const ipOf = (group) => `10.99.${GROUPS.indexOf(group) + 1}.1`;
-/** Requests sent to /mcp per client address: admissions can never exceed these. */
+/**
+ * Quota units sent to /mcp per client address — one per request, or one per message of a JSON
+ * batch (each message counts, issue #11): admissions can never exceed these.
+ */
 const sent = new Map();
+function unitsOf(payload) {
+  try {
+    const parsed = JSON.parse(Buffer.isBuffer(payload) ? payload.toString('utf8') : payload);
+    return Array.isArray(parsed) && parsed.length > 0 ? parsed.length : 1;
+  } catch {
+    return 1;
+  }
+}
 /** A word no earlier run used, so strategy answers are computed now, not served from a cache. */
 const RUN = `zq${Date.now().toString(36)}`;
 const JSON_HEADERS = { 'Content-Type': 'application/json', Accept: 'application/json, text/event-stream' };
@@ -50,9 +61,9 @@ const randomHex = () => Array.from({ length: 32 }, () => '0123456789abcdef'[Math
 /** One request from `group`'s address. */
 function send(group, { method = 'POST', path = '/mcp', headers = {}, body, chunked = false } = {}) {
   const ip = ipOf(group);
-  if (path === '/mcp') sent.set(ip, (sent.get(ip) ?? 0) + 1);
   const base = method === 'POST' ? JSON_HEADERS : {};
   const payload = body === undefined || typeof body === 'string' || Buffer.isBuffer(body) ? body : JSON.stringify(body);
+  if (path === '/mcp') sent.set(ip, (sent.get(ip) ?? 0) + (payload === undefined ? 1 : unitsOf(payload)));
   return httpRequest(method, path, { headers: mergeHeaders(base, { 'CF-Connecting-IP': ip }, headers), body: payload, chunked });
 }
 
@@ -145,7 +156,7 @@ function rawExchange(group, extraHeaderLines, body = JSON.stringify(rpc('ping', 
 // Forged session ids whose owner is no object of ours: after the corpus, those objects must hold
 // nothing at all (not even an empty schema).
 const FORGED_OWNERS = [randomHex(), randomHex()];
-const forgedId = (i) => `${FORGED_OWNERS[i]}.${randomHex()}`;
+const forgedId = (i) => `${FORGED_OWNERS[i]}.${randomHex()}.${randomHex()}`;
 
 // A live session, opened from an address outside the hostile groups (set in `before`).
 let live;
@@ -252,7 +263,7 @@ const CASES = [
   ['session', 'a live id with a trailing character', () => ({ body: rpc('ping', undefined, 'ses-4'), headers: { 'Mcp-Session-Id': `${live}0` } }), { status: 404, code: CODE.SESSION_NOT_FOUND, id: 'ses-4' }],
   ['session', 'non-ASCII id (Latin-1 bytes)', () => ({ body: rpc('ping', undefined, 'ses-5'), headers: { 'Mcp-Session-Id': `${'é'.repeat(32)}.${'ü'.repeat(32)}` } }), { status: 404, code: CODE.SESSION_NOT_FOUND, id: 'ses-5' }],
   ['session', "a well-formed id of another owner (object that does not exist)", () => ({ body: rpc('tools/list', undefined, 'ses-6'), headers: { 'Mcp-Session-Id': forgedId(0) } }), { status: 404, code: CODE.SESSION_NOT_FOUND, id: 'ses-6' }],
-  ['session', "the live session's owner with a guessed secret", () => ({ body: rpc('ping', undefined, 'ses-7'), headers: { 'Mcp-Session-Id': `${live.split('.')[0]}.${randomHex()}` } }), { status: 404, code: CODE.SESSION_NOT_FOUND, id: 'ses-7' }],
+  ['session', "the live session's owner with a guessed secret", () => ({ body: rpc('ping', undefined, 'ses-7'), headers: { 'Mcp-Session-Id': `${live.split('.')[0]}.${randomHex()}.${live.split('.')[2]}` } }), { status: 404, code: CODE.SESSION_NOT_FOUND, id: 'ses-7' }],
   ['session', 'an ended (DELETEd) session', () => ({ body: rpc('ping', undefined, 'ses-8'), headers: { 'Mcp-Session-Id': ended } }), { status: 404, code: CODE.SESSION_NOT_FOUND, id: 'ses-8' }],
   ['session', "the live session under another revision's header", () => ({ body: rpc('ping', undefined, 'ses-9'), headers: { 'Mcp-Session-Id': live, 'MCP-Protocol-Version': '2025-06-18' } }), { status: 400, code: CODE.INVALID_REQUEST, id: 'ses-9' }],
   ['session', 'initialize with bad params under a forged id (no session)', () => ({ body: rpc('initialize', { protocolVersion: 5 }, 'ses-10'), headers: { 'Mcp-Session-Id': forgedId(1) } }), { status: 200, code: CODE.INVALID_PARAMS, id: 'ses-10' }],
@@ -505,7 +516,7 @@ describe('hostile input', () => {
 
     test('objects named by forged session ids were not even given a schema', async () => {
       for (const owner of FORGED_OWNERS) {
-        assert.deepEqual(await probe(`?owner=${owner}`), { owner, tables: 0, sessions: 0, largestSessionBytes: 0, admissions: 0 });
+        assert.deepEqual(await probe(`?owner=${owner}`), { owner, tables: 0, sessions: 0, largestSessionBytes: 0, admissions: 0, role: null });
       }
     });
 
