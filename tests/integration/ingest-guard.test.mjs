@@ -13,7 +13,7 @@ import http from 'node:http';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
-import { BASE_URL, REPO_ROOT, call } from './harness.mjs';
+import { BASE_URL, PORT, REPO_ROOT, call } from './harness.mjs';
 
 const DATA = path.join(REPO_ROOT, '../shared/data');
 const token = readFileSync(path.join(REPO_ROOT, '.dev.vars'), 'utf8').match(/^ADMIN_TOKEN=(.*)$/m)[1].trim();
@@ -284,15 +284,22 @@ describe('a bad upstream response neither poisons nor deletes the corpus', () =>
       const [alert] = await alertsSince(alertsBefore);
       assert.equal(alert.event, 'ingestion.refused');
       assert.equal(alert.report.runId, run.id);
+      const line = readFileSync(path.join(REPO_ROOT, `.wrangler/run/worker-${PORT}.log`), 'utf8')
+        .split('\n')
+        .filter((l) => l.includes('"ingestion finished"'))
+        .map((l) => JSON.parse(l.slice(l.indexOf('{'))))
+        .find((l) => l.fields.run === run.id);
+      assert.equal(line?.fields.refusals, kinds.length, 'the log line counts the refusals');
       assert.deepEqual(alert.report.refusals, r.refusals);
 
       assert.deepEqual(await snapshot(), baseline);
     });
   }
 
-  test('a slow body times out: an error, the last good version stays, the run does not hang', async () => {
+  test('a slow body or no answer at all times out: errors, the last good versions stay, the run does not hang', async () => {
     const alertsBefore = alerts.length;
     poison.set(SETS_URL, slow(SETS_URL));
+    poison.set(ANALYSES_URL, (req, res) => stalled.push(res)); // not even headers
     const started = Date.now();
     let result;
     try {
@@ -302,12 +309,15 @@ describe('a bad upstream response neither poisons nor deletes the corpus', () =>
     }
     const { run, fetched } = result;
     assertFetchedOnce(fetched);
-    assert.ok(Date.now() - started < 20_000, `${Date.now() - started} ms`);
-    assert.deepEqual(run.report.errorSamples, ['gen9ou: upstream sets: timed out after 3000 ms; kept the last good version']);
+    assert.ok(Date.now() - started < 25_000, `${Date.now() - started} ms`);
+    assert.deepEqual(run.report.errorSamples, [
+      'gen9ou: upstream sets: timed out after 3000 ms; kept the last good version',
+      'gen9ou: upstream analyses: timed out after 3000 ms; kept the last good version',
+    ]);
     assert.deepEqual(run.report.refusals, []);
     assert.equal(run.report.documentsWritten + run.report.documentsDeleted, 0);
     await new Promise((r) => setTimeout(r, 300));
-    assert.equal(alerts.length, alertsBefore, 'one error is under the alert threshold');
+    assert.equal(alerts.length, alertsBefore, 'two errors are under the alert threshold');
     assert.deepEqual(await snapshot(), baseline);
   });
 
