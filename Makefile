@@ -13,7 +13,8 @@ TEST_STATE ?= .wrangler/test-state
 TEST_CONFORMANCE_PORT ?= 8800
 # The test worker: its own origin is a valid browser origin (the conformance DNS-rebinding check),
 # TEST-NET-2 (198.51.100.0/24) plays a shared egress network with a small ceiling, and a fake
-# upstream (127.0.0.1:8801, serving ../shared/data) and alert sink (:8802) run inside the tests.
+# upstream (127.0.0.1:8801, serving ../shared/data) and alert sink (:8802) run inside the tests;
+# upstream fetches are capped at 4 MiB and 3 s so oversized and slow responses are quick to test.
 TEST_WRANGLER_ARGS = --var ALLOWED_ORIGINS:https://claude.ai,http://localhost:$(TEST_PORT),http://localhost:$(TEST_CONFORMANCE_PORT) \
   --var SHARED_EGRESS_CIDRS:160.79.104.0/21,198.51.100.0/24 --var SHARED_EGRESS_NETWORK_PER_MINUTE:250 \
   --var SETS_BASE_URL:http://127.0.0.1:8801/sets --var ANALYSES_BASE_URL:http://127.0.0.1:8801/analyses \
@@ -21,7 +22,8 @@ TEST_WRANGLER_ARGS = --var ALLOWED_ORIGINS:https://claude.ai,http://localhost:$(
   --var INGEST_FORMATS:gen9ou,gen2nu,gen9nope1,gen9nope2,gen9nope3,gen9nope4,gen9nope5,gen9nope6 \
   --var ALERT_WEBHOOK:http://127.0.0.1:8802/hook --var ALERT_WEBHOOK_SECRET:integration-webhook-secret \
   --var SENTRY_DSN:http://porygon-test-key@127.0.0.1:8803/7 --var ERROR_ALERT_RATE:0.1 \
-  --var SESSION_ID_KEY:integration-session-id-key-0001 --var PSEUDONYM_KEY:integration-pseudonym-key-0001
+  --var SESSION_ID_KEY:integration-session-id-key-0001 --var PSEUDONYM_KEY:integration-pseudonym-key-0001 \
+  --var INGEST_MAX_RAW_BYTES:4194304 --var INGEST_FETCH_TIMEOUT_MS:3000
 
 .PHONY: deps build build-test dev test lint-workflows test-native test-integration check-deploy check-bench bench-build bench-limiter bench-ingest bench-strategy bench fmt lint clean
 

@@ -53,7 +53,7 @@ async fn route(mut req: Request, env: &Env) -> worker::Result<HttpResponse> {
         let Some(body) = convert::body_capped(&mut req, MAX_RAW_BYTES).await? else {
             return Ok(bad("raw file larger than 25 MiB"));
         };
-        RawSource::new(env, SourceMode::Cache)?.put(key, body).await?;
+        RawSource::new(env)?.put(key, body).await?;
         return Ok(HttpResponse::json(201, &json!({"stored": key})));
     }
     match (method, path.as_str()) {
@@ -62,7 +62,7 @@ async fn route(mut req: Request, env: &Env) -> worker::Result<HttpResponse> {
             if !valid_raw_key(&entry.key) {
                 return Ok(bad("invalid key"));
             }
-            RawSource::new(env, SourceMode::Cache)?.add_to_manifest(entry).await?;
+            RawSource::new(env)?.add_to_manifest(entry).await?;
             Ok(HttpResponse::json(201, &json!({"ok": true})))
         }
         (Method::Post, "/admin/ingest") => {

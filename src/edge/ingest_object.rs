@@ -1,11 +1,15 @@
 //! `IngestObject` (a singleton): runs corpus ingestion as a resumable sequence of small steps.
 //!
-//! A run is a list of formats. Each alarm processes one bounded step of one format — fetch (or
-//! read cached) raw inputs, build the format's documents, then the pure `ingest::step`: diff them
-//! against the format's index and apply at most `MAX_CHANGES_PER_STEP` operations to KV,
-//! Vectorize and the FTS index — then persists progress (rmp-serde) and re-arms. A crash or
-//! eviction resumes from the last persisted step: the diff is recomputed, so nothing is written
-//! twice.
+//! A run is a list of formats. In an upstream run, a format's first alarm fetches its raw files
+//! once (`RawSource::fetch_candidates`: size cap, timeout, vetted against the last good version;
+//! what passes is stored as a candidate). Each further alarm processes one bounded step — build
+//! the format's documents (from its candidates, else the last good raw files), then the pure
+//! `ingest::step`: diff them against the format's index, refuse the format if the diff deletes too
+//! much (`ingest::guard::mass_delete`), else apply at most `MAX_CHANGES_PER_STEP` operations to
+//! KV, Vectorize and the FTS index — then persists progress (rmp-serde) and re-arms. The first
+//! accepted step promotes the candidates to last good; a refused format discards them. A crash
+//! or eviction resumes from the last persisted step: the diff is recomputed, so nothing is
+//! written twice.
 
 use std::collections::HashMap;
 
@@ -14,13 +18,14 @@ use worker::{durable_object, DurableObject, Env, Request, Response, Result, Stat
 
 use super::convert;
 use super::faults::{FakeSemantic, IngestFaults};
-use super::raw_source::{RawSource, SourceMode};
+use super::raw_source::{analyses_key, sets_key, Candidate, RawSource, SourceMode};
 use super::sql_slots::StateSlots;
 use crate::corpus::Document;
-use crate::ingest::alert::{stats_not_published, LastRun, RunReport, DEFAULT_ERROR_THRESHOLD};
+use crate::ingest::alert::{LastRun, RunReport, DEFAULT_ERROR_THRESHOLD};
 use crate::ingest::diff::{Indexed, DOCUMENT_TTL_SECS, KV_REFRESH_AFTER_MS};
+use crate::ingest::guard;
 use crate::ingest::step::{
-    self, unbound, ApplyBatch, DocStore, FormatProgress, IndexStore, Semantic, StepInput,
+    self, unbound, ApplyBatch, DocStore, FormatProgress, IndexStore, Semantic, StepInput, StepOutcome,
     MAX_CHANGES_PER_STEP,
 };
 use crate::ingest::vectors::{FakeVectorize, FakeWorkersAi};
@@ -48,6 +53,11 @@ pub struct StartRequest {
     /// the Vectorize index); content that did not change is not rewritten.
     #[serde(default)]
     pub reembed: bool,
+    /// An operator's explicit override for the named `formats` (required with it): accept
+    /// deleting more than `INGEST_MAX_DELETE_SHARE` of a format's documents, and an upstream
+    /// file with far fewer species or bytes than the last good one. Never set by the cron.
+    #[serde(default)]
+    pub allow_mass_delete: bool,
     /// Local test runs only (`edge::faults`); ignored elsewhere.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub faults: Option<IngestFaults>,
@@ -61,6 +71,7 @@ impl Default for StartRequest {
             refresh_stats: false,
             trigger: default_trigger(),
             reembed: false,
+            allow_mass_delete: false,
             faults: None,
         }
     }
@@ -97,6 +108,12 @@ pub struct RunState {
     /// Progress through the current format.
     #[serde(default)]
     pub progress: FormatProgress,
+    /// Upstream runs: the current format's files were fetched (once per run).
+    #[serde(default)]
+    pub fetched: bool,
+    /// The current format's vetted upstream files, not yet promoted to last good.
+    #[serde(default)]
+    pub candidates: Vec<Candidate>,
     pub report: RunReport,
 }
 
@@ -127,6 +144,9 @@ impl DurableObject for IngestObject {
         match req.path().as_str() {
             "/start" => {
                 let request: StartRequest = req.json().await?;
+                if let Err(e) = guard::check_override(request.allow_mass_delete, request.formats.as_deref()) {
+                    return Response::error(e, 400);
+                }
                 if let Some(run) = self.slots.load("current")? {
                     return Ok(Response::from_json(&run)?.with_status(409));
                 }
@@ -158,16 +178,31 @@ impl DurableObject for IngestObject {
         let Some(mut run) = self.slots.load("current")? else { return Response::empty() };
         match run.formats.get(run.next).cloned() {
             Some(format) => {
-                let finished_format = match self.step(&mut run, &format).await {
-                    Ok(done) => done,
+                let outcome = if run.request.source == SourceMode::Upstream && !run.fetched {
+                    self.fetch_raw(&mut run, &format).await
+                } else {
+                    self.step(&mut run, &format).await
+                };
+                let finished_format = match outcome {
+                    Ok(StepOutcome::More) => false,
+                    Ok(StepOutcome::Done | StepOutcome::Refused) => true,
                     Err(e) => {
                         run.report.record_error(format!("{format}: {e}"));
                         true
                     }
                 };
                 if finished_format {
+                    if !run.candidates.is_empty() {
+                        // Refused or failed before its first step: the last good files stay.
+                        let source = RawSource::new(&self.env)?;
+                        if let Err(e) = source.discard(&run.candidates).await {
+                            tracing::error!(error = %e, format = %format, "discarding candidates failed");
+                        }
+                    }
                     run.next += 1;
                     run.progress = FormatProgress::default();
+                    run.fetched = false;
+                    run.candidates.clear();
                 }
                 run.steps += 1;
                 self.slots.save("current", &run)?;
@@ -196,6 +231,8 @@ impl IngestObject {
             finished_at_ms: None,
             unknown_species: Vec::new(),
             progress: FormatProgress::default(),
+            fetched: false,
+            candidates: Vec::new(),
             report: RunReport::default(),
         };
         if run.request.reembed
@@ -225,9 +262,18 @@ impl IngestObject {
             .collect())
     }
 
-    /// One bounded step of `format`; `Ok(true)` when the format is fully applied.
-    async fn step(&self, run: &mut RunState, format: &str) -> Result<bool> {
-        let source = RawSource::new(&self.env, run.request.source)?;
+    /// Upstream runs, once per format: fetch and vet its raw files into candidates.
+    async fn fetch_raw(&self, run: &mut RunState, format: &str) -> Result<StepOutcome> {
+        let source = RawSource::new(&self.env)?;
+        let (refresh, allow) = (run.request.refresh_stats, run.request.allow_mass_delete);
+        run.candidates = source.fetch_candidates(format, refresh, allow, &mut run.report).await?;
+        run.fetched = true;
+        Ok(StepOutcome::More)
+    }
+
+    /// One bounded step of `format`.
+    async fn step(&self, run: &mut RunState, format: &str) -> Result<StepOutcome> {
+        let source = RawSource::new(&self.env)?;
         let documents = self.build(&source, run, format).await?;
         let index = IndexStub(self.env.durable_object("INDEXES")?.id_from_name(format)?.get_stub()?);
         let kv = KvDocs(self.env.kv("STRATEGY_KV")?);
@@ -241,6 +287,7 @@ impl IngestObject {
             refresh_after_ms: faults.refresh_after_ms.unwrap_or(KV_REFRESH_AFTER_MS),
             reembed_all: run.request.reembed,
             budget: MAX_CHANGES_PER_STEP,
+            max_delete_share: (!run.request.allow_mass_delete).then_some(source.limits().max_delete_share),
         };
         let (progress, report) = (&mut run.progress, &mut run.report);
         let done = match (faults.semantic, super::vectors::bindings(&self.env)) {
@@ -256,7 +303,13 @@ impl IngestObject {
             }
             (None, None) => step::step(&input, &kv, &index, unbound(), progress, report).await,
         };
-        done.map_err(worker::Error::RustError)
+        let outcome = done.map_err(worker::Error::RustError)?;
+        if outcome != StepOutcome::Refused && !run.candidates.is_empty() {
+            // The format's diff was accepted: its new files become the last good ones.
+            source.promote(&run.candidates).await?;
+            run.candidates.clear();
+        }
+        Ok(outcome)
     }
 
     fn faults(&self, run: &RunState) -> IngestFaults {
@@ -264,18 +317,18 @@ impl IngestObject {
         IngestFaults::effective(run.request.faults, &environment)
     }
 
+    /// The format's documents from its candidates where there are some, else the last good files.
     async fn build(&self, source: &RawSource<'_>, run: &mut RunState, format: &str) -> Result<Vec<Document>> {
-        let sets = source
-            .sets(format)
+        let read = |key: String| {
+            let pending = run.candidates.iter().find(|c| c.key == key);
+            let key = pending.map_or(key, Candidate::storage_key);
+            async move { source.get(&key).await }
+        };
+        let sets = read(sets_key(format))
             .await?
             .ok_or_else(|| worker::Error::RustError(format!("no sets for {format}")))?;
-        let analyses = source.analyses(format).await?;
-        let (stats, unpublished) = source.stats(format, run.request.refresh_stats).await?;
-        if let Some(month) = unpublished {
-            // Normal early in a month: visible in the report, neither an error nor an alert.
-            let kept = stats.as_ref().map(|(entry, _)| entry.month.as_str());
-            run.report.note(stats_not_published(format, &month, kept));
-        }
+        let analyses = read(analyses_key(format)).await?;
+        let stats = source.newest_stats(format, run.candidates.iter().find(|c| c.entry.is_some())).await?;
         let corpus = super::corpus_input::build(format, &sets, analyses.as_deref(), stats)
             .map_err(|e| worker::Error::RustError(e.to_string()))?;
         for species in corpus.unknown_species {
@@ -311,10 +364,16 @@ impl IngestObject {
             .and_then(|v| v.to_string().parse().ok())
             .unwrap_or(DEFAULT_ERROR_THRESHOLD);
         if run.report.needs_alert(threshold) {
+            let (error_type, message) = if run.report.refusals.is_empty() {
+                ("IngestionErrors", format!("ingestion run {} had {} errors", run.id, run.report.errors))
+            } else {
+                let n = run.report.refusals.len();
+                ("IngestionRefused", format!("ingestion run {} refused {n} upstream changes", run.id))
+            };
             let report = crate::observe::ErrorReport {
                 kind: crate::observe::ReportKind::Error,
-                error_type: "IngestionErrors".into(),
-                message: format!("ingestion run {} had {} errors", run.id, run.report.errors),
+                error_type: error_type.into(),
+                message,
                 route: "IngestObject".into(),
                 tool: None,
                 request_id: Some(run.id.clone()),
@@ -322,7 +381,7 @@ impl IngestObject {
             };
             let sentry = super::telemetry::sentry_config(&self.env);
             super::telemetry::report_error(self.state.as_raw().as_ref(), sentry.as_deref(), &report);
-            let payload = serde_json::json!({ "event": "ingestion.errors", "report": run.report });
+            let payload = serde_json::json!({ "event": run.report.alert_event(), "report": run.report });
             if let Err(e) = super::telemetry::send_alert(&self.env, &payload).await {
                 tracing::error!(error = %e, "alert webhook failed");
             }

@@ -4,10 +4,25 @@
 //!
 //! R2 layout: `sets/<format>.json`, `analyses/<format>.json`,
 //! `stats/<month>/<chaos|moveset>/<format>-<cutoff>.<json|txt>`, and `stats/manifest.json`
-//! listing which statistics each format has.
+//! listing which statistics each format has. These keys hold the **last good** version of each
+//! file: the tools read them, and only a vetted file replaces one.
+//!
+//! An upstream run fetches each file once (size cap and timeout, `ingest::guard::Limits`), vets
+//! it against the last good version (`ingest::guard::vet`, whose profile is kept as R2 custom
+//! metadata), and stores a file that passes as a **candidate** (`candidate/<key>`). The ingest
+//! object builds the format from its candidates, and promotes them to their keys only when the
+//! format's diff is accepted (`ingest::guard::mass_delete`). A refused file is kept at
+//! `rejected/<key>` for inspection and never read.
 
+use std::collections::HashMap;
+use std::fmt;
+
+use futures::StreamExt;
 use serde::{Deserialize, Serialize};
-use worker::{Bucket, Env, Fetch, Url};
+use worker::{AbortController, Bucket, Env, Fetch, Url};
+
+use crate::ingest::alert::{stats_not_published, RunReport};
+use crate::ingest::guard::{self, Limits, Profile, RawKind, Rejection};
 
 /// One statistics file the cache holds.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -30,44 +45,115 @@ pub enum SourceMode {
     Upstream,
 }
 
+/// A vetted upstream file waiting for its format's diff to be accepted, at `candidate/<key>`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Candidate {
+    /// The key it is promoted to.
+    pub key: String,
+    pub kind: RawKind,
+    pub profile: Profile,
+    /// Statistics: the manifest entry added on promotion.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub entry: Option<StatsEntry>,
+}
+
+impl Candidate {
+    pub fn storage_key(&self) -> String {
+        candidate_key(&self.key)
+    }
+}
+
+fn candidate_key(key: &str) -> String {
+    format!("candidate/{key}")
+}
+
+pub fn sets_key(format: &str) -> String {
+    format!("sets/{format}.json")
+}
+
+pub fn analyses_key(format: &str) -> String {
+    format!("analyses/{format}.json")
+}
+
+/// What became of one upstream file.
+enum Vetted {
+    Candidate(Candidate),
+    /// 404: the last good version (if any) stays, silently (statistics: not published yet).
+    Missing,
+    /// Refused or failed to download: reported; the last good version stays.
+    Refused,
+}
+
+/// How an upstream fetch ended, when it did not bring a body.
+#[derive(Debug)]
+enum FetchError {
+    /// Over the cap: a content problem (refused, alerts).
+    TooLarge,
+    /// Transport problems: errors (the last good version stays; alerts past the threshold).
+    Status(u16),
+    Timeout(u64),
+    Network(String),
+}
+
+impl fmt::Display for FetchError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            FetchError::TooLarge => write!(f, "response over the size cap"),
+            FetchError::Status(s) => write!(f, "HTTP {s}"),
+            FetchError::Timeout(ms) => write!(f, "timed out after {ms} ms"),
+            FetchError::Network(e) => write!(f, "{e}"),
+        }
+    }
+}
+
 pub struct RawSource<'a> {
     env: &'a Env,
     bucket: Bucket,
-    mode: SourceMode,
+    limits: Limits,
 }
 
 const MANIFEST: &str = "stats/manifest.json";
+const PROFILE_BYTES: &str = "bytes";
+const PROFILE_SPECIES: &str = "species";
 
 impl<'a> RawSource<'a> {
-    pub fn new(env: &'a Env, mode: SourceMode) -> worker::Result<Self> {
-        Ok(Self { env, bucket: env.bucket("RAW_CACHE")?, mode })
+    pub fn new(env: &'a Env) -> worker::Result<Self> {
+        let var = |name: &str| env.var(name).ok().map(|v| v.to_string());
+        let limits = Limits::from_vars(
+            var("INGEST_MAX_RAW_BYTES").as_deref(),
+            var("INGEST_FETCH_TIMEOUT_MS").as_deref(),
+            var("INGEST_MAX_DELETE_SHARE").as_deref(),
+        );
+        Ok(Self { env, bucket: env.bucket("RAW_CACHE")?, limits })
     }
 
+    pub fn limits(&self) -> &Limits {
+        &self.limits
+    }
+
+    /// The last good sets of `format`.
     pub async fn sets(&self, format: &str) -> worker::Result<Option<String>> {
-        self.file(&format!("sets/{format}.json"), "SETS_BASE_URL", &format!("{format}.json")).await
+        self.get(&sets_key(format)).await
     }
 
-    pub async fn analyses(&self, format: &str) -> worker::Result<Option<String>> {
-        self.file(&format!("analyses/{format}.json"), "ANALYSES_BASE_URL", &format!("{format}.json")).await
-    }
-
-    /// The newest cached statistics for `format`, fetching `STATS_MONTH`'s upstream first when
-    /// `refresh` is set. The second value names that month when the upstream does not have it
-    /// (yet): the newest cached month stays in use.
-    pub async fn stats(
+    /// The newest cached statistics for `format`, or `candidate`'s when it is at least as new.
+    pub async fn newest_stats(
         &self,
         format: &str,
-        refresh: bool,
-    ) -> worker::Result<(Option<(StatsEntry, String)>, Option<String>)> {
-        let unpublished =
-            if refresh && self.mode == SourceMode::Upstream { self.fetch_stats(format).await? } else { None };
-        let manifest = self.manifest().await?;
-        let Some(entry) =
-            manifest.into_iter().filter(|e| e.format == format).max_by(|a, b| a.month.cmp(&b.month))
-        else {
-            return Ok((None, unpublished));
+        candidate: Option<&Candidate>,
+    ) -> worker::Result<Option<(StatsEntry, String)>> {
+        let newest = self.newest_entry(format, None).await?;
+        let pending = candidate.and_then(|c| c.entry.clone().map(|e| (e, c.storage_key())));
+        let chosen = match (newest, pending) {
+            (Some(old), Some((new, key))) if new.month >= old.month => Some((new, key)),
+            (Some(old), _) => Some((old.clone(), old.key)),
+            (None, pending) => pending,
         };
-        Ok((self.get(&entry.key).await?.map(|body| (entry, body)), unpublished))
+        match chosen {
+            Some((entry, key)) => Ok(self.get(&key).await?.map(|body| (entry, body))),
+            None => Ok(None),
+        }
     }
 
     /// Cached statistics of `format` matching `month` and/or `cutoff` (newest month first).
@@ -108,43 +194,7 @@ impl<'a> RawSource<'a> {
         self.put(MANIFEST, serde_json::to_vec(&manifest)?).await
     }
 
-    async fn file(&self, key: &str, base_var: &str, name: &str) -> worker::Result<Option<String>> {
-        if self.mode == SourceMode::Upstream {
-            if let Some(body) = self.fetch(&format!("{}/{name}", self.var(base_var))).await? {
-                self.put(key, body.clone().into_bytes()).await?;
-                return Ok(Some(body));
-            }
-        }
-        self.get(key).await
-    }
-
-    /// `Some(month)` when neither kind of report exists upstream for `STATS_MONTH`.
-    async fn fetch_stats(&self, format: &str) -> worker::Result<Option<String>> {
-        let month = self.var("STATS_MONTH");
-        let cutoff = if matches!(format, "gen9ou" | "gen9doublesou") { 1695 } else { 1630 };
-        let base = self.var("STATS_BASE_URL");
-        for (kind, ext) in [("chaos", "json"), ("moveset", "txt")] {
-            let path = format!("{month}/{kind}/{format}-{cutoff}.{ext}");
-            if let Some(body) = self.fetch(&format!("{base}/{path}")).await? {
-                let key = format!("stats/{path}");
-                self.put(&key, body.into_bytes()).await?;
-                let entry = StatsEntry { format: format.into(), kind: kind.into(), month, cutoff, key };
-                return self.add_to_manifest(entry).await.map(|()| None);
-            }
-        }
-        Ok(Some(month))
-    }
-
-    async fn fetch(&self, url: &str) -> worker::Result<Option<String>> {
-        let mut resp = Fetch::Url(Url::parse(url)?).send().await?;
-        match resp.status_code() {
-            200 => resp.text().await.map(Some),
-            404 => Ok(None),
-            s => Err(worker::Error::RustError(format!("GET {url}: HTTP {s}"))),
-        }
-    }
-
-    async fn get(&self, key: &str) -> worker::Result<Option<String>> {
+    pub async fn get(&self, key: &str) -> worker::Result<Option<String>> {
         match self.bucket.get(key).execute().await? {
             Some(object) => match object.body() {
                 Some(body) => body.text().await.map(Some),
@@ -152,6 +202,228 @@ impl<'a> RawSource<'a> {
             },
             None => Ok(None),
         }
+    }
+
+    /// Upstream, once per format and run: fetches the format's files (and `STATS_MONTH`'s
+    /// statistics when `refresh_stats`), vets each against its last good version and stores
+    /// those that pass as candidates. Refusals, errors and notes go to `report`; nothing a
+    /// tool reads changes here.
+    pub async fn fetch_candidates(
+        &self,
+        format: &str,
+        refresh_stats: bool,
+        allow_shrink: bool,
+        report: &mut RunReport,
+    ) -> worker::Result<Vec<Candidate>> {
+        let mut candidates = Vec::new();
+        for (kind, key, base) in [
+            (RawKind::Sets, sets_key(format), "SETS_BASE_URL"),
+            (RawKind::Analyses, analyses_key(format), "ANALYSES_BASE_URL"),
+        ] {
+            let url = format!("{}/{format}.json", self.var(base));
+            let last = self.last_good(&key, kind).await?;
+            let had_last = last.is_some() || self.bucket.head(&key).await?.is_some();
+            match self.candidate(format, kind, &key, &url, last, allow_shrink, None, report).await? {
+                Vetted::Candidate(c) => candidates.push(c),
+                // No sets at all: the format cannot be built (its step says so); fetch no more.
+                _ if kind == RawKind::Sets && !had_last => return Ok(candidates),
+                _ => {}
+            }
+        }
+        if refresh_stats {
+            candidates.extend(self.stats_candidate(format, allow_shrink, report).await?);
+        }
+        Ok(candidates)
+    }
+
+    /// Makes `candidates` the last good versions (statistics also enter the manifest).
+    pub async fn promote(&self, candidates: &[Candidate]) -> worker::Result<()> {
+        for c in candidates {
+            let Some(object) = self.bucket.get(c.storage_key()).execute().await? else {
+                // Promoted already (a step that crashed after promoting, before saving).
+                continue;
+            };
+            let Some(body) = object.body() else { continue };
+            let bytes = body.bytes().await?;
+            self.put_profiled(&c.key, bytes, &c.profile).await?;
+            if let Some(entry) = &c.entry {
+                self.add_to_manifest(entry.clone()).await?;
+            }
+            self.bucket.delete(c.storage_key()).await?;
+            tracing::info!(key = %c.key, species = c.profile.species, bytes = c.profile.bytes, "raw file promoted");
+        }
+        Ok(())
+    }
+
+    /// Drops `candidates` whose format was refused: kept at `rejected/<key>` for inspection.
+    pub async fn discard(&self, candidates: &[Candidate]) -> worker::Result<()> {
+        for c in candidates {
+            if let Some(object) = self.bucket.get(c.storage_key()).execute().await? {
+                if let Some(body) = object.body() {
+                    self.put(&format!("rejected/{}", c.key), body.bytes().await?).await?;
+                }
+                self.bucket.delete(c.storage_key()).await?;
+            }
+        }
+        Ok(())
+    }
+
+    async fn stats_candidate(
+        &self,
+        format: &str,
+        allow_shrink: bool,
+        report: &mut RunReport,
+    ) -> worker::Result<Option<Candidate>> {
+        let month = self.var("STATS_MONTH");
+        let cutoff = if matches!(format, "gen9ou" | "gen9doublesou") { 1695 } else { 1630 };
+        let base = self.var("STATS_BASE_URL");
+        for (kind, ext) in [("chaos", "json"), ("moveset", "txt")] {
+            let raw_kind = RawKind::from_stats_kind(kind).expect("a statistics kind");
+            let path = format!("{month}/{kind}/{format}-{cutoff}.{ext}");
+            let key = format!("stats/{path}");
+            let entry = StatsEntry {
+                format: format.into(),
+                kind: kind.into(),
+                month: month.clone(),
+                cutoff,
+                key: key.clone(),
+            };
+            // Judged against the statistics of the same kind in use now (usually an older month).
+            let last = match self.newest_entry(format, Some(kind)).await? {
+                Some(e) => self.last_good(&e.key, raw_kind).await?,
+                None => None,
+            };
+            let url = format!("{base}/{path}");
+            match self
+                .candidate(format, raw_kind, &key, &url, last, allow_shrink, Some(entry), report)
+                .await?
+            {
+                Vetted::Candidate(c) => return Ok(Some(c)),
+                // Reported; the statistics in use stay.
+                Vetted::Refused => return Ok(None),
+                Vetted::Missing => {}
+            }
+        }
+        // Neither kind exists upstream: normal early in a month, a note, neither error nor alert.
+        let kept = self.newest_entry(format, None).await?.map(|e| e.month);
+        report.note(stats_not_published(format, &month, kept.as_deref()));
+        Ok(None)
+    }
+
+    /// Fetches one file and vets it; a candidate when it passes.
+    #[allow(clippy::too_many_arguments)]
+    async fn candidate(
+        &self,
+        format: &str,
+        kind: RawKind,
+        key: &str,
+        url: &str,
+        last: Option<Profile>,
+        allow_shrink: bool,
+        entry: Option<StatsEntry>,
+        report: &mut RunReport,
+    ) -> worker::Result<Vetted> {
+        let body = match self.fetch(url).await {
+            Ok(Some(body)) => body,
+            Ok(None) => return Ok(Vetted::Missing),
+            Err(FetchError::TooLarge) => {
+                let why = Rejection::TooLarge { limit: self.limits.max_bytes };
+                report.refuse(guard::refused_file(format, kind, &why, last.is_some()));
+                return Ok(Vetted::Refused);
+            }
+            Err(e) => {
+                let kept = if last.is_some() { "kept the last good version" } else { "no earlier version" };
+                report.record_error(format!("{format}: upstream {}: {e}; {kept}", kind.as_str()));
+                return Ok(Vetted::Refused);
+            }
+        };
+        match guard::vet(kind, &body, last.as_ref(), &self.limits, allow_shrink) {
+            Ok(profile) => {
+                let candidate = Candidate { key: key.to_owned(), kind, profile, entry };
+                self.put_profiled(&candidate.storage_key(), body, &profile).await?;
+                Ok(Vetted::Candidate(candidate))
+            }
+            Err(why) => {
+                tracing::warn!(url, reason = %why, "upstream file refused");
+                self.put(&format!("rejected/{key}"), body).await?;
+                report.refuse(guard::refused_file(format, kind, &why, last.is_some()));
+                Ok(Vetted::Refused)
+            }
+        }
+    }
+
+    /// The profile of the last good version at `key`: its custom metadata, or (a file uploaded
+    /// through `/admin/raw`) its body inspected. `None`: nothing usable there.
+    async fn last_good(&self, key: &str, kind: RawKind) -> worker::Result<Option<Profile>> {
+        let Some(head) = self.bucket.head(key).await? else { return Ok(None) };
+        let meta = head.custom_metadata().unwrap_or_default();
+        let bytes = meta.get(PROFILE_BYTES).and_then(|v| v.parse::<u64>().ok());
+        let species = meta.get(PROFILE_SPECIES).and_then(|v| v.parse::<u32>().ok());
+        if let (Some(bytes), Some(species)) = (bytes, species) {
+            return Ok(Some(Profile { bytes, species }));
+        }
+        Ok(self.get(key).await?.and_then(|body| guard::inspect(kind, body.as_bytes()).ok()))
+    }
+
+    async fn put_profiled(&self, key: &str, body: Vec<u8>, profile: &Profile) -> worker::Result<()> {
+        let meta = HashMap::from([
+            (PROFILE_BYTES.to_owned(), profile.bytes.to_string()),
+            (PROFILE_SPECIES.to_owned(), profile.species.to_string()),
+        ]);
+        self.bucket.put(key, body).custom_metadata(meta).execute().await.map(|_| ())
+    }
+
+    async fn newest_entry(&self, format: &str, kind: Option<&str>) -> worker::Result<Option<StatsEntry>> {
+        Ok(self
+            .manifest()
+            .await?
+            .into_iter()
+            .filter(|e| e.format == format && kind.is_none_or(|k| k == e.kind))
+            .max_by(|a, b| a.month.cmp(&b.month)))
+    }
+
+    /// GET `url` under the size cap and the timeout. `Ok(None)`: 404.
+    async fn fetch(&self, url: &str) -> Result<Option<Vec<u8>>, FetchError> {
+        use futures::future::{select, Either};
+        let network = |e: worker::Error| FetchError::Network(e.to_string());
+        let controller = AbortController::default();
+        let signal = controller.signal();
+        let max = self.limits.max_bytes;
+        let download = async {
+            let url = Url::parse(url).map_err(|e| FetchError::Network(e.to_string()))?;
+            let mut resp = Fetch::Url(url).send_with_signal(&signal).await.map_err(network)?;
+            match resp.status_code() {
+                200 => {}
+                404 => return Ok(None),
+                s => return Err(FetchError::Status(s)),
+            }
+            let declared = resp.headers().get("Content-Length").ok().flatten();
+            if self.limits.declared_too_large(declared.as_deref()) {
+                return Err(FetchError::TooLarge);
+            }
+            let mut body = Vec::new();
+            // No stream: an empty body.
+            if let Ok(mut stream) = resp.stream() {
+                while let Some(chunk) = stream.next().await {
+                    let chunk = chunk.map_err(network)?;
+                    if (body.len() + chunk.len()) as u64 > max {
+                        return Err(FetchError::TooLarge);
+                    }
+                    body.extend_from_slice(&chunk);
+                }
+            }
+            Ok(Some(body))
+        };
+        let timer = worker::Delay::from(std::time::Duration::from_millis(self.limits.timeout_ms));
+        let result = match select(std::pin::pin!(download), std::pin::pin!(timer)).await {
+            Either::Left((result, _)) => result,
+            Either::Right(_) => Err(FetchError::Timeout(self.limits.timeout_ms)),
+        };
+        if result.is_err() {
+            // Stop whatever is still downloading.
+            controller.abort();
+        }
+        result
     }
 
     fn var(&self, name: &str) -> String {

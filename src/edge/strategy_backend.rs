@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use std::rc::Rc;
 
 use super::faults;
-use super::raw_source::{RawSource, SourceMode};
+use super::raw_source::RawSource;
 use super::vectors::vectorize;
 use crate::corpus::{parse_chaos, parse_moveset_report, parse_sets, Document, Format, SetsFile, StatsKind};
 use crate::ingest::vectors::EMBEDDING_MODEL;
@@ -155,7 +155,7 @@ impl EdgeBackend {
         cutoff: Option<u32>,
     ) -> Result<Option<Rc<FormatUsage>>, BackendError> {
         let fail = |e: worker::Error| BackendError::Unavailable("usage statistics", e.to_string());
-        let source = RawSource::new(&self.env, SourceMode::Cache).map_err(fail)?;
+        let source = RawSource::new(&self.env).map_err(fail)?;
         let Some((entry, body)) = source.stats_matching(format, month, cutoff).await.map_err(fail)? else {
             return Ok(None);
         };
@@ -179,7 +179,7 @@ impl EdgeBackend {
 
     async fn load_sets(&self, format: &str) -> Result<Option<Rc<SetsFile>>, BackendError> {
         let fail = |e: worker::Error| BackendError::Unavailable("Smogon sets", e.to_string());
-        let source = RawSource::new(&self.env, SourceMode::Cache).map_err(fail)?;
+        let source = RawSource::new(&self.env).map_err(fail)?;
         let Some(body) = source.sets(format).await.map_err(fail)? else { return Ok(None) };
         let sets = parse_sets(&body).map_err(|e| BackendError::Unavailable("Smogon sets", e.to_string()))?;
         Ok(Some(Rc::new(sets)))

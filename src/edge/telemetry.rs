@@ -250,6 +250,7 @@ pub fn ingestion_finished(env: &Env, report: &RunReport, unknown_species: &[Stri
         reembedded = report.documents_reembedded,
         embeddings = report.embeddings_generated,
         errors = report.errors,
+        refusals = report.refusals.len(),
         notes = %report.notes.join("; "),
         unknown_species = unknown_species.len(),
         duration_ms = report.duration_ms,

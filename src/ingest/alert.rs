@@ -1,5 +1,6 @@
 //! Run reports and the alert webhook: an HMAC-SHA256-signed JSON POST when a run's errors pass
-//! the threshold, so the receiver can verify it came from us.
+//! the threshold or the run refused something (an upstream file, a mass delete: `ingest::guard`),
+//! so the receiver can verify it came from us.
 
 use hmac::{Hmac, Mac};
 use serde::{Deserialize, Serialize};
@@ -40,17 +41,43 @@ pub struct RunReport {
     /// Worth an operator's attention but not errors (a statistics month not published yet).
     #[serde(default)]
     pub notes: Vec<String>,
+    /// What the run refused to take (an upstream file that failed `ingest::guard::vet`, a mass
+    /// delete): the last good data stayed. Each is a note too; any refusal sends the alert.
+    #[serde(default)]
+    pub refusals: Vec<String>,
     pub duration_ms: u64,
 }
 
 impl RunReport {
     pub fn needs_alert(&self, threshold: u32) -> bool {
-        self.errors > threshold
+        self.errors > threshold || !self.refusals.is_empty()
     }
 
-    /// Only a run without errors vouches for the corpus being current (`/health`'s freshness).
+    /// The alert's `event`: a refusal outranks errors (it needs an operator's decision).
+    pub fn alert_event(&self) -> &'static str {
+        if self.refusals.is_empty() {
+            "ingestion.errors"
+        } else {
+            "ingestion.refused"
+        }
+    }
+
+    /// Only a run without errors or refusals vouches for the corpus being current (`/health`'s
+    /// freshness): a refusal kept older data.
     pub fn succeeded(&self) -> bool {
-        self.errors == 0
+        self.errors == 0 && self.refusals.is_empty()
+    }
+
+    /// Records a refusal: in `refusals` (which alerts) and in `notes` (what operators read).
+    pub fn refuse(&mut self, message: String) {
+        if self.refusals.contains(&message) {
+            return;
+        }
+        tracing::warn!(refusal = %message, "ingestion refused");
+        if self.refusals.len() < MAX_SAMPLES {
+            self.refusals.push(message.clone());
+        }
+        self.note(message);
     }
 
     pub fn record_error(&mut self, message: String) {
@@ -155,6 +182,21 @@ mod tests {
         });
         let r: RunReport = serde_json::from_value(old).unwrap();
         assert_eq!((r.documents_refreshed, r.documents_reembedded, r.notes.len()), (0, 0, 0));
+        assert!(r.refusals.is_empty());
+    }
+
+    #[test]
+    fn a_refusal_is_a_note_and_always_alerts() {
+        let mut r = RunReport::default();
+        assert_eq!(r.alert_event(), "ingestion.errors");
+        r.refuse("gen9ou: upstream sets refused (empty body); kept the last good version".into());
+        r.refuse("gen9ou: upstream sets refused (empty body); kept the last good version".into());
+        assert_eq!(r.refusals.len(), 1);
+        assert_eq!(r.notes, r.refusals);
+        assert_eq!(r.errors, 0);
+        assert!(r.needs_alert(u32::MAX), "whatever the error threshold");
+        assert!(!r.succeeded(), "older data was kept: not fresh");
+        assert_eq!(r.alert_event(), "ingestion.refused");
     }
 
     #[test]

@@ -2,8 +2,10 @@
 //! supplies KV, the format's `IndexObject` and Workers AI + Vectorize; tests supply memory and
 //! the contract fakes of `ingest::vectors`.
 //!
-//! A step diffs the format's documents against the index (`ingest::diff`), applies at most
-//! `MAX_CHANGES_PER_STEP` operations of the result, and reports whether the format is done. Order
+//! A step diffs the format's documents against the index (`ingest::diff`), refuses the whole
+//! format when the diff deletes more than the allowed share of its documents (`ingest::guard`),
+//! else applies at most `MAX_CHANGES_PER_STEP` operations of the result, and reports whether the
+//! format is done. Order
 //! within a step: KV bodies (written and refreshed), then vectors, then the index, then KV
 //! deletes — a search hit must always find its body.
 
@@ -13,6 +15,7 @@ use serde::{Deserialize, Serialize};
 
 use super::alert::RunReport;
 use super::diff::{diff, Indexed, Policy};
+use super::guard;
 use super::vectors::{self, Embedder, FakeVectorize, FakeWorkersAi, VectorDoc, VectorIndex};
 use crate::corpus::Document;
 
@@ -86,11 +89,25 @@ pub struct StepInput<'a> {
     pub refresh_after_ms: i64,
     pub reembed_all: bool,
     pub budget: usize,
+    /// The largest share of the format's indexed documents the run may delete
+    /// (`INGEST_MAX_DELETE_SHARE`); `None`: an operator allowed a mass delete.
+    pub max_delete_share: Option<f64>,
 }
 
-/// One step of `input.format`; `Ok(true)` when the format is fully applied. Store failures end
-/// the step with `Err` (the caller records it and moves on); vector failures are recorded in
-/// `report` and the step goes on, lexical search being the baseline.
+/// What a step left to do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StepOutcome {
+    /// More steps are needed.
+    More,
+    /// The format is fully applied.
+    Done,
+    /// The format's diff would delete too much: nothing was applied, the refusal is in the report.
+    Refused,
+}
+
+/// One step of `input.format`. Store failures end the step with `Err` (the caller records it
+/// and moves on); vector failures are recorded in `report` and the step goes on, lexical search
+/// being the baseline.
 pub async fn step<E: Embedder, V: VectorIndex>(
     input: &StepInput<'_>,
     kv: &impl DocStore,
@@ -98,7 +115,7 @@ pub async fn step<E: Embedder, V: VectorIndex>(
     semantic: Option<Semantic<'_, E, V>>,
     progress: &mut FormatProgress,
     report: &mut RunReport,
-) -> Result<bool, String> {
+) -> Result<StepOutcome, String> {
     let existing = index.entries().await?;
     let policy = Policy {
         as_of_ms: input.as_of_ms,
@@ -108,6 +125,12 @@ pub async fn step<E: Embedder, V: VectorIndex>(
     };
     let changes =
         diff(&existing, input.documents.iter().map(|d| (d.key.as_str(), d.content_hash.as_str())), &policy);
+    if let Some(max_share) = input.max_delete_share {
+        if let Err(refused) = guard::mass_delete(existing.len(), changes.deletes.len(), max_share, false) {
+            report.refuse(refused.message(input.format));
+            return Ok(StepOutcome::Refused);
+        }
+    }
     let step = changes.step(input.budget);
 
     let by_key: HashMap<&str, &Document> = input.documents.iter().map(|d| (d.key.as_str(), d)).collect();
@@ -157,7 +180,7 @@ pub async fn step<E: Embedder, V: VectorIndex>(
         report.pokemon_processed += pokemon.len() as u32;
     }
     progress.written += batch.upserts.len() as u32;
-    Ok(step.done)
+    Ok(if step.done { StepOutcome::Done } else { StepOutcome::More })
 }
 
 fn vector_doc(d: &Document) -> VectorDoc {
@@ -273,6 +296,8 @@ mod tests {
         index: MemoryIndex,
         ai: FakeWorkersAi,
         vz: FakeVectorize,
+        /// `StepInput::max_delete_share` of the next runs (`None`: unguarded).
+        max_delete_share: Cell<Option<f64>>,
     }
 
     impl World {
@@ -282,6 +307,7 @@ mod tests {
                 index: MemoryIndex::default(),
                 ai: FakeWorkersAi::default(),
                 vz: FakeVectorize::default(),
+                max_delete_share: Cell::new(None),
             }
         }
 
@@ -307,6 +333,7 @@ mod tests {
                     refresh_after_ms: KV_REFRESH_AFTER_MS,
                     reembed_all,
                     budget: MAX_CHANGES_PER_STEP,
+                    max_delete_share: self.max_delete_share.get(),
                 };
                 let semantic = Semantic { embedder: &self.ai, index: &self.vz };
                 let done = if bound {
@@ -315,7 +342,7 @@ mod tests {
                     block_on(step(&input, &self.kv, &self.index, unbound(), &mut progress, &mut report))
                 }
                 .unwrap();
-                if done {
+                if done != StepOutcome::More {
                     return (report, n);
                 }
             }
@@ -459,5 +486,63 @@ mod tests {
         assert_eq!(r.documents_reembedded, 0);
         assert!(!w.vz.vectors.borrow().contains_key(&vector_id(&gone.key)));
         assert_eq!(w.with_vector(), 3);
+    }
+
+    #[test]
+    fn a_mass_delete_is_refused_before_anything_is_applied_then_accepted_with_the_override() {
+        let w = World::new();
+        let docs = corpus(450);
+        w.max_delete_share.set(Some(0.2));
+        w.run(&docs, 0, true, false);
+        let (puts, vectors) = (w.kv.puts.get(), w.vz.vectors.borrow().len());
+
+        // Upstream lost most of the format, and one survivor changed.
+        let mut shrunk: Vec<Document> = docs[..100].to_vec();
+        shrunk[0] = doc(0, "v2");
+        let (refused, steps) = w.run(&shrunk, 1, true, false);
+        assert_eq!(steps, 1);
+        assert_eq!((refused.documents_written, refused.documents_deleted, refused.errors), (0, 0, 0));
+        assert_eq!(
+            refused.refusals,
+            vec!["gen9ou: refused to delete 350 of 450 documents (78% > 20%); nothing of the format was changed; \
+                  rerun with allowMassDelete to accept"
+                .to_owned()]
+        );
+        assert_eq!(refused.notes, refused.refusals);
+        assert!(refused.needs_alert(u32::MAX));
+        assert_eq!(w.index.rows.borrow().len(), 450, "the index is untouched");
+        assert_eq!(w.index.rows.borrow()["doc:v1:gen9ou:mon0:set:0"].hash, "0-v1", "not even the change");
+        assert_eq!((w.kv.puts.get(), w.kv.live(DAY), w.vz.vectors.borrow().len()), (puts, 450, vectors));
+
+        // A share within the limit goes through: 90 of 450 is exactly 20%.
+        let (small, _) = w.run(&docs[..360], 2, true, false);
+        assert_eq!((small.documents_deleted, small.refusals.len()), (90, 0));
+        let _ = w.run(&docs, 3, true, false);
+
+        // The override: the same shrink is accepted, in bounded steps.
+        w.max_delete_share.set(None);
+        let (accepted, steps) = w.run(&shrunk, 4, true, false);
+        assert_eq!((accepted.documents_deleted, accepted.documents_written), (350, 1));
+        assert!(accepted.refusals.is_empty());
+        assert_eq!(steps, 2, "351 operations, ≤ {MAX_CHANGES_PER_STEP} per step");
+        assert_eq!(
+            (w.index.rows.borrow().len(), w.kv.live(5 * DAY), w.vz.vectors.borrow().len()),
+            (100, 100, 100)
+        );
+    }
+
+    #[test]
+    fn an_empty_corpus_never_empties_a_guarded_format() {
+        let w = World::new();
+        w.max_delete_share.set(Some(0.2));
+        w.run(&corpus(30), 0, false, false);
+        let (r, _) = w.run(&[], 1, false, false);
+        assert_eq!((r.documents_deleted, r.refusals.len()), (0, 1));
+        assert_eq!(w.index.rows.borrow().len(), 30);
+        // A new format has nothing to lose.
+        let fresh = World::new();
+        fresh.max_delete_share.set(Some(0.0));
+        let (first, _) = fresh.run(&corpus(3), 0, false, false);
+        assert_eq!((first.documents_written, first.refusals.len()), (3, 0));
     }
 }
