@@ -39,7 +39,8 @@ function wrangler(...args) {
 
 const BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 const sha256 = (s) => createHash("sha256").update(s).digest("hex");
-const positive = (v) => (v === undefined ? undefined : Number.isInteger(Number(v)) && Number(v) > 0 ? Number(v) : usage(`not a positive integer: ${v}`));
+// 1..100000, as the worker accepts (policy::limiter::MAX_LIMIT); anything else would be ignored there.
+const positive = (v) => (v === undefined ? undefined : Number.isInteger(Number(v)) && Number(v) > 0 && Number(v) <= 100_000 ? Number(v) : usage(`not an integer from 1 to 100000: ${v}`));
 
 function usage(message) {
   if (message) console.error(`error: ${message}`);
