@@ -22,7 +22,7 @@ TEST_WRANGLER_ARGS = --var ALLOWED_ORIGINS:https://claude.ai,http://localhost:$(
   --var ALERT_WEBHOOK:http://127.0.0.1:8802/hook --var ALERT_WEBHOOK_SECRET:integration-webhook-secret \
   --var SENTRY_DSN:http://porygon-test-key@127.0.0.1:8803/7 --var ERROR_ALERT_RATE:0.1
 
-.PHONY: deps build build-test dev test lint-workflows test-native test-integration check-deploy check-bench bench-build bench-limiter bench-ingest bench-strategy bench fmt lint clean
+.PHONY: deps build build-test dev test lint-workflows check-fresh-install test-native test-integration check-deploy check-bench bench-build bench-limiter bench-ingest bench-strategy bench fmt lint clean
 
 deps:
 	@scripts/setup.sh
@@ -52,6 +52,11 @@ build-test: deps
 # actionlint + shellcheck over .github/workflows, and a canary proving they catch mistakes.
 lint-workflows: deps
 	scripts/lint-workflows.sh
+
+# `make deps build` from a clone of HEAD with an empty HOME and CARGO_HOME (only rustup's proxies
+# on PATH): proves a fresh machine gets from nothing to build/index_bg.wasm (README: how long it takes).
+check-fresh-install:
+	scripts/fresh-install-check.sh
 
 test-native:
 	cargo test --all-targets
