@@ -56,11 +56,12 @@ fresh() {
 }
 
 # The clean room really is clean: the system part of PATH has what setup.sh expects of a
-# machine, and none of the tools it is supposed to install.
+# machine, and none of the cargo tools it is supposed to install. (actionlint and shellcheck are
+# always run from .tools/bin, so a system shellcheck, as on GitHub's runners, proves nothing away.)
 for tool in node npm python3; do
   fresh bash -c "command -v $tool > /dev/null" || die "$tool is not in $system_path (set FRESH_SYSTEM_PATH)"
 done
-for tool in worker-build wasm-bindgen actionlint shellcheck; do
+for tool in worker-build wasm-bindgen; do
   if where=$(fresh bash -c "command -v $tool"); then die "$tool is already on the clean PATH: $where"; fi
 done
 fresh cargo --version > /dev/null || die "rustup's cargo proxy does not run with RUSTUP_HOME=$rustup_home"
