@@ -25,7 +25,7 @@ TEST_WRANGLER_ARGS = --var ALLOWED_ORIGINS:https://claude.ai,http://localhost:$(
   --var SESSION_ID_KEY:integration-session-id-key-0001 --var PSEUDONYM_KEY:integration-pseudonym-key-0001 \
   --var INGEST_MAX_RAW_BYTES:4194304 --var INGEST_FETCH_TIMEOUT_MS:3000
 
-.PHONY: deps build build-test dev test lint-workflows test-native test-integration check-deploy check-bench bench-build bench-limiter bench-ingest bench-strategy bench fmt lint clean
+.PHONY: deps build build-test dev test lint-workflows check-fresh-install test-native test-integration check-deploy check-bench bench-build bench-limiter bench-ingest bench-strategy bench fmt lint clean
 
 deps:
 	@scripts/setup.sh
@@ -55,6 +55,11 @@ build-test: deps
 # actionlint + shellcheck over .github/workflows, and a canary proving they catch mistakes.
 lint-workflows: deps
 	scripts/lint-workflows.sh
+
+# `make deps build` from a clone of HEAD with an empty HOME and CARGO_HOME (only rustup's proxies
+# on PATH): proves a fresh machine gets from nothing to build/index_bg.wasm (~24 min on 2 shared cores, README).
+check-fresh-install:
+	scripts/fresh-install-check.sh
 
 test-native:
 	cargo test --all-targets

@@ -5,6 +5,7 @@
 //! - `transport`: request sequences through the router's gate and the Streamable HTTP machine.
 //! - `fts`: the FTS5 query sanitiser, judged by SQLite's own FTS5 (rusqlite, bundled).
 //! - `paste`: the Showdown paste parser: invariants, render → parse round trips.
+//! - `scrub`: the IP scrubber: addresses written every way never survive, other text is kept.
 //!
 //! `cargo test` runs a bounded number of cases per property (seconds in all); `make fuzz` runs
 //! many more (`PROPTEST_CASES`). Seeds of failures are kept in tests/proptest-regressions/ and
@@ -16,5 +17,6 @@
 mod fts;
 mod jsonrpc;
 mod paste;
+mod scrub;
 mod support;
 mod transport;
