@@ -328,6 +328,18 @@ export function forgedSessionId(owner) {
   return `${owner ?? hex()}.${hex()}.${hex()}`;
 }
 
+/** A local webhook receiver (the tests' alert sink): records each request's headers and body in `alerts`. */
+export function alertSink(alerts) {
+  return http.createServer((req, res) => {
+    const chunks = [];
+    req.on('data', (c) => chunks.push(c));
+    req.on('end', () => {
+      alerts.push({ headers: req.headers, body: Buffer.concat(chunks) });
+      res.writeHead(204).end();
+    });
+  });
+}
+
 /** The Durable Object name the server gives a client key (`mcp::session::owner_for`): public. */
 export const ownerFor = (clientKey) => createHash('sha256').update(clientKey).digest('hex').slice(0, 32);
 

@@ -10,7 +10,7 @@ import http from 'node:http';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
-import { BASE_URL, REPO_ROOT } from './harness.mjs';
+import { BASE_URL, REPO_ROOT, alertSink } from './harness.mjs';
 
 const DATA = path.join(REPO_ROOT, '../shared/data');
 const token = readFileSync(path.join(REPO_ROOT, '.dev.vars'), 'utf8').match(/^ADMIN_TOKEN=(.*)$/m)[1].trim();
@@ -35,14 +35,7 @@ const upstream = http.createServer((req, res) => {
   if (file && existsSync(file)) res.writeHead(200, { 'content-type': 'application/octet-stream' }).end(readFileSync(file));
   else res.writeHead(404).end('not found');
 });
-const sink = http.createServer((req, res) => {
-  const chunks = [];
-  req.on('data', (c) => chunks.push(c));
-  req.on('end', () => {
-    alerts.push({ headers: req.headers, body: Buffer.concat(chunks) });
-    res.writeHead(204).end();
-  });
-});
+const sink = alertSink(alerts);
 
 async function admin(method, route, body) {
   const res = await fetch(`${BASE_URL}${route}`, { method, headers: { ...auth, 'content-type': 'application/json' }, body: body && JSON.stringify(body) });
