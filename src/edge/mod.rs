@@ -8,6 +8,7 @@ mod backup_object; // `#[durable_object]` exports BackupObject.
 mod backup_store;
 #[cfg(feature = "bench")]
 mod bench;
+mod calc; // @smogon/calc through wasm-bindgen (calc.mjs).
 mod client_object; // `#[durable_object]` exports ClientObject to the runtime.
 mod convert;
 mod corpus_input;

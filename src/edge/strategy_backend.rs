@@ -240,6 +240,10 @@ impl StrategyBackend for EdgeBackend {
         }
     }
 
+    fn damage_calculator(&self) -> Option<&dyn crate::battle::calc::DamageCalculator> {
+        Some(&super::calc::JsCalculator)
+    }
+
     async fn usage(&self, format: &str) -> Result<Option<Rc<FormatUsage>>, BackendError> {
         self.usage_at(format, None, None).await
     }

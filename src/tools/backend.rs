@@ -3,6 +3,7 @@
 
 use std::rc::Rc;
 
+use crate::battle::calc::DamageCalculator;
 use crate::corpus::{SetsFile, UsageReport};
 use crate::search::hit::{SearchHit, SearchRequest};
 
@@ -66,6 +67,11 @@ pub trait StrategyBackend {
     }
 
     async fn shared_put(&self, _key: &str, _value: &str, _ttl_secs: u32) {}
+
+    /// The damage calculator (`@smogon/calc` on the edge); `None` where there is none.
+    fn damage_calculator(&self) -> Option<&dyn DamageCalculator> {
+        None
+    }
 }
 
 /// A backend with no corpus at all (dex-only deployments and protocol tests).

@@ -7,6 +7,7 @@
 mod analyze_team;
 mod args;
 pub mod backend;
+pub mod damage_calc;
 mod get_pokemon;
 mod query_strategy;
 pub mod team;
@@ -261,6 +262,7 @@ impl<B: StrategyBackend> McpHandler for Porygon<B> {
             usage::sets_tool(),
             usage::usage_tool(),
             analyze_team::tool(),
+            damage_calc::tool(),
         ]
     }
 
@@ -283,6 +285,9 @@ impl<B: StrategyBackend> McpHandler for Porygon<B> {
                 .await),
             analyze_team::NAME => Ok(self
                 .cached(name, &arguments, scope, || analyze_team::call(&self.backend, &arguments))
+                .await),
+            damage_calc::NAME => Ok(self
+                .cached(name, &arguments, scope, || damage_calc::call(&self.backend, &arguments))
                 .await),
             other => Err(ErrorData::invalid_params(
                 format!("Unknown tool: {}", crate::mcp::dispatch::truncate(other, 100)),

@@ -1,0 +1,971 @@
+//! `damage_calc`: damage of one move (or every move of the attacker's set) from an attacker to a
+//! defender, computed by `@smogon/calc` (behind [`DamageCalculator`]). This module is the pure
+//! part: arguments, name resolution with suggestions, the sets (given, or assumed from usage
+//! statistics / Smogon sets with provenance), the calculator request, and the answer's shape.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use rmcp::model::{CallToolResult, JsonObject, Tool, ToolAnnotations};
+use serde_json::{json, Value};
+
+use super::backend::StrategyBackend;
+use super::team::{parse_paste, StatSpread};
+use super::{args, json_object, structured, tool_error};
+use crate::battle::calc::{
+    CalcField, CalcMove, CalcPokemon, CalcRequest, CalcResponse, CalcSide, DamageCalculator, MoveResult,
+    STAT_IDS,
+};
+use crate::battle::sets::{likeliest_set, AssumedSet, ConcreteSet, SetSource};
+use crate::corpus::Format;
+use crate::dex::{self, dex, to_id};
+
+pub const NAME: &str = "damage_calc";
+
+/// Moves "all" may expand to (a set has four).
+const MAX_MOVES: usize = 4;
+const TERA_TYPES: [&str; 19] = [
+    "Normal", "Fire", "Water", "Electric", "Grass", "Ice", "Fighting", "Poison", "Ground", "Flying",
+    "Psychic", "Bug", "Rock", "Ghost", "Dragon", "Dark", "Steel", "Fairy", "Stellar",
+];
+const SIDE_KEYS: [&str; 14] = [
+    "pokemon",
+    "paste",
+    "level",
+    "item",
+    "ability",
+    "nature",
+    "evs",
+    "ivs",
+    "teraType",
+    "moves",
+    "boosts",
+    "terastallized",
+    "status",
+    "currentHpPercent",
+];
+/// Keys that make a side an explicit set (no set is assumed for it).
+const SET_KEYS: [&str; 9] =
+    ["paste", "level", "item", "ability", "nature", "evs", "ivs", "teraType", "moves"];
+const FIELD_SIDE_KEYS: [&str; 12] = [
+    "reflect",
+    "lightScreen",
+    "auroraVeil",
+    "helpingHand",
+    "friendGuard",
+    "battery",
+    "powerSpot",
+    "tailwind",
+    "stealthRock",
+    "spikes",
+    "protected",
+    "foresight",
+];
+
+fn annotations() -> ToolAnnotations {
+    ToolAnnotations::with_title("Damage calculator")
+        .read_only(true)
+        .destructive(false)
+        .idempotent(true)
+        .open_world(false)
+}
+
+fn side_schema(role: &str) -> Value {
+    let stats = |min: i64, max: i64| {
+        let p: serde_json::Map<String, Value> = STAT_IDS
+            .iter()
+            .map(|s| ((*s).to_owned(), json!({"type": "integer", "minimum": min, "maximum": max})))
+            .collect();
+        json!({"type": "object", "properties": p, "additionalProperties": false})
+    };
+    let boosts: serde_json::Map<String, Value> = STAT_IDS[1..]
+        .iter()
+        .map(|s| ((*s).to_owned(), json!({"type": "integer", "minimum": -6, "maximum": 6})))
+        .collect();
+    json!({
+        "description": format!("The {role}: a name (its likeliest set in the format is assumed), a Showdown paste, or an object"),
+        "anyOf": [
+            {"type": "string", "minLength": 1, "maxLength": 2000},
+            {"type": "object", "properties": {
+                "pokemon": {"type": "string", "maxLength": 100},
+                "paste": {"type": "string", "maxLength": 2000, "description": "One set in Showdown's export format; the other fields override it"},
+                "level": {"type": "integer", "minimum": 1, "maximum": 100},
+                "item": {"type": "string", "maxLength": 100},
+                "ability": {"type": "string", "maxLength": 100},
+                "nature": {"type": "string", "maxLength": 20},
+                "evs": stats(0, 255), "ivs": stats(0, 31),
+                "teraType": {"type": "string", "enum": TERA_TYPES},
+                "moves": {"type": "array", "items": {"type": "string", "maxLength": 100}, "maxItems": 4},
+                "boosts": {"type": "object", "properties": boosts, "additionalProperties": false},
+                "terastallized": {"type": "boolean"},
+                "status": {"type": "string", "enum": ["brn", "par", "psn", "tox", "slp", "frz"]},
+                "currentHpPercent": {"type": "integer", "minimum": 1, "maximum": 100}
+            }, "additionalProperties": false}
+        ]
+    })
+}
+
+pub fn tool() -> Tool {
+    let side: serde_json::Map<String, Value> = FIELD_SIDE_KEYS
+        .iter()
+        .map(|k| {
+            let v = if *k == "spikes" {
+                json!({"type": "integer", "minimum": 0, "maximum": 3})
+            } else {
+                json!({"type": "boolean"})
+            };
+            ((*k).to_owned(), v)
+        })
+        .collect();
+    let side = json!({"type": "object", "properties": side, "additionalProperties": false});
+    let input = json!({
+        "type": "object",
+        "properties": {
+            "attacker": side_schema("attacker"),
+            "defender": side_schema("defender"),
+            "move": {"type": "string", "minLength": 1, "maxLength": 100, "description": "A move, or \"all\": every move of the attacker's set"},
+            "format": {"type": "string", "pattern": "^gen[1-9][a-z0-9]+$", "description": "e.g. gen9ou: sets the generation, the sets assumed, and doubles for doubles formats"},
+            "generation": {"type": "integer", "minimum": 1, "maximum": 9, "description": "When no format is given (default 9)"},
+            "field": {"type": "object", "properties": {
+                "gameType": {"type": "string", "enum": ["singles", "doubles"]},
+                "weather": {"type": "string", "enum": ["sun", "rain", "sand", "snow", "hail", "harshSunshine", "heavyRain", "strongWinds"]},
+                "terrain": {"type": "string", "enum": ["electric", "grassy", "psychic", "misty"]},
+                "gravity": {"type": "boolean"},
+                "criticalHit": {"type": "boolean"},
+                "hits": {"type": "integer", "minimum": 1, "maximum": 10, "description": "Hits of a multi-hit move"},
+                "attackerSide": side, "defenderSide": side
+            }, "additionalProperties": false}
+        },
+        "required": ["attacker", "defender", "move"],
+        "additionalProperties": false
+    });
+    let output = json!({
+        "type": "object",
+        "properties": {
+            "generation": {"type": "integer"}, "format": {"type": ["string", "null"]},
+            "gameType": {"type": "string"},
+            "attacker": {"type": "object"}, "defender": {"type": "object"},
+            "results": {"type": "array", "items": {"type": "object", "properties": {
+                "move": {"type": "string"}, "damage": {}, "range": {"type": "array"},
+                "percent": {"type": "array"}, "desc": {"type": ["string", "null"]},
+                "koChance": {"type": ["object", "null"]}
+            }, "required": ["move", "damage", "range", "percent", "desc", "koChance"]}},
+            "calculator": {"type": "string"}
+        },
+        "required": ["generation", "gameType", "attacker", "defender", "results", "calculator"]
+    });
+    Tool::new(
+        NAME,
+        "Damage calculation with Pokémon Showdown's calculator (@smogon/calc), generations 1-9: \
+         the description line, every damage roll, the % range and the KO chance (after Stealth \
+         Rock, Spikes, Leftovers... when they apply). Give each side as a name, a Showdown paste \
+         or fields; a side given only by name gets the format's likeliest set (usage \
+         statistics, else the first Smogon set), and the answer says which set was assumed and \
+         where it came from. move may be \"all\" (every move of the attacker's set).",
+        Arc::new(json_object(input)),
+    )
+    .with_title("Damage calculator")
+    .with_raw_output_schema(Arc::new(json_object(output)))
+    .with_annotations(annotations())
+}
+
+/// A side resolved to a set, with its battle state.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Side {
+    pub set: ConcreteSet,
+    /// `Some` when the set was assumed for a side given only by name.
+    pub assumed: Option<AssumedSet>,
+    /// Why no set could be assumed (the library's defaults are used).
+    pub default_note: Option<String>,
+    pub boosts: BTreeMap<&'static str, i8>,
+    pub terastallized: bool,
+    pub status: Option<&'static str>,
+    pub current_hp_percent: Option<u8>,
+}
+
+/// The parsed side before any set is assumed.
+struct SideInput {
+    set: ConcreteSet,
+    explicit: bool,
+    boosts: BTreeMap<&'static str, i8>,
+    terastallized: bool,
+    status: Option<&'static str>,
+    current_hp_percent: Option<u8>,
+}
+
+fn stat_object(v: &Value, what: &str, min: i64, max: i64) -> Result<BTreeMap<&'static str, i64>, String> {
+    let obj = v.as_object().ok_or_else(|| format!("{what} must be an object such as {{\"atk\": 252}}"))?;
+    let mut out = BTreeMap::new();
+    for (k, v) in obj {
+        let id = STAT_IDS.iter().find(|s| **s == k.to_lowercase()).ok_or_else(|| {
+            format!("{what}: unknown stat \"{}\" (use hp, atk, def, spa, spd, spe)", truncate(k))
+        })?;
+        let n = v
+            .as_i64()
+            .filter(|n| (min..=max).contains(n))
+            .ok_or_else(|| format!("{what}.{id} must be an integer between {min} and {max}"))?;
+        out.insert(*id, n);
+    }
+    Ok(out)
+}
+
+fn truncate(s: &str) -> &str {
+    crate::mcp::dispatch::truncate(s, 60)
+}
+
+fn spread(s: &StatSpread, default: u16) -> [u16; 6] {
+    [s.hp, s.atk, s.def, s.spa, s.spd, s.spe].map(|v| v.unwrap_or(default))
+}
+
+fn canonical_status(s: &str) -> Option<&'static str> {
+    Some(match to_id(s).as_str() {
+        "brn" | "burn" | "burned" => "brn",
+        "par" | "paralysis" | "paralyzed" => "par",
+        "psn" | "poison" | "poisoned" => "psn",
+        "tox" | "toxic" | "badlypoisoned" => "tox",
+        "slp" | "sleep" | "asleep" => "slp",
+        "frz" | "freeze" | "frozen" => "frz",
+        _ => return None,
+    })
+}
+
+fn tera_type(s: &str) -> Result<String, String> {
+    TERA_TYPES
+        .iter()
+        .find(|t| to_id(t) == to_id(s))
+        .map(|t| (*t).to_owned())
+        .ok_or_else(|| format!("unknown Tera type \"{}\"", truncate(s)))
+}
+
+/// Parses one side (`role` is "attacker" or "defender") and resolves every name in `gen`.
+fn parse_side(value: &Value, role: &str, gen: u8) -> Result<SideInput, String> {
+    let d = dex();
+    let g = Some(gen);
+    let owned;
+    let obj = match value {
+        Value::String(s) if s.contains('\n') => {
+            owned = json!({"paste": s});
+            owned.as_object().expect("object")
+        }
+        Value::String(s) => {
+            owned = json!({"pokemon": s});
+            owned.as_object().expect("object")
+        }
+        Value::Object(o) => o,
+        _ => return Err(format!("{role} must be a name, a Showdown paste or an object")),
+    };
+    args::only(obj, &SIDE_KEYS).map_err(|e| format!("{role}: {e}"))?;
+    let text =
+        |k: &'static str, max: usize| args::optional_str(obj, k, max).map_err(|e| format!("{role}: {e}"));
+    let explicit = SET_KEYS.iter().any(|k| obj.get(*k).is_some_and(|v| !v.is_null()));
+    let mut set = match text("paste", 2000)? {
+        Some(paste) => {
+            let team = parse_paste(paste).map_err(|e| format!("{role}: {e}"))?;
+            let member =
+                team.members.into_iter().next().ok_or_else(|| format!("{role}: the paste holds no set"))?;
+            let mut set = ConcreteSet::bare(&member.species);
+            set.level = member.level;
+            set.item = member.item;
+            set.ability = member.ability;
+            set.nature = member.nature;
+            set.evs = member.evs.as_ref().map(|s| spread(s, 0));
+            set.ivs = member.ivs.as_ref().map(|s| spread(s, 31));
+            set.tera_type = member.tera_type;
+            set.moves = member.moves;
+            set
+        }
+        None => ConcreteSet::bare(""),
+    };
+    if let Some(name) = text("pokemon", 100)? {
+        set.species = name.to_owned();
+    }
+    if set.species.is_empty() {
+        return Err(format!("{role}: give a Pokémon (\"pokemon\") or a paste"));
+    }
+    set.species = d.species(&set.species, g).map_err(|e| format!("{role}: {e}"))?.name.to_owned();
+    if let Some(level) = args::optional_int(obj, "level", 1, 100).map_err(|e| format!("{role}: {e}"))? {
+        set.level = Some(level as u8);
+    }
+    if let Some(item) = text("item", 100)? {
+        set.item = Some(item.to_owned());
+    }
+    if let Some(ability) = text("ability", 100)? {
+        set.ability = Some(ability.to_owned());
+    }
+    if let Some(nature) = text("nature", 20)? {
+        set.nature = Some(nature.to_owned());
+    }
+    if let Some(t) = text("teraType", 20)? {
+        set.tera_type = Some(t.to_owned());
+    }
+    for (key, slot, max) in [("evs", &mut set.evs, 255), ("ivs", &mut set.ivs, 31)] {
+        if let Some(v) = obj.get(key).filter(|v| !v.is_null()) {
+            let given = stat_object(v, &format!("{role}.{key}"), 0, max)?;
+            let default = if key == "evs" { 0 } else { 31 };
+            let mut values = slot.unwrap_or([default; 6]);
+            for (i, id) in STAT_IDS.iter().enumerate() {
+                if let Some(n) = given.get(id) {
+                    values[i] = *n as u16;
+                }
+            }
+            *slot = Some(values);
+        }
+    }
+    if let Some(v) = obj.get("moves").filter(|v| !v.is_null()) {
+        let list = v.as_array().ok_or_else(|| format!("{role}.moves must be a list of move names"))?;
+        if list.len() > MAX_MOVES {
+            return Err(format!("{role}.moves holds at most {MAX_MOVES} moves"));
+        }
+        set.moves = list
+            .iter()
+            .map(|m| {
+                m.as_str()
+                    .map(str::to_owned)
+                    .ok_or_else(|| format!("{role}.moves must be a list of move names"))
+            })
+            .collect::<Result<_, _>>()?;
+    }
+    canonicalise(&mut set, gen).map_err(|e| format!("{role}: {e}"))?;
+    let boosts = match obj.get("boosts").filter(|v| !v.is_null()) {
+        Some(v) => stat_object(v, &format!("{role}.boosts"), -6, 6)?
+            .into_iter()
+            .filter(|(k, _)| *k != "hp")
+            .map(|(k, v)| (k, v as i8))
+            .collect(),
+        None => BTreeMap::new(),
+    };
+    let terastallized = match obj.get("terastallized") {
+        None | Some(Value::Null) => false,
+        Some(Value::Bool(b)) => *b,
+        Some(_) => return Err(format!("{role}.terastallized must be true or false")),
+    };
+    if terastallized && gen < 9 {
+        return Err(format!("{role}: Terastallization exists only in generation 9"));
+    }
+    let status = match text("status", 20)? {
+        Some(s) => Some(canonical_status(s).ok_or_else(|| {
+            format!("{role}: unknown status \"{}\" (use brn, par, psn, tox, slp or frz)", truncate(s))
+        })?),
+        None => None,
+    };
+    let current_hp_percent = args::optional_int(obj, "currentHpPercent", 1, 100)
+        .map_err(|e| format!("{role}: {e}"))?
+        .map(|n| n as u8);
+    Ok(SideInput { set, explicit, boosts, terastallized, status, current_hp_percent })
+}
+
+/// Every name of the set to its canonical spelling in `gen`, or an error with suggestions.
+fn canonicalise(set: &mut ConcreteSet, gen: u8) -> Result<(), String> {
+    let d = dex();
+    let g = Some(gen);
+    let e = |e: dex::DexError| e.to_string();
+    if let Some(i) = &set.item {
+        set.item = Some(d.item_name(i, g).map_err(e)?.to_owned());
+    }
+    if let Some(a) = &set.ability {
+        set.ability = Some(d.ability_name(a, g).map_err(e)?.to_owned());
+    }
+    if let Some(n) = &set.nature {
+        set.nature = Some(d.nature(n).map_err(e)?.name.clone());
+    }
+    if let Some(t) = &set.tera_type {
+        set.tera_type = Some(tera_type(t)?);
+    }
+    set.moves = set
+        .moves
+        .iter()
+        .map(|m| d.move_name(m, g).map(str::to_owned).map_err(e))
+        .collect::<Result<_, _>>()?;
+    if gen >= 3 {
+        if let Some(evs) = &set.evs {
+            let total: u32 = evs.iter().map(|v| u32::from(*v)).sum();
+            if total > 510 {
+                return Err(format!("EVs total {total}, more than 510"));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn flag(obj: &JsonObject, key: &str, what: &str) -> Result<bool, String> {
+    match obj.get(key) {
+        None | Some(Value::Null) => Ok(false),
+        Some(Value::Bool(b)) => Ok(*b),
+        Some(_) => Err(format!("{what}.{key} must be true or false")),
+    }
+}
+
+fn parse_field_side(value: Option<&Value>, what: &str) -> Result<CalcSide, String> {
+    let Some(value) = value.filter(|v| !v.is_null()) else { return Ok(CalcSide::default()) };
+    let obj = value.as_object().ok_or_else(|| format!("{what} must be an object"))?;
+    args::only(obj, &FIELD_SIDE_KEYS).map_err(|e| format!("{what}: {e}"))?;
+    let f = |k: &str| flag(obj, k, what);
+    Ok(CalcSide {
+        is_reflect: f("reflect")?,
+        is_light_screen: f("lightScreen")?,
+        is_aurora_veil: f("auroraVeil")?,
+        is_helping_hand: f("helpingHand")?,
+        is_friend_guard: f("friendGuard")?,
+        is_battery: f("battery")?,
+        is_power_spot: f("powerSpot")?,
+        is_tailwind: f("tailwind")?,
+        is_sr: f("stealthRock")?,
+        spikes: args::optional_int(obj, "spikes", 0, 3).map_err(|e| format!("{what}: {e}"))?.unwrap_or(0)
+            as u8,
+        is_protected: f("protected")?,
+        is_foresight: f("foresight")?,
+    })
+}
+
+/// Field conditions and move options from the `field` argument.
+struct FieldInput {
+    field: CalcField,
+    critical_hit: bool,
+    hits: Option<u8>,
+}
+
+fn parse_field(arguments: &JsonObject, doubles_format: bool) -> Result<FieldInput, String> {
+    let empty = JsonObject::new();
+    let obj = match arguments.get("field") {
+        None | Some(Value::Null) => &empty,
+        Some(Value::Object(o)) => o,
+        Some(_) => return Err("field must be an object".into()),
+    };
+    args::only(
+        obj,
+        &["gameType", "weather", "terrain", "gravity", "criticalHit", "hits", "attackerSide", "defenderSide"],
+    )
+    .map_err(|e| format!("field: {e}"))?;
+    let text = |k: &'static str| args::optional_str(obj, k, 30).map_err(|e| format!("field: {e}"));
+    let game_type = match text("gameType")?.map(to_id).as_deref() {
+        None if doubles_format => "Doubles",
+        None | Some("singles") => "Singles",
+        Some("doubles") => "Doubles",
+        Some(other) => {
+            return Err(format!("field.gameType \"{}\" must be singles or doubles", truncate(other)))
+        }
+    };
+    let weather = match text("weather")?.map(to_id).as_deref() {
+        None => None,
+        Some("sun") => Some("Sun"),
+        Some("rain") => Some("Rain"),
+        Some("sand" | "sandstorm") => Some("Sand"),
+        Some("snow") => Some("Snow"),
+        Some("hail") => Some("Hail"),
+        Some("harshsunshine") => Some("Harsh Sunshine"),
+        Some("heavyrain") => Some("Heavy Rain"),
+        Some("strongwinds") => Some("Strong Winds"),
+        Some(other) => return Err(format!("field.weather: unknown weather \"{}\"", truncate(other))),
+    };
+    let terrain = match text("terrain")?.map(to_id).as_deref() {
+        None => None,
+        Some("electric") => Some("Electric"),
+        Some("grassy") => Some("Grassy"),
+        Some("psychic") => Some("Psychic"),
+        Some("misty") => Some("Misty"),
+        Some(other) => return Err(format!("field.terrain: unknown terrain \"{}\"", truncate(other))),
+    };
+    Ok(FieldInput {
+        field: CalcField {
+            game_type,
+            weather,
+            terrain,
+            is_gravity: flag(obj, "gravity", "field")?,
+            attacker_side: parse_field_side(obj.get("attackerSide"), "field.attackerSide")?,
+            defender_side: parse_field_side(obj.get("defenderSide"), "field.defenderSide")?,
+        },
+        critical_hit: flag(obj, "criticalHit", "field")?,
+        hits: args::optional_int(obj, "hits", 1, 10).map_err(|e| format!("field: {e}"))?.map(|n| n as u8),
+    })
+}
+
+/// The generation and format the call is about.
+fn parse_format(arguments: &JsonObject) -> Result<(u8, Option<Format>), String> {
+    let format = args::optional_str(arguments, "format", 40)
+        .map_err(|e| e.to_string())?
+        .map(Format::parse)
+        .transpose()
+        .map_err(|e| e.to_string())?;
+    let generation = args::optional_generation(arguments, "generation").map_err(|e| e.to_string())?;
+    match (&format, generation) {
+        (Some(f), Some(g)) if f.gen() != g => {
+            Err(format!("format {} is generation {}, not {g}", f.id(), f.gen()))
+        }
+        (Some(f), _) => Ok((f.gen(), format)),
+        (None, g) => Ok((g.unwrap_or(dex::MAX_GEN), None)),
+    }
+}
+
+fn is_doubles(format: &Format) -> bool {
+    let id = format.id();
+    id.contains("doubles") || id.contains("vgc") || id.contains("2v2") || id.contains("battlestadium")
+}
+
+/// A side's set: as given, or assumed (usage statistics, else Smogon set) when only named.
+fn resolve(
+    input: SideInput,
+    format: Option<&Format>,
+    usage: Option<&super::backend::FormatUsage>,
+    sets: Option<&crate::corpus::SetsFile>,
+) -> Result<Side, String> {
+    let (set, assumed, default_note) = if input.explicit {
+        (input.set, None, None)
+    } else {
+        match format.and_then(|f| likeliest_set(&input.set.species, f, usage, sets)) {
+            Some(a) => (a.set.clone(), Some(a), None),
+            None => {
+                let why = match format {
+                    Some(f) => {
+                        format!("no usage statistics or Smogon sets for {} in {}", input.set.species, f.id())
+                    }
+                    None => "no format given".to_owned(),
+                };
+                (
+                    input.set,
+                    None,
+                    Some(format!("{why}: the calculator's defaults (no item, no EVs, neutral nature)")),
+                )
+            }
+        }
+    };
+    if input.terastallized && set.tera_type.is_none() {
+        return Err(format!("{} is terastallized but has no Tera type: give teraType", set.species));
+    }
+    Ok(Side {
+        set,
+        assumed,
+        default_note,
+        boosts: input.boosts,
+        terastallized: input.terastallized,
+        status: input.status,
+        current_hp_percent: input.current_hp_percent,
+    })
+}
+
+fn calc_pokemon(side: &Side, gen: u8) -> CalcPokemon {
+    let s = &side.set;
+    let table = |v: &Option<[u16; 6]>| -> BTreeMap<&'static str, u16> {
+        v.map(|v| STAT_IDS.iter().copied().zip(v).collect()).unwrap_or_default()
+    };
+    CalcPokemon {
+        name: s.species.clone(),
+        level: s.level,
+        item: s.item.clone().filter(|_| gen >= 2),
+        ability: s.ability.clone().filter(|_| gen >= 3),
+        nature: s.nature.clone().filter(|_| gen >= 3),
+        evs: table(&s.evs),
+        ivs: table(&s.ivs),
+        boosts: side.boosts.clone(),
+        tera_type: s.tera_type.clone().filter(|_| side.terastallized),
+        status: side.status,
+        current_hp_percent: side.current_hp_percent,
+    }
+}
+
+/// A validated call: the request for the calculator and what to report about it.
+pub struct Prepared {
+    pub gen: u8,
+    pub format: Option<Format>,
+    pub attacker: Side,
+    pub defender: Side,
+    pub request: CalcRequest,
+}
+
+/// Everything up to the calculator: arguments, names, sets, the request.
+pub async fn prepare(backend: &impl StrategyBackend, arguments: &JsonObject) -> Result<Prepared, String> {
+    args::only(arguments, &["attacker", "defender", "move", "format", "generation", "field"])
+        .map_err(|e| e.to_string())?;
+    let (gen, format) = parse_format(arguments)?;
+    let side = |key: &'static str| {
+        arguments.get(key).filter(|v| !v.is_null()).ok_or_else(|| args::ArgError::Missing(key).to_string())
+    };
+    let attacker = parse_side(side("attacker")?, "attacker", gen)?;
+    let defender = parse_side(side("defender")?, "defender", gen)?;
+    let move_arg = args::required_str(arguments, "move", 100).map_err(|e| e.to_string())?;
+    let all = move_arg.eq_ignore_ascii_case("all");
+    let single_move = if all {
+        None
+    } else {
+        Some(dex().move_name(move_arg, Some(gen)).map_err(|e| e.to_string())?.to_owned())
+    };
+    let field = parse_field(arguments, format.as_ref().is_some_and(is_doubles))?;
+    let needs_data = !attacker.explicit || !defender.explicit;
+    let (usage, sets) = match (&format, needs_data) {
+        (Some(f), true) => {
+            let (u, s) = futures::join!(backend.usage(f.id()), backend.sets(f.id()));
+            (u.ok().flatten(), s.ok().flatten())
+        }
+        _ => (None, None),
+    };
+    let attacker = resolve(attacker, format.as_ref(), usage.as_deref(), sets.as_deref())?;
+    let defender = resolve(defender, format.as_ref(), usage.as_deref(), sets.as_deref())?;
+    let moves: Vec<String> = match single_move {
+        Some(m) => vec![m],
+        None if attacker.set.moves.is_empty() => {
+            return Err(format!(
+                "move \"all\": {}'s set has no moves; name a move or give the set's moves",
+                attacker.set.species
+            ))
+        }
+        None => attacker.set.moves.clone(),
+    };
+    let request = CalcRequest {
+        gen,
+        attacker: calc_pokemon(&attacker, gen),
+        defender: calc_pokemon(&defender, gen),
+        moves: moves
+            .into_iter()
+            .map(|name| CalcMove { name, is_crit: field.critical_hit, hits: field.hits })
+            .collect(),
+        field: field.field,
+    };
+    Ok(Prepared { gen, format, attacker, defender, request })
+}
+
+fn side_json(side: &Side, stats: &crate::battle::calc::CalcStats, gen: u8) -> Value {
+    let provenance = match (&side.assumed, &side.default_note) {
+        (Some(a), _) => json!(a),
+        (None, Some(note)) => json!({"source": "defaults", "note": note}),
+        (None, None) => json!({"source": "given"}),
+    };
+    json!({
+        "set": side.set, "paste": side.set.to_paste(gen), "assumed": side.assumed.is_some(),
+        "provenance": provenance, "terastallized": side.terastallized, "boosts": side.boosts,
+        "status": side.status, "currentHpPercent": side.current_hp_percent,
+        "stats": stats.stats, "maxHp": stats.max_hp, "currentHp": stats.cur_hp,
+    })
+}
+
+fn provenance_line(role: &str, side: &Side) -> String {
+    match (&side.assumed, &side.default_note) {
+        (Some(a), _) => {
+            let share = match (a.usage_percent, a.raw_count) {
+                (Some(p), _) => format!(", {p:.3}% usage"),
+                (None, Some(n)) => format!(", raw count {n}"),
+                _ => String::new(),
+            };
+            let spread = if a.shares.is_empty() {
+                String::new()
+            } else {
+                let parts: Vec<String> = a.shares.iter().map(|(k, p)| format!("{k} {p:.3}%")).collect();
+                format!("; shares: {}", parts.join(", "))
+            };
+            let from = match &a.source {
+                SetSource::UsageStatistics { month, cutoff } => {
+                    format!("usage statistics {month}, rating ≥ {cutoff}")
+                }
+                SetSource::SmogonSet { set_name } => format!("Smogon set \"{set_name}\""),
+            };
+            format!(
+                "{role}: {} — assumed set ({from}{share}{spread}), source: {}",
+                side.set.species, a.source_url
+            )
+        }
+        (None, Some(note)) => format!("{role}: {} — {note}", side.set.species),
+        (None, None) => format!("{role}: {} — as given", side.set.species),
+    }
+}
+
+fn rolls_text(r: &MoveResult) -> String {
+    match &r.damage {
+        Value::Array(items) if items.iter().all(Value::is_array) => items
+            .iter()
+            .enumerate()
+            .map(|(i, hit)| format!("hit {}: {}", i + 1, join(hit)))
+            .collect::<Vec<_>>()
+            .join("; "),
+        other => join(other),
+    }
+}
+
+fn join(v: &Value) -> String {
+    match v {
+        Value::Array(items) => items.iter().map(Value::to_string).collect::<Vec<_>>().join(", "),
+        other => other.to_string(),
+    }
+}
+
+/// The answer: the description lines and rolls as text, everything as structured content.
+pub fn shape(p: &Prepared, response: CalcResponse, calculator: &str) -> CallToolResult {
+    let game_type = p.request.field.game_type.to_lowercase();
+    let mut text = format!(
+        "Damage calculation, generation {}{} ({game_type})\n{}\n{}\n",
+        p.gen,
+        p.format.as_ref().map(|f| format!(", {}", f.id())).unwrap_or_default(),
+        provenance_line("Attacker", &p.attacker),
+        provenance_line("Defender", &p.defender),
+    );
+    for (side, role) in [(&p.attacker, "Attacker"), (&p.defender, "Defender")] {
+        if side.assumed.is_some() {
+            text.push_str(&format!("{role}'s assumed set:\n{}\n", side.set.to_paste(p.gen)));
+        }
+    }
+    for r in &response.results {
+        text.push('\n');
+        match &r.desc {
+            Some(desc) => text.push_str(&format!("{desc}\nRolls: {}\n", rolls_text(r))),
+            None => text.push_str(&format!(
+                "{}: no damage to {} (immune, or a status move)\n",
+                r.r#move, p.defender.set.species
+            )),
+        }
+    }
+    text.push_str(&format!("\nCalculated with {calculator}.\n"));
+    let value = json!({
+        "generation": p.gen, "format": p.format.as_ref().map(|f| f.id()), "gameType": game_type,
+        "attacker": side_json(&p.attacker, &response.attacker, p.gen),
+        "defender": side_json(&p.defender, &response.defender, p.gen),
+        "field": p.request.field, "results": response.results, "calculator": calculator,
+    });
+    structured(text, value)
+}
+
+/// The library the edge bundles (package-lock.json pins it).
+pub const CALCULATOR: &str = "@smogon/calc 0.12.0";
+
+pub async fn call(backend: &impl StrategyBackend, arguments: &JsonObject) -> CallToolResult {
+    let prepared = match prepare(backend, arguments).await {
+        Ok(p) => p,
+        Err(e) => return tool_error(format!("Invalid arguments: {e}")),
+    };
+    let Some(calculator) = backend.damage_calculator() else {
+        return tool_error("The damage calculator is not available in this deployment.");
+    };
+    calculate_with(calculator, &prepared)
+}
+
+fn calculate_with(calculator: &dyn DamageCalculator, prepared: &Prepared) -> CallToolResult {
+    let request = match serde_json::to_string(&prepared.request) {
+        Ok(r) => r,
+        Err(e) => return tool_error(format!("The damage calculator failed: {e}")),
+    };
+    match calculator
+        .calculate(&request)
+        .and_then(|s| serde_json::from_str::<CalcResponse>(&s).map_err(|e| e.to_string()))
+    {
+        Ok(response) => shape(prepared, response, CALCULATOR),
+        Err(e) => tool_error(format!("The damage calculator failed: {e}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::cell::RefCell;
+    use std::rc::Rc;
+
+    use futures::executor::block_on;
+
+    use super::*;
+    use crate::battle::calc::{CalcStats, KoChance};
+    use crate::corpus::{parse_moveset_report, parse_sets, SetsFile};
+    use crate::search::hit::{SearchHit, SearchRequest};
+    use crate::tools::backend::{BackendError, FormatUsage};
+
+    /// gen9ou statistics and sets from ../shared/data; a calculator that records the request and
+    /// answers with a fixed response (the library itself runs in the integration tests).
+    #[derive(Default)]
+    struct Backend {
+        seen: RefCell<Vec<String>>,
+    }
+
+    impl DamageCalculator for Backend {
+        fn calculate(&self, request: &str) -> Result<String, String> {
+            self.seen.borrow_mut().push(request.to_owned());
+            let req: Value = serde_json::from_str(request).unwrap();
+            let stats = CalcStats { max_hp: 300, cur_hp: 300, stats: BTreeMap::new() };
+            let results: Vec<MoveResult> = req["moves"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|m| MoveResult {
+                    r#move: m["name"].as_str().unwrap().to_owned(),
+                    damage: json!([10, 11]),
+                    range: [10, 11],
+                    percent: [3.3, 3.6],
+                    desc: Some(format!("{} desc", m["name"].as_str().unwrap())),
+                    ko_chance: Some(KoChance { chance: None, n: 0, text: String::new() }),
+                })
+                .collect();
+            Ok(serde_json::to_string(&CalcResponse { attacker: stats.clone(), defender: stats, results })
+                .unwrap())
+        }
+    }
+
+    fn data(path: &str) -> String {
+        std::fs::read_to_string(format!("{}/../shared/data/{path}", env!("CARGO_MANIFEST_DIR"))).unwrap()
+    }
+
+    impl StrategyBackend for Backend {
+        async fn lexical(&self, _f: &str, _r: &SearchRequest) -> Result<Vec<SearchHit>, BackendError> {
+            Ok(vec![])
+        }
+        async fn semantic(
+            &self,
+            _f: &str,
+            _r: &SearchRequest,
+        ) -> Option<Result<Vec<SearchHit>, BackendError>> {
+            None
+        }
+        async fn usage(&self, format: &str) -> Result<Option<Rc<FormatUsage>>, BackendError> {
+            let report = parse_moveset_report(&data("smogon-stats/moveset-gen9ou-1695.txt")).unwrap();
+            Ok((format == "gen9ou").then(|| {
+                Rc::new(FormatUsage {
+                    report,
+                    month: "2024-06".into(),
+                    cutoff: 1695,
+                    source_url: "https://www.smogon.com/stats/2024-06/moveset/gen9ou-1695.txt".into(),
+                })
+            }))
+        }
+        async fn sets(&self, format: &str) -> Result<Option<Rc<SetsFile>>, BackendError> {
+            Ok((format == "gen9ou").then(|| Rc::new(parse_sets(&data("pkmn-sets/gen9ou.json")).unwrap())))
+        }
+        fn damage_calculator(&self) -> Option<&dyn DamageCalculator> {
+            Some(self)
+        }
+    }
+
+    fn obj(v: Value) -> JsonObject {
+        v.as_object().unwrap().clone()
+    }
+
+    fn prepared(v: Value) -> Result<Prepared, String> {
+        block_on(prepare(&Backend::default(), &obj(v)))
+    }
+
+    #[test]
+    fn explicit_sets_become_the_library_options() {
+        let paste = "Kingambit @ Black Glasses\nAbility: Supreme Overlord\nTera Type: Dark\nEVs: 252 Atk / 4 SpD / 252 Spe\nAdamant Nature\n- Kowtow Cleave\n- Sucker Punch";
+        let p = prepared(json!({
+            "attacker": {"paste": paste, "boosts": {"atk": 2}, "terastallized": true},
+            "defender": {"pokemon": "great tusk", "evs": {"hp": 252, "def": 4}, "nature": "impish", "item": "leftovers", "currentHpPercent": 50},
+            "move": "kowtow cleave", "format": "gen9ou",
+            "field": {"weather": "sand", "criticalHit": true, "defenderSide": {"reflect": true, "stealthRock": true, "spikes": 2}}
+        }))
+        .unwrap();
+        let r = serde_json::to_value(&p.request).unwrap();
+        assert_eq!(r["gen"], 9);
+        assert_eq!(r["attacker"]["name"], "Kingambit");
+        assert_eq!(r["attacker"]["item"], "Black Glasses");
+        assert_eq!(r["attacker"]["teraType"], "Dark");
+        assert_eq!(
+            r["attacker"]["evs"],
+            json!({"hp": 0, "atk": 252, "def": 0, "spa": 0, "spd": 4, "spe": 252})
+        );
+        assert_eq!(r["attacker"]["boosts"], json!({"atk": 2}));
+        assert_eq!(r["defender"]["name"], "Great Tusk");
+        assert_eq!(r["defender"]["nature"], "Impish");
+        assert_eq!(r["defender"]["item"], "Leftovers");
+        assert_eq!(r["defender"]["currentHpPercent"], 50);
+        assert_eq!(r["moves"], json!([{"name": "Kowtow Cleave", "isCrit": true}]));
+        assert_eq!(r["field"]["gameType"], "Singles");
+        assert_eq!(r["field"]["weather"], "Sand");
+        assert_eq!(r["field"]["defenderSide"], json!({"isReflect": true, "isSr": true, "spikes": 2}));
+        assert!(p.attacker.assumed.is_none() && p.defender.assumed.is_none());
+    }
+
+    #[test]
+    fn a_tera_type_counts_only_once_terastallized() {
+        let p = prepared(json!({"attacker": {"pokemon": "Kingambit", "teraType": "Fire"}, "defender": {"pokemon": "Gholdengo", "item": "Leftovers"}, "move": "Iron Head", "generation": 9})).unwrap();
+        assert_eq!(p.request.attacker.tera_type, None);
+        assert_eq!(p.attacker.set.tera_type.as_deref(), Some("Fire"));
+    }
+
+    #[test]
+    fn a_side_given_by_name_gets_the_likeliest_set_with_provenance() {
+        let backend = Backend::default();
+        let args = obj(
+            json!({"attacker": "Kingambit", "defender": "Great Tusk", "move": "all", "format": "gen9ou"}),
+        );
+        let r = block_on(call(&backend, &args));
+        assert_eq!(r.is_error, Some(false), "{:?}", r.content);
+        let v = r.structured_content.unwrap();
+        let prov = &v["attacker"]["provenance"];
+        assert_eq!(prov["source"], "usageStatistics");
+        assert_eq!(prov["month"], "2024-06");
+        assert!(prov["rawCount"].as_u64().unwrap() > 0);
+        assert!(prov["shares"]["spread"].as_f64().unwrap() > 0.0);
+        assert_eq!(prov["sourceUrl"], "https://www.smogon.com/stats/2024-06/moveset/gen9ou-1695.txt");
+        assert_eq!(v["attacker"]["assumed"], true);
+        // "all": one calculation per move of the assumed set, in one request.
+        let seen = backend.seen.borrow();
+        let req: Value = serde_json::from_str(&seen[0]).unwrap();
+        let moves: Vec<&str> =
+            req["moves"].as_array().unwrap().iter().map(|m| m["name"].as_str().unwrap()).collect();
+        assert_eq!(moves.len(), 4);
+        assert_eq!(v["results"].as_array().unwrap().len(), 4);
+        let assumed: Vec<String> = v["attacker"]["set"]["moves"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m.as_str().unwrap().to_owned())
+            .collect();
+        assert_eq!(moves, assumed);
+        let text = r.content[0].as_text().unwrap().text.clone();
+        assert!(text.contains("assumed set (usage statistics 2024-06, rating ≥ 1695"), "{text}");
+        assert!(
+            text.contains("source: https://www.smogon.com/stats/2024-06/moveset/gen9ou-1695.txt"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn doubles_formats_default_to_doubles_and_no_format_means_defaults() {
+        let p = prepared(json!({"attacker": "Flutter Mane", "defender": "Incineroar", "move": "Dazzling Gleam", "format": "gen9doublesou"})).unwrap();
+        assert_eq!(p.request.field.game_type, "Doubles");
+        assert!(p.attacker.default_note.as_deref().unwrap().contains("no usage statistics or Smogon sets"));
+        let p = prepared(json!({"attacker": "Garchomp", "defender": "Blissey", "move": "Earthquake", "field": {"gameType": "doubles"}})).unwrap();
+        assert_eq!((p.gen, p.request.field.game_type), (9, "Doubles"));
+        assert!(p.attacker.default_note.as_deref().unwrap().contains("no format given"));
+    }
+
+    #[test]
+    fn unknown_names_and_bad_values_are_refused_with_suggestions() {
+        let err = |v: Value| prepared(v).err().unwrap();
+        let base = json!({"attacker": "Kingambit", "defender": "Great Tusk", "move": "Kowtow Cleave", "generation": 9});
+        let with = |k: &str, v: Value| {
+            let mut b = base.clone();
+            b[k] = v;
+            b
+        };
+        assert!(err(with("attacker", json!("Kingambt"))).contains("did you mean Kingambit"));
+        assert!(err(with("move", json!("Kowtow Cleve"))).contains("did you mean Kowtow Cleave"));
+        assert!(err(with("defender", json!({"pokemon": "Great Tusk", "item": "Leftovrs"})))
+            .contains("did you mean Leftovers"));
+        assert!(err(with(
+            "defender",
+            json!({"pokemon": "Great Tusk", "evs": {"hp": 252, "def": 252, "spd": 252}})
+        ))
+        .contains("510"));
+        assert!(err(with("defender", json!({"pokemon": "Great Tusk", "evs": {"speed": 4}})))
+            .contains("unknown stat"));
+        assert!(err(with("field", json!({"weather": "fog"}))).contains("unknown weather"));
+        assert!(err(with("generation", json!(4))).contains("not available in generation 4"));
+        assert!(err(with("format", json!("gen8ou"))).contains("generation 8, not 9"));
+        assert!(err(with("attacker", json!({"pokemon": "Kingambit", "terastallized": true})))
+            .contains("no Tera type"));
+        assert!(err(with("move", json!("all"))).contains("no moves"));
+    }
+
+    #[test]
+    fn zero_damage_is_reported_without_a_description() {
+        let p = prepared(json!({"attacker": "Dragonite", "defender": "Gholdengo", "move": "Extreme Speed", "generation": 9})).unwrap();
+        let stats = CalcStats { max_hp: 318, cur_hp: 318, stats: BTreeMap::new() };
+        let response = CalcResponse {
+            attacker: stats.clone(),
+            defender: stats,
+            results: vec![MoveResult {
+                r#move: "Extreme Speed".into(),
+                damage: json!(0),
+                range: [0, 0],
+                percent: [0.0, 0.0],
+                desc: None,
+                ko_chance: None,
+            }],
+        };
+        let r = shape(&p, response, CALCULATOR);
+        let text = r.content[0].as_text().unwrap().text.clone();
+        assert!(text.contains("Extreme Speed: no damage to Gholdengo"), "{text}");
+        assert_eq!(r.structured_content.unwrap()["results"][0]["desc"], Value::Null);
+    }
+}
