@@ -77,7 +77,8 @@ pub struct CalcSide {
     pub is_power_spot: bool,
     #[serde(skip_serializing_if = "is_false")]
     pub is_tailwind: bool,
-    #[serde(skip_serializing_if = "is_false")]
+    /// Stealth Rock (the library spells it `isSR`).
+    #[serde(rename = "isSR", skip_serializing_if = "is_false")]
     pub is_sr: bool,
     #[serde(skip_serializing_if = "is_zero")]
     pub spikes: u8,

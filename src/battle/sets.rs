@@ -184,7 +184,13 @@ fn from_smogon(species: &str, gen: u8, sets: &SetsFile, format: &Format) -> Opti
         v.map(|v| {
             let mut out = [0u16; 6];
             for (slot, stat) in out.iter_mut().zip(Stat::ALL) {
-                *slot = if ev { v.ev(stat) } else { v.iv(stat) };
+                // Unnamed EVs are 252 in generations 1-2 (stat experience), as Showdown reads them.
+                *slot = match (ev, v.given(stat)) {
+                    (_, Some(given)) => given,
+                    (true, None) if gen <= 2 => 252,
+                    (true, None) => v.ev(stat),
+                    (false, None) => v.iv(stat),
+                };
             }
             out
         })

@@ -217,6 +217,16 @@ fn spread(s: &StatSpread, default: u16) -> [u16; 6] {
     [s.hp, s.atk, s.def, s.spa, s.spd, s.spe].map(|v| v.unwrap_or(default))
 }
 
+/// An EV a set does not name: 252 in generations 1-2 (stat experience, as Showdown and the
+/// calculator assume), else 0.
+fn ev_default(gen: u8) -> u16 {
+    if gen <= 2 {
+        252
+    } else {
+        0
+    }
+}
+
 fn canonical_status(s: &str) -> Option<&'static str> {
     Some(match to_id(s).as_str() {
         "brn" | "burn" | "burned" => "brn",
@@ -268,7 +278,7 @@ fn parse_side(value: &Value, role: &str, gen: u8) -> Result<SideInput, String> {
             set.item = member.item;
             set.ability = member.ability;
             set.nature = member.nature;
-            set.evs = member.evs.as_ref().map(|s| spread(s, 0));
+            set.evs = member.evs.as_ref().map(|s| spread(s, ev_default(gen)));
             set.ivs = member.ivs.as_ref().map(|s| spread(s, 31));
             set.tera_type = member.tera_type;
             set.moves = member.moves;
@@ -301,7 +311,7 @@ fn parse_side(value: &Value, role: &str, gen: u8) -> Result<SideInput, String> {
     for (key, slot, max) in [("evs", &mut set.evs, 255), ("ivs", &mut set.ivs, 31)] {
         if let Some(v) = obj.get(key).filter(|v| !v.is_null()) {
             let given = stat_object(v, &format!("{role}.{key}"), 0, max)?;
-            let default = if key == "evs" { 0 } else { 31 };
+            let default = if key == "evs" { ev_default(gen) } else { 31 };
             let mut values = slot.unwrap_or([default; 6]);
             for (i, id) in STAT_IDS.iter().enumerate() {
                 if let Some(n) = given.get(id) {
@@ -860,8 +870,17 @@ mod tests {
         assert_eq!(r["moves"], json!([{"name": "Kowtow Cleave", "isCrit": true}]));
         assert_eq!(r["field"]["gameType"], "Singles");
         assert_eq!(r["field"]["weather"], "Sand");
-        assert_eq!(r["field"]["defenderSide"], json!({"isReflect": true, "isSr": true, "spikes": 2}));
+        assert_eq!(r["field"]["defenderSide"], json!({"isReflect": true, "isSR": true, "spikes": 2}));
         assert!(p.attacker.assumed.is_none() && p.defender.assumed.is_none());
+    }
+
+    #[test]
+    fn unnamed_evs_are_252_in_generations_1_and_2() {
+        let p = prepared(json!({"attacker": {"pokemon": "Tauros", "evs": {"hp": 128}}, "defender": "Chansey", "move": "Body Slam", "generation": 1})).unwrap();
+        let evs = &p.request.attacker.evs;
+        assert_eq!(STAT_IDS.map(|s| evs[s]), [128, 252, 252, 252, 252, 252]);
+        let p = prepared(json!({"attacker": {"pokemon": "Garchomp", "evs": {"hp": 128}}, "defender": "Blissey", "move": "Earthquake", "generation": 9})).unwrap();
+        assert_eq!(p.request.attacker.evs["atk"], 0);
     }
 
     #[test]
