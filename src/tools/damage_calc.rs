@@ -209,6 +209,31 @@ fn stat_object(v: &Value, what: &str, min: i64, max: i64) -> Result<BTreeMap<&'s
     Ok(out)
 }
 
+/// Generations 1-2 have one Special stat (the calculator keeps it as equal SpA and SpD): a value
+/// named for one of them is the other's too; two different values are refused.
+fn one_special(
+    mut given: BTreeMap<&'static str, i64>,
+    gen: u8,
+    what: &str,
+) -> Result<BTreeMap<&'static str, i64>, String> {
+    if gen > 2 {
+        return Ok(given);
+    }
+    match (given.get("spa").copied(), given.get("spd").copied()) {
+        (Some(a), Some(d)) if a != d => {
+            return Err(format!(
+                "{what}: generations 1-2 have one Special stat, so spa and spd must be equal"
+            ))
+        }
+        (Some(v), None) | (None, Some(v)) => {
+            given.insert("spa", v);
+            given.insert("spd", v);
+        }
+        _ => {}
+    }
+    Ok(given)
+}
+
 fn truncate(s: &str) -> &str {
     crate::mcp::dispatch::truncate(s, 60)
 }
@@ -312,6 +337,7 @@ fn parse_side(value: &Value, role: &str, gen: u8) -> Result<SideInput, String> {
         if let Some(v) = obj.get(key).filter(|v| !v.is_null()) {
             let given = stat_object(v, &format!("{role}.{key}"), 0, max)?;
             let default = if key == "evs" { ev_default(gen) } else { 31 };
+            let given = one_special(given, gen, &format!("{role}.{key}"))?;
             let mut values = slot.unwrap_or([default; 6]);
             for (i, id) in STAT_IDS.iter().enumerate() {
                 if let Some(n) = given.get(id) {
@@ -337,11 +363,13 @@ fn parse_side(value: &Value, role: &str, gen: u8) -> Result<SideInput, String> {
     }
     canonicalise(&mut set, gen).map_err(|e| format!("{role}: {e}"))?;
     let boosts = match obj.get("boosts").filter(|v| !v.is_null()) {
-        Some(v) => stat_object(v, &format!("{role}.boosts"), -6, 6)?
-            .into_iter()
-            .filter(|(k, _)| *k != "hp")
-            .map(|(k, v)| (k, v as i8))
-            .collect(),
+        Some(v) => {
+            one_special(stat_object(v, &format!("{role}.boosts"), -6, 6)?, gen, &format!("{role}.boosts"))?
+                .into_iter()
+                .filter(|(k, _)| *k != "hp")
+                .map(|(k, v)| (k, v as i8))
+                .collect()
+        }
         None => BTreeMap::new(),
     };
     let terastallized = match obj.get("terastallized") {
@@ -879,6 +907,11 @@ mod tests {
         let p = prepared(json!({"attacker": {"pokemon": "Tauros", "evs": {"hp": 128}}, "defender": "Chansey", "move": "Body Slam", "generation": 1})).unwrap();
         let evs = &p.request.attacker.evs;
         assert_eq!(STAT_IDS.map(|s| evs[s]), [128, 252, 252, 252, 252, 252]);
+        // One Special stat: SpA given is SpD too.
+        let p = prepared(json!({"attacker": {"pokemon": "Alakazam", "evs": {"spa": 100}, "boosts": {"spd": 1}}, "defender": "Chansey", "move": "Psychic", "generation": 1})).unwrap();
+        assert_eq!((p.request.attacker.evs["spa"], p.request.attacker.evs["spd"]), (100, 100));
+        assert_eq!((p.request.attacker.boosts["spa"], p.request.attacker.boosts["spd"]), (1, 1));
+        assert!(prepared(json!({"attacker": {"pokemon": "Alakazam", "ivs": {"spa": 30, "spd": 20}}, "defender": "Chansey", "move": "Psychic", "generation": 2})).is_err());
         let p = prepared(json!({"attacker": {"pokemon": "Garchomp", "evs": {"hp": 128}}, "defender": "Blissey", "move": "Earthquake", "generation": 9})).unwrap();
         assert_eq!(p.request.attacker.evs["atk"], 0);
     }
