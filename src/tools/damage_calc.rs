@@ -685,7 +685,11 @@ fn provenance_line(role: &str, side: &Side) -> String {
             let spread = if a.shares.is_empty() {
                 String::new()
             } else {
-                let parts: Vec<String> = a.shares.iter().map(|(k, p)| format!("{k} {p:.3}%")).collect();
+                let order = ["ability", "item", "spread", "teraType"]
+                    .into_iter()
+                    .chain(a.set.moves.iter().map(String::as_str));
+                let parts: Vec<String> =
+                    order.filter_map(|k| a.shares.get(k).map(|p| format!("{k} {p:.3}%"))).collect();
                 format!("; shares: {}", parts.join(", "))
             };
             let from = match &a.source {
