@@ -5,6 +5,7 @@
 //! layer and exists only on wasm32.
 
 pub mod backup;
+pub mod battle;
 pub mod corpus;
 pub mod dex;
 pub mod ingest;

@@ -1,0 +1,3 @@
+//! Battle mechanics as pure functions: numbers Showdown computes, reproduced exactly.
+
+pub mod speed;
