@@ -9,6 +9,7 @@ mod args;
 pub mod backend;
 mod get_pokemon;
 mod query_strategy;
+mod speed_tiers;
 pub mod team;
 mod usage;
 
@@ -37,6 +38,8 @@ const SETS_TEMPLATE: &str = "pokemon://sets/{format}/{name}";
 const SETS_PREFIX: &str = "pokemon://sets/";
 const USAGE_TEMPLATE: &str = "pokemon://usage/{format}";
 const USAGE_PREFIX: &str = "pokemon://usage/";
+const SPEED_TEMPLATE: &str = "pokemon://speed/{format}";
+const SPEED_PREFIX: &str = "pokemon://speed/";
 /// Formats offered by completion (any valid id is accepted; these are the common ones).
 const COMMON_FORMATS: [&str; 24] = [
     "gen9ou",
@@ -261,6 +264,7 @@ impl<B: StrategyBackend> McpHandler for Porygon<B> {
             usage::sets_tool(),
             usage::usage_tool(),
             analyze_team::tool(),
+            speed_tiers::tool(),
         ]
     }
 
@@ -283,6 +287,9 @@ impl<B: StrategyBackend> McpHandler for Porygon<B> {
                 .await),
             analyze_team::NAME => Ok(self
                 .cached(name, &arguments, scope, || analyze_team::call(&self.backend, &arguments))
+                .await),
+            speed_tiers::NAME => Ok(self
+                .cached(name, &arguments, scope, || speed_tiers::call(&self.backend, &arguments))
                 .await),
             other => Err(ErrorData::invalid_params(
                 format!("Unknown tool: {}", crate::mcp::dispatch::truncate(other, 100)),
@@ -320,6 +327,12 @@ impl<B: StrategyBackend> McpHandler for Porygon<B> {
                 .with_title("Format usage summary")
                 .with_description("The 50 most used Pokémon of a format, with month and rating cutoff")
                 .with_mime_type("application/json"),
+            ResourceTemplate::new(SPEED_TEMPLATE, "format-speed-tiers")
+                .with_title("Speed tiers")
+                .with_description(
+                    "The 20 most used Pokémon of a format by final Speed at the format's level: common spreads and benchmarks, no modifiers",
+                )
+                .with_mime_type("application/json"),
         ]
     }
 
@@ -344,6 +357,11 @@ impl<B: StrategyBackend> McpHandler for Porygon<B> {
             let format = args::uri_segment(format).ok_or_else(|| not_found(uri))?;
             let arguments = serde_json::json!({"format": format, "limit": 50});
             let result = usage::call_usage(&self.backend, arguments.as_object().expect("object")).await;
+            tool_resource(uri, result)?
+        } else if let Some(format) = uri.strip_prefix(SPEED_PREFIX) {
+            let format = args::uri_segment(format).ok_or_else(|| not_found(uri))?;
+            let arguments = serde_json::json!({"format": format, "limit": 20});
+            let result = speed_tiers::call(&self.backend, arguments.as_object().expect("object")).await;
             tool_resource(uri, result)?
         } else if let Some(gen) = uri.strip_prefix(TYPECHART_PREFIX) {
             let gen = gen
@@ -454,7 +472,9 @@ impl<B: StrategyBackend> McpHandler for Porygon<B> {
             (Reference::Prompt(p), "format") if p.name == PLAN_PROMPT || p.name == REVIEW_PROMPT => {
                 format_completions(&argument.value)
             }
-            (Reference::Resource(r), "format") if r.uri == SETS_TEMPLATE || r.uri == USAGE_TEMPLATE => {
+            (Reference::Resource(r), "format")
+                if r.uri == SETS_TEMPLATE || r.uri == USAGE_TEMPLATE || r.uri == SPEED_TEMPLATE =>
+            {
                 format_completions(&argument.value)
             }
             (Reference::Prompt(p), _)
