@@ -299,6 +299,15 @@ impl Spread {
         s
     }
 
+    /// Gens 1-2 have one Special stat (Showdown keeps it in `spa`): SpD mirrors SpA.
+    fn special_as_one(mut self, gen: u8) -> Self {
+        if gen <= 2 {
+            self.evs[4] = self.evs[3];
+            self.ivs[4] = self.ivs[3];
+        }
+        self
+    }
+
     /// What decides Speed: its nature effect, EV and IV.
     fn speed_key(&self) -> (NatureEffect, u16, u16) {
         (self.effects()[5], self.evs[5], self.ivs[5])
@@ -317,7 +326,7 @@ fn parse_usage_spread(text: &str, gen: u8) -> Option<Spread> {
         return None;
     }
     let nature = (gen >= 3).then(|| dex().nature(nature.trim()).ok().map(|n| n.name.clone())).flatten();
-    Some(Spread { nature, evs: out, ivs: [31; 6] })
+    Some(Spread { nature, evs: out, ivs: [31; 6] }.special_as_one(gen))
 }
 
 fn set_spread(set: &crate::corpus::PokemonSet, gen: u8) -> Spread {
@@ -333,6 +342,7 @@ fn set_spread(set: &crate::corpus::PokemonSet, gen: u8) -> Spread {
         evs: Stat::ALL.map(|s| evs.given(s).unwrap_or(ev_default)),
         ivs: Stat::ALL.map(|s| ivs.iv(s)),
     }
+    .special_as_one(gen)
 }
 
 /// One species' likeliest set, as speed needs it: spread, item and ability.
