@@ -240,7 +240,8 @@ impl<B: StrategyBackend> McpHandler for Porygon<B> {
         Some(
             "Competitive Pokémon data. Use query_strategy to find Smogon strategy (analyses, sets, \
              usage statistics, checks and counters) with source links; get_pokemon for types, base \
-             stats, abilities, tiers and type matchups of a species (any generation 1-9). Names are forgiving (case, spaces, \
+             stats, abilities, tiers and type matchups of a species (any generation 1-9); speed_tiers for \
+             a format's speed tiers under modifiers and the Speed EVs needed to outspeed a threat. Names are forgiving (case, spaces, \
              'Alolan Ninetales'); unknown names come back with suggestions. Resources: \
              pokemon://dex/{name} and pokemon://typechart/{generation}."
                 .into(),
