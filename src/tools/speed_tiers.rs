@@ -851,6 +851,21 @@ fn answer_outspeed<'a>(
         (speed, stats[5], held, applied.names)
     };
     let result = speed::solve_outspeed(gen, target.speed, field.trick_room, |inv| a_entry(inv).0);
+    // Outside Trick Room, the fewest EVs with each nature (a +Spe nature often needs fewer).
+    let by_nature: Vec<Value> = if field.trick_room || gen <= 2 {
+        Vec::new()
+    } else {
+        [(NatureEffect::Neutral, "neutral"), (NatureEffect::Plus, "plus")]
+            .into_iter()
+            .map(|(nature, word)| {
+                let found = (0..=252).step_by(4).find_map(|ev| {
+                    let speed = a_entry(Investment { nature, iv: 31, ev }).0;
+                    (speed > target.speed).then_some((ev, speed))
+                });
+                json!({"nature": word, "possible": found.is_some(), "evs": found.map(|f| f.0), "speed": found.map(|f| f.1)})
+            })
+            .collect()
+    };
     let verb = if field.trick_room { "move before (be slower than)" } else { "outspeed" };
     let against = if o.fastest { "fastest common spread" } else { "likeliest set" };
     let nature_word = |n: NatureEffect| match (gen, n) {
@@ -873,9 +888,17 @@ fn answer_outspeed<'a>(
     };
     let (_, stat, held, applied) = a_entry(inv);
     let iv_text = if inv.iv != 31 { format!(", {} IV", inv.iv) } else { String::new() };
+    let plus_alternative = by_nature
+        .iter()
+        .find(|o| o["nature"] == "plus" && o["possible"] == true)
+        .filter(|_| inv.nature == NatureEffect::Neutral)
+        .and_then(|o| o["evs"].as_u64())
+        .filter(|evs| *evs < u64::from(inv.ev))
+        .map(|evs| format!(" (or {evs} with a +Spe nature)"))
+        .unwrap_or_default();
     let summary = if possible {
         format!(
-            "{} needs {} Speed EVs{}{}{iv_text} to {verb} {target_desc} — {} reaches {speed}.",
+            "{} needs {} Speed EVs{}{}{iv_text}{plus_alternative} to {verb} {target_desc} — {} reaches {speed}.",
             a.name,
             inv.ev,
             if gen >= 3 { " with " } else { "" },
@@ -903,7 +926,7 @@ fn answer_outspeed<'a>(
         "evs": inv.ev, "iv": inv.iv, "nature": if gen >= 3 { Some(nature) } else { None },
         "stat": stat, "speed": speed, "ability": a_ability, "item": held, "applied": applied,
         "modifiers": o.mods.describe(), "targetModifiers": o.target_mods.describe(),
-        "targetSet": target, "summary": summary,
+        "byNature": by_nature, "targetSet": target, "summary": summary,
     }))
 }
 

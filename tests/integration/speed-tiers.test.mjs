@@ -179,18 +179,31 @@ describe('speed_tiers', () => {
     assert.deepEqual([o.evs, o.nature, o.speed], [0, 'neutral', 240]);
     assert.match(o.summary, /Garchomp needs 0 Speed EVs with a Speed-neutral nature to outspeed Kingambit/);
 
-    // A closer race: Kingambit (base 50) against Clodsire's likeliest set.
-    const close = (await ok({ format: 'gen9ou', limit: 1, outspeed: { pokemon: 'Kingambit', target: 'Clodsire' } })).outspeed;
-    assert.equal(close.possible, true, close.summary);
-    const target = close.targetSet.speed;
-    assert.ok(close.speed > target);
-    if (calc && close.evs > 0) {
-      const nature = close.nature === 'plus' ? 'Jolly' : 'Hardy';
-      const speedWith = (ev) =>
-        calcSpeed(9, 100, { name: 'Kingambit', nature, evs: [0, 0, 0, 0, 0, ev], ivs: [31, 31, 31, 31, 31, 31], ability: 'Supreme Overlord' });
-      assert.equal(speedWith(close.evs), close.speed);
-      assert.ok(speedWith(close.evs - 4) <= target, 'four fewer EVs do not outspeed');
+    // Races that need EVs: Kingambit (base 50) against Corviknight's and Heatran's likeliest
+    // sets. Four EVs fewer (and, for +Spe, a neutral nature) must not be enough.
+    for (const [target, nature] of [['Corviknight', 'neutral'], ['Heatran', 'plus']]) {
+      const o = (await ok({ format: 'gen9ou', limit: 1, outspeed: { pokemon: 'Kingambit', target } })).outspeed;
+      assert.equal(o.possible, true, o.summary);
+      assert.equal(o.nature, nature, o.summary);
+      assert.ok(o.evs > 0 && o.speed > o.targetSet.speed, o.summary);
+      assert.deepEqual(o.byNature.map((n) => n.nature), ['neutral', 'plus']);
+      const natureOf = { neutral: 'Hardy', plus: 'Jolly' };
+      const speedWith = (ev, n = o.nature) =>
+        calcSpeed(9, 100, { name: 'Kingambit', nature: natureOf[n], evs: [0, 0, 0, 0, 0, ev], ivs: [31, 31, 31, 31, 31, 31], ability: 'Supreme Overlord' });
+      if (calc) {
+        assert.equal(speedWith(o.evs), o.speed);
+        assert.equal(o.targetSet.speed, calcSpeed(9, 100, o.targetSet));
+        assert.ok(speedWith(o.evs - 4) <= o.targetSet.speed, 'four fewer EVs do not outspeed');
+        if (nature === 'plus') assert.ok(speedWith(252, 'neutral') <= o.targetSet.speed, 'no neutral spread does');
+        for (const n of o.byNature.filter((x) => x.possible)) {
+          assert.ok(speedWith(n.evs, n.nature) > o.targetSet.speed);
+          assert.ok(n.evs === 0 || speedWith(n.evs - 4, n.nature) <= o.targetSet.speed);
+        }
+      }
     }
+    const heatran = (await ok({ format: 'gen9ou', limit: 1, outspeed: { pokemon: 'Kingambit', target: 'Heatran' } })).outspeed;
+    assert.deepEqual([heatran.evs, heatran.speed, heatran.targetSet.speed], [188, 201, 200]);
+    assert.equal(heatran.byNature[0].possible, false);
   });
 
   test('outspeed: "cannot" when even max+ Speed loses, and under Trick Room', async () => {
