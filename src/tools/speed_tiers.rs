@@ -1,0 +1,1074 @@
+//! `speed_tiers`: a format's most used Pokémon ranked by final speed at the format's level, for
+//! their common spreads (usage statistics, else Smogon's sets) and the usual benchmarks, under
+//! the modifiers asked for; and "outspeed" questions: the least Speed investment for A to move
+//! before B, or the answer that it cannot. The numbers come from [`crate::battle::speed`].
+
+use std::sync::Arc;
+
+use rmcp::model::{CallToolResult, JsonObject, Tool, ToolAnnotations};
+use serde::Serialize;
+use serde_json::{json, Value};
+
+use super::backend::StrategyBackend;
+use super::{args, json_object, structured, tool_error};
+use crate::battle::speed::{self, Conditions, Investment, Mon, NatureEffect, Outspeed, Weather};
+use crate::corpus::{Format, SpeciesSets, Stat, UsageStats};
+use crate::dex::{dex, to_id, SpeciesView};
+
+pub const NAME: &str = "speed_tiers";
+
+const DEFAULT_LIMIT: i64 = 12;
+const MAX_LIMIT: i64 = 50;
+const DEFAULT_SPREADS: i64 = 3;
+const MAX_SPREADS: i64 = 6;
+
+/// Modifier keys that belong to one Pokémon (per side in an outspeed question).
+const MON_KEYS: [&str; 6] = ["choiceScarf", "tailwind", "paralysis", "stage", "boosterEnergy", "unburden"];
+/// Keys that describe the field (top level only).
+const FIELD_KEYS: [&str; 3] = ["trickRoom", "weather", "terrain"];
+
+fn modifier_schema(field: bool) -> Value {
+    let mut props = json!({
+        "choiceScarf": {"type": "boolean", "description": "×1.5 (not for Booster Energy or Unburden users)"},
+        "tailwind": {"type": "boolean", "description": "×2"},
+        "paralysis": {"type": "boolean", "description": "×0.5 from gen 7, ×0.25 before"},
+        "stage": {"type": "integer", "minimum": -6, "maximum": 6, "description": "Speed stage"},
+        "boosterEnergy": {"type": "boolean", "description": "Protosynthesis / Quark Drive users hold Booster Energy: ×1.5 when Speed is their highest stat"},
+        "unburden": {"type": "boolean", "description": "Unburden users have lost their item: ×2"}
+    });
+    if field {
+        let p = props.as_object_mut().expect("object");
+        p.insert(
+            "trickRoom".into(),
+            json!({"type": "boolean", "description": "Slowest moves first: tiers ascending"}),
+        );
+        p.insert(
+            "weather".into(),
+            json!({"type": "string", "enum": ["sun", "rain", "sand", "snow", "hail"], "description": "Chlorophyll, Swift Swim, Sand Rush, Slush Rush ×2; sun activates Protosynthesis"}),
+        );
+        p.insert(
+            "terrain".into(),
+            json!({"type": "string", "enum": ["electric"], "description": "Surge Surfer ×2; activates Quark Drive"}),
+        );
+    }
+    json!({"type": "object", "properties": props, "additionalProperties": false})
+}
+
+pub fn tool() -> Tool {
+    Tool::new(
+        NAME,
+        "Speed tiers of a format: its most used Pokémon with their final Speed at the format's \
+         level (100; 50 for VGC) for their common spreads from the usage statistics (else \
+         Smogon's sets) plus benchmarks (max+, max neutral, uninvested, min−), under modifiers \
+         (Choice Scarf, Tailwind, Trick Room, paralysis, stages, Booster Energy, Unburden, weather \
+         and terrain abilities), sorted with ties marked. With `outspeed`: the fewest Speed EVs \
+         and which nature let Pokémon A move before B's likeliest set (or B's fastest common \
+         spread), or that it cannot. Exact Showdown arithmetic.",
+        Arc::new(json_object(json!({
+            "type": "object",
+            "properties": {
+                "format": {"type": "string", "pattern": "^gen[1-9][a-z0-9]+$", "description": "e.g. gen9ou, gen9vgc2024"},
+                "limit": {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": DEFAULT_LIMIT, "description": "How many of the most used Pokémon"},
+                "spreads": {"type": "integer", "minimum": 1, "maximum": MAX_SPREADS, "default": DEFAULT_SPREADS, "description": "Common spreads per Pokémon (distinct speeds)"},
+                "benchmarks": {"type": "boolean", "default": true, "description": "Add max+, max neutral, uninvested and min− rows"},
+                "modifiers": modifier_schema(true),
+                "outspeed": {
+                    "type": "object",
+                    "properties": {
+                        "pokemon": {"type": "string", "minLength": 1, "maxLength": 100, "description": "A: the Pokémon to invest in"},
+                        "target": {"type": "string", "minLength": 1, "maxLength": 100, "description": "B: the Pokémon to move before"},
+                        "against": {"type": "string", "enum": ["likeliest", "fastest"], "default": "likeliest", "description": "B's likeliest set, or its common spread hardest to move before"},
+                        "modifiers": modifier_schema(false),
+                        "targetModifiers": modifier_schema(false)
+                    },
+                    "required": ["pokemon", "target"],
+                    "additionalProperties": false
+                }
+            },
+            "required": ["format"],
+            "additionalProperties": false
+        }))),
+    )
+    .with_title("Speed tiers")
+    .with_raw_output_schema(Arc::new(json_object(output_schema())))
+    .with_annotations(
+        ToolAnnotations::with_title("Speed tiers").read_only(true).destructive(false).idempotent(true).open_world(false),
+    )
+}
+
+fn output_schema() -> Value {
+    let entry = json!({"type": "object", "properties": {
+        "pokemon": {"type": "string"}, "name": {"type": "string"}, "rank": {"type": ["integer", "null"]},
+        "kind": {"type": "string", "enum": ["usage", "set", "max+", "max", "uninvested", "min-"]},
+        "spread": {"type": "string"}, "percent": {"type": ["number", "null"]},
+        "nature": {"type": ["string", "null"]}, "evs": {"type": "array", "items": {"type": "integer"}},
+        "ivs": {"type": "array", "items": {"type": "integer"}}, "ability": {"type": ["string", "null"]},
+        "item": {"type": ["string", "null"]}, "stat": {"type": "integer"}, "speed": {"type": "integer"},
+        "applied": {"type": "array", "items": {"type": "string"}}
+    }, "required": ["pokemon", "name", "kind", "spread", "evs", "ivs", "stat", "speed", "applied"]});
+    json!({
+        "type": "object",
+        "properties": {
+            "format": {"type": "string"}, "generation": {"type": "integer"}, "level": {"type": "integer"},
+            "trickRoom": {"type": "boolean"}, "order": {"type": "string", "enum": ["fastest first", "slowest first"]},
+            "modifiers": {"type": "object"}, "ranking": {"type": "string", "enum": ["usage", "sets"]},
+            "tiers": {"type": "array", "items": {"type": "object", "properties": {
+                "speed": {"type": "integer"}, "tie": {"type": "boolean"}, "entries": {"type": "array", "items": entry}
+            }, "required": ["speed", "tie", "entries"]}},
+            "outspeed": {"type": ["object", "null"]},
+            "notes": {"type": "array", "items": {"type": "string"}},
+            "provenance": {"type": "object"}
+        },
+        "required": ["format", "generation", "level", "trickRoom", "order", "tiers", "ranking", "provenance"]
+    })
+}
+
+/// The level a format is played at: 50 for VGC and Battle Stadium, 5 for Little Cup, else 100.
+pub fn format_level(format: &Format) -> u8 {
+    let m = format.metagame();
+    if m.starts_with("vgc") || m.starts_with("battlestadium") || m.starts_with("bss") {
+        50
+    } else if m == "lc" {
+        5
+    } else {
+        100
+    }
+}
+
+/// Modifiers for one side, plus the field.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+struct Mods {
+    scarf: bool,
+    tailwind: bool,
+    paralysis: bool,
+    stage: i8,
+    booster: bool,
+    unburden: bool,
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+struct Field {
+    trick_room: bool,
+    weather: Option<Weather>,
+    electric_terrain: bool,
+}
+
+fn bool_arg(o: &JsonObject, key: &str) -> Result<bool, String> {
+    match o.get(key) {
+        None | Some(Value::Null) => Ok(false),
+        Some(Value::Bool(b)) => Ok(*b),
+        Some(_) => Err(format!("modifier \"{key}\" must be true or false")),
+    }
+}
+
+fn parse_mods(value: Option<&Value>, allow_field: bool, name: &str) -> Result<(Option<Mods>, Field), String> {
+    let o = match value {
+        None | Some(Value::Null) => return Ok((None, Field::default())),
+        Some(Value::Object(o)) => o,
+        Some(_) => return Err(format!("argument \"{name}\" must be an object")),
+    };
+    let allowed: Vec<&str> =
+        MON_KEYS.iter().chain(if allow_field { FIELD_KEYS.iter() } else { [].iter() }).copied().collect();
+    if let Some(k) = o.keys().find(|k| !allowed.contains(&k.as_str())) {
+        return Err(format!(
+            "unknown modifier \"{}\" in \"{name}\" (known: {})",
+            crate::mcp::dispatch::truncate(k, 40),
+            allowed.join(", ")
+        ));
+    }
+    let stage = match o.get("stage") {
+        None | Some(Value::Null) => 0,
+        Some(v) => match v.as_i64() {
+            Some(s) if (-6..=6).contains(&s) => s as i8,
+            _ => return Err("modifier \"stage\" must be an integer from -6 to 6".into()),
+        },
+    };
+    let mods = Mods {
+        scarf: bool_arg(o, "choiceScarf")?,
+        tailwind: bool_arg(o, "tailwind")?,
+        paralysis: bool_arg(o, "paralysis")?,
+        stage,
+        booster: bool_arg(o, "boosterEnergy")?,
+        unburden: bool_arg(o, "unburden")?,
+    };
+    let text = |key: &str| -> Result<Option<String>, String> {
+        match o.get(key) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::String(s)) => Ok(Some(to_id(s))),
+            Some(_) => Err(format!("modifier \"{key}\" must be a string")),
+        }
+    };
+    let weather = match text("weather")?.as_deref() {
+        None => None,
+        Some("sun") => Some(Weather::Sun),
+        Some("rain") => Some(Weather::Rain),
+        Some("sand") => Some(Weather::Sand),
+        Some("snow") => Some(Weather::Snow),
+        Some("hail") => Some(Weather::Hail),
+        Some(other) => {
+            return Err(format!(
+                "unknown weather \"{}\" (sun, rain, sand, snow, hail)",
+                crate::mcp::dispatch::truncate(other, 40)
+            ))
+        }
+    };
+    let electric_terrain = match text("terrain")?.as_deref() {
+        None => false,
+        Some("electric") => true,
+        Some(other) => {
+            return Err(format!(
+                "unknown terrain \"{}\" (only electric changes speed)",
+                crate::mcp::dispatch::truncate(other, 40)
+            ))
+        }
+    };
+    Ok((Some(mods), Field { trick_room: bool_arg(o, "trickRoom")?, weather, electric_terrain }))
+}
+
+impl Mods {
+    fn describe(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        if self.scarf {
+            out.push("Choice Scarf".to_owned());
+        }
+        if self.tailwind {
+            out.push("Tailwind".to_owned());
+        }
+        if self.paralysis {
+            out.push("paralysis".to_owned());
+        }
+        if self.stage != 0 {
+            out.push(format!("{:+} Spe", self.stage));
+        }
+        if self.booster {
+            out.push("Booster Energy".to_owned());
+        }
+        if self.unburden {
+            out.push("Unburden active".to_owned());
+        }
+        out
+    }
+}
+
+/// A spread to compute: nature (by name, None in gens 1-2), EVs and IVs in stat order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Spread {
+    pub nature: Option<String>,
+    pub evs: [u16; 6],
+    pub ivs: [u16; 6],
+}
+
+impl Spread {
+    fn effects(&self) -> [NatureEffect; 6] {
+        let mut out = [NatureEffect::Neutral; 6];
+        let Some(n) = self.nature.as_deref().and_then(|n| dex().nature(n).ok()) else { return out };
+        if n.plus == n.minus {
+            return out;
+        }
+        let index = |s: &str| ["hp", "atk", "def", "spa", "spd", "spe"].iter().position(|k| *k == s);
+        if let Some(i) = n.plus.as_deref().and_then(index) {
+            out[i] = NatureEffect::Plus;
+        }
+        if let Some(i) = n.minus.as_deref().and_then(index) {
+            out[i] = NatureEffect::Minus;
+        }
+        out
+    }
+
+    fn stats(&self, gen: u8, species: &SpeciesView<'_>, level: u8) -> [u32; 6] {
+        let b = species.base_stats;
+        speed::stats(
+            gen,
+            [b.hp, b.atk, b.def, b.spa, b.spd, b.spe],
+            self.ivs,
+            self.evs,
+            level,
+            self.effects(),
+        )
+    }
+
+    /// "Jolly 252 Spe", "252 Spe (0 IV)".
+    fn label(&self) -> String {
+        let mut s = match &self.nature {
+            Some(n) => format!("{n} {} Spe", self.evs[5]),
+            None => format!("{} Spe", self.evs[5]),
+        };
+        if self.ivs[5] != 31 {
+            s.push_str(&format!(" ({} IV)", self.ivs[5]));
+        }
+        s
+    }
+
+    /// Gens 1-2 have one Special stat (Showdown keeps it in `spa`): SpD mirrors SpA.
+    fn special_as_one(mut self, gen: u8) -> Self {
+        if gen <= 2 {
+            self.evs[4] = self.evs[3];
+            self.ivs[4] = self.ivs[3];
+        }
+        self
+    }
+
+    /// What decides Speed: its nature effect, EV and IV.
+    fn speed_key(&self) -> (NatureEffect, u16, u16) {
+        (self.effects()[5], self.evs[5], self.ivs[5])
+    }
+}
+
+/// `Nature:hp/atk/def/spa/spd/spe`, as usage statistics print spreads (IVs are not recorded: 31).
+fn parse_usage_spread(text: &str, gen: u8) -> Option<Spread> {
+    let (nature, evs) = text.split_once(':')?;
+    let mut out = [0u16; 6];
+    let mut parts = evs.split('/');
+    for slot in out.iter_mut() {
+        *slot = parts.next()?.trim().parse::<u16>().ok().filter(|v| *v <= 255)?;
+    }
+    if parts.next().is_some() {
+        return None;
+    }
+    let nature = (gen >= 3).then(|| dex().nature(nature.trim()).ok().map(|n| n.name.clone())).flatten();
+    Some(Spread { nature, evs: out, ivs: [31; 6] }.special_as_one(gen))
+}
+
+fn set_spread(set: &crate::corpus::PokemonSet, gen: u8) -> Spread {
+    let evs = set.evs.first().copied().unwrap_or_default();
+    let ivs = set.ivs.first().copied().unwrap_or_default();
+    // Gens 1-2: Showdown gives every stat 252 EVs unless told otherwise.
+    let ev_default = if gen <= 2 { 252 } else { 0 };
+    let nature = (gen >= 3)
+        .then(|| set.nature.first().and_then(|n| dex().nature(n).ok()).map(|n| n.name.clone()))
+        .flatten();
+    Spread {
+        nature,
+        evs: Stat::ALL.map(|s| evs.given(s).unwrap_or(ev_default)),
+        ivs: Stat::ALL.map(|s| ivs.iv(s)),
+    }
+    .special_as_one(gen)
+}
+
+/// One species' likeliest set, as speed needs it: spread, item and ability.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LikelySet {
+    pub spread: Spread,
+    pub item: Option<String>,
+    pub ability: Option<String>,
+    /// "usage" or "set".
+    pub source: &'static str,
+}
+
+/// The likeliest set: the most used spread, item and ability from the usage statistics, else
+/// Smogon's first set (its first options). Kept small and separate so it can merge with the
+/// damage calculator's likeliest-set logic.
+pub fn likeliest_set(gen: u8, stats: Option<&UsageStats>, sets: Option<&SpeciesSets>) -> Option<LikelySet> {
+    let top = |b: &crate::corpus::Breakdown| {
+        b.shares.iter().find(|s| s.name != "Other" && s.name != "Nothing").map(|s| s.name.clone())
+    };
+    if let Some(s) = stats {
+        if let Some(spread) = s.spreads.shares.iter().find_map(|sh| parse_usage_spread(&sh.name, gen)) {
+            return Some(LikelySet {
+                spread,
+                item: top(&s.items),
+                ability: top(&s.abilities),
+                source: "usage",
+            });
+        }
+    }
+    let set = sets?.sets.first()?;
+    Some(LikelySet {
+        spread: set_spread(set, gen),
+        item: set.item.first().cloned(),
+        ability: set.ability.first().cloned(),
+        source: "set",
+    })
+}
+
+/// The common spreads that give distinct speeds, with their summed share (None for sets).
+fn common_spreads(
+    gen: u8,
+    stats: Option<&UsageStats>,
+    sets: Option<&SpeciesSets>,
+    limit: usize,
+) -> Vec<(Spread, Option<f64>, &'static str)> {
+    let mut out: Vec<(Spread, Option<f64>, &'static str)> = Vec::new();
+    if let Some(s) = stats {
+        for share in &s.spreads.shares {
+            let Some(spread) = parse_usage_spread(&share.name, gen) else { continue };
+            match out.iter_mut().find(|(o, _, _)| o.speed_key() == spread.speed_key()) {
+                Some((_, pct, _)) => *pct = Some(pct.unwrap_or(0.0) + share.percent),
+                None => out.push((spread, Some(share.percent), "usage")),
+            }
+        }
+        out.sort_by(|a, b| b.1.partial_cmp(&a.1).unwrap_or(std::cmp::Ordering::Equal));
+    } else if let Some(sets) = sets {
+        for set in &sets.sets {
+            let spread = set_spread(set, gen);
+            if !out.iter().any(|(o, _, _)| o.speed_key() == spread.speed_key()) {
+                out.push((spread, None, "set"));
+            }
+        }
+    }
+    out.truncate(limit);
+    out.iter_mut().for_each(|(_, p, _)| *p = p.map(|v| (v * 1000.0).round() / 1000.0));
+    out
+}
+
+/// max+, max neutral, uninvested, min− (gens 1-2: max and min DVs/stat experience). The other
+/// stats get no EVs; the Speed natures lower (or raise) the lesser attacking stat.
+fn benchmarks(gen: u8, species: &SpeciesView<'_>) -> Vec<(Spread, &'static str)> {
+    if gen <= 2 {
+        return vec![
+            (Spread { nature: None, evs: [252; 6], ivs: [31; 6] }, "max"),
+            (
+                Spread { nature: None, evs: [252, 252, 252, 252, 252, 0], ivs: [31, 31, 31, 31, 31, 0] },
+                "min-",
+            ),
+        ];
+    }
+    let physical = species.base_stats.atk >= species.base_stats.spa;
+    let plus = if physical { "Jolly" } else { "Timid" };
+    let minus = if physical { "Brave" } else { "Quiet" };
+    let spread = |nature: &str, ev: u16, iv: u16| {
+        let mut ivs = [31; 6];
+        ivs[5] = iv;
+        let mut evs = [0; 6];
+        evs[5] = ev;
+        Spread { nature: Some(nature.to_owned()), evs, ivs }
+    };
+    vec![
+        (spread(plus, 252, 31), "max+"),
+        (spread("Hardy", 252, 31), "max"),
+        (spread("Hardy", 0, 31), "uninvested"),
+        (spread(minus, 0, 0), "min-"),
+    ]
+}
+
+/// Conditions for one Pokémon: Booster Energy goes to Protosynthesis / Quark Drive users (who
+/// then hold no Scarf), Unburden users have lost their item.
+fn conditions(
+    mods: &Mods,
+    field: &Field,
+    ability_id: &str,
+    item: Option<&str>,
+) -> (Conditions, Option<String>) {
+    let paradox = ability_id == "protosynthesis" || ability_id == "quarkdrive";
+    let item_id = item.map(to_id);
+    let (booster, scarf) = if mods.booster && paradox {
+        (true, false)
+    } else {
+        (item_id.as_deref() == Some("boosterenergy"), mods.scarf || item_id.as_deref() == Some("choicescarf"))
+    };
+    let iron_ball = !scarf
+        && item_id.as_deref().is_some_and(|i| {
+            [
+                "ironball",
+                "machobrace",
+                "poweranklet",
+                "powerband",
+                "powerbelt",
+                "powerbracer",
+                "powerlens",
+                "powerweight",
+            ]
+            .contains(&i)
+        });
+    let held = if booster {
+        Some("Booster Energy".to_owned())
+    } else if scarf {
+        Some("Choice Scarf".to_owned())
+    } else {
+        item.map(str::to_owned)
+    };
+    let c = Conditions {
+        stage: mods.stage,
+        tailwind: mods.tailwind,
+        paralyzed: mods.paralysis,
+        weather: field.weather,
+        electric_terrain: field.electric_terrain,
+        unburden: mods.unburden,
+        booster_energy: booster,
+        choice_scarf: scarf,
+        iron_ball,
+    };
+    (c, held)
+}
+
+#[derive(Debug, Serialize, Clone)]
+#[serde(rename_all = "camelCase")]
+struct Entry {
+    pokemon: String,
+    name: String,
+    rank: Option<usize>,
+    kind: &'static str,
+    spread: String,
+    percent: Option<f64>,
+    nature: Option<String>,
+    evs: [u16; 6],
+    ivs: [u16; 6],
+    ability: Option<String>,
+    item: Option<String>,
+    stat: u32,
+    speed: u32,
+    applied: Vec<&'static str>,
+}
+
+/// The likeliest ability: usage statistics, else Smogon's first set, else the dex's first.
+fn likely_ability(
+    species: &SpeciesView<'_>,
+    gen: u8,
+    stats: Option<&UsageStats>,
+    sets: Option<&SpeciesSets>,
+) -> Option<String> {
+    if gen < 3 {
+        return None;
+    }
+    likeliest_set(gen, stats, sets)
+        .and_then(|s| s.ability)
+        .filter(|a| a != "No Ability")
+        .or_else(|| species.abilities.primary.map(str::to_owned))
+}
+
+#[allow(clippy::too_many_arguments)]
+fn entry(
+    species: &SpeciesView<'_>,
+    gen: u8,
+    level: u8,
+    rank: Option<usize>,
+    kind: &'static str,
+    spread: &Spread,
+    percent: Option<f64>,
+    ability: Option<&str>,
+    mods: &Mods,
+    field: &Field,
+    item: Option<&str>,
+) -> Entry {
+    let stats = spread.stats(gen, species, level);
+    let ability_id = ability.map(to_id).unwrap_or_default();
+    let (c, held) = conditions(mods, field, &ability_id, item);
+    let (speed, applied) = speed::final_speed(&Mon { gen, stats, ability: &ability_id }, &c);
+    Entry {
+        pokemon: species.id.to_owned(),
+        name: species.name.to_owned(),
+        rank,
+        kind,
+        spread: match kind {
+            "usage" | "set" => spread.label(),
+            other => format!("{other} ({})", spread.label()),
+        },
+        percent,
+        nature: spread.nature.clone(),
+        evs: spread.evs,
+        ivs: spread.ivs,
+        ability: ability.map(str::to_owned),
+        item: held,
+        stat: stats[5],
+        speed,
+        applied: applied.names,
+    }
+}
+
+struct Parsed {
+    format: Format,
+    limit: usize,
+    spreads: usize,
+    benchmarks: bool,
+    mods: Mods,
+    field: Field,
+    outspeed: Option<OutspeedArgs>,
+}
+
+struct OutspeedArgs {
+    pokemon: String,
+    target: String,
+    fastest: bool,
+    mods: Mods,
+    target_mods: Mods,
+}
+
+fn parse(arguments: &JsonObject) -> Result<Parsed, String> {
+    args::only(arguments, &["format", "limit", "spreads", "benchmarks", "modifiers", "outspeed"])
+        .map_err(|e| e.to_string())?;
+    let format = args::required_str(arguments, "format", 40).map_err(|e| e.to_string())?;
+    let format = Format::parse(format).map_err(|e| e.to_string())?;
+    let limit = args::optional_int(arguments, "limit", 1, MAX_LIMIT).map_err(|e| e.to_string())?;
+    let spreads = args::optional_int(arguments, "spreads", 1, MAX_SPREADS).map_err(|e| e.to_string())?;
+    let benchmarks = match arguments.get("benchmarks") {
+        None | Some(Value::Null) => true,
+        Some(Value::Bool(b)) => *b,
+        Some(_) => return Err("argument \"benchmarks\" must be true or false".into()),
+    };
+    let (mods, field) = parse_mods(arguments.get("modifiers"), true, "modifiers")?;
+    let mods = mods.unwrap_or_default();
+    let gen = format.gen();
+    let outspeed = match arguments.get("outspeed") {
+        None | Some(Value::Null) => None,
+        Some(Value::Object(o)) => {
+            args::only(o, &["pokemon", "target", "against", "modifiers", "targetModifiers"])
+                .map_err(|e| format!("in \"outspeed\": {e}"))?;
+            let name = |key: &'static str| -> Result<String, String> {
+                let raw = args::required_str(o, key, 100).map_err(|e| format!("in \"outspeed\": {e}"))?;
+                dex().species(raw, Some(gen)).map(|s| s.name.to_owned()).map_err(|e| e.to_string())
+            };
+            let fastest = match args::optional_str(o, "against", 20).map_err(|e| e.to_string())? {
+                None | Some("likeliest") => false,
+                Some("fastest") => true,
+                Some(_) => return Err("\"against\" must be \"likeliest\" or \"fastest\"".into()),
+            };
+            let (a, _) = parse_mods(o.get("modifiers"), false, "outspeed.modifiers")?;
+            let (b, _) = parse_mods(o.get("targetModifiers"), false, "outspeed.targetModifiers")?;
+            Some(OutspeedArgs {
+                pokemon: name("pokemon")?,
+                target: name("target")?,
+                fastest,
+                mods: a.unwrap_or(mods),
+                target_mods: b.unwrap_or(mods),
+            })
+        }
+        Some(_) => return Err("argument \"outspeed\" must be an object".into()),
+    };
+    Ok(Parsed {
+        format,
+        limit: limit.unwrap_or(DEFAULT_LIMIT) as usize,
+        spreads: spreads.unwrap_or(DEFAULT_SPREADS) as usize,
+        benchmarks,
+        mods,
+        field,
+        outspeed,
+    })
+}
+
+pub async fn call(backend: &impl StrategyBackend, arguments: &JsonObject) -> CallToolResult {
+    let p = match parse(arguments) {
+        Ok(p) => p,
+        Err(e) => return tool_error(format!("Invalid arguments: {e}")),
+    };
+    let format_id = p.format.id().to_owned();
+    let (gen, level) = (p.format.gen(), format_level(&p.format));
+    let (usage, sets) = futures::join!(backend.usage(&format_id), backend.sets(&format_id));
+    let (usage, sets) = (usage.ok().flatten(), sets.ok().flatten());
+    if usage.is_none() && sets.is_none() {
+        return tool_error(format!(
+            "No usage statistics or sets are loaded for {format_id}; try a format such as gen9ou."
+        ));
+    }
+    let stats_of = |name: &str| usage.as_ref().and_then(|u| u.report.get(name));
+    let sets_of = |name: &str| sets.as_ref().and_then(|s| s.get(name));
+    let mut notes: Vec<String> = Vec::new();
+
+    // The most used species (usage order), else the sets file's order.
+    let names: Vec<(String, Option<usize>, Option<f64>)> = match &usage {
+        Some(u) => u.report.species.iter().map(|s| (s.name.clone(), Some(s.rank), s.usage)).collect(),
+        None => {
+            notes.push(format!(
+                "No usage statistics are loaded for {format_id}: Pokémon are listed in Smogon's sets order, with their sets' spreads."
+            ));
+            sets.as_ref()
+                .map(|s| s.species.iter().map(|s| (s.species.clone(), None, None)).collect())
+                .unwrap_or_default()
+        }
+    };
+    let mut entries: Vec<Entry> = Vec::new();
+    let mut listed = 0;
+    for (name, rank, _) in &names {
+        if listed == p.limit {
+            break;
+        }
+        let Ok(species) = dex().species(name, Some(gen)) else {
+            notes.push(format!("{name} is not in the generation {gen} dex; skipped."));
+            continue;
+        };
+        listed += 1;
+        let (st, se) = (stats_of(name), sets_of(name));
+        let ability = likely_ability(&species, gen, st, se);
+        for (spread, pct, kind) in common_spreads(gen, st, se, p.spreads) {
+            entries.push(entry(
+                &species,
+                gen,
+                level,
+                *rank,
+                kind,
+                &spread,
+                pct,
+                ability.as_deref(),
+                &p.mods,
+                &p.field,
+                None,
+            ));
+        }
+        if p.benchmarks {
+            for (spread, kind) in benchmarks(gen, &species) {
+                entries.push(entry(
+                    &species,
+                    gen,
+                    level,
+                    *rank,
+                    kind,
+                    &spread,
+                    None,
+                    ability.as_deref(),
+                    &p.mods,
+                    &p.field,
+                    None,
+                ));
+            }
+        }
+    }
+    let tr = p.field.trick_room;
+    entries.sort_by(|a, b| {
+        let order = if tr { a.speed.cmp(&b.speed) } else { b.speed.cmp(&a.speed) };
+        order.then(a.rank.unwrap_or(usize::MAX).cmp(&b.rank.unwrap_or(usize::MAX))).then(a.name.cmp(&b.name))
+    });
+    let mut tiers: Vec<(u32, Vec<Entry>)> = Vec::new();
+    for e in entries {
+        match tiers.last_mut() {
+            Some((speed, group)) if *speed == e.speed => group.push(e),
+            _ => tiers.push((e.speed, vec![e])),
+        }
+    }
+    let tier_values: Vec<Value> = tiers
+        .iter()
+        .map(|(speed, group)| {
+            let tie = group.iter().any(|e| e.pokemon != group[0].pokemon);
+            json!({"speed": speed, "tie": tie, "entries": group})
+        })
+        .collect();
+
+    let outspeed = match &p.outspeed {
+        Some(o) => match answer_outspeed(o, gen, level, &p.field, &stats_of, &sets_of, p.spreads) {
+            Ok(v) => Some(v),
+            Err(e) => return tool_error(e),
+        },
+        None => None,
+    };
+
+    let mut field_words = p.mods.describe();
+    if tr {
+        field_words.push("Trick Room".into());
+    }
+    if let Some(w) = p.field.weather {
+        field_words.push(format!("{w:?}").to_lowercase());
+    }
+    if p.field.electric_terrain {
+        field_words.push("Electric Terrain".into());
+    }
+    let provenance = json!({
+        "statsMonth": usage.as_ref().map(|u| u.month.clone()),
+        "cutoff": usage.as_ref().map(|u| u.cutoff),
+        "statsSource": usage.as_ref().map(|u| u.source_url.clone()),
+        "setsSource": p.format.sets_url(),
+        "formula": "Pokémon Showdown / @smogon/calc getFinalSpeed",
+    });
+    let mut text = format!(
+        "{format_id} speed tiers at level {level}{} — {}{}\n",
+        if tr { ", Trick Room: slowest moves first" } else { "" },
+        if field_words.is_empty() { "no modifiers".to_owned() } else { field_words.join(", ") },
+        usage.as_ref().map(|u| format!(" — usage {} (rating ≥ {})", u.month, u.cutoff)).unwrap_or_default(),
+    );
+    for (speed, group) in &tiers {
+        let tie = group.iter().any(|e| e.pokemon != group[0].pokemon);
+        let who: Vec<String> = group
+            .iter()
+            .map(|e| match e.percent {
+                Some(pct) => format!("{} ({}, {pct:.1}%)", e.name, e.spread),
+                None => format!("{} ({})", e.name, e.spread),
+            })
+            .collect();
+        text.push_str(&format!("{speed:>5}{} {}\n", if tie { " [tie]" } else { "" }, who.join(" · ")));
+    }
+    if let Some(o) = &outspeed {
+        text.push_str(&format!("\n{}\n", o["summary"].as_str().unwrap_or("")));
+    }
+    for n in &notes {
+        text.push_str(&format!("Note: {n}\n"));
+    }
+    let value = json!({
+        "format": format_id, "generation": gen, "level": level, "trickRoom": tr,
+        "order": if tr { "slowest first" } else { "fastest first" },
+        "modifiers": {"all": p.mods.describe(), "field": field_words},
+        "ranking": if usage.is_some() { "usage" } else { "sets" },
+        "tiers": tier_values, "outspeed": outspeed, "notes": notes, "provenance": provenance,
+    });
+    structured(text, value)
+}
+
+fn answer_outspeed<'a>(
+    o: &OutspeedArgs,
+    gen: u8,
+    level: u8,
+    field: &Field,
+    stats_of: &impl Fn(&str) -> Option<&'a UsageStats>,
+    sets_of: &impl Fn(&str) -> Option<&'a SpeciesSets>,
+    spreads: usize,
+) -> Result<Value, String> {
+    let a = dex().species(&o.pokemon, Some(gen)).map_err(|e| e.to_string())?;
+    let b = dex().species(&o.target, Some(gen)).map_err(|e| e.to_string())?;
+    let (bst, bse) = (stats_of(b.name), sets_of(b.name));
+    let Some(likely) = likeliest_set(gen, bst, bse) else {
+        return Err(format!(
+            "{} has no usage data or Smogon sets in this format: no set to compare with.",
+            b.name
+        ));
+    };
+    let b_ability = likely.ability.clone().filter(|_| gen >= 3).or_else(|| likely_ability(&b, gen, bst, bse));
+    let b_entry = |spread: &Spread, kind| {
+        entry(
+            &b,
+            gen,
+            level,
+            None,
+            kind,
+            spread,
+            None,
+            b_ability.as_deref(),
+            &o.target_mods,
+            field,
+            likely.item.as_deref(),
+        )
+    };
+    let target = if o.fastest {
+        common_spreads(gen, bst, bse, spreads)
+            .into_iter()
+            .map(|(s, _, kind)| b_entry(&s, kind))
+            .reduce(|x, y| if speed::moves_first(y.speed, x.speed, field.trick_room) { y } else { x })
+            .expect("a likeliest set implies a spread")
+    } else {
+        b_entry(&likely.spread, likely.source)
+    };
+    // A: its likeliest set's other stats (for Protosynthesis / Quark Drive), the nature only
+    // touching Speed, and A's likeliest ability.
+    let (ast, ase) = (stats_of(a.name), sets_of(a.name));
+    let a_ability = likely_ability(&a, gen, ast, ase);
+    let a_base = likeliest_set(gen, ast, ase).map(|s| s.spread).unwrap_or(Spread {
+        nature: None,
+        evs: if gen <= 2 { [252; 6] } else { [0; 6] },
+        ivs: [31; 6],
+    });
+    let a_entry = |inv: Investment| {
+        // The nature only touches Speed: the other stats are computed neutral.
+        let mut stats = Spread { nature: None, ..a_base.clone() }.stats(gen, &a, level);
+        stats[5] = speed::stat(gen, a.base_stats.spe, inv.iv, inv.ev, level, inv.nature);
+        let ability_id = a_ability.as_deref().map(to_id).unwrap_or_default();
+        let (c, held) = conditions(&o.mods, field, &ability_id, None);
+        let (speed, applied) = speed::final_speed(&Mon { gen, stats, ability: &ability_id }, &c);
+        (speed, stats[5], held, applied.names)
+    };
+    let result = speed::solve_outspeed(gen, target.speed, field.trick_room, |inv| a_entry(inv).0);
+    // Outside Trick Room, the fewest EVs with each nature (a +Spe nature often needs fewer).
+    let by_nature: Vec<Value> = if field.trick_room || gen <= 2 {
+        Vec::new()
+    } else {
+        [(NatureEffect::Neutral, "neutral"), (NatureEffect::Plus, "plus")]
+            .into_iter()
+            .map(|(nature, word)| {
+                let found = (0..=252).step_by(4).find_map(|ev| {
+                    let speed = a_entry(Investment { nature, iv: 31, ev }).0;
+                    (speed > target.speed).then_some((ev, speed))
+                });
+                json!({"nature": word, "possible": found.is_some(), "evs": found.map(|f| f.0), "speed": found.map(|f| f.1)})
+            })
+            .collect()
+    };
+    let verb = if field.trick_room { "move before (be slower than)" } else { "outspeed" };
+    let against = if o.fastest { "fastest common spread" } else { "likeliest set" };
+    let nature_word = |n: NatureEffect| match (gen, n) {
+        (..=2, _) => "",
+        (_, NatureEffect::Plus) => "a +Spe nature",
+        (_, NatureEffect::Neutral) => "a Speed-neutral nature",
+        (_, NatureEffect::Minus) => "a −Spe nature",
+    };
+    let target_desc = format!(
+        "{}'s {against} ({}{}{}): {}",
+        b.name,
+        target.spread,
+        target.item.as_deref().map(|i| format!(" @ {i}")).unwrap_or_default(),
+        target.ability.as_deref().map(|a| format!(", {a}")).unwrap_or_default(),
+        target.speed
+    );
+    let (possible, inv, speed) = match result {
+        Outspeed::Yes { investment, speed } => (true, investment, speed),
+        Outspeed::Cannot { best, speed } => (false, best, speed),
+    };
+    let (_, stat, held, applied) = a_entry(inv);
+    let iv_text = if inv.iv != 31 { format!(", {} IV", inv.iv) } else { String::new() };
+    let plus_alternative = by_nature
+        .iter()
+        .find(|o| o["nature"] == "plus" && o["possible"] == true)
+        .filter(|_| inv.nature == NatureEffect::Neutral)
+        .and_then(|o| o["evs"].as_u64())
+        .filter(|evs| *evs < u64::from(inv.ev))
+        .map(|evs| format!(" (or {evs} with a +Spe nature)"))
+        .unwrap_or_default();
+    let summary = if possible {
+        format!(
+            "{} needs {} Speed EVs{}{}{iv_text}{plus_alternative} to {verb} {target_desc} — {} reaches {speed}.",
+            a.name,
+            inv.ev,
+            if gen >= 3 { " with " } else { "" },
+            nature_word(inv.nature),
+            a.name
+        )
+    } else {
+        format!(
+            "{} cannot {verb} {target_desc}: its best is {speed} ({} Speed EVs{}{}{iv_text}).",
+            a.name,
+            inv.ev,
+            if gen >= 3 { ", " } else { "" },
+            nature_word(inv.nature)
+        )
+    };
+    let nature = match inv.nature {
+        NatureEffect::Plus => "plus",
+        NatureEffect::Neutral => "neutral",
+        NatureEffect::Minus => "minus",
+    };
+    Ok(json!({
+        "pokemon": a.id, "name": a.name, "target": b.id, "targetName": b.name,
+        "against": if o.fastest { "fastest" } else { "likeliest" },
+        "trickRoom": field.trick_room, "possible": possible,
+        "evs": inv.ev, "iv": inv.iv, "nature": if gen >= 3 { Some(nature) } else { None },
+        "stat": stat, "speed": speed, "ability": a_ability, "item": held, "applied": applied,
+        "modifiers": o.mods.describe(), "targetModifiers": o.target_mods.describe(),
+        "byNature": by_nature, "targetSet": target, "summary": summary,
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn levels_follow_the_format() {
+        let level = |f: &str| format_level(&Format::parse(f).unwrap());
+        assert_eq!(level("gen9ou"), 100);
+        assert_eq!(level("gen9vgc2024"), 50);
+        assert_eq!(level("gen9battlestadiumsingles"), 50);
+        assert_eq!(level("gen9lc"), 5);
+    }
+
+    #[test]
+    fn usage_spreads_parse_and_group_by_speed() {
+        let s = parse_usage_spread("Jolly:0/252/0/0/4/252", 9).unwrap();
+        assert_eq!(s.nature.as_deref(), Some("Jolly"));
+        assert_eq!(s.evs, [0, 252, 0, 0, 4, 252]);
+        assert_eq!(s.label(), "Jolly 252 Spe");
+        assert_eq!(s.speed_key(), (NatureEffect::Plus, 252, 31));
+        assert!(parse_usage_spread("Jolly:0/252/0/0/4", 9).is_none());
+        assert!(parse_usage_spread("Jolly:0/252/0/0/4/999", 9).is_none());
+        let gen1 = parse_usage_spread("Serious:252/252/252/252/252/252", 1).unwrap();
+        assert_eq!(gen1.nature, None);
+    }
+
+    #[test]
+    fn modifiers_are_validated() {
+        let obj = |v: Value| v.as_object().unwrap().clone();
+        assert!(
+            parse(&obj(json!({"format": "gen9ou", "modifiers": {"choiceScarf": true, "stage": 2}}))).is_ok()
+        );
+        let e = parse(&obj(json!({"format": "gen9ou", "modifiers": {"scarf": true}}))).err().unwrap();
+        assert!(e.contains("unknown modifier \"scarf\""), "{e}");
+        assert!(parse(&obj(json!({"format": "gen9ou", "modifiers": {"stage": 7}}))).is_err());
+        assert!(parse(&obj(json!({"format": "gen9ou", "modifiers": {"weather": "fog"}}))).is_err());
+        let e = parse(&obj(
+            json!({"format": "gen9ou", "outspeed": {"pokemon": "Garchmop", "target": "Kingambit"}}),
+        ))
+        .err()
+        .unwrap();
+        assert!(e.contains("Garchomp"), "suggestions: {e}");
+        let e = parse(&obj(json!({"format": "gen9ou", "outspeed": {"pokemon": "Garchomp", "target": "Kingambit", "modifiers": {"trickRoom": true}}})))
+            .err()
+            .unwrap();
+        assert!(e.contains("unknown modifier \"trickRoom\""), "{e}");
+    }
+}
+
+#[cfg(test)]
+mod backend_tests {
+    use super::*;
+    use crate::tools::backend::{BackendError, FormatUsage};
+    use futures::executor::block_on;
+    use std::rc::Rc;
+
+    /// The real gen9ou moveset report and gen9vgc2024 sets from ../shared/data.
+    struct LocalData;
+
+    fn shared(path: &str) -> String {
+        std::fs::read_to_string(format!("{}/../shared/data/{path}", env!("CARGO_MANIFEST_DIR"))).unwrap()
+    }
+
+    impl StrategyBackend for LocalData {
+        async fn lexical(
+            &self,
+            _f: &str,
+            _r: &crate::search::hit::SearchRequest,
+        ) -> Result<Vec<crate::search::hit::SearchHit>, BackendError> {
+            Ok(Vec::new())
+        }
+        async fn semantic(
+            &self,
+            _f: &str,
+            _r: &crate::search::hit::SearchRequest,
+        ) -> Option<Result<Vec<crate::search::hit::SearchHit>, BackendError>> {
+            None
+        }
+        async fn usage(&self, format: &str) -> Result<Option<Rc<FormatUsage>>, BackendError> {
+            Ok((format == "gen9ou").then(|| {
+                let report =
+                    crate::corpus::parse_moveset_report(&shared("smogon-stats/moveset-gen9ou-1695.txt"))
+                        .unwrap();
+                Rc::new(FormatUsage { report, month: "2024-06".into(), cutoff: 1695, source_url: "x".into() })
+            }))
+        }
+        async fn sets(&self, format: &str) -> Result<Option<Rc<crate::corpus::SetsFile>>, BackendError> {
+            Ok(["gen9ou", "gen9vgc2024"].contains(&format).then(|| {
+                Rc::new(crate::corpus::parse_sets(&shared(&format!("pkmn-sets/{format}.json"))).unwrap())
+            }))
+        }
+    }
+
+    fn run(v: Value) -> Value {
+        let r = block_on(call(&LocalData, v.as_object().unwrap()));
+        assert_eq!(r.is_error, Some(false), "{:?}", r.content);
+        r.structured_content.unwrap()
+    }
+
+    fn speeds(v: &Value) -> Vec<u64> {
+        v["tiers"].as_array().unwrap().iter().map(|t| t["speed"].as_u64().unwrap()).collect()
+    }
+
+    #[test]
+    fn tiers_are_sorted_and_reverse_under_trick_room() {
+        let normal = run(json!({"format": "gen9ou", "limit": 8}));
+        let s = speeds(&normal);
+        assert!(s.windows(2).all(|w| w[0] > w[1]), "{s:?}");
+        assert_eq!(normal["level"], 100);
+        let tr = run(json!({"format": "gen9ou", "limit": 8, "modifiers": {"trickRoom": true}}));
+        let mut r = speeds(&tr);
+        assert!(r.windows(2).all(|w| w[0] < w[1]));
+        r.reverse();
+        assert_eq!(r, s, "same speeds, opposite order");
+        // Benchmarks of one species never tie with themselves as a "tie".
+        for t in normal["tiers"].as_array().unwrap() {
+            let names: std::collections::BTreeSet<&str> =
+                t["entries"].as_array().unwrap().iter().map(|e| e["pokemon"].as_str().unwrap()).collect();
+            assert_eq!(t["tie"].as_bool().unwrap(), names.len() > 1);
+        }
+    }
+
+    #[test]
+    fn vgc_uses_level_50_and_sets() {
+        let v = run(json!({"format": "gen9vgc2024", "limit": 5}));
+        assert_eq!(v["level"], 50);
+        assert_eq!(v["ranking"], "sets");
+        assert!(speeds(&v).iter().all(|s| *s < 300));
+    }
+
+    #[test]
+    fn outspeed_answers_and_cannot() {
+        let v =
+            run(json!({"format": "gen9ou", "outspeed": {"pokemon": "Kingambit", "target": "Great Tusk"}}));
+        let o = &v["outspeed"];
+        assert_eq!(o["possible"], false, "{o}");
+        let v = run(json!({"format": "gen9ou", "outspeed": {"pokemon": "Garchomp", "target": "Kingambit"}}));
+        let o = &v["outspeed"];
+        assert_eq!(o["possible"], true, "{o}");
+        assert!(o["speed"].as_u64().unwrap() > o["targetSet"]["speed"].as_u64().unwrap());
+    }
+}
