@@ -97,7 +97,7 @@ async fn mcp(
     let colo = req.cf().map(|cf| cf.colo()).unwrap_or_default();
     let mut trace = Trace { rpc: RpcSummary::of(b""), client_key: None, limiter: LimiterDecision::None };
     let mut failure = None;
-    let mut response = match forward(req, env, &cfg, request_id, &mut trace).await {
+    let mut response = match forward(req, env, ctx, &cfg, request_id, &mut trace).await {
         Ok(r) => r,
         Err(e) => {
             // A platform failure (object unreachable, stream broken) is ours, not the client's:
@@ -157,6 +157,7 @@ fn pseudonym(env: &Env, key: &str) -> String {
 async fn forward(
     req: Request,
     env: &Env,
+    ctx: &Context,
     cfg: &GateConfig,
     request_id: &str,
     trace: &mut Trace,
@@ -185,6 +186,10 @@ async fn forward(
             return Ok(refusal); // a CORS preflight: not a refusal
         }
         let limits = quotas::refusal_limits(&address, session.as_ref(), &quotas);
+        if refusal.status == 413 {
+            charge_later(env, ctx, limits, now);
+            return Ok(refusal);
+        }
         return charge_refusal(env, &limits, refusal, &bare_request(Method::Post), now, trace).await;
     }
     let identity = match identify(env, &headers, &quotas, &address, now).await {
@@ -224,8 +229,8 @@ async fn forward(
             None,
             &ErrorData::invalid_request("Payload too large: the limit is 1 MiB", None),
         );
-        let limits = quotas::refusal_limits(&identity, session.as_ref(), &quotas);
-        return charge_refusal(env, &limits, too_large, &bare_request(Method::Post), now, trace).await;
+        charge_later(env, ctx, quotas::refusal_limits(&identity, session.as_ref(), &quotas), now);
+        return Ok(too_large);
     };
     http.headers.insert(REQUEST_ID_HEADER, request_id);
     trace.rpc = RpcSummary::of(&http.body);
@@ -405,6 +410,20 @@ async fn charge_refusal(
             Ok(refusal)
         }
     }
+}
+
+/// Counts a 413 against `limits` after answering it: the client may still be uploading, and an
+/// answer that waits for an object round trip gives the platform's proxy more time to cut the
+/// upload with a reset instead of delivering the 413. Counted all the same (an over-quota
+/// client gets its 413, and its next request the 429).
+fn charge_later(env: &Env, ctx: &Context, limits: Vec<Limit>, now: i64) {
+    let env = env.clone();
+    ctx.wait_until(async move {
+        let mut trace = Trace { rpc: RpcSummary::of(b""), client_key: None, limiter: LimiterDecision::None };
+        if let Err(e) = admit(&env, &limits, 1, &bare_request(Method::Post), now, &mut trace).await {
+            tracing::warn!(error = %e, "could not count a 413");
+        }
+    });
 }
 
 /// A request with no headers or body, for limit-only calls on behalf of a refused request.
