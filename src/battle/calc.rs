@@ -47,6 +47,26 @@ pub struct CalcPokemon {
 }
 
 /// One move as `new Move(gen, name, options)` takes it.
+impl CalcPokemon {
+    /// A set as the calculator takes it, not terastallized, at full HP, no boosts or status.
+    /// What a generation lacks is left out (items before 2, abilities and natures before 3).
+    pub fn from_set(set: &super::sets::ConcreteSet, gen: u8) -> Self {
+        let table = |v: &Option<[u16; 6]>| -> BTreeMap<&'static str, u16> {
+            v.map(|v| STAT_IDS.iter().copied().zip(v).collect()).unwrap_or_default()
+        };
+        Self {
+            name: set.species.clone(),
+            level: set.level,
+            item: set.item.clone().filter(|_| gen >= 2),
+            ability: set.ability.clone().filter(|_| gen >= 3),
+            nature: set.nature.clone().filter(|_| gen >= 3),
+            evs: table(&set.evs),
+            ivs: table(&set.ivs),
+            ..Self::default()
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CalcMove {
@@ -113,6 +133,27 @@ pub struct CalcField {
 }
 
 /// Everything one tool call asks: one attacker, one defender, one or more moves.
+impl CalcMove {
+    /// The move as it is: no crit, its usual number of hits.
+    pub fn plain(name: &str) -> Self {
+        Self { name: name.to_owned(), is_crit: false, hits: None }
+    }
+}
+
+impl CalcField {
+    /// No weather, terrain or side conditions; singles or doubles (spread moves then hit two).
+    pub fn singles_or_doubles(doubles: bool) -> Self {
+        Self {
+            game_type: if doubles { "Doubles" } else { "Singles" },
+            weather: None,
+            terrain: None,
+            is_gravity: false,
+            attacker_side: CalcSide::default(),
+            defender_side: CalcSide::default(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CalcRequest {

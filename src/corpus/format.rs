@@ -67,6 +67,12 @@ impl Format {
     }
 
     /// Smogon's dex path for the generation: `sv` for gen 9.
+    /// Doubles formats (Doubles OU, VGC, Battle Stadium Doubles, 2v2): spread moves hit two.
+    pub fn is_doubles(&self) -> bool {
+        let id = self.id();
+        id.contains("doubles") || id.contains("vgc") || id.contains("2v2") || id.contains("battlestadium")
+    }
+
     pub fn dex_gen_path(&self) -> &'static str {
         DEX_GEN_PATHS[usize::from(self.gen - 1)]
     }

@@ -1,5 +1,6 @@
-//! `analyze_team`: a Showdown team export checked against the dex, its type chart, and the
-//! format's most used threats it handles badly (from checks-and-counters statistics).
+//! `analyze_team`: a Showdown team export checked against the dex, its type chart, the format's
+//! most used threats it handles badly (from checks-and-counters statistics), and the threat
+//! matrix (`team::matrix`: each top threat's best move against each member, and who is faster).
 
 use std::sync::Arc;
 
@@ -53,11 +54,31 @@ pub async fn call(backend: &impl StrategyBackend, arguments: &JsonObject) -> Cal
         Err(e) => return tool_error(format!("Invalid arguments: {e}")),
     };
     // Without statistics the analysis still runs (validation, type chart) and says so.
-    let usage = backend.usage(format.id()).await.ok().flatten();
-    match team::analyze(paste, &format, usage.as_ref().map(|u| &u.report)) {
-        Ok(analysis) => {
-            structured(team::render_text(&analysis), serde_json::to_value(&analysis).unwrap_or(Value::Null))
+    let (usage, sets) = futures::join!(backend.usage(format.id()), backend.sets(format.id()));
+    let (usage, sets) = (usage.ok().flatten(), sets.ok().flatten());
+    let mut analysis = match team::analyze(paste, &format, usage.as_ref().map(|u| &u.report)) {
+        Ok(analysis) => analysis,
+        Err(e) => return tool_error(format!("Cannot read this team: {e}")),
+    };
+    match (usage.as_deref(), backend.damage_calculator()) {
+        (Some(usage), Some(calculator)) => {
+            let built = team::matrix::build(
+                &analysis.members,
+                &format,
+                usage,
+                sets.as_deref(),
+                calculator,
+                super::damage_calc::CALCULATOR,
+            );
+            match built {
+                Ok(matrix) => analysis.threat_matrix = Some(matrix),
+                Err(e) => analysis.notes.push(format!("The threat matrix could not be computed: {e}")),
+            }
         }
-        Err(e) => tool_error(format!("Cannot read this team: {e}")),
+        (Some(_), None) => {
+            analysis.notes.push("No damage calculator in this deployment: no threat matrix.".to_owned())
+        }
+        (None, _) => {}
     }
+    structured(team::render_text(&analysis), serde_json::to_value(&analysis).unwrap_or(Value::Null))
 }

@@ -535,8 +535,7 @@ fn parse_format(arguments: &JsonObject) -> Result<(u8, Option<Format>), String> 
 }
 
 fn is_doubles(format: &Format) -> bool {
-    let id = format.id();
-    id.contains("doubles") || id.contains("vgc") || id.contains("2v2") || id.contains("battlestadium")
+    format.is_doubles()
 }
 
 /// A side's set: as given, or assumed (usage statistics, else Smogon set) when only named.
@@ -581,22 +580,12 @@ fn resolve(
 }
 
 fn calc_pokemon(side: &Side, gen: u8) -> CalcPokemon {
-    let s = &side.set;
-    let table = |v: &Option<[u16; 6]>| -> BTreeMap<&'static str, u16> {
-        v.map(|v| STAT_IDS.iter().copied().zip(v).collect()).unwrap_or_default()
-    };
     CalcPokemon {
-        name: s.species.clone(),
-        level: s.level,
-        item: s.item.clone().filter(|_| gen >= 2),
-        ability: s.ability.clone().filter(|_| gen >= 3),
-        nature: s.nature.clone().filter(|_| gen >= 3),
-        evs: table(&s.evs),
-        ivs: table(&s.ivs),
         boosts: side.boosts.clone(),
-        tera_type: s.tera_type.clone().filter(|_| side.terastallized),
+        tera_type: side.set.tera_type.clone().filter(|_| side.terastallized),
         status: side.status,
         current_hp_percent: side.current_hp_percent,
+        ..CalcPokemon::from_set(&side.set, gen)
     }
 }
 

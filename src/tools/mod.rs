@@ -96,6 +96,35 @@ impl Default for Porygon<NoCorpus> {
 }
 
 impl<B: StrategyBackend> Porygon<B> {
+    /// Damage and speed facts for `pokemon`'s likeliest set against the format's most used
+    /// Pokémon (`team::matrix::threat_facts`), as prompt text; says why when there are none.
+    async fn battle_facts(&self, pokemon: &str, format: &crate::corpus::Format) -> String {
+        let (usage, sets) = futures::join!(self.backend.usage(format.id()), self.backend.sets(format.id()));
+        let (usage, sets) = (usage.ok().flatten(), sets.ok().flatten());
+        let facts = match (usage.as_deref(), self.backend.damage_calculator()) {
+            (Some(usage), Some(calculator)) => {
+                team::matrix::threat_facts(pokemon, format, usage, sets.as_deref(), calculator)
+            }
+            (None, _) => Err("no usage statistics for this format".to_owned()),
+            (_, None) => Err("no damage calculator in this deployment".to_owned()),
+        };
+        match facts {
+            Ok((set, cells)) => {
+                let mut lines = vec![
+                    String::new(),
+                    format!(
+                        "Damage and speed of its likeliest set ({}, no field effects) against the format's most used Pokémon:",
+                        damage_calc::CALCULATOR
+                    ),
+                    set,
+                ];
+                lines.extend(cells.iter().map(|c| format!("- {}", team::matrix::cell_line(pokemon, c))));
+                format!("\n{}\n", lines.join("\n"))
+            }
+            Err(e) => format!("\n\n(No damage and speed facts: {e}.)\n"),
+        }
+    }
+
     /// `plan_against` and `review_team`: the data the model needs, fetched now, plus what to do.
     async fn strategy_prompt(
         &self,
@@ -111,11 +140,13 @@ impl<B: StrategyBackend> Porygon<B> {
             let species = dex().species(pokemon, Some(format.gen())).map_err(|e| invalid(e.to_string()))?;
             let call = serde_json::json!({"pokemon": species.name, "format": format.id()});
             let sets = usage::call_sets(&self.backend, call.as_object().expect("object")).await;
-            let text =
+            let mut text =
                 sets.content.first().and_then(|c| c.as_text()).map(|t| t.text.clone()).unwrap_or_default();
+            text.push_str(&self.battle_facts(species.name, &format).await);
             let ask = format!(
                 "Plan how to beat {name} in {format}: what it usually runs, which of its checks and \
-                 counters fit a team, and how to play around it. Use query_strategy for Smogon's \
+                 counters fit a team, and how to play around it — use the damage and speed facts \
+                 above, and damage_calc / speed_tiers for more. Use query_strategy for Smogon's \
                  analysis of it and cite the sources.",
                 name = species.name,
                 format = format.id()

@@ -23,6 +23,7 @@
 //! members its STAB types hit super-effectively) 40 %, scaled by usage rank.
 
 mod coverage;
+pub mod matrix;
 mod paste;
 mod threats;
 mod validate;
@@ -139,6 +140,10 @@ pub struct TeamAnalysis {
     /// Whether usage statistics were available (threats are empty without them).
     pub usage_data: bool,
     pub threats: Vec<Threat>,
+    /// The most used Pokémon's likeliest sets against each member (damage and speed), when
+    /// statistics and the damage calculator are available.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub threat_matrix: Option<matrix::ThreatMatrix>,
     pub suggestions: Vec<String>,
     /// How to read the result: assumptions and what was left out.
     pub notes: Vec<String>,
@@ -214,6 +219,7 @@ pub fn analyze(
         glaring_weaknesses,
         usage_data: usage.is_some(),
         threats,
+        threat_matrix: None,
         suggestions,
         notes,
     })
@@ -398,6 +404,9 @@ pub fn render_text(a: &TeamAnalysis) -> String {
             }
         }
     }
+    if let Some(m) = &a.threat_matrix {
+        lines.extend(matrix::render(m));
+    }
     if !a.suggestions.is_empty() {
         lines.push("Suggestions:".to_owned());
         lines.extend(a.suggestions.iter().map(|s| format!("- {s}")));
@@ -533,6 +542,7 @@ pub fn output_schema() -> Value {
             "glaringWeaknesses": {"type": "array", "items": glaring},
             "usageData": {"type": "boolean"},
             "threats": {"type": "array", "items": threat, "maxItems": MAX_THREATS},
+            "threatMatrix": matrix::output_schema(),
             "suggestions": {"type": "array", "items": string, "maxItems": MAX_SUGGESTIONS},
             "notes": strings
         },
