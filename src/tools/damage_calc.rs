@@ -795,11 +795,11 @@ mod tests {
     /// gen9ou statistics and sets from ../shared/data; a calculator that records the request and
     /// answers with a fixed response (the library itself runs in the integration tests).
     #[derive(Default)]
-    struct Backend {
+    struct FakeCalcBackend {
         seen: RefCell<Vec<String>>,
     }
 
-    impl DamageCalculator for Backend {
+    impl DamageCalculator for FakeCalcBackend {
         fn calculate(&self, request: &str) -> Result<String, String> {
             self.seen.borrow_mut().push(request.to_owned());
             let req: Value = serde_json::from_str(request).unwrap();
@@ -826,7 +826,7 @@ mod tests {
         std::fs::read_to_string(format!("{}/../shared/data/{path}", env!("CARGO_MANIFEST_DIR"))).unwrap()
     }
 
-    impl StrategyBackend for Backend {
+    impl StrategyBackend for FakeCalcBackend {
         async fn lexical(&self, _f: &str, _r: &SearchRequest) -> Result<Vec<SearchHit>, BackendError> {
             Ok(vec![])
         }
@@ -861,7 +861,7 @@ mod tests {
     }
 
     fn prepared(v: Value) -> Result<Prepared, String> {
-        block_on(prepare(&Backend::default(), &obj(v)))
+        block_on(prepare(&FakeCalcBackend::default(), &obj(v)))
     }
 
     #[test]
@@ -918,7 +918,7 @@ mod tests {
 
     #[test]
     fn a_side_given_by_name_gets_the_likeliest_set_with_provenance() {
-        let backend = Backend::default();
+        let backend = FakeCalcBackend::default();
         let args = obj(
             json!({"attacker": "Kingambit", "defender": "Great Tusk", "move": "all", "format": "gen9ou"}),
         );
