@@ -252,17 +252,20 @@ describe('a bad upstream response neither poisons nor deletes the corpus', () =>
     },
   ];
 
+  /** An upstream run while `serve` has poisoned the fake upstream; the poison is cleared after. */
+  async function poisonedRun(serve) {
+    serve();
+    try {
+      return await upstreamRun();
+    } finally {
+      poison.clear();
+    }
+  }
+
   for (const c of cases) {
     test(`${c.name}: refused, alerted, nothing changes`, async () => {
       const alertsBefore = alerts.length;
-      c.serve();
-      let result;
-      try {
-        result = await upstreamRun();
-      } finally {
-        poison.clear();
-      }
-      const { run, fetched } = result;
+      const { run, fetched } = await poisonedRun(c.serve);
       assertFetchedOnce(fetched);
       const r = run.report;
       assert.equal(r.errors, 0, JSON.stringify(r.errorSamples));
@@ -296,16 +299,11 @@ describe('a bad upstream response neither poisons nor deletes the corpus', () =>
 
   test('a slow body or no answer at all times out: errors, the last good versions stay, the run does not hang', async () => {
     const alertsBefore = alerts.length;
-    poison.set(SETS_URL, slow(SETS_URL));
-    poison.set(ANALYSES_URL, (req, res) => stalled.push(res)); // not even headers
     const started = Date.now();
-    let result;
-    try {
-      result = await upstreamRun();
-    } finally {
-      poison.clear();
-    }
-    const { run, fetched } = result;
+    const { run, fetched } = await poisonedRun(() => {
+      poison.set(SETS_URL, slow(SETS_URL));
+      poison.set(ANALYSES_URL, (req, res) => stalled.push(res)); // not even headers
+    });
     assertFetchedOnce(fetched);
     assert.ok(Date.now() - started < 25_000, `${Date.now() - started} ms`);
     assert.deepEqual(run.report.errorSamples, [
