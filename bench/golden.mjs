@@ -10,6 +10,7 @@ const opt = (name, dflt) => (args.includes(name) ? args[args.indexOf(name) + 1] 
 const url = opt("--url", process.env.PORYGON_URL ?? "http://127.0.0.1:8787").replace(/\/+$/, "");
 if (!/^http:\/\/(127\.\d+\.\d+\.\d+|localhost)(:\d+)?$/.test(url)) throw new Error("loopback only");
 const minRecall = Number(opt("--min-recall", "0"));
+const minMrr = Number(opt("--min-mrr", "0"));
 const { queries } = JSON.parse(readFileSync(new URL("../tests/golden/queries.json", import.meta.url), "utf8"));
 
 const relevant = (label, p) =>
@@ -18,6 +19,7 @@ const relevant = (label, p) =>
 let hits = 0;
 let reciprocal = 0;
 const misses = [];
+const late = [];
 const byCategory = {};
 for (const [i, q] of queries.entries()) {
   const body = { jsonrpc: "2.0", id: i, method: "tools/call", params: { name: "query_strategy", arguments: { query: q.query, limit: 5, ...q.filters } } };
@@ -25,12 +27,16 @@ for (const [i, q] of queries.entries()) {
   const result = (await res.json()).result;
   const passages = result?.structuredContent?.results ?? [];
   const first = passages.findIndex((p) => q.relevant.some((label) => relevant(label, p)));
-  const cat = (byCategory[q.category] ??= { n: 0, hit: 0 });
+  const cat = (byCategory[q.category] ??= { n: 0, hit: 0, rr: 0 });
   cat.n++;
-  if (first >= 0) {
+  if (first >= 0 && first < 5) {
     hits++;
     cat.hit++;
+  }
+  if (first > 0) late.push(`${q.id}: "${q.query}" → first relevant at ${first + 1}: ${passages.map((p) => p.pokemon).join(", ")}`);
+  if (first >= 0) {
     reciprocal += 1 / (first + 1);
+    cat.rr += 1 / (first + 1);
   } else {
     misses.push(`${q.id}: "${q.query}" → ${passages.map((p) => `${p.pokemon}/${p.section}${p.setName ? "/" + p.setName : ""}`).join(", ") || (result?.isError ? "error" : "nothing")}`);
   }
@@ -38,9 +44,12 @@ for (const [i, q] of queries.entries()) {
 const recall = hits / queries.length;
 const mrr = reciprocal / queries.length;
 console.log(`## Retrieval quality on ${queries.length} labelled queries (lexical retrieval${""})\n`);
-console.log(`| category | queries | recall@5 |\n| --- | --- | --- |`);
-for (const [c, v] of Object.entries(byCategory)) console.log(`| ${c} | ${v.n} | ${(v.hit / v.n).toFixed(2)} |`);
-console.log(`| **all** | ${queries.length} | **${recall.toFixed(3)}** |\n\nMRR = ${mrr.toFixed(3)}`);
+console.log(`| category | queries | recall@5 | MRR |\n| --- | --- | --- | --- |`);
+for (const [c, v] of Object.entries(byCategory)) console.log(`| ${c} | ${v.n} | ${(v.hit / v.n).toFixed(2)} | ${(v.rr / v.n).toFixed(2)} |`);
+console.log(`| **all** | ${queries.length} | **${recall.toFixed(3)}** | **${mrr.toFixed(3)}** |`);
 if (misses.length) console.log(`\nMisses:\n${misses.map((m) => `- ${m}`).join("\n")}`);
-console.log(`\n${recall >= minRecall ? 1 : 0} passed, ${recall >= minRecall ? 0 : 1} failed`);
-process.exit(recall >= minRecall ? 0 : 1);
+if (late.length) console.log(`\nAnswered, but not first:\n${late.map((m) => `- ${m}`).join("\n")}`);
+const ok = recall >= minRecall && mrr >= minMrr;
+console.log(`\ngate: recall@5 ≥ ${minRecall}, MRR ≥ ${minMrr}: ${ok ? "passed" : "FAILED"}`);
+console.log(`${ok ? 1 : 0} passed, ${ok ? 0 : 1} failed`);
+process.exit(ok ? 0 : 1);

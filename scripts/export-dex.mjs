@@ -20,6 +20,7 @@
 //   "abilities": { ID: [displayName, avail], ... },
 //   "natures":   [ { "id", "name", "plus"?, "minus"? }, ... ]   // sorted by id; neutral natures omit plus/minus
 //   "typecharts": [ { "gens": [g, ...], "types": [T, ...], "chart": { ATK: { DEF: mult } } }, ... ]
+//   "roles": { ROLE: [ [kind, id, effect, gens], ... ], ... }   // see "Roles" below
 // }
 //
 // avail: a 9-character string, one character per generation 1..9:
@@ -57,6 +58,32 @@
 // type only, never a species type, neutral against everything on the chart) is
 // left out; so is "???".
 
+// ## Roles
+//
+// The jobs players ask for ("who removes hazards", "Trick Room setters") as the moves, abilities
+// and items that do them, derived from @pkmn/dex's data in every generation, never listed by
+// hand: a new move with the same data joins its role on the next @pkmn/dex update. Each entry is
+// [kind ("move" | "ability" | "item"), id, effect ("" or what exactly it sets: a weather,
+// terrain, hazard, screen or status id), gens (the digits of the generations where the rule
+// holds, e.g. "89": Teleport switches out only from gen 8)]. The rules, per generation:
+//   hazard-removal  moves whose description clears hazards ("hazards" in the short description,
+//                   not one that sets them) or swaps field effects (Court Change)
+//   hazard-setting  moves that put a side condition on the foe's side, or whose description
+//                   sets Spikes / Stealth Rock (Ceaseless Edge, Stone Axe)
+//   priority        damaging moves with priority > 0
+//   pivot           moves that switch the user out (selfSwitch true or Shed Tail; not Revival
+//                   Blessing, whose switch chooses a fainted ally)
+//   setup           status moves on the user that raise Attack, Sp. Atk or Speed
+//   wallbreaker     items and abilities that multiply Attack or Sp. Atk or every attack
+//   weather         moves with a weather, abilities that summon one
+//   terrain         moves with a terrain, abilities that summon one
+//   screens         moves that halve damage to the user's side for turns
+//   trick-room      moves that start Trick Room
+//   cleric          healing slot conditions (Wish, Healing Wish) and moves that cure the party
+//   phazing         moves that force the target out
+//   recovery        status moves that heal the user (walls)
+//   status          status moves that inflict a major status on the target
+// Z-moves and Max/G-Max moves are left out: no set chooses them.
 import {writeFileSync} from 'node:fs';
 import {createRequire} from 'node:module';
 import {Dex} from '@pkmn/dex';
@@ -206,6 +233,81 @@ function exportTypeCharts() {
   return groups;
 }
 
+const WEATHER_NAMES = {
+  'Sunny Day': 'sunnyday', 'Rain Dance': 'raindance', 'Sandstorm': 'sandstorm', 'Snow': 'snowscape',
+  'Hail': 'hail', 'extremely harsh sunlight': 'sunnyday', 'heavy rain': 'raindance',
+};
+const HAZARD_NAMES = {'Spikes': 'spikes', 'Stealth Rock': 'stealthrock', 'Toxic Spikes': 'toxicspikes', 'Sticky Web': 'stickyweb'};
+
+/** [role, effect] pairs of one move in one gen (see "Roles" in the header). */
+function moveRoles(m) {
+  if (m.isZ || m.isMax) return [];
+  const desc = m.shortDesc ?? '';
+  const roles = [];
+  const sets = /^Sets |Sets a layer|Foes: .* hazard/.test(desc);
+  if ((/hazard/i.test(desc) && !sets && !m.sideCondition) || /Swaps user's field effects/.test(desc)) {
+    roles.push(['hazard-removal', '']);
+  }
+  if (m.sideCondition && m.target === 'foeSide') roles.push(['hazard-setting', toID(m.sideCondition)]);
+  else {
+    const named = /Sets (?:a layer of )?(Toxic Spikes|Spikes|Stealth Rock|Sticky Web)/.exec(desc);
+    if (named) roles.push(['hazard-setting', HAZARD_NAMES[named[1]]]);
+  }
+  if (m.priority > 0 && m.category !== 'Status') roles.push(['priority', '']);
+  if ((m.selfSwitch === true || m.selfSwitch === 'shedtail') && !/^Revives/.test(desc)) roles.push(['pivot', '']);
+  const self = m.target === 'self' || m.target === 'adjacentAllyOrSelf';
+  const raises = Object.entries(m.boosts ?? {}).some(([stat, n]) => n > 0 && ['atk', 'spa', 'spe'].includes(stat));
+  if (m.category === 'Status' && self && (raises || /\+\d (Atk|SpA|Spe)|maximizes Attack/i.test(desc))) {
+    roles.push(['setup', '']);
+  }
+  if (m.weather) roles.push(['weather', toID(m.weather)]);
+  if (m.terrain) roles.push(['terrain', toID(m.terrain)]);
+  if (m.sideCondition && m.target === 'allySide' && /damage .*halved/.test(desc)) roles.push(['screens', toID(m.sideCondition)]);
+  if (m.pseudoWeather === 'trickroom') roles.push(['trick-room', '']);
+  if (((m.slotCondition && m.flags?.heal) || (m.target === 'allyTeam' && /^Cures/.test(desc))) && !/^Revives/.test(desc)) roles.push(['cleric', '']);
+  if (m.forceSwitch === true) roles.push(['phazing', '']);
+  if (m.flags?.heal && m.category === 'Status' && m.target === 'self' && !m.slotCondition) roles.push(['recovery', '']);
+  if (m.category === 'Status' && m.status && m.target === 'normal') roles.push(['status', m.status]);
+  return roles;
+}
+
+function abilityRoles(a) {
+  const desc = a.shortDesc ?? '';
+  const roles = [];
+  const weather = /summons (Sunny Day|Rain Dance|Sandstorm|Snow|Hail)\b|(extremely harsh sunlight|heavy rain) begins/.exec(desc);
+  if (weather) roles.push(['weather', WEATHER_NAMES[weather[1] ?? weather[2]]]);
+  const terrain = /summons (Electric|Grassy|Misty|Psychic) Terrain/.exec(desc);
+  if (terrain) roles.push(['terrain', `${terrain[1].toLowerCase()}terrain`]);
+  if (/Attack is doubled/.test(desc)) roles.push(['wallbreaker', '']);
+  return roles;
+}
+
+function itemRoles(i) {
+  const desc = i.shortDesc ?? '';
+  return /(Attack|Sp\. Atk) is 1\.5x|attacks do 1\.3x damage/.test(desc) && !/Speed/.test(desc) ? [['wallbreaker', '']] : [];
+}
+
+function exportRoles() {
+  const found = {}; // role -> "kind id effect" -> gens
+  const tables = [['moves', 'move', moveRoles], ['abilities', 'ability', abilityRoles], ['items', 'item', itemRoles]];
+  for (const [table, kind, rolesOf] of tables) {
+    for (const id of exportedIds(table)) {
+      for (const g of GENS) {
+        const entry = dexes[g][table].get(id);
+        if (!entry || toID(entry.name) !== id || !availLetter(entry)) continue;
+        if (kind === 'ability' && g < 3) continue;
+        if (kind === 'item' && g < 2) continue;
+        for (const [role, effect] of rolesOf(entry)) {
+          const key = `${kind} ${id} ${effect}`;
+          ((found[role] ??= {})[key] ??= []).push(g);
+        }
+      }
+    }
+  }
+  return Object.fromEntries(Object.entries(found).map(([role, entries]) => [role,
+    Object.entries(entries).map(([key, gens]) => [...key.split(' '), gens.join('')]).sort((a, b) => (a.join(' ') < b.join(' ') ? -1 : 1))]));
+}
+
 /** Showdown-style id; NFD first so accented letters keep their base letter. */
 function toID(text) {
   return String(text).normalize('NFD').toLowerCase().replace(/[^a-z0-9]+/g, '');
@@ -228,6 +330,7 @@ const table = sortKeys({
   abilities: exportNames('abilities'),
   natures: exportNatures(),
   typecharts: exportTypeCharts(),
+  roles: exportRoles(),
 });
 
 // Some dex names are stored decomposed ("Flabe\u0301be\u0301"); emit NFC so

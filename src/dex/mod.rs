@@ -19,8 +19,11 @@
 //! - `natures`: list of `{id, name, plus?, minus?}`.
 //! - `typecharts`: `{gens, types, chart: atk → def → multiplier}`, non-neutral
 //!   pairs only.
+//! - `roles`: role id → `[kind, id, effect, gens]`, derived from the data (see
+//!   [`roles`]).
 
 mod names;
+pub mod roles;
 pub(crate) use names::osa_distance;
 pub mod typechart;
 
@@ -31,6 +34,7 @@ use serde::{Deserialize, Serialize};
 
 pub use names::to_id;
 use names::{Candidate, MAX_SUGGESTIONS};
+pub use roles::{MemberKind, Role, RoleMember, RoleTable};
 pub use typechart::{Matchups, TypeChart};
 
 /// Oldest and newest supported generations.
@@ -158,6 +162,8 @@ struct RawDex {
     abilities: BTreeMap<String, (String, Avail)>,
     natures: Vec<Nature>,
     typecharts: Vec<TypeChart>,
+    #[serde(default)]
+    roles: roles::RawRoles,
 }
 
 /// Ability slot ("0", "1", "H", "S") → ability name.
@@ -406,6 +412,7 @@ pub struct Dex {
     abilities: NameTable,
     natures: Vec<Nature>,
     typecharts: Vec<TypeChart>,
+    roles: RoleTable,
 }
 
 impl Dex {
@@ -426,6 +433,7 @@ impl Dex {
             abilities: NameTable { kind: NameKind::Ability, entries: raw.abilities },
             natures: raw.natures,
             typecharts: raw.typecharts,
+            roles: RoleTable::from_raw(raw.roles)?,
         })
     }
 
@@ -478,6 +486,11 @@ impl Dex {
             .collect();
         hits.sort_unstable();
         hits.into_iter().take(limit).map(|(_, _, name)| name.to_owned()).collect()
+    }
+
+    /// The moves, abilities and items of each role, per generation.
+    pub fn roles(&self) -> &RoleTable {
+        &self.roles
     }
 
     pub fn moves(&self) -> &NameTable {

@@ -182,6 +182,7 @@ async fn semantic(env: &Env) -> Check {
         query: "health check".into(),
         limit: 1,
         pokemon_id: None,
+        pokemon_ids: Vec::new(),
         section: None,
         phrase: false,
     };

@@ -18,7 +18,7 @@ use worker::{
 use crate::ingest::diff::Indexed;
 use crate::ingest::step::ApplyBatch;
 use crate::search::fts_query;
-use crate::search::hit::{SearchHit, SearchRequest};
+use crate::search::hit::{SearchHit, SearchRequest, MAX_POKEMON_IDS};
 
 #[derive(Debug, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -174,6 +174,11 @@ impl IndexObject {
         if let Some(p) = &s.pokemon_id {
             q.push_str(" AND d.pokemon_id = ?");
             binds.push(p.as_str().into());
+        }
+        if !s.pokemon_ids.is_empty() {
+            let ids: Vec<&String> = s.pokemon_ids.iter().take(MAX_POKEMON_IDS).collect();
+            q.push_str(&format!(" AND d.pokemon_id IN ({})", vec!["?"; ids.len()].join(", ")));
+            binds.extend(ids.into_iter().map(|id| SqlStorageValue::from(id.as_str())));
         }
         if let Some(section) = &s.section {
             q.push_str(" AND d.section = ?");

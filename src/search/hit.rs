@@ -18,6 +18,9 @@ pub struct SearchHit {
     pub text: String,
 }
 
+/// The most Pokémon one request may filter on (the SQL holds one bound parameter each).
+pub const MAX_POKEMON_IDS: usize = 20;
+
 /// A search request to one format's index.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -26,6 +29,9 @@ pub struct SearchRequest {
     pub query: String,
     pub limit: u32,
     pub pokemon_id: Option<String>,
+    /// Only documents about one of these Pokémon (ids; at most [`MAX_POKEMON_IDS`] are used).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub pokemon_ids: Vec<String>,
     pub section: Option<String>,
     /// Search the words as one phrase instead of any of them.
     #[serde(default)]

@@ -20,9 +20,11 @@
 //! | pokemon | [`POKEMON_BOOST`] 1.0 | the document is about a Pokémon the query names (or the `pokemon` filter) |
 //! | section | [`SECTION_BOOST`] 0.5 × fit | the section fits what the query asks for ([`section_fit`], hint from [`infer_section_hint`]) |
 //! | format | [`FORMAT_BOOST`] 0.25 | the document's format is the requested one |
+//! | role | [`ROLE_BOOST`] 2.0 × strength | the document shows a Pokémon doing the job the query asks for (it is about one of [`super::roles`]' candidates and came back in the role list, its statistics), scaled by its score relative to the best candidate's |
 //! | freshness | −[`FRESHNESS_PENALTY`] 0.1 × staleness | a penalty: statistics of the newest month, and undated documents (analyses and sets are current by construction), get none; statistics `m` months older than the newest lose `0.1 × min(m / 12, 1)` |
 //!
-//! So a final score lies between 0.9 × and 2.75 × the fused score. The scale is chosen against
+//! So a final score lies between 0.9 × and 4.75 × the fused score (role boosts only exist for a
+//! question that asks for a job and names no Pokémon, so the Pokémon and role boosts never add). The scale is chosen against
 //! RRF's own: one retriever's rank 1 is worth 1/61, both retrievers' rank 1 is 2/61, so the
 //! Pokémon boost alone lets a named Pokémon's document found by one retriever tie an unrelated
 //! document found by both, and the smaller boosts decide between documents of similar standing.
@@ -32,7 +34,8 @@
 //! After scoring, at most [`MAX_PER_POKEMON`] documents of one Pokémon stay in their place; the
 //! others move, in score order, behind every document that did not have to move
 //! ([`Ranked::demoted`]). Pokémon the query names are exempt: "Dragonite sets" should return
-//! every Dragonite set.
+//! every Dragonite set. A question about a job ("who removes hazards") keeps one document per
+//! Pokémon ([`RerankContext::max_per_pokemon`]): it asks for a list of Pokémon.
 //!
 //! ## Understanding the query
 //!
@@ -64,6 +67,8 @@ pub const POKEMON_BOOST: f64 = 1.0;
 pub const SECTION_BOOST: f64 = 0.5;
 /// Boost for a document of the requested format.
 pub const FORMAT_BOOST: f64 = 0.25;
+/// Boost for a document about the Pokémon that best does the asked job (scaled by strength).
+pub const ROLE_BOOST: f64 = 2.0;
 /// Largest penalty for stale statistics (scaled by staleness).
 pub const FRESHNESS_PENALTY: f64 = 0.1;
 /// Months behind the newest after which statistics get the whole penalty.
@@ -145,6 +150,13 @@ pub struct RerankContext {
     pub section_hint: Option<String>,
     /// Newest statistics month (`YYYY-MM`) in the index, for freshness (`None`: no penalty).
     pub newest_month: Option<String>,
+    /// Pokémon that do the asked job → their strength relative to the best one, in (0, 1].
+    pub role_strength: HashMap<String, f64>,
+    /// The list holding the documents that show them doing it (their statistics): only
+    /// documents it returned get the role boost, not every document about such a Pokémon.
+    pub role_list: Option<usize>,
+    /// Documents kept in place per unnamed Pokémon (`None`: [`MAX_PER_POKEMON`]).
+    pub max_per_pokemon: Option<usize>,
 }
 
 /// The boosts one document received (each already scaled; see the module docs).
@@ -153,12 +165,13 @@ pub struct Boosts {
     pub pokemon: f64,
     pub section: f64,
     pub format: f64,
+    pub role: f64,
     pub freshness: f64,
 }
 
 impl Boosts {
     pub fn total(&self) -> f64 {
-        self.pokemon + self.section + self.format + self.freshness
+        self.pokemon + self.section + self.format + self.role + self.freshness
     }
 }
 
@@ -183,7 +196,8 @@ pub fn rerank(fused: Vec<Fused>, ctx: &RerankContext) -> Vec<Ranked> {
     let mut ranked: Vec<Ranked> = fused
         .into_iter()
         .map(|f| {
-            let boosts = boosts(&f.hit, ctx, newest);
+            let role_evidence = ctx.role_list.is_some_and(|l| f.found_by_list(l));
+            let boosts = boosts(&f.hit, ctx, newest, role_evidence);
             Ranked {
                 score: f.rrf * (1.0 + boosts.total()),
                 rrf: f.rrf,
@@ -196,12 +210,13 @@ pub fn rerank(fused: Vec<Fused>, ctx: &RerankContext) -> Vec<Ranked> {
         .collect();
     ranked.sort_by(|a, b| b.score.total_cmp(&a.score).then_with(|| a.hit.key.cmp(&b.hit.key)));
 
+    let cap = ctx.max_per_pokemon.unwrap_or(MAX_PER_POKEMON).max(1);
     let mut per_pokemon: HashMap<String, usize> = HashMap::new();
     let (mut kept, mut moved) = (Vec::with_capacity(ranked.len()), Vec::new());
     for mut r in ranked {
         let named = ctx.query_pokemon.contains(&r.hit.pokemon_id);
         let seen = per_pokemon.entry(r.hit.pokemon_id.clone()).or_insert(0);
-        if named || *seen < MAX_PER_POKEMON {
+        if named || *seen < cap {
             *seen += 1;
             kept.push(r);
         } else {
@@ -218,7 +233,7 @@ pub fn rank(lists: &[Vec<SearchHit>], ctx: &RerankContext) -> Vec<Ranked> {
     rerank(reciprocal_rank_fusion(lists, RRF_K), ctx)
 }
 
-fn boosts(hit: &SearchHit, ctx: &RerankContext, newest: Option<i64>) -> Boosts {
+fn boosts(hit: &SearchHit, ctx: &RerankContext, newest: Option<i64>, role_evidence: bool) -> Boosts {
     let pokemon = if ctx.query_pokemon.contains(&hit.pokemon_id) { POKEMON_BOOST } else { 0.0 };
     let section =
         ctx.section_hint.as_deref().map_or(0.0, |hint| SECTION_BOOST * section_fit(hint, &hit.section));
@@ -230,7 +245,11 @@ fn boosts(hit: &SearchHit, ctx: &RerankContext, newest: Option<i64>) -> Boosts {
         (_, Some(None)) => 1.0,
         (Some(newest), Some(Some(month))) => ((newest - month).max(0) as f64 / FRESHNESS_MONTHS).min(1.0),
     };
-    Boosts { pokemon, section, format, freshness: -FRESHNESS_PENALTY * staleness }
+    let role = match ctx.role_strength.get(&hit.pokemon_id) {
+        Some(s) if role_evidence => ROLE_BOOST * s.clamp(0.0, 1.0),
+        _ => 0.0,
+    };
+    Boosts { pokemon, section, format, role, freshness: -FRESHNESS_PENALTY * staleness }
 }
 
 /// `YYYY-MM` → months since year 0, or `None` when it is not a month.
@@ -891,6 +910,7 @@ mod tests {
             format: Some("gen9ou".into()),
             section_hint: Some("usage".into()),
             newest_month: Some("2024-06".into()),
+            ..Default::default()
         };
         let mut lexical = hits(&[A, B, C, D]);
         lexical[1].data_month = Some("2020-01".into());
@@ -904,6 +924,29 @@ mod tests {
         assert!((ranked[0].boosts.total() - max).abs() < 1e-12);
         let stale = ranked.iter().find(|r| r.hit.key == B).unwrap();
         assert_eq!(stale.boosts.freshness, -FRESHNESS_PENALTY);
+    }
+
+    #[test]
+    fn a_job_question_ranks_who_does_it_best_one_passage_each() {
+        let (tusk, treads) = ("doc:v1:gen9ou:skeledirge:usage", "doc:v1:gen9ou:irontreads:usage");
+        let tusk_set = "doc:v1:gen9ou:skeledirge:set:rapid-spin";
+        let ctx = RerankContext {
+            role_strength: HashMap::from([("skeledirge".into(), 1.0), ("irontreads".into(), 0.5)]),
+            role_list: Some(1),
+            max_per_pokemon: Some(1),
+            ..Default::default()
+        };
+        // The text search liked other documents better; the job's strength decides, for the
+        // documents the role list returned (the statistics), not the Pokémon's other documents.
+        let lexical = hits(&[tusk_set, A, B, treads, tusk]);
+        let ranked = rank(&[lexical, hits(&[tusk, treads])], &ctx);
+        assert_eq!(ranked_keys(&ranked)[..4], [tusk, treads, A, B]);
+        assert_eq!(ranked[4].hit.key, tusk_set);
+        assert_eq!(ranked[4].boosts.role, 0.0, "not evidence of the job");
+        assert!(ranked[4].demoted, "one passage per Pokémon for a list of Pokémon");
+        assert_eq!(ranked[0].boosts.role, ROLE_BOOST);
+        assert_eq!(ranked[1].boosts.role, ROLE_BOOST * 0.5);
+        assert!(ranked.iter().all(|r| r.boosts.role <= ROLE_BOOST));
     }
 
     #[test]

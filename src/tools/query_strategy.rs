@@ -13,8 +13,10 @@ use super::{args, json_object};
 use super::{structured, tool_error};
 use crate::corpus::Format;
 use crate::dex::{dex, to_id};
-use crate::search::hit::{SearchHit, SearchRequest};
+use crate::search::hit::{SearchHit, SearchRequest, MAX_POKEMON_IDS};
 use crate::search::rank;
+use crate::search::roles::{self, RoleCandidate};
+use crate::search::understand::{understand, RoleAsk, Understood};
 
 pub const NAME: &str = "query_strategy";
 const DEFAULT_FORMAT: &str = "gen9ou";
@@ -23,6 +25,8 @@ const SECTIONS: [&str; 4] = ["overview", "set", "comments", "usage"];
 const CANDIDATES: u32 = 30;
 /// Characters of passage text returned per result (the whole result stays well under ~100k).
 const PASSAGE_CHARS: usize = 1_500;
+/// Pokémon doing an asked job whose documents are searched (the best ones by `roles::candidates`).
+const ROLE_CANDIDATES: usize = 12;
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -30,9 +34,20 @@ pub struct Output {
     pub query: String,
     pub format: String,
     pub results: Vec<Passage>,
+    pub understood: Understanding,
     pub retrieval: Retrieval,
     pub degraded: bool,
     pub notes: Vec<String>,
+}
+
+/// What the question was taken to ask (see `search::understand`).
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Understanding {
+    /// Where the format came from: `argument`, `query` (e.g. "DPP OU") or `default`.
+    pub format_source: &'static str,
+    /// Jobs asked for (`hazard-removal`, ...), answered with the Pokémon that do them.
+    pub roles: Vec<&'static str>,
 }
 
 #[derive(Debug, Serialize)]
@@ -47,6 +62,9 @@ pub struct Passage {
     pub score: f64,
     pub data_month: Option<String>,
     pub source_url: String,
+    /// Why this Pokémon answers a question about a job (its share of the job's moves).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub why: Option<String>,
     pub text: String,
 }
 
@@ -61,8 +79,12 @@ pub fn tool() -> Tool {
         NAME,
         "Search competitive strategy written by Smogon (analyses: overviews, set descriptions, \
          comments) and usage statistics (abilities, items, moves, spreads, teammates, checks and \
-         counters) for passages answering a question. Filters: pokemon, format (e.g. gen9ou; \
-         default: a format named in the query, else gen9ou), section. Each result cites its source URL.",
+         counters) for passages answering a question. Understands players' wording: jobs (\"who \
+         removes hazards\", \"rain setters\", \"best pivots\") are answered with the Pokémon that \
+         do them, ranked by the format's statistics, each with why; generations and tiers by their \
+         nicknames (\"DPP OU\", \"SS Ubers\", \"VGC 2019\"). Filters: pokemon, format (e.g. \
+         gen9ou; default: a format named in the query, else gen9ou), section. Each result cites \
+         its source URL.",
         Arc::new(json_object(json!({
             "type": "object",
             "properties": {
@@ -85,8 +107,10 @@ struct Input {
     query: String,
     pokemon: Option<String>,
     format: String,
+    format_source: &'static str,
     section: Option<String>,
     limit: u32,
+    understood: Understood,
 }
 
 fn parse(arguments: &JsonObject) -> Result<Input, String> {
@@ -96,9 +120,13 @@ fn parse(arguments: &JsonObject) -> Result<Input, String> {
         Some(name) => Some(dex().species(name, None).map(|s| s.id.to_owned()).map_err(|e| e.to_string())?),
         None => None,
     };
-    let format = match args::optional_str(arguments, "format", 40).map_err(|e| e.to_string())? {
-        Some(f) => Format::parse(f).map_err(|e| e.to_string())?.id().to_owned(),
-        None => format_in(&query).unwrap_or_else(|| DEFAULT_FORMAT.to_owned()),
+    let understood = understand(&query);
+    let (format, format_source) = match args::optional_str(arguments, "format", 40).map_err(|e| e.to_string())? {
+        Some(f) => (Format::parse(f).map_err(|e| e.to_string())?.id().to_owned(), "argument"),
+        None => match &understood.format {
+            Some(f) => (f.clone(), "query"),
+            None => (DEFAULT_FORMAT.to_owned(), "default"),
+        },
     };
     let section = match args::optional_str(arguments, "section", 20).map_err(|e| e.to_string())? {
         Some(s) if SECTIONS.contains(&s) => Some(s.to_owned()),
@@ -112,57 +140,7 @@ fn parse(arguments: &JsonObject) -> Result<Input, String> {
         None => None,
     };
     let limit = args::optional_int(arguments, "limit", 1, 20).map_err(|e| e.to_string())?.unwrap_or(5) as u32;
-    Ok(Input { query, pokemon, format, section, limit })
-}
-
-/// A format named in the query: `gen4ou`, "gen 4 OU", "gen4" (→ OU), or a tier alone (→ gen 9).
-fn format_in(query: &str) -> Option<String> {
-    let words: Vec<String> = query
-        .split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .map(str::to_lowercase)
-        .collect();
-    const TIERS: [&str; 10] = ["ou", "uu", "ru", "nu", "pu", "ubers", "lc", "doublesou", "vgc", "uber"];
-    let mut gen = None;
-    let mut tier = None;
-    for (i, w) in words.iter().enumerate() {
-        if let Ok(f) = Format::parse(w) {
-            if w.len() > 4 {
-                return Some(f.id().to_owned());
-            }
-            gen = Some(f.gen());
-        } else if let Some(g) =
-            w.strip_prefix("gen").and_then(|d| d.parse::<u8>().ok()).filter(|g| (1..=9).contains(g))
-        {
-            gen = Some(g);
-        } else if w == "gen" {
-            gen = words.get(i + 1).and_then(|n| n.parse::<u8>().ok()).filter(|g| (1..=9).contains(g));
-        } else if let Some(g) = generation_nickname(w) {
-            gen = Some(g);
-        } else if TIERS.contains(&w.as_str()) {
-            tier = Some(if w == "uber" { "ubers" } else { w.as_str() });
-        }
-    }
-    match (gen, tier) {
-        (None, None) => None,
-        (g, t) => Some(format!("gen{}{}", g.unwrap_or(9), t.unwrap_or("ou"))),
-    }
-}
-
-/// The community's names for generations ("RBY OU" is gen 1 OU).
-fn generation_nickname(word: &str) -> Option<u8> {
-    Some(match word {
-        "rby" => 1,
-        "gsc" => 2,
-        "adv" | "rse" => 3,
-        "dpp" | "dp" => 4,
-        "bw" | "bw2" => 5,
-        "xy" | "oras" => 6,
-        "sm" | "usum" => 7,
-        "swsh" | "ss" => 8,
-        "sv" => 9,
-        _ => return None,
-    })
+    Ok(Input { query, pokemon, format, format_source, section, limit, understood })
 }
 
 pub async fn call(backend: &impl StrategyBackend, arguments: &JsonObject) -> CallToolResult {
@@ -174,6 +152,7 @@ pub async fn call(backend: &impl StrategyBackend, arguments: &JsonObject) -> Cal
         query: input.query.clone(),
         limit: CANDIDATES.max(input.limit * 4),
         pokemon_id: input.pokemon.clone(),
+        pokemon_ids: Vec::new(),
         section: input.section.clone(),
         phrase: false,
     };
@@ -191,13 +170,37 @@ pub async fn call(backend: &impl StrategyBackend, arguments: &JsonObject) -> Cal
             .map(|p| SearchRequest { pokemon_id: Some(p.clone()), ..request.clone() })
             .collect(),
     };
-    let (lexical, focused, semantic) = futures::join!(
+    // A question about a job that names no Pokémon ("who removes hazards") is answered with the
+    // Pokémon that do it in the format, by its statistics (else its sets).
+    let asks: &[RoleAsk] = if mentioned.is_empty() { &input.understood.roles } else { &[] };
+    let most_used = mentioned.is_empty() && asks.is_empty() && input.understood.most_used;
+    let (lexical, focused, semantic, candidates) = futures::join!(
         backend.lexical(&input.format, &request),
         futures::future::join_all(focused.iter().map(|r| backend.lexical(&input.format, r))),
-        backend.semantic(&input.format, &request)
+        backend.semantic(&input.format, &request),
+        role_candidates(backend, &input.format, asks, most_used)
     );
     let mut notes = Vec::new();
     let mut lists = Vec::new();
+    let candidates = match candidates {
+        Ok(c) => c,
+        Err(e) => {
+            notes.push(format!("Could not rank Pokémon by the job asked for: {e}."));
+            Vec::new()
+        }
+    };
+    if !asks.is_empty() && candidates.is_empty() {
+        let jobs: Vec<&str> = asks.iter().map(|a| a.role.label()).collect();
+        notes.push(format!(
+            "No Pokémon in {}'s statistics or sets does {}; showing text matches instead.",
+            input.format,
+            jobs.join(" and ")
+        ));
+    }
+    let role_hits = match candidates.is_empty() {
+        true => None,
+        false => Some(role_documents(backend, &input.format, &candidates, &request).await),
+    };
     let lexical_status = match lexical {
         Ok(hits) => {
             lists.push(hits);
@@ -209,6 +212,15 @@ pub async fn call(backend: &impl StrategyBackend, arguments: &JsonObject) -> Cal
             "failed"
         }
     };
+    let mut role_list = None;
+    match role_hits {
+        Some(Ok(hits)) => {
+            role_list = Some(lists.len());
+            lists.push(hits);
+        }
+        Some(Err(e)) => notes.push(format!("Could not read the documents of the Pokémon that do the job: {e}.")),
+        None => {}
+    }
     let semantic_status = match semantic {
         None => "unavailable",
         Some(Ok(hits)) => {
@@ -233,15 +245,23 @@ pub async fn call(backend: &impl StrategyBackend, arguments: &JsonObject) -> Cal
         section_hint: input
             .section
             .clone()
-            .or_else(|| rank::infer_section_hint(&input.query).map(str::to_owned)),
+            .or_else(|| rank::infer_section_hint(&input.query).map(str::to_owned))
+            // A job is shown by the statistics of who does it.
+            .or_else(|| (!candidates.is_empty()).then(|| "usage".to_owned())),
         newest_month: None,
+        role_strength: role_strength(&candidates),
+        role_list,
+        max_per_pokemon: (!candidates.is_empty()).then_some(1),
     };
     let ranked = rank::rerank(rank::reciprocal_rank_fusion(&lists, 60.0), &context);
     let results: Vec<Passage> = ranked
         .into_iter()
         .take(input.limit as usize)
         .enumerate()
-        .map(|(i, r)| passage(i + 1, r.hit, r.score))
+        .map(|(i, r)| {
+            let why = candidates.iter().find(|c| c.pokemon_id == r.hit.pokemon_id).map(|c| c.why.clone());
+            Passage { why, ..passage(i + 1, r.hit, r.score) }
+        })
         .collect();
     if results.is_empty() {
         notes.push(format!(
@@ -250,6 +270,7 @@ pub async fn call(backend: &impl StrategyBackend, arguments: &JsonObject) -> Cal
         ));
     }
     let output = Output {
+        understood: understanding(&input, asks),
         query: input.query,
         format: input.format,
         results,
@@ -258,6 +279,72 @@ pub async fn call(backend: &impl StrategyBackend, arguments: &JsonObject) -> Cal
         notes,
     };
     structured(render(&output), serde_json::to_value(&output).unwrap_or(Value::Null))
+}
+
+fn understanding(input: &Input, asks: &[RoleAsk]) -> Understanding {
+    Understanding { format_source: input.format_source, roles: asks.iter().map(|a| a.role.id()).collect() }
+}
+
+/// The Pokémon that do the asked jobs in `format` (or, for "most used", lead its usage
+/// ranking), best first; empty when neither was asked.
+async fn role_candidates(
+    backend: &impl StrategyBackend,
+    format: &str,
+    asks: &[RoleAsk],
+    most_used: bool,
+) -> Result<Vec<RoleCandidate>, super::backend::BackendError> {
+    let gen = Format::parse(format).map(|f| f.gen()).unwrap_or(crate::dex::MAX_GEN);
+    if most_used {
+        let usage = backend.usage(format).await?;
+        return Ok(usage.map(|u| roles::most_used(gen, &u.report, &u.month)).unwrap_or_default());
+    }
+    if asks.is_empty() {
+        return Ok(Vec::new());
+    }
+    let (usage, sets) = futures::join!(backend.usage(format), backend.sets(format));
+    let (usage, sets) = (usage?, sets?);
+    let stats = usage.as_deref().map(|u| (&u.report, u.month.as_str()));
+    Ok(roles::candidates(asks, gen, stats, sets.as_deref()))
+}
+
+/// The best candidates' usage documents (unless another section was asked for), which show what
+/// they do the job with, in candidate order.
+async fn role_documents(
+    backend: &impl StrategyBackend,
+    format: &str,
+    candidates: &[RoleCandidate],
+    base: &SearchRequest,
+) -> Result<Vec<SearchHit>, super::backend::BackendError> {
+    let top = &candidates[..candidates.len().min(ROLE_CANDIDATES.min(MAX_POKEMON_IDS))];
+    // Their names too: a set may carry the job implied (an only ability is not printed).
+    let mut words: Vec<&str> = Vec::new();
+    // Members first: `fts_query` keeps the first 24 words.
+    let members = top.iter().flat_map(|c| &c.members);
+    for name in members.chain(top.iter().map(|c| &c.pokemon_name)) {
+        if !words.contains(&name.as_str()) {
+            words.push(name);
+        }
+    }
+    let request = SearchRequest {
+        query: words.join(" "),
+        limit: 60,
+        pokemon_id: None,
+        pokemon_ids: top.iter().map(|c| c.pokemon_id.clone()).collect(),
+        // The statistics (or, without any, the sets) that show the job live in usage documents.
+        section: Some(base.section.clone().unwrap_or_else(|| "usage".to_owned())),
+        phrase: false,
+    };
+    let mut hits = backend.lexical(format, &request).await?;
+    let order = |h: &SearchHit| top.iter().position(|c| c.pokemon_id == h.pokemon_id).unwrap_or(usize::MAX);
+    // Stable: within one Pokémon, BM25's order stays.
+    hits.sort_by_key(order);
+    Ok(hits)
+}
+
+/// Each candidate's score relative to the best one's.
+fn role_strength(candidates: &[RoleCandidate]) -> std::collections::HashMap<String, f64> {
+    let best = candidates.first().map_or(1.0, |c| c.score).max(f64::EPSILON);
+    candidates.iter().take(ROLE_CANDIDATES).map(|c| (c.pokemon_id.clone(), c.score / best)).collect()
 }
 
 /// Search is down: for a named Pokémon, answer from usage statistics (its likeliest set,
@@ -294,9 +381,11 @@ async fn usage_fallback(
         score: 0.0,
         data_month: data.pointer("/provenance/statsMonth").and_then(Value::as_str).map(str::to_owned),
         source_url: source,
+        why: None,
         text: text.chars().take(PASSAGE_CHARS).collect(),
     };
     let output = Output {
+        understood: understanding(input, &[]),
         query: input.query.clone(),
         format: input.format.clone(),
         results: vec![result],
@@ -324,6 +413,7 @@ fn passage(rank: usize, hit: SearchHit, score: f64) -> Passage {
         score: (score * 1e6).round() / 1e6,
         data_month: hit.data_month,
         source_url: hit.source_url,
+        why: None,
         text,
     }
 }
@@ -333,8 +423,9 @@ fn render(o: &Output) -> String {
     for p in &o.results {
         let set = p.set_name.as_deref().map(|s| format!(" — {s}")).unwrap_or_default();
         let month = p.data_month.as_deref().map(|m| format!(", data {m}")).unwrap_or_default();
+        let why = p.why.as_deref().map(|w| format!("Why: {w}\n")).unwrap_or_default();
         out.push_str(&format!(
-            "\n{}. {} [{}{}]{} — source: {}\n{}\n",
+            "\n{}. {} [{}{}]{} — source: {}\n{why}{}\n",
             p.rank, p.pokemon_name, p.section, set, month, p.source_url, p.text
         ));
     }
@@ -354,15 +445,19 @@ fn output_schema() -> Value {
                 "rank": {"type": "integer"}, "pokemon": {"type": "string"}, "pokemonName": {"type": "string"},
                 "format": {"type": "string"}, "section": {"type": "string"}, "setName": {"type": ["string", "null"]},
                 "score": {"type": "number"}, "dataMonth": {"type": ["string", "null"]},
-                "sourceUrl": {"type": "string"}, "text": {"type": "string"}
+                "sourceUrl": {"type": "string"}, "why": {"type": "string"}, "text": {"type": "string"}
             }, "required": ["rank", "pokemon", "pokemonName", "format", "section", "score", "sourceUrl", "text"]}},
+            "understood": {"type": "object", "properties": {
+                "formatSource": {"enum": ["argument", "query", "default"]},
+                "roles": {"type": "array", "items": {"type": "string"}}
+            }, "required": ["formatSource", "roles"]},
             "retrieval": {"type": "object", "properties": {
                 "lexical": {"enum": ["ok", "failed"]}, "semantic": {"enum": ["ok", "failed", "unavailable"]}
             }, "required": ["lexical", "semantic"]},
             "degraded": {"type": "boolean"},
             "notes": {"type": "array", "items": {"type": "string"}}
         },
-        "required": ["query", "format", "results", "retrieval", "degraded", "notes"]
+        "required": ["query", "format", "results", "understood", "retrieval", "degraded", "notes"]
     })
 }
 
@@ -545,14 +640,4 @@ mod tests {
         assert!(text.contains("index down"), "the error says what is down: {text}");
     }
 
-    #[test]
-    fn formats_named_in_queries() {
-        assert_eq!(format_in("best gen4ou sets").as_deref(), Some("gen4ou"));
-        assert_eq!(format_in("Gen 4 OU Garchomp").as_deref(), Some("gen4ou"));
-        assert_eq!(format_in("gen4 garchomp").as_deref(), Some("gen4ou"));
-        assert_eq!(format_in("UU threats").as_deref(), Some("gen9uu"));
-        assert_eq!(format_in("best Snorlax set in RBY OU").as_deref(), Some("gen1ou"));
-        assert_eq!(format_in("DPP UU Spiritomb").as_deref(), Some("gen4uu"));
-        assert_eq!(format_in("how does Kingambit win").as_deref(), None);
-    }
 }
