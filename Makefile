@@ -94,7 +94,7 @@ test-integration:
 	  node --test --test-concurrency=1 'tests/integration/*.test.mjs' && \
 	  node tests/conformance/run.mjs http://127.0.0.1:$(TEST_PORT)/mcp $(TEST_CONFORMANCE_PORT) && \
 	  node scripts/load-local-corpus.mjs --url http://127.0.0.1:$(TEST_PORT) > /dev/null && \
-	  node bench/golden.mjs --url http://127.0.0.1:$(TEST_PORT) --min-recall 0.85
+	  node bench/golden.mjs --url http://127.0.0.1:$(TEST_PORT) --min-recall 0.95 --min-mrr 0.85
 
 # Benchmarks run against a bench build (cargo feature `bench`: extra /bench/* routes, refused
 # outside ENVIRONMENT=local) on its own port and fresh state; they print markdown tables.

@@ -2,7 +2,7 @@
 // the query_strategy tool of a running worker and prints recall@5 and MRR. A result is relevant
 // when its (pokemon, format, section[, set]) matches a label — labels never name document keys,
 // so they do not depend on the ranker.
-//   node bench/golden.mjs [--url http://127.0.0.1:8787] [--min-recall 0.85]
+//   node bench/golden.mjs [--url http://127.0.0.1:8787] [--file tests/golden/queries.json] [--min-recall 0.95] [--min-mrr 0.85]
 import { readFileSync } from "node:fs";
 
 const args = process.argv.slice(2);
@@ -11,7 +11,9 @@ const url = opt("--url", process.env.PORYGON_URL ?? "http://127.0.0.1:8787").rep
 if (!/^http:\/\/(127\.\d+\.\d+\.\d+|localhost)(:\d+)?$/.test(url)) throw new Error("loopback only");
 const minRecall = Number(opt("--min-recall", "0"));
 const minMrr = Number(opt("--min-mrr", "0"));
-const { queries } = JSON.parse(readFileSync(new URL("../tests/golden/queries.json", import.meta.url), "utf8"));
+// --file tests/golden/tuning.json evaluates the tuning set instead (see tests/golden/README.md).
+const file = opt("--file", "tests/golden/queries.json");
+const { queries } = JSON.parse(readFileSync(new URL(`../${file}`, import.meta.url), "utf8"));
 
 const relevant = (label, p) =>
   label.pokemon === p.pokemon && label.format === p.format && label.section === p.section && (!label.set || label.set === p.setName);
@@ -43,7 +45,7 @@ for (const [i, q] of queries.entries()) {
 }
 const recall = hits / queries.length;
 const mrr = reciprocal / queries.length;
-console.log(`## Retrieval quality on ${queries.length} labelled queries (lexical retrieval${""})\n`);
+console.log(`## Retrieval quality on ${queries.length} labelled queries of ${file} (lexical retrieval)\n`);
 console.log(`| category | queries | recall@5 | MRR |\n| --- | --- | --- | --- |`);
 for (const [c, v] of Object.entries(byCategory)) console.log(`| ${c} | ${v.n} | ${(v.hit / v.n).toFixed(2)} | ${(v.rr / v.n).toFixed(2)} |`);
 console.log(`| **all** | ${queries.length} | **${recall.toFixed(3)}** | **${mrr.toFixed(3)}** |`);

@@ -141,7 +141,8 @@ impl RoleTable {
                     let mut bits = 0u16;
                     for c in gens.chars() {
                         let g = c.to_digit(10).filter(|g| (1..=9).contains(g));
-                        bits |= 1 << g.ok_or_else(|| format!("role member {id}: bad generations {gens:?}"))?;
+                        bits |=
+                            1 << g.ok_or_else(|| format!("role member {id}: bad generations {gens:?}"))?;
                     }
                     Ok(RoleMember { kind, id, effect: (!effect.is_empty()).then_some(effect), gens: bits })
                 })

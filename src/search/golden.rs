@@ -434,8 +434,15 @@ mod tests {
         assert_eq!(problems.len(), 11, "{problems:#?}");
     }
 
+    /// The questions used while developing query understanding (tests/golden/README.md).
+    const TUNING_PATH: &str = "tests/golden/tuning.json";
+
     fn golden_file() -> GoldenSet {
-        let path = format!("{}/{GOLDEN_PATH}", env!("CARGO_MANIFEST_DIR"));
+        read_set(GOLDEN_PATH)
+    }
+
+    fn read_set(file: &str) -> GoldenSet {
+        let path = format!("{}/{file}", env!("CARGO_MANIFEST_DIR"));
         let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
         parse(&text).unwrap_or_else(|e| panic!("{path}: {e}"))
     }
@@ -456,6 +463,29 @@ mod tests {
             assert!(categories.get(category).is_some_and(|&n| n >= 4), "{category}: {categories:?}");
         }
         assert!(golden.queries.iter().filter(|q| q.filters.format.is_some()).count() >= 8);
+        // Issue #13: at least 40 questions about jobs, generation nicknames and tiers.
+        let players = ["jobs", "shorthand", "tier"].iter().map(|c| categories.get(c).copied().unwrap_or(0));
+        assert!(players.clone().all(|n| n >= 12) && players.sum::<usize>() >= 40, "{categories:?}");
+    }
+
+    /// Tuning questions steer development; the gate's questions must not be among them.
+    #[test]
+    fn the_tuning_set_is_separate_from_the_golden_set() {
+        let (golden, tuning) = (golden_file(), read_set(TUNING_PATH));
+        assert_eq!(validate(&tuning), Vec::<String>::new());
+        let words = |q: &str| {
+            q.to_lowercase()
+                .split(|c: char| !c.is_alphanumeric())
+                .filter(|w| !w.is_empty())
+                .collect::<Vec<_>>()
+                .join(" ")
+        };
+        for t in &tuning.queries {
+            for g in &golden.queries {
+                assert_ne!(t.id, g.id);
+                assert_ne!(words(&t.query), words(&g.query), "{} repeats golden {}", t.id, g.id);
+            }
+        }
     }
 
     /// The local corpus as `scripts/load-local-corpus.mjs` ingests it: every sets file, the
@@ -505,7 +535,8 @@ mod tests {
     /// verbatim text of one of the query's relevant documents.
     #[test]
     fn golden_labels_resolve_against_the_local_corpus() {
-        let golden = golden_file();
+        let mut golden = golden_file();
+        golden.queries.extend(read_set(TUNING_PATH).queries);
         let formats: HashSet<&str> =
             golden.queries.iter().flat_map(|q| q.relevant.iter().map(|r| r.format.as_str())).collect();
         let hits: Vec<SearchHit> = local_corpus(&formats).iter().map(as_hit).collect();

@@ -42,7 +42,9 @@ pub struct RoleCandidate {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Basis<'a> {
     /// Usage statistics of this month.
-    Statistics { month: &'a str },
+    Statistics {
+        month: &'a str,
+    },
     Sets,
 }
 
@@ -53,13 +55,26 @@ pub fn candidates(
     stats: Option<(&UsageReport, &str)>,
     sets: Option<&SetsFile>,
 ) -> Vec<RoleCandidate> {
+    candidates_of_types(asks, &[], gen, stats, sets)
+}
+
+/// [`candidates`] that have every type of `types` (`["Steel"]` for "Steel-type hazard removers").
+pub fn candidates_of_types(
+    asks: &[RoleAsk],
+    types: &[String],
+    gen: u8,
+    stats: Option<(&UsageReport, &str)>,
+    sets: Option<&SetsFile>,
+) -> Vec<RoleCandidate> {
     let members: Vec<(Role, Vec<&RoleMember>)> = asks
         .iter()
         .map(|ask| {
             let ms = dex()
                 .roles()
                 .members(ask.role, gen)
-                .filter(|m| ask.effects.is_empty() || m.effect.as_ref().is_some_and(|e| ask.effects.contains(e)))
+                .filter(|m| {
+                    ask.effects.is_empty() || m.effect.as_ref().is_some_and(|e| ask.effects.contains(e))
+                })
                 .filter(|m| ask.members.is_empty() || ask.members.contains(&m.id))
                 .collect();
             (ask.role, ms)
@@ -69,10 +84,16 @@ pub fn candidates(
         return Vec::new();
     }
     let mut out = match (stats, sets) {
-        (Some((report, month)), _) if !report.species.is_empty() => from_statistics(&members, gen, report, month),
+        (Some((report, month)), _) if !report.species.is_empty() => {
+            from_statistics(&members, gen, report, month)
+        }
         (_, Some(sets)) => from_sets(&members, gen, sets),
         _ => Vec::new(),
     };
+    out.retain(|c| {
+        let Ok(species) = dex().species(&c.pokemon_id, Some(gen)) else { return types.is_empty() };
+        types.iter().all(|t| species.types.iter().any(|x| x == t))
+    });
     out.sort_by(|a, b| b.score.total_cmp(&a.score).then_with(|| a.pokemon_id.cmp(&b.pokemon_id)));
     out
 }
@@ -94,7 +115,11 @@ pub fn most_used(gen: u8, report: &UsageReport, month: &str) -> Vec<RoleCandidat
                 pokemon_id,
                 pokemon_name,
                 score: popularity(s) / most,
-                why: format!("usage rank #{} of {}{usage} (Smogon usage statistics {month})", s.rank, report.species.len()),
+                why: format!(
+                    "usage rank #{} of {}{usage} (Smogon usage statistics {month})",
+                    s.rank,
+                    report.species.len()
+                ),
                 members: vec!["usage".to_owned()],
             }
         })
@@ -180,7 +205,9 @@ fn from_sets(asks: &[(Role, Vec<&RoleMember>)], gen: u8, sets: &SetsFile) -> Vec
         let (id, name) = species_id(&species.species, gen);
         // Sets name no ability when the species has only one (Tyranitar's Sand Stream in gen 4).
         let only_ability: Vec<String> = match dex().species(&id, Some(gen)) {
-            Ok(s) if gen >= 3 && s.abilities.iter().count() == 1 => s.abilities.iter().map(str::to_owned).collect(),
+            Ok(s) if gen >= 3 && s.abilities.iter().count() == 1 => {
+                s.abilities.iter().map(str::to_owned).collect()
+            }
             _ => Vec::new(),
         };
         let mut strength = 1.0;
@@ -196,7 +223,12 @@ fn from_sets(asks: &[(Role, Vec<&RoleMember>)], gen: u8, sets: &SetsFile) -> Vec
                     .flatten()
                     .map(|n| (MemberKind::Move, n))
                     .chain(set.ability.iter().map(|n| (MemberKind::Ability, n)))
-                    .chain(only_ability.iter().filter(|_| set.ability.is_empty()).map(|n| (MemberKind::Ability, n)))
+                    .chain(
+                        only_ability
+                            .iter()
+                            .filter(|_| set.ability.is_empty())
+                            .map(|n| (MemberKind::Ability, n)),
+                    )
                     .chain(set.item.iter().map(|n| (MemberKind::Item, n)));
                 let mut hit = false;
                 for (kind, option) in options {
@@ -215,7 +247,11 @@ fn from_sets(asks: &[(Role, Vec<&RoleMember>)], gen: u8, sets: &SetsFile) -> Vec
             let mut carried: Vec<(String, usize)> = carried.into_iter().collect();
             carried.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
             let listed: Vec<&str> = carried.iter().map(|(n, _)| n.as_str()).collect();
-            reasons.push(format!("{}: {} in {with} of its {total} Smogon sets", role.label(), listed.join(", ")));
+            reasons.push(format!(
+                "{}: {} in {with} of its {total} Smogon sets",
+                role.label(),
+                listed.join(", ")
+            ));
             names.extend(carried.into_iter().map(|(n, _)| n));
         }
         if strength < MIN_STRENGTH {
@@ -226,7 +262,10 @@ fn from_sets(asks: &[(Role, Vec<&RoleMember>)], gen: u8, sets: &SetsFile) -> Vec
             pokemon_id: id,
             pokemon_name: name,
             score: strength * prominence.sqrt(),
-            why: format!("{} (no usage statistics for this format: judged from Smogon's sets)", reasons.join("; ")),
+            why: format!(
+                "{} (no usage statistics for this format: judged from Smogon's sets)",
+                reasons.join("; ")
+            ),
             members: names,
         });
     }
@@ -303,6 +342,11 @@ mod tests {
         let sand = candidates(&roles_in("sand setters"), 4, None, Some(&sets));
         let tyranitar = sand.iter().find(|c| c.pokemon_id == "tyranitar").expect("implied Sand Stream");
         assert_eq!(tyranitar.members, ["Sand Stream"]);
+        let steel = candidates_of_types(&roles_in("Spikes setters"), &["Steel".into()], 4, None, Some(&sets));
+        assert!(
+            !steel.is_empty()
+                && steel.iter().all(|c| ["skarmory", "forretress"].contains(&c.pokemon_id.as_str()))
+        );
         let nothing = candidates(&roles_in("who removes hazards"), 4, None, None);
         assert!(nothing.is_empty(), "no data, no candidates");
     }

@@ -39,12 +39,35 @@ pub struct Understood {
     pub roles: Vec<RoleAsk>,
     /// The question asks which Pokémon are used most ("most used Pokémon in RBY OU").
     pub most_used: bool,
+    /// Types the Pokémon asked for must have ("Steel-type hazard removers" → `Steel`).
+    pub types: Vec<String>,
 }
 
 pub fn understand(query: &str) -> Understood {
     let words = Words::new(query);
-    let most_used = words.any_phrase(&["most used", "most popular", "most common", "highest usage", "top usage"]);
-    Understood { format: format_of(&words), roles: roles_of(&words), most_used }
+    let most_used =
+        words.any_phrase(&["most used", "most popular", "most common", "highest usage", "top usage"]);
+    Understood { format: format_of(&words), roles: roles_of(&words), most_used, types: types_of(&words) }
+}
+
+/// Type names written as a type ("Steel-type", "water types"): a bare "rock" or "psychic" is
+/// too often part of a move's name (Stealth Rock, Psychic Surge).
+fn types_of(words: &Words) -> Vec<String> {
+    const TYPES: [&str; 18] = [
+        "Normal", "Fire", "Water", "Grass", "Electric", "Ice", "Fighting", "Poison", "Ground", "Flying",
+        "Psychic", "Bug", "Rock", "Ghost", "Dragon", "Dark", "Steel", "Fairy",
+    ];
+    let w = &words.0;
+    let mut out: Vec<String> = Vec::new();
+    for (i, word) in w.iter().enumerate() {
+        let typed = matches!(w.get(i + 1).map(String::as_str), Some("type" | "types"));
+        if let Some(t) = TYPES.iter().find(|t| t.eq_ignore_ascii_case(word)).filter(|_| typed) {
+            if !out.iter().any(|o| o == t) {
+                out.push((*t).to_owned());
+            }
+        }
+    }
+    out
 }
 
 /// The format a query names, if any (see the module docs).
@@ -105,21 +128,47 @@ fn generation_nickname(word: &str) -> Option<u8> {
     })
 }
 
+/// Game names that name a generation ("Platinum OU", "Sword and Shield").
+fn game_generation(words: &Words) -> Option<u8> {
+    const GAMES: [(&str, u8); 20] = [
+        ("crystal", 2),
+        ("ruby", 3),
+        ("sapphire", 3),
+        ("emerald", 3),
+        ("firered", 3),
+        ("diamond", 4),
+        ("pearl", 4),
+        ("platinum", 4),
+        ("heartgold", 4),
+        ("soulsilver", 4),
+        ("omega ruby", 6),
+        ("alpha sapphire", 6),
+        ("ultra sun", 7),
+        ("ultra moon", 7),
+        ("sun moon", 7),
+        ("sun and moon", 7),
+        ("sword", 8),
+        ("shield", 8),
+        ("scarlet", 9),
+        ("violet", 9),
+    ];
+    // Longest name wins: "Omega Ruby" is gen 6, not 3.
+    GAMES.iter().filter(|(name, _)| words.phrase(name)).max_by_key(|(name, _)| name.len()).map(|(_, g)| *g)
+}
+
+/// Whether "sun" in the question is part of a game's name, not the weather.
+fn sun_is_a_game(words: &Words) -> bool {
+    words.any_phrase(&["ultra sun", "sun moon", "sun and moon"])
+}
+
 /// Tier words → the format id's metagame part.
 fn tier_word(word: &str) -> Option<&'static str> {
-    Some(match word {
-        "ou" => "ou",
-        "uu" => "uu",
-        "ru" => "ru",
-        "nu" => "nu",
-        "pu" => "pu",
-        "zu" => "zu",
-        "lc" => "lc",
-        "ubers" | "uber" => "ubers",
-        "doublesou" | "dou" | "doubles" => "doublesou",
-        "nationaldex" | "natdex" => "nationaldex",
-        "vgc" => "vgc",
-        _ => return None,
+    const AS_WRITTEN: [&str; 9] = ["ou", "uu", "ru", "nu", "pu", "zu", "lc", "ubers", "vgc"];
+    AS_WRITTEN.iter().copied().find(|t| *t == word).or(match word {
+        "uber" => Some("ubers"),
+        "doublesou" | "dou" | "doubles" => Some("doublesou"),
+        "nationaldex" | "natdex" => Some("nationaldex"),
+        _ => None,
     })
 }
 
@@ -162,7 +211,7 @@ fn last_vgc_year(gen: u8) -> u16 {
 
 fn format_of(words: &Words) -> Option<String> {
     let w = &words.0;
-    let mut gen: Option<u8> = None;
+    let mut gen: Option<u8> = game_generation(words);
     let mut tier: Option<&str> = None;
     let mut year: Option<u16> = None;
     for (i, word) in w.iter().enumerate() {
@@ -232,8 +281,25 @@ fn vgc_year(word: &str, tier: Option<&str>) -> Option<u16> {
 
 const HAZARD_WORDS: &[&str] = &["hazard", "hazards", "rocks", "spikes", "webs", "web"];
 const REMOVE_WORDS: &[&str] = &[
-    "remove", "removes", "removing", "removal", "remover", "removers", "clear", "clears", "clearing",
-    "clean", "cleans", "spin", "spins", "spinning", "defog", "defogs", "defogging", "rid", "control",
+    "remove",
+    "removes",
+    "removing",
+    "removal",
+    "remover",
+    "removers",
+    "clear",
+    "clears",
+    "clearing",
+    "clean",
+    "cleans",
+    "spin",
+    "spins",
+    "spinning",
+    "defog",
+    "defogs",
+    "defogging",
+    "rid",
+    "control",
 ];
 const REMOVER_NOUNS: &[&str] = &["spinner", "spinners", "defogger", "defoggers"];
 const SET_WORDS: &[&str] = &[
@@ -241,7 +307,8 @@ const SET_WORDS: &[&str] = &[
     "stacker", "lead", "leads", "user", "users", "run", "runs", "carry", "carries", "up", "support",
 ];
 /// Words that ask who uses a named move.
-const USER_WORDS: &[&str] = &["user", "users", "who", "which", "runs", "run", "carry", "carries", "uses", "use"];
+const USER_WORDS: &[&str] =
+    &["user", "users", "who", "which", "runs", "run", "carry", "carries", "uses", "use"];
 const SETTER_NOUNS: &[&str] = &["rocker", "rockers", "spiker", "spikers", "webber", "webbers"];
 /// Words that make a weather or terrain word a question about who sets it.
 const SUMMON_WORDS: &[&str] = &[
@@ -253,9 +320,38 @@ const SUMMON_WORDS: &[&str] = &[
 /// describes one Pokémon's set ("anti-offense tool that phazes with Dragon Tail and picks off
 /// with Extreme Speed") rather than asking who does a job.
 const ASKS_FOR_POKEMON: &[&str] = &[
-    "who", "which", "best", "good", "top", "strongest", "users", "user", "mons", "pokemon", "pokémon", "options",
-    "list", "setter", "setters", "pivots", "spinners", "defoggers", "sweepers", "wallbreakers", "breakers", "walls",
-    "clerics", "phazers", "spreaders", "inducers", "leads", "attackers", "removers", "abusers", "supporters",
+    "who",
+    "which",
+    "what",
+    "best",
+    "good",
+    "top",
+    "strongest",
+    "users",
+    "user",
+    "mons",
+    "pokemon",
+    "pokémon",
+    "options",
+    "list",
+    "setter",
+    "setters",
+    "pivots",
+    "spinners",
+    "defoggers",
+    "sweepers",
+    "wallbreakers",
+    "breakers",
+    "walls",
+    "clerics",
+    "phazers",
+    "spreaders",
+    "inducers",
+    "leads",
+    "attackers",
+    "removers",
+    "abusers",
+    "supporters",
 ];
 /// Questions up to this many words ask for Pokémon even without such a word ("UU hazard removal").
 const SHORT_QUESTION_WORDS: usize = 6;
@@ -278,17 +374,29 @@ fn roles_of(words: &Words) -> Vec<RoleAsk> {
     let hazard_named = !hazards.is_empty() || words.any(HAZARD_WORDS);
     let removal = words.any(REMOVER_NOUNS)
         || (hazard_named && words.any(REMOVE_WORDS))
-        || words.any_phrase(&["rapid spin", "mortal spin", "court change", "tidy up"]) && !words.any(SET_WORDS[..4].as_ref());
+        || (words.any_phrase(&["rapid spin", "mortal spin", "court change", "tidy up"])
+            || words.any(&["defog"]))
+            && !words.any(SET_WORDS[..4].as_ref());
     if removal {
         add(Role::HazardRemoval, Vec::new());
     } else if words.any(SETTER_NOUNS) || (hazard_named && (words.any(SET_WORDS) || !hazards.is_empty())) {
         add(Role::HazardSetting, hazards.clone());
     }
-    if words.any(&["priority"]) || words.any_phrase(&["revenge kill", "revenge killer", "revenge killing"]) {
+    if words.any(&["priority"])
+        || words.any_phrase(&["revenge kill", "revenge killer", "revenge killers", "revenge killing"])
+    {
         add(Role::Priority, Vec::new());
     }
     if words.any(&["pivot", "pivots", "pivoting", "pivoter", "voltturn", "momentum"])
-        || words.any_phrase(&["volt turn", "slow pivot", "u turn", "flip turn", "volt switch", "parting shot", "teleport"])
+        || words.any_phrase(&[
+            "volt turn",
+            "slow pivot",
+            "u turn",
+            "flip turn",
+            "volt switch",
+            "parting shot",
+            "teleport",
+        ])
     {
         add(Role::Pivot, Vec::new());
     }
@@ -297,8 +405,15 @@ fn roles_of(words: &Words) -> Vec<RoleAsk> {
     if sweeper || (words.phrase("set up") && !hazard_named) {
         add(Role::Setup, Vec::new());
     }
-    let breaker = words.any(&["wallbreaker", "wallbreakers", "wallbreaking", "breaker", "breakers", "nuke", "nukes"])
-        || words.any_phrase(&["wall breaker", "wall breakers", "break walls", "breaks walls", "breaking walls"]);
+    let breaker =
+        words.any(&["wallbreaker", "wallbreakers", "wallbreaking", "breaker", "breakers", "nuke", "nukes"])
+            || words.any_phrase(&[
+                "wall breaker",
+                "wall breakers",
+                "break walls",
+                "breaks walls",
+                "breaking walls",
+            ]);
     if breaker {
         add(Role::Wallbreaker, Vec::new());
     }
@@ -317,7 +432,15 @@ fn roles_of(words: &Words) -> Vec<RoleAsk> {
         add(Role::TrickRoom, Vec::new());
     }
     if words.any(&["cleric", "clerics", "wisher", "wishers"])
-        || words.any_phrase(&["heal bell", "healing wish", "wish support", "wish passer", "wish passers", "wish user", "wish users"])
+        || words.any_phrase(&[
+            "heal bell",
+            "healing wish",
+            "wish support",
+            "wish passer",
+            "wish passers",
+            "wish user",
+            "wish users",
+        ])
         || words.any(&["aromatherapy"])
     {
         add(Role::Cleric, Vec::new());
@@ -414,7 +537,7 @@ fn hazard_effects(words: &Words) -> Vec<&'static str> {
 
 fn weather_effects(words: &Words) -> Vec<&'static str> {
     let mut out = Vec::new();
-    if words.any(&["sun", "sunny", "drought"]) {
+    if words.any(&["sunny", "drought"]) || (words.any(&["sun"]) && !sun_is_a_game(words)) {
         out.push("sunnyday");
     }
     if words.any(&["rain", "drizzle"]) {
@@ -497,6 +620,11 @@ mod tests {
             ("best sets 2019", None),
             ("XY VGC", Some("gen6vgc2016")),
             ("little cup pivots", Some("gen9lc")),
+            ("Platinum OU spinners", Some("gen4ou")),
+            ("Sword and Shield OU", Some("gen8ou")),
+            ("Ultra Sun Ultra Moon UU", Some("gen7uu")),
+            ("Omega Ruby Alpha Sapphire OU", Some("gen6ou")),
+            ("Scarlet Violet RU", Some("gen9ru")),
             ("how does Kingambit win", None),
             ("who removes hazards", None),
         ];
@@ -530,6 +658,8 @@ mod tests {
         assert_eq!(roles("who can phaze"), [(Role::Phazing, vec![])]);
         assert_eq!(roles("best physical walls"), [(Role::Recovery, vec![])]);
         assert_eq!(roles("burn spreaders"), [(Role::Status, vec!["brn".into()])]);
+        assert_eq!(roles("Ultra Sun Ultra Moon OU Defog"), removal);
+        assert_eq!(roles("what sets sand for a sand team"), [(Role::Weather, vec!["sandstorm".into()])]);
         assert_eq!(roles("how does Kingambit win"), []);
         assert_eq!(roles("which Pokemon must Terastallize to keep sweeping"), []);
         assert_eq!(
@@ -547,7 +677,18 @@ mod tests {
         assert_eq!(roles_in("Fake Out damage on Incineroar"), [], "no word for its users");
         assert_eq!(roles_in("Knock Off users"), [], "a move with no role");
         let band = roles_in("Choice Band users");
-        assert_eq!((band[0].role, band[0].members.clone()), (Role::Wallbreaker, vec!["choiceband".to_owned()]));
+        assert_eq!(
+            (band[0].role, band[0].members.clone()),
+            (Role::Wallbreaker, vec!["choiceband".to_owned()])
+        );
+    }
+
+    #[test]
+    fn types_only_when_written_as_types() {
+        assert_eq!(understand("Steel-type hazard removers").types, ["Steel"]);
+        assert_eq!(understand("best water type pivots").types, ["Water"]);
+        assert!(understand("Stealth Rock setters").types.is_empty());
+        assert!(understand("Psychic Surge users").types.is_empty());
     }
 
     #[test]

@@ -48,6 +48,8 @@ pub struct Understanding {
     pub format_source: &'static str,
     /// Jobs asked for (`hazard-removal`, ...), answered with the Pokémon that do them.
     pub roles: Vec<&'static str>,
+    /// Types those Pokémon must have ("Steel-type hazard removers").
+    pub types: Vec<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -121,13 +123,14 @@ fn parse(arguments: &JsonObject) -> Result<Input, String> {
         None => None,
     };
     let understood = understand(&query);
-    let (format, format_source) = match args::optional_str(arguments, "format", 40).map_err(|e| e.to_string())? {
-        Some(f) => (Format::parse(f).map_err(|e| e.to_string())?.id().to_owned(), "argument"),
-        None => match &understood.format {
-            Some(f) => (f.clone(), "query"),
-            None => (DEFAULT_FORMAT.to_owned(), "default"),
-        },
-    };
+    let (format, format_source) =
+        match args::optional_str(arguments, "format", 40).map_err(|e| e.to_string())? {
+            Some(f) => (Format::parse(f).map_err(|e| e.to_string())?.id().to_owned(), "argument"),
+            None => match &understood.format {
+                Some(f) => (f.clone(), "query"),
+                None => (DEFAULT_FORMAT.to_owned(), "default"),
+            },
+        };
     let section = match args::optional_str(arguments, "section", 20).map_err(|e| e.to_string())? {
         Some(s) if SECTIONS.contains(&s) => Some(s.to_owned()),
         Some(s) => {
@@ -178,7 +181,7 @@ pub async fn call(backend: &impl StrategyBackend, arguments: &JsonObject) -> Cal
         backend.lexical(&input.format, &request),
         futures::future::join_all(focused.iter().map(|r| backend.lexical(&input.format, r))),
         backend.semantic(&input.format, &request),
-        role_candidates(backend, &input.format, asks, most_used)
+        role_candidates(backend, &input.format, asks, &input.understood.types, most_used)
     );
     let mut notes = Vec::new();
     let mut lists = Vec::new();
@@ -191,8 +194,12 @@ pub async fn call(backend: &impl StrategyBackend, arguments: &JsonObject) -> Cal
     };
     if !asks.is_empty() && candidates.is_empty() {
         let jobs: Vec<&str> = asks.iter().map(|a| a.role.label()).collect();
+        let types = match input.understood.types.as_slice() {
+            [] => String::new(),
+            t => format!(" as a {}-type", t.join("/")),
+        };
         notes.push(format!(
-            "No Pokémon in {}'s statistics or sets does {}; showing text matches instead.",
+            "No Pokémon in {}'s statistics or sets does {}{types}; showing text matches instead.",
             input.format,
             jobs.join(" and ")
         ));
@@ -218,7 +225,9 @@ pub async fn call(backend: &impl StrategyBackend, arguments: &JsonObject) -> Cal
             role_list = Some(lists.len());
             lists.push(hits);
         }
-        Some(Err(e)) => notes.push(format!("Could not read the documents of the Pokémon that do the job: {e}.")),
+        Some(Err(e)) => {
+            notes.push(format!("Could not read the documents of the Pokémon that do the job: {e}."))
+        }
         None => {}
     }
     let semantic_status = match semantic {
@@ -282,7 +291,11 @@ pub async fn call(backend: &impl StrategyBackend, arguments: &JsonObject) -> Cal
 }
 
 fn understanding(input: &Input, asks: &[RoleAsk]) -> Understanding {
-    Understanding { format_source: input.format_source, roles: asks.iter().map(|a| a.role.id()).collect() }
+    Understanding {
+        format_source: input.format_source,
+        roles: asks.iter().map(|a| a.role.id()).collect(),
+        types: if asks.is_empty() { Vec::new() } else { input.understood.types.clone() },
+    }
 }
 
 /// The Pokémon that do the asked jobs in `format` (or, for "most used", lead its usage
@@ -291,6 +304,7 @@ async fn role_candidates(
     backend: &impl StrategyBackend,
     format: &str,
     asks: &[RoleAsk],
+    types: &[String],
     most_used: bool,
 ) -> Result<Vec<RoleCandidate>, super::backend::BackendError> {
     let gen = Format::parse(format).map(|f| f.gen()).unwrap_or(crate::dex::MAX_GEN);
@@ -304,7 +318,7 @@ async fn role_candidates(
     let (usage, sets) = futures::join!(backend.usage(format), backend.sets(format));
     let (usage, sets) = (usage?, sets?);
     let stats = usage.as_deref().map(|u| (&u.report, u.month.as_str()));
-    Ok(roles::candidates(asks, gen, stats, sets.as_deref()))
+    Ok(roles::candidates_of_types(asks, types, gen, stats, sets.as_deref()))
 }
 
 /// The best candidates' usage documents (unless another section was asked for), which show what
@@ -449,8 +463,9 @@ fn output_schema() -> Value {
             }, "required": ["rank", "pokemon", "pokemonName", "format", "section", "score", "sourceUrl", "text"]}},
             "understood": {"type": "object", "properties": {
                 "formatSource": {"enum": ["argument", "query", "default"]},
-                "roles": {"type": "array", "items": {"type": "string"}}
-            }, "required": ["formatSource", "roles"]},
+                "roles": {"type": "array", "items": {"type": "string"}},
+                "types": {"type": "array", "items": {"type": "string"}}
+            }, "required": ["formatSource", "roles", "types"]},
             "retrieval": {"type": "object", "properties": {
                 "lexical": {"enum": ["ok", "failed"]}, "semantic": {"enum": ["ok", "failed", "unavailable"]}
             }, "required": ["lexical", "semantic"]},
@@ -639,5 +654,4 @@ mod tests {
         let text = serde_json::to_string(&r.content).unwrap();
         assert!(text.contains("index down"), "the error says what is down: {text}");
     }
-
 }

@@ -9,8 +9,9 @@
 // J's moves/items/abilities are listed by hand below, from the game's descriptions, on purpose:
 // the server derives them from @pkmn/dex's data (src/dex/roles.rs), and labels that came from the
 // same derivation could not catch its mistakes. Prints golden-set entries (JSON) for the specs in
-// tests/golden/job-specs.json; a new spec is labelled with
-//   node tests/golden/label-jobs.mjs [--data ../shared/data] > /tmp/jobs.json
+// tests/golden/job-specs.json (the golden set's) or tests/golden/tuning-specs.json (the tuning
+// set's, see README.md); a new spec is labelled with
+//   node tests/golden/label-jobs.mjs [--specs job-specs.json] [--data ../shared/data] > /tmp/jobs.json
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 
@@ -29,6 +30,19 @@ export const JOBS = {
   "rapid-spin": ["Rapid Spin"],
   defog: ["Defog"],
   "fake-out": ["Fake Out"],
+  "swords-dance": ["Swords Dance"],
+  "dragon-dance": ["Dragon Dance"],
+  "volt-switch": ["Volt Switch"],
+  "will-o-wisp": ["Will-O-Wisp"],
+  "thunder-wave": ["Thunder Wave"],
+  "toxic": ["Toxic"],
+  "heal-bell": ["Heal Bell", "Aromatherapy"],
+  "whirlwind": ["Whirlwind"],
+  "light-screen": ["Light Screen"],
+  "drizzle": ["Drizzle"],
+  "choice-specs": ["Choice Specs"],
+  "electric-terrain": ["Electric Surge", "Hadron Engine", "Electric Terrain"],
+  "psychic-terrain": ["Psychic Surge", "Psychic Terrain"],
   "toxic-spikes": ["Toxic Spikes"],
   "u-turn": ["U-turn"],
   "choice-band": ["Choice Band"],
@@ -113,6 +127,8 @@ function label(spec) {
   const speciesId = (name) => id(gen.species.get(name)?.name ?? name);
   const relevant = [];
   const why = [];
+  // "Steel-type hazard removers": only species of every type the spec names.
+  const typed = (name) => (spec.types ?? []).every((t) => gen.species.get(name)?.types.includes(t));
   if (STATS[spec.format]) {
     for (const [species, b] of readStats(spec.format)) {
       let best = null;
@@ -121,7 +137,7 @@ function label(spec) {
           if (wanted.has(id(name)) && Number(text) >= spec.min && (!best || Number(text) > Number(best[1]))) best = [name, text];
         }
       }
-      if (!best) continue;
+      if (!best || !typed(species)) continue;
       relevant.push({ pokemon: speciesId(species), format: spec.format, section: "usage", grade: Number(best[1]) >= 50 ? 2 : 1 });
       why.push(`${species}: "${best[0]} ${best[1]}%"`);
     }
@@ -158,13 +174,14 @@ function label(spec) {
         }
         carried += hit ? 1 : 0;
       }
-      if (!carried) continue;
+      if (!carried || !typed(species)) continue;
       relevant.push({ pokemon: speciesId(species), format: spec.format, section: "usage", grade: carried === all.length ? 2 : 1 });
       why.push(`${species}: "${line}"`);
     }
   }
   if (!relevant.length) throw new Error(`${spec.id}: nothing in ${spec.format} does ${spec.job}`);
-  const rule = STATS[spec.format] ? `on at least ${spec.min}% of its sets in the statistics` : "in at least one Smogon set";
+  const types = spec.types ? ` (${spec.types.join("/")}-type only)` : "";
+  const rule = types + (STATS[spec.format] ? `on at least ${spec.min}% of its sets in the statistics` : "in at least one Smogon set");
   return {
     id: spec.id,
     category: spec.category,
@@ -175,5 +192,6 @@ function label(spec) {
   };
 }
 
-const specs = JSON.parse(readFileSync(here + "job-specs.json", "utf8"));
+const specsFile = args.includes("--specs") ? args[args.indexOf("--specs") + 1] : "job-specs.json";
+const specs = JSON.parse(readFileSync(here + specsFile, "utf8"));
 console.log(JSON.stringify(specs.map(label), null, 2));

@@ -50,6 +50,37 @@ describe('query_strategy', () => {
     assert.ok(filtered.structuredContent.results.every((p) => p.pokemon === 'tauros' && p.format === 'gen1ou'));
   });
 
+  test('a question about a job lists the Pokémon that do it, by the statistics, each with why', async () => {
+    const r = await tool({ query: 'who removes hazards in SV OU' });
+    const s = r.structuredContent;
+    assert.equal(s.format, 'gen9ou');
+    assert.deepEqual(s.understood, { formatSource: 'query', roles: ['hazard-removal'], types: [] });
+    assert.equal(s.results.length, 5);
+    assert.equal(new Set(s.results.map((p) => p.pokemon)).size, 5, 'one passage per Pokémon');
+    const removers = ['Rapid Spin', 'Defog', 'Mortal Spin', 'Tidy Up', 'Court Change'];
+    for (const p of s.results) {
+      assert.equal(p.section, 'usage', JSON.stringify(p));
+      const m = /^hazard removal: (.+?) on (\d+\.\d)% of its sets/.exec(p.why ?? '');
+      assert.ok(m && removers.includes(m[1]), `${p.pokemon}: ${p.why}`);
+      assert.ok(Number(m[2]) >= 5, p.why);
+      assert.ok(p.text.includes(`${m[1]} `), `the passage shows ${m[1]}: ${p.text.slice(0, 400)}`);
+    }
+    assert.match(r.content[0].text, /Why: hazard removal: /);
+  });
+
+  test('types narrow a job; a job nobody can do in a generation says so', async () => {
+    const { Dex } = await import('@pkmn/dex');
+    const steel = (await tool({ query: 'Steel-type hazard removers' })).structuredContent;
+    assert.deepEqual(steel.understood.types, ['Steel']);
+    const chosen = steel.results.filter((p) => p.why);
+    assert.ok(chosen.length >= 2, JSON.stringify(steel.results.map((p) => p.pokemon)));
+    for (const p of chosen) assert.ok(Dex.forGen(9).species.get(p.pokemon).types.includes('Steel'), p.pokemon);
+    const rby = (await tool({ query: 'RBY OU Stealth Rock setters' })).structuredContent;
+    assert.equal(rby.format, 'gen1ou');
+    assert.ok(rby.notes.some((n) => /No Pokémon in gen1ou's statistics or sets does hazard setting/.test(n)), rby.notes.join(' | '));
+    assert.equal(rby.isError, undefined);
+  });
+
   test('reports how it retrieved: lexical here, semantic not configured locally', async () => {
     const r = await tool({ query: 'Dragonite Dragon Dance' });
     assert.deepEqual(r.structuredContent.retrieval, { lexical: 'ok', semantic: 'unavailable' });
@@ -79,7 +110,7 @@ describe('query_strategy caching and coalescing', () => {
   const ask = (query, ip) => call('tools/call', { name: 'query_strategy', arguments: { query, format: 'gen9ou' } }, { headers: { 'CF-Connecting-IP': ip } });
 
   test('100 concurrent identical calls from one client make one backend search', async () => {
-    const query = `sweeper setup momentum ${Date.now()}`;
+    const query = `hyper offense balance ${Date.now()}`; // no job words: one search per answer
     const before = await searches();
     const responses = await Promise.all(Array.from({ length: 100 }, () => ask(query, '10.77.1.1')));
     assert.ok(responses.every((r) => r.status === 200 && r.json.result.isError === false));
@@ -87,7 +118,7 @@ describe('query_strategy caching and coalescing', () => {
   });
 
   test('the same question from 20 clients within the TTL is computed once', async () => {
-    const query = `defensive pivot status ${Date.now()}`;
+    const query = `defensive balance core ${Date.now()}`;
     const before = await searches();
     for (let i = 0; i < 20; i++) {
       const r = await ask(query, `10.77.2.${i + 1}`);
