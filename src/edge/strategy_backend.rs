@@ -1,7 +1,6 @@
 //! The strategy tools' backend on Workers: lexical search in the format's `IndexObject`,
 //! semantic search through Workers AI + Vectorize (when bound), each under its own timeout.
 
-use serde::Deserialize;
 use worker::{Env, Method, Request, RequestInit};
 
 use std::cell::RefCell;
@@ -12,7 +11,6 @@ use super::faults;
 use super::raw_source::RawSource;
 use super::vectors::vectorize;
 use crate::corpus::{parse_chaos, parse_moveset_report, parse_sets, Document, Format, SetsFile, StatsKind};
-use crate::ingest::vectors::EMBEDDING_MODEL;
 use crate::search::hit::{SearchHit, SearchRequest};
 use crate::tools::backend::{BackendError, FormatUsage, StrategyBackend};
 
@@ -75,75 +73,23 @@ impl EdgeBackend {
         format: &str,
         request: &SearchRequest,
     ) -> Result<Vec<SearchHit>, BackendError> {
-        let err = |what: &'static str| move |e: String| BackendError::Unavailable(what, e);
-        let ai = self.env.ai("AI").map_err(|e| err("Workers AI")(e.to_string()))?;
-        #[derive(serde::Serialize)]
-        struct EmbedIn<'a> {
-            text: [&'a str; 1],
-        }
-        #[derive(Deserialize)]
-        struct EmbedOut {
-            data: Vec<Vec<f32>>,
-        }
-        let out: EmbedOut = ai
-            .run(EMBEDDING_MODEL, EmbedIn { text: [&request.query] })
+        let unavailable = |e: String| BackendError::Unavailable("semantic search", e);
+        let (ai, index) =
+            super::vectors::bindings(&self.env).ok_or_else(|| unavailable("not bound".into()))?;
+        let kv = self.env.kv("STRATEGY_KV").map_err(|e| unavailable(e.to_string()))?;
+        crate::search::semantic::search(&ai, &index, &KvDocuments(kv), format, request)
             .await
-            .map_err(|e| err("Workers AI")(e.to_string()))?;
-        let vector =
-            out.data.into_iter().next().ok_or_else(|| err("Workers AI")("no embedding returned".into()))?;
-        let index = vectorize(&self.env).ok_or_else(|| err("Vectorize")("not bound".into()))?;
-        let mut filter = serde_json::Map::new();
-        filter.insert("format".into(), format.into());
-        if let Some(p) = &request.pokemon_id {
-            filter.insert("pokemon".into(), p.as_str().into());
-        }
-        if let Some(s) = &request.section {
-            filter.insert("section".into(), s.as_str().into());
-        }
-        let options = serde_json::json!({"topK": request.limit.clamp(1, 20), "returnMetadata": "indexed", "filter": filter});
-        let to_js = |v: &serde_json::Value| {
-            serde::Serialize::serialize(v, &serde_wasm_bindgen::Serializer::json_compatible())
-                .map_err(|e| err("Vectorize")(e.to_string()))
-        };
-        let promise = index
-            .query(to_js(&serde_json::json!(vector))?, to_js(&options)?)
-            .map_err(|e| err("Vectorize")(format!("{e:?}")))?;
-        let result = wasm_bindgen_futures::JsFuture::from(promise)
-            .await
-            .map_err(|e| err("Vectorize")(format!("{e:?}")))?;
-        #[derive(Deserialize)]
-        struct Matches {
-            matches: Vec<Match>,
-        }
-        #[derive(Deserialize)]
-        struct Match {
-            score: f64,
-            metadata: Option<serde_json::Value>,
-        }
-        let matches: Matches =
-            serde_wasm_bindgen::from_value(result).map_err(|e| err("Vectorize")(e.to_string()))?;
-        let kv = self.env.kv("STRATEGY_KV").map_err(|e| err("KV")(e.to_string()))?;
-        let mut hits = Vec::new();
-        for m in matches.matches {
-            let Some(key) = m.metadata.as_ref().and_then(|md| md.get("key")).and_then(|k| k.as_str()) else {
-                continue;
-            };
-            // A vector whose document expired or was deleted is skipped, not an error.
-            let Ok(Some(doc)) = kv.get(key).json::<Document>().await else { continue };
-            hits.push(SearchHit {
-                key: doc.key,
-                pokemon_id: doc.pokemon_id,
-                pokemon_name: doc.pokemon_name,
-                format: doc.format,
-                section: doc.section.as_str().to_owned(),
-                set_name: doc.set_name,
-                source_url: doc.source_url,
-                data_month: doc.data_month,
-                score: m.score,
-                text: doc.text,
-            });
-        }
-        Ok(hits)
+            .map_err(|e| unavailable(e.to_string()))
+    }
+}
+
+/// Strategy documents by key, from KV (the semantic path's document reads).
+struct KvDocuments(worker::kv::KvStore);
+
+impl crate::search::semantic::DocumentReader for KvDocuments {
+    async fn document(&self, key: &str) -> Option<Document> {
+        // A vector whose document expired or was deleted is skipped, not an error.
+        self.0.get(key).json::<Document>().await.ok().flatten()
     }
 }
 

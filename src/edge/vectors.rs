@@ -6,7 +6,9 @@ use serde::{Deserialize, Serialize};
 use wasm_bindgen::prelude::*;
 use worker::Env;
 
-use crate::ingest::vectors::{Embedder, VectorError, VectorIndex, VectorRecord, EMBEDDING_MODEL};
+use crate::ingest::vectors::{
+    Embedder, MetadataFilter, VectorError, VectorIndex, VectorMatch, VectorRecord, EMBEDDING_MODEL,
+};
 
 #[wasm_bindgen]
 extern "C" {
@@ -86,5 +88,47 @@ impl VectorIndex for Vectorize {
 
     async fn delete(&self, ids: Vec<String>) -> Result<(), VectorError> {
         settle(self.0.delete_by_ids(to_js(&ids)?)).await
+    }
+
+    async fn query(
+        &self,
+        vector: &[f32],
+        top_k: u32,
+        filter: &MetadataFilter,
+    ) -> Result<Vec<VectorMatch>, VectorError> {
+        #[derive(Serialize)]
+        #[serde(rename_all = "camelCase")]
+        struct Options<'a> {
+            top_k: u32,
+            return_metadata: &'static str,
+            filter: &'a MetadataFilter,
+        }
+        #[derive(Deserialize)]
+        struct Matches {
+            matches: Vec<RawMatch>,
+        }
+        #[derive(Deserialize)]
+        struct RawMatch {
+            score: f64,
+            metadata: Option<crate::ingest::vectors::VectorMetadata>,
+        }
+        // "all": the document key is stored metadata but not a metadata index, and "indexed"
+        // returns only indexed fields (topK with all metadata is capped at 20, our maximum).
+        let options = Options { top_k, return_metadata: "all", filter };
+        let promise = self
+            .0
+            .query(to_js(&vector)?, to_js(&options)?)
+            .map_err(|e| VectorError::Index(format!("{e:?}")))?;
+        let result = wasm_bindgen_futures::JsFuture::from(promise)
+            .await
+            .map_err(|e| VectorError::Index(format!("{e:?}")))?;
+        let matches: Matches =
+            serde_wasm_bindgen::from_value(result).map_err(|e| VectorError::Index(e.to_string()))?;
+        // A match without metadata cannot be resolved to a document: skipped.
+        Ok(matches
+            .matches
+            .into_iter()
+            .filter_map(|m| Some(VectorMatch { score: m.score, metadata: m.metadata? }))
+            .collect())
     }
 }

@@ -60,10 +60,35 @@ pub trait Embedder {
     async fn embed(&self, texts: &[String]) -> Result<Vec<Vec<f32>>, VectorError>;
 }
 
+/// What a query keeps: the format, and optionally one Pokémon and one section (the metadata
+/// indexes of [`VectorMetadata`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct MetadataFilter {
+    pub format: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pokemon: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub section: Option<String>,
+}
+
+/// One query match: similarity and the vector's metadata.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct VectorMatch {
+    pub score: f64,
+    pub metadata: VectorMetadata,
+}
+
 #[allow(async_fn_in_trait)]
 pub trait VectorIndex {
     async fn upsert(&self, records: Vec<VectorRecord>) -> Result<(), VectorError>;
     async fn delete(&self, ids: Vec<String>) -> Result<(), VectorError>;
+    /// The `top_k` vectors nearest to `vector` that pass `filter`, best first.
+    async fn query(
+        &self,
+        vector: &[f32],
+        top_k: u32,
+        filter: &MetadataFilter,
+    ) -> Result<Vec<VectorMatch>, VectorError>;
 }
 
 /// Vectorize ids are at most 64 bytes; document keys can be longer, so ids are key hashes.
@@ -182,6 +207,36 @@ impl VectorIndex for FakeVectorize {
             vectors.remove(id);
         });
         Ok(())
+    }
+
+    /// Cosine similarity, like an index created with `--metric=cosine`; topK with metadata is
+    /// capped at 20 by Vectorize.
+    async fn query(
+        &self,
+        vector: &[f32],
+        top_k: u32,
+        filter: &MetadataFilter,
+    ) -> Result<Vec<VectorMatch>, VectorError> {
+        if !(1..=20).contains(&top_k) || vector.len() != DIMENSIONS {
+            return Err(VectorError::Index(format!("topK {top_k} or {} dimensions refused", vector.len())));
+        }
+        let cosine = |a: &[f32], b: &[f32]| {
+            let dot: f32 = a.iter().zip(b).map(|(x, y)| x * y).sum();
+            let norm = |v: &[f32]| v.iter().map(|x| x * x).sum::<f32>().sqrt().max(f32::EPSILON);
+            f64::from(dot / (norm(a) * norm(b)))
+        };
+        let mut matches: Vec<VectorMatch> = self
+            .vectors
+            .borrow()
+            .values()
+            .filter(|r| r.metadata.format == filter.format)
+            .filter(|r| filter.pokemon.as_ref().is_none_or(|p| *p == r.metadata.pokemon))
+            .filter(|r| filter.section.as_ref().is_none_or(|s| *s == r.metadata.section))
+            .map(|r| VectorMatch { score: cosine(vector, &r.values), metadata: r.metadata.clone() })
+            .collect();
+        matches.sort_by(|a, b| b.score.total_cmp(&a.score).then_with(|| a.metadata.key.cmp(&b.metadata.key)));
+        matches.truncate(top_k as usize);
+        Ok(matches)
     }
 }
 

@@ -7,4 +7,5 @@ pub mod golden;
 pub mod hit;
 pub mod rank;
 pub mod roles;
+pub mod semantic;
 pub mod understand;
