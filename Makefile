@@ -34,6 +34,7 @@ deps:
 # wasm-bindgen-cli, and skip wasm-opt (Debian's binaryen is too old for this wasm).
 build: deps
 	WASM_BINDGEN_BIN=wasm-bindgen worker-build --release --no-opt
+	scripts/wasm-opt.sh build
 
 # Serves in the foreground; meanwhile the local corpus (../shared/data) is loaded and ingested
 # in the background once the worker answers (idempotent: unchanged documents are skipped).
@@ -50,6 +51,7 @@ test: deps lint-workflows check-bench test-native build check-deploy build-test 
 # injection, src/edge/faults.rs). Deploys never use it; check-deploy checks the `make build` one.
 build-test: deps
 	WASM_BINDGEN_BIN=wasm-bindgen worker-build --release --no-opt -d build-test . --features faults
+	scripts/wasm-opt.sh build-test
 	@grep -qa 'semantic-timeout' build-test/index_bg.wasm || { echo "build-test lacks the fault switch"; exit 1; }
 
 # actionlint + shellcheck over .github/workflows, and a canary proving they catch mistakes.
@@ -103,6 +105,7 @@ BENCH_STATE ?= .wrangler/bench-state
 
 bench-build: deps
 	WASM_BINDGEN_BIN=wasm-bindgen worker-build --release --no-opt -d build-bench . --features bench
+	scripts/wasm-opt.sh build-bench
 
 bench-limiter: bench-build
 	rm -rf $(BENCH_STATE)

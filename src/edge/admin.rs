@@ -94,9 +94,28 @@ async fn route(mut req: Request, env: &Env) -> worker::Result<HttpResponse> {
             {
                 return Ok(bad("GET …/<format>/stats or POST …/<format>/search"));
             }
-            let body = if action == "search" { Some(req.text().await?) } else { None };
-            let stub = env.durable_object("INDEXES")?.id_from_name(format)?.get_stub()?;
-            call(&stub, &format!("/{action}"), body).await
+            let namespace = env.durable_object("INDEXES")?;
+            if action == "search" {
+                let stub = namespace.id_from_name(format)?.get_stub()?;
+                return call(&stub, "/search", Some(req.text().await?)).await;
+            }
+            // The primary's figures, with searches counted over every replica.
+            let mut replicas = Vec::new();
+            for n in 0..super::index_object::replicas(env) {
+                let stub =
+                    namespace.id_from_name(&crate::ingest::replicas::replica_name(format, n))?.get_stub()?;
+                let answer = call(&stub, "/stats", None).await?;
+                if answer.status != 200 {
+                    return Ok(answer);
+                }
+                let stats: super::index_object::IndexStats = serde_json::from_slice(&answer.body)
+                    .map_err(|e| worker::Error::RustError(e.to_string()))?;
+                replicas.push(stats);
+            }
+            let mut total = serde_json::to_value(&replicas[0]).unwrap_or_default();
+            total["searchesServed"] = replicas.iter().map(|r| r.searches_served).sum::<u64>().into();
+            total["replicas"] = serde_json::to_value(&replicas).unwrap_or_default();
+            Ok(HttpResponse::json(200, &total))
         }
         _ => Ok(HttpResponse::json(404, &json!({"error": "not_found"}))),
     }

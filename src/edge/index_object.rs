@@ -34,6 +34,18 @@ pub struct IndexStats {
     pub searches_served: u64,
 }
 
+/// Searches one `/search-batch` request may carry (query_strategy sends at most 3).
+const MAX_BATCH_SEARCHES: usize = 8;
+
+/// How many replicas each format's index has (`INDEX_REPLICAS`, 1-16, default 1): see
+/// `ingest::replicas`. Ingestion writes to all of them; each search reads one.
+pub fn replicas(env: &Env) -> usize {
+    env.var("INDEX_REPLICAS")
+        .ok()
+        .and_then(|v| v.to_string().parse::<usize>().ok())
+        .map_or(1, |n| n.clamp(1, 16))
+}
+
 #[durable_object]
 pub struct IndexObject {
     state: State,
@@ -81,6 +93,15 @@ impl DurableObject for IndexObject {
                 self.searches.set(self.searches.get() + 1);
                 let search: SearchRequest = req.json().await?;
                 Response::from_json(&self.search(&search)?)
+            }
+            "/search-batch" => {
+                let searches: Vec<SearchRequest> = req.json().await?;
+                if searches.len() > MAX_BATCH_SEARCHES {
+                    return Response::error("too many searches in one batch", 400);
+                }
+                self.searches.set(self.searches.get() + searches.len() as u64);
+                let hits: Result<Vec<Vec<SearchHit>>> = searches.iter().map(|s| self.search(s)).collect();
+                Response::from_json(&hits?)
             }
             "/stats" => Response::from_json(&self.stats()?),
             _ => Response::error("not found", 404),

@@ -24,6 +24,7 @@ use crate::corpus::Document;
 use crate::ingest::alert::{LastRun, RunReport, DEFAULT_ERROR_THRESHOLD};
 use crate::ingest::diff::{Indexed, DOCUMENT_TTL_SECS, KV_REFRESH_AFTER_MS};
 use crate::ingest::guard;
+use crate::ingest::replicas::{replica_name, Replicated};
 use crate::ingest::step::{
     self, unbound, ApplyBatch, DocStore, FormatProgress, IndexStore, Semantic, StepInput, StepOutcome,
     MAX_CHANGES_PER_STEP,
@@ -275,7 +276,11 @@ impl IngestObject {
     async fn step(&self, run: &mut RunState, format: &str) -> Result<StepOutcome> {
         let source = RawSource::new(&self.env)?;
         let documents = self.build(&source, run, format).await?;
-        let index = IndexStub(self.env.durable_object("INDEXES")?.id_from_name(format)?.get_stub()?);
+        let namespace = self.env.durable_object("INDEXES")?;
+        let stubs = (0..super::index_object::replicas(&self.env))
+            .map(|n| Ok(IndexStub(namespace.id_from_name(&replica_name(format, n))?.get_stub()?)))
+            .collect::<Result<Vec<IndexStub>>>()?;
+        let index = Replicated(&stubs);
         let kv = KvDocs(self.env.kv("STRATEGY_KV")?);
         let faults = self.faults(run);
         let input = StepInput {

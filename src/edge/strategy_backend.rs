@@ -11,6 +11,7 @@ use super::faults;
 use super::raw_source::RawSource;
 use super::vectors::vectorize;
 use crate::corpus::{parse_chaos, parse_moveset_report, parse_sets, Document, Format, SetsFile, StatsKind};
+use crate::ingest::replicas::{pick_replica, replica_name};
 use crate::search::hit::{SearchHit, SearchRequest};
 use crate::tools::backend::{BackendError, FormatUsage, StrategyBackend};
 
@@ -39,25 +40,29 @@ impl EdgeBackend {
         Self { env }
     }
 
-    async fn lexical_inner(
+    /// POSTs `body` to `path` of one replica of `format`'s index (any replica serves a search,
+    /// `ingest::replicas`: picking one at random spreads them).
+    async fn index_call<T: serde::de::DeserializeOwned>(
         &self,
         format: &str,
-        request: &SearchRequest,
-    ) -> Result<Vec<SearchHit>, BackendError> {
+        path: &str,
+        body: &impl serde::Serialize,
+    ) -> Result<T, BackendError> {
         let unavailable = |e: worker::Error| BackendError::Unavailable("lexical search", e.to_string());
+        let replica = pick_replica(super::index_object::replicas(&self.env), js_sys::Math::random());
         let stub = self
             .env
             .durable_object("INDEXES")
             .map_err(unavailable)?
-            .id_from_name(format)
+            .id_from_name(&replica_name(format, replica))
             .map_err(unavailable)?
             .get_stub()
             .map_err(unavailable)?;
         let mut init = RequestInit::new();
-        let body = serde_json::to_string(request)
+        let body = serde_json::to_string(body)
             .map_err(|e| BackendError::Unavailable("lexical search", e.to_string()))?;
         init.with_method(Method::Post).with_body(Some(body.into()));
-        let req = Request::new_with_init("https://index/search", &init).map_err(unavailable)?;
+        let req = Request::new_with_init(&format!("https://index{path}"), &init).map_err(unavailable)?;
         let mut resp = stub.fetch_with_request(req).await.map_err(unavailable)?;
         if resp.status_code() != 200 {
             return Err(BackendError::Unavailable(
@@ -66,6 +71,21 @@ impl EdgeBackend {
             ));
         }
         resp.json().await.map_err(unavailable)
+    }
+
+    /// Searches under the lexical timeout and the fault switch.
+    async fn guarded_search<T>(
+        &self,
+        search: impl std::future::Future<Output = Result<T, BackendError>>,
+    ) -> Result<T, BackendError> {
+        let search = async {
+            faults::delay().await;
+            if faults::current().fts_error {
+                return Err(BackendError::Unavailable("lexical search", "injected fault".into()));
+            }
+            search.await
+        };
+        with_timeout("lexical search", LEXICAL_TIMEOUT_MS, search).await?
     }
 
     async fn semantic_inner(
@@ -231,14 +251,28 @@ impl StrategyBackend for EdgeBackend {
     }
 
     async fn lexical(&self, format: &str, request: &SearchRequest) -> Result<Vec<SearchHit>, BackendError> {
-        let search = async {
-            faults::delay().await;
-            if faults::current().fts_error {
-                return Err(BackendError::Unavailable("lexical search", "injected fault".into()));
+        self.guarded_search(self.index_call(format, "/search", request)).await
+    }
+
+    /// One round trip for all of them: `/search-batch`.
+    async fn lexical_many(
+        &self,
+        format: &str,
+        requests: &[SearchRequest],
+    ) -> Vec<Result<Vec<SearchHit>, BackendError>> {
+        let answered: Result<Vec<Vec<SearchHit>>, BackendError> =
+            self.guarded_search(self.index_call(format, "/search-batch", &requests)).await;
+        match answered {
+            Ok(lists) if lists.len() == requests.len() => lists.into_iter().map(Ok).collect(),
+            Ok(lists) => {
+                let e = BackendError::Unavailable(
+                    "lexical search",
+                    format!("{} answers to {} searches", lists.len(), requests.len()),
+                );
+                requests.iter().map(|_| Err(e.clone())).collect()
             }
-            self.lexical_inner(format, request).await
-        };
-        with_timeout("lexical search", LEXICAL_TIMEOUT_MS, search).await?
+            Err(e) => requests.iter().map(|_| Err(e.clone())).collect(),
+        }
     }
 
     async fn semantic(

@@ -6,5 +6,6 @@
 pub mod alert;
 pub mod diff;
 pub mod guard;
+pub mod replicas;
 pub mod step;
 pub mod vectors;

@@ -31,6 +31,16 @@ pub trait StrategyBackend {
     /// BM25 search in one format's index.
     async fn lexical(&self, format: &str, request: &SearchRequest) -> Result<Vec<SearchHit>, BackendError>;
 
+    /// Several BM25 searches in one format's index, answered together (one round trip on the
+    /// edge); results in request order.
+    async fn lexical_many(
+        &self,
+        format: &str,
+        requests: &[SearchRequest],
+    ) -> Vec<Result<Vec<SearchHit>, BackendError>> {
+        futures::future::join_all(requests.iter().map(|r| self.lexical(format, r))).await
+    }
+
     /// Semantic search (embedding + vector index) filtered to `format`; `None` where it is not
     /// configured (local development: wrangler cannot run Workers AI or Vectorize).
     async fn semantic(

@@ -177,12 +177,17 @@ pub async fn call(backend: &impl StrategyBackend, arguments: &JsonObject) -> Cal
     // Pokémon that do it in the format, by its statistics (else its sets).
     let asks: &[RoleAsk] = if mentioned.is_empty() { &input.understood.roles } else { &[] };
     let most_used = mentioned.is_empty() && asks.is_empty() && input.understood.most_used;
-    let (lexical, focused, semantic, candidates) = futures::join!(
-        backend.lexical(&input.format, &request),
-        futures::future::join_all(focused.iter().map(|r| backend.lexical(&input.format, r))),
+    let searches: Vec<SearchRequest> = std::iter::once(request.clone()).chain(focused).collect();
+    let (lexical, semantic, candidates) = futures::join!(
+        backend.lexical_many(&input.format, &searches),
         backend.semantic(&input.format, &request),
         role_candidates(backend, &input.format, asks, &input.understood.types, most_used)
     );
+    let mut lexical = lexical.into_iter();
+    let (focused, lexical) = {
+        let main = lexical.next().unwrap_or_else(|| Ok(Vec::new()));
+        (lexical.collect::<Vec<_>>(), main)
+    };
     let mut notes = Vec::new();
     let mut lists = Vec::new();
     let candidates = match candidates {
