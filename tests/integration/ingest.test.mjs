@@ -83,6 +83,10 @@ describe('local ingestion of gen9ou and gen1ou', () => {
     assert.equal(first.report.documentsDeleted, 0);
     const gen9 = JSON.parse(readFileSync(path.join(DATA, 'pkmn-sets/gen9ou.json'), 'utf8'));
     assert.ok((await stats('gen9ou')).pokemon >= Object.keys(gen9).length, 'every species with sets is indexed');
+    // Every read replica of the index (INDEX_REPLICAS, wrangler.toml) holds the same documents.
+    const { replicas, documents } = await stats('gen9ou');
+    assert.ok(replicas.length >= 2, `replicas: ${replicas.length}`);
+    for (const r of replicas) assert.deepEqual([r.documents, r.pokemon], [documents, (await stats('gen9ou')).pokemon]);
   });
 
   test('each run leaves one structured JSON log line with its metrics', async () => {
