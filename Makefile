@@ -25,7 +25,7 @@ TEST_WRANGLER_ARGS = --var ALLOWED_ORIGINS:https://claude.ai,http://localhost:$(
   --var SESSION_ID_KEY:integration-session-id-key-0001 --var PSEUDONYM_KEY:integration-pseudonym-key-0001 \
   --var INGEST_MAX_RAW_BYTES:4194304 --var INGEST_FETCH_TIMEOUT_MS:3000
 
-.PHONY: deps build build-test dev test lint-workflows check-fresh-install test-native test-integration check-deploy check-bench bench-build bench-limiter bench-ingest bench-strategy bench-calc bench-speed bench fmt lint clean
+.PHONY: deps build build-test dev test lint-workflows check-fresh-install test-native test-integration check-deploy check-bench bench-build bench-limiter bench-ingest bench-strategy bench-calc bench-speed bench bench-peer fmt lint clean
 
 deps:
 	@scripts/setup.sh
@@ -159,6 +159,18 @@ bench: build
 	  node scripts/load-local-corpus.mjs --url http://127.0.0.1:$(LOAD_PORT) --formats gen9ou > /dev/null && \
 	  LOAD_URL=http://127.0.0.1:$(LOAD_PORT) LOAD_STATE=$(LOAD_STATE) WASM=$(LOAD_BUILD)/index_bg.wasm node bench/load.mjs
 
+# Issue #14: porygon against a reproducible TypeScript peer built the way Cloudflare's remote MCP
+# template builds one (bench/peer/: agents' McpAgent, one Durable Object per session, the same
+# get_pokemon), both under the pinned wrangler: k6 at 1/10/50 VUs for /health/live, ping and
+# get_pokemon, and cold starts; writes bench/REPORT-peer.md (~7 minutes). Not part of `make test`.
+# porygon is served from a private copy of the release build (a concurrent `make build` cannot reload it).
+PEER_BUILD ?= .wrangler/peer-build
+
+bench-peer: build
+	scripts/install-bench-tools.sh --k6-only
+	rm -rf $(PEER_BUILD) && mkdir -p $(PEER_BUILD) && cp -r build/index.js build/index_bg.wasm build/package.json build/worker $(PEER_BUILD)/
+	PORYGON_SCRIPT=$(PEER_BUILD)/worker/shim.mjs node bench/peer.mjs
+
 # The k6 scripts must parse and set up (k6 inspect runs their init code: imports, options, metric
 # names) and the driver must parse; a second or so, so `make test` catches a broken `make bench`.
 check-bench:
@@ -167,7 +179,12 @@ check-bench:
 	  .tools/bin/k6 inspect "$$script" > /dev/null || exit 1; done
 	node --check bench/load.mjs
 	node --check bench/speed.mjs
-	@echo "k6 scripts inspect, bench/load.mjs parses: ok"
+	node --check bench/peer.mjs
+	@# The peer must still bundle against the locked npm packages (agents, the MCP SDKs, zod, @pkmn/dex).
+	@mkdir -p .wrangler
+	node node_modules/wrangler/bin/wrangler.js deploy --dry-run --config bench/peer/wrangler.jsonc --outdir .wrangler/peer-dry-run > .wrangler/peer-dry-run.log 2>&1 \
+	  || { cat .wrangler/peer-dry-run.log; exit 1; }
+	@echo "k6 scripts inspect, bench/load.mjs and bench/peer.mjs parse, bench/peer bundles: ok"
 
 fmt:
 	cargo fmt --all
@@ -180,4 +197,4 @@ lint:
 
 clean:
 	rm -rf build build-test build-bench target/wasm32-unknown-unknown .wrangler/test-state .wrangler/bench-state \
-	  $(LOAD_STATE) $(LOAD_BUILD)
+	  $(LOAD_STATE) $(LOAD_BUILD) $(PEER_BUILD) .wrangler/peer-bench .wrangler/peer-dry-run

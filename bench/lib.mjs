@@ -1,5 +1,9 @@
-// Shared helpers for the benchmarks: loopback-only HTTP, percentiles, tables.
+// Shared helpers for the benchmarks: loopback-only HTTP, percentiles, tables, local API keys.
 import http from "node:http";
+import { execFileSync } from "node:child_process";
+import { createHash, randomBytes } from "node:crypto";
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 
 export const BASE = (process.env.BENCH_URL ?? "http://127.0.0.1:8797").replace(/\/+$/, "");
 if (!/^http:\/\/(127\.\d+\.\d+\.\d+|localhost)(:\d+)?$/.test(BASE)) {
@@ -72,4 +76,38 @@ export async function pool(count, concurrency, fn) {
     }
   }));
   return results;
+}
+
+/**
+ * `n` API keys for a local worker whose persisted state is `state`, in the format
+ * scripts/apikey.mjs writes (KV `key:<sha256(token)>` → record, `id:<id>` → hash), written in one
+ * `wrangler kv bulk put` (apikey.mjs spawns wrangler twice per key: minutes for 100 keys).
+ * The quotas default to the largest the worker accepts (policy::limiter::MAX_LIMIT, 100000: a
+ * larger figure is ignored and the key gets the default 1000/min, 20000/hour), so a benchmark
+ * client with its own key meets no 429 while the limiter stays on. The first key is checked
+ * against the worker at `url` (an MCP ping must answer 200). Returns the tokens.
+ */
+export async function createApiKeys({ n, url, state, name = "bench", perMinute = 100_000, perHour = 100_000, dir = "bench/results" }) {
+  const BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+  const entries = [];
+  const tokens = [];
+  for (let i = 0; i < n; i++) {
+    const token = "pgn_" + Array.from(randomBytes(40), (b) => BASE62[b % 62]).join("");
+    const id = "k_" + randomBytes(4).toString("hex");
+    const hash = createHash("sha256").update(token).digest("hex");
+    const record = { id, name: `${name}-${i + 1}`, perMinute, perHour, createdAt: new Date().toISOString() };
+    entries.push({ key: `key:${hash}`, value: JSON.stringify(record) }, { key: `id:${id}`, value: hash });
+    tokens.push(token);
+  }
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, `${name}-keys.json`);
+  writeFileSync(file, JSON.stringify(entries));
+  try {
+    execFileSync(process.execPath, ["node_modules/wrangler/bin/wrangler.js", "kv", "bulk", "put", file, "--binding", "API_KEYS", "--local", "--persist-to", state], { stdio: "ignore" });
+  } finally {
+    rmSync(file, { force: true });
+  }
+  const probe = await fetch(`${url}/mcp`, { method: "POST", headers: { "content-type": "application/json", Authorization: `Bearer ${tokens[0]}` }, body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "ping" }) });
+  if (probe.status !== 200) throw new Error(`bench API key refused: ${probe.status} ${await probe.text()}`);
+  return tokens;
 }

@@ -14,10 +14,9 @@
 import { execFileSync, spawnSync } from "node:child_process";
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, statSync, writeFileSync, readSync, rmSync } from "node:fs";
 import { gzipSync } from "node:zlib";
-import { createHash, randomBytes } from "node:crypto";
 import { cpus } from "node:os";
 import { join } from "node:path";
-import { percentile, table } from "./lib.mjs";
+import { createApiKeys, percentile, table } from "./lib.mjs";
 
 const URL_ = (process.env.LOAD_URL ?? "http://127.0.0.1:8796").replace(/\/+$/, "");
 if (!/^http:\/\/(127\.\d+\.\d+\.\d+|localhost)(:\d+)?$/.test(URL_)) throw new Error(`bench/load.mjs only targets loopback, not ${URL_}`);
@@ -136,32 +135,9 @@ out();
 
 // ---- API keys -------------------------------------------------------------------------------
 
-/**
- * `n` API keys with a quota no VU reaches (so every VU is one steady client: its own quota, its
- * own Durable Object, one session for the whole run), written in one `wrangler kv bulk put` in the
- * format scripts/apikey.mjs writes (which spawns wrangler twice per key: minutes for 100 keys).
- */
-async function createKeys(n) {
-  const BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
-  const entries = [];
-  const tokens = [];
-  for (let i = 0; i < n; i++) {
-    const token = "pgn_" + Array.from(randomBytes(40), (b) => BASE62[b % 62]).join("");
-    const id = "k_" + randomBytes(4).toString("hex");
-    const hash = createHash("sha256").update(token).digest("hex");
-    const record = { id, name: `load-bench-${i + 1}`, perMinute: 100_000, perHour: 1_000_000, createdAt: new Date().toISOString() };
-    entries.push({ key: `key:${hash}`, value: JSON.stringify(record) }, { key: `id:${id}`, value: hash });
-    tokens.push(token);
-  }
-  const file = join(RESULTS, "load-keys.json");
-  writeFileSync(file, JSON.stringify(entries));
-  execFileSync(process.execPath, ["node_modules/wrangler/bin/wrangler.js", "kv", "bulk", "put", file, "--binding", "API_KEYS", "--local", "--persist-to", STATE], { stdio: "ignore" });
-  rmSync(file);
-  const probe = await fetch(`${URL_}/mcp`, { method: "POST", headers: { "content-type": "application/json", Authorization: `Bearer ${tokens[0]}` }, body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "ping" }) });
-  if (probe.status !== 200) throw new Error(`bench API key refused: ${probe.status} ${await probe.text()}`);
-  return tokens;
-}
-const keys = await createKeys(Math.max(...VUS) + 2);
+// Every VU is one steady client: its own key (a quota it cannot reach), its own Durable Object,
+// one session for the whole run. The keys are written in apikey.mjs's format (bench/lib.mjs).
+const keys = await createApiKeys({ n: Math.max(...VUS) + 2, url: URL_, state: STATE, name: "load-bench", dir: RESULTS });
 const vuKeys = keys.slice(0, Math.max(...VUS)).join(",");
 
 // ---- 1. latency / throughput matrix ----------------------------------------------------------

@@ -128,6 +128,29 @@ export class Client {
   }
 }
 
+/**
+ * The JSON-RPC answer in a response: the JSON body, or, when the server answered with an event
+ * stream (Streamable HTTP allows either; agents' McpAgent always streams), the last `data:` event
+ * that carries a result or an error. Throws when there is none.
+ */
+export function parseBody(res) {
+  const type = String(res.headers["Content-Type"] || "").toLowerCase();
+  if (!type.includes("text/event-stream")) return JSON.parse(res.body);
+  let answer = null;
+  for (const event of String(res.body || "").split(/\r?\n\r?\n/)) {
+    const data = event
+      .split(/\r?\n/)
+      .filter((line) => line.startsWith("data:"))
+      .map((line) => line.slice(5).replace(/^ /, ""))
+      .join("\n");
+    if (!data) continue; // keep-alive comments, empty events
+    const message = JSON.parse(data);
+    if (message && (message.result !== undefined || message.error !== undefined)) answer = message;
+  }
+  if (!answer) throw new Error("no JSON-RPC answer in the event stream");
+  return answer;
+}
+
 /** Classifies a response into rate_limited / errors / latency trends. */
 export function classify(op, res, isNotification = false) {
   const ms = res.timings.duration;
@@ -145,7 +168,7 @@ export function classify(op, res, isNotification = false) {
   else if (res.status !== 200) why = `status ${res.status}`;
   else {
     try {
-      body = JSON.parse(res.body);
+      body = parseBody(res);
     } catch (_) {
       why = "not json";
     }
