@@ -41,8 +41,14 @@ const server = (name, port, state, wranglerArgs) => {
 };
 const PORYGON = server("porygon", Number(process.env.PORYGON_PORT ?? 8794), ".wrangler/peer-bench/porygon-state", PORYGON_SCRIPT);
 const PEER = server("peer", Number(process.env.PEER_PORT ?? 8793), ".wrangler/peer-bench/peer-state", `--config ${PEER_CONFIG}`);
-const SERVERS = [PORYGON, PEER];
-if (PORYGON.port === PEER.port) throw new Error("porygon and the peer need two ports");
+// BASELINE_SCRIPT: an earlier porygon build measured in the same run ("before"), e.g. a copy of
+// the previous commit's build/; `make bench-peer BASELINE=<rev>` builds one.
+const BASELINE = process.env.BASELINE_SCRIPT
+  ? server("porygon-before", Number(process.env.BASELINE_PORT ?? 8792), ".wrangler/peer-bench/before-state", process.env.BASELINE_SCRIPT)
+  : null;
+const SERVERS = [PORYGON, PEER, ...(BASELINE ? [BASELINE] : [])];
+const PORYGONS = SERVERS.filter((s) => s !== PEER);
+if (new Set(SERVERS.map((s) => s.port)).size !== SERVERS.length) throw new Error("every server needs its own port");
 if (!existsSync(PORYGON_SCRIPT)) throw new Error(`${PORYGON_SCRIPT} is missing: run \`make build\` first (or \`make bench-peer\`)`);
 
 mkdirSync(RESULTS, { recursive: true });
@@ -235,6 +241,9 @@ out();
 out(`- porygon: the release build (\`make build\`${PORYGON_SCRIPT.startsWith("build/") ? "" : ", served from a private copy"}), \`PORT=${PORYGON.port} STATE=${PORYGON.state} WRANGLER_ARGS=${PORYGON.wranglerArgs} scripts/worker.sh start\`; ` +
   `fresh state and no corpus loaded, so get_pokemon finds no usage statistics and answers with the same fields as the peer. Its limiter is on: every k6 VU is its own client with its own API key ` +
   `(apikey.mjs's format, quotas 100000/min and /hour, which no VU reaches; a fresh set of keys per cell).`);
+if (BASELINE) {
+  out(`- porygon-before: an earlier porygon build, \`${BASELINE.wranglerArgs}\` (BASELINE_SCRIPT), served the same way on port ${BASELINE.port} with its own keys: the "before" of every "after" row above it.`);
+}
 out(`- peer: bench/peer/ (agents ${version("agents")} \`McpAgent\`, one Durable Object per session; @modelcontextprotocol/sdk ${version("@modelcontextprotocol/sdk")}; zod ${version("zod")}; @pkmn/dex ${version("@pkmn/dex")}), ` +
   `\`PORT=${PEER.port} STATE=${PEER.state} WRANGLER_ARGS="${PEER.wranglerArgs}" scripts/worker.sh start\`; no authentication, no rate limit. It answers every MCP request as an event stream.`);
 out();
@@ -242,9 +251,10 @@ out();
 try {
   // ---- 1. cold start -------------------------------------------------------------------------
 
-  const cold = { porygon: [], peer: [] };
+  const cold = Object.fromEntries(SERVERS.map((s) => [s.name, []]));
+  const rotate = (k) => SERVERS.slice(k % SERVERS.length).concat(SERVERS.slice(0, k % SERVERS.length));
   for (let round = 0; round < COLD_ROUNDS; round++) {
-    for (const s of round % 2 ? [PEER, PORYGON] : SERVERS) {
+    for (const s of rotate(round)) {
       const c = await coldStart(s);
       cold[s.name].push(c);
       say(`cold start ${round + 1}/${COLD_ROUNDS} ${s.name}: /health/live after ${f(c.live, 0)} ms, first initialize+get_pokemon ${f(c.first.total, 0)} ms, second ${f(c.second.total, 0)} ms`);
@@ -258,9 +268,10 @@ try {
   const differ = await parity();
   say(`same answers: ${PARITY.length - differ.length} of ${PARITY.length}`);
   const keysPerOp = VUS.reduce((a, b) => a + b, 0);
-  const keys = await createApiKeys({ n: 2 * keysPerOp, url: PORYGON.url, state: PORYGON.state, name: "peer-bench", dir: RESULTS });
-  let nextKey = 0;
-  const takeKeys = (n) => keys.slice(nextKey, (nextKey += n)).join(",");
+  const keys = {};
+  for (const s of PORYGONS) keys[s.name] = await createApiKeys({ n: 2 * keysPerOp, url: s.url, state: s.state, name: `peer-bench-${s.name}`, dir: RESULTS });
+  const nextKey = {};
+  const takeKeys = (s, n) => keys[s.name].slice((nextKey[s.name] ??= 0), (nextKey[s.name] += n)).join(",");
 
   const cells = [];
   const dur = seconds(DURATION);
@@ -268,8 +279,8 @@ try {
   for (const vus of VUS) {
     for (const op of ["live", "ping", "get_pokemon"]) {
       // Alternate which server goes first, so neither always meets the machine in the same state.
-      for (const s of order++ % 2 ? [PEER, PORYGON] : SERVERS) {
-        const env = s === PORYGON && op !== "live" ? { API_KEYS: takeKeys(vus) } : {};
+      for (const s of rotate(order++)) {
+        const env = s !== PEER && op !== "live" ? { API_KEYS: takeKeys(s, vus) } : {};
         const r = k6(s, op, vus, env);
         const m = metric(r.summary, TREND[op]) ?? {};
         cells.push({
@@ -342,6 +353,10 @@ try {
   out();
   const ratio = (k) => f(med(cold.porygon.map(k)) / med(cold.peer.map(k)), 2);
   out(`porygon ÷ peer (medians): (a) ${ratio((x) => x.live)}, (b) ${ratio((x) => x.first.total)}, second client ${ratio((x) => x.second.total)}.`);
+  if (BASELINE) {
+    const before = (k) => f(med(cold["porygon-before"].map(k)) / med(cold.peer.map(k)), 2);
+    out(`porygon-before ÷ peer (medians): (a) ${before((x) => x.live)}, (b) ${before((x) => x.first.total)}, second client ${before((x) => x.second.total)}.`);
+  }
   out();
 } finally {
   stopAll();
