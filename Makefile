@@ -153,7 +153,7 @@ LOAD_BUILD ?= .wrangler/load-build
 bench: build
 	scripts/install-bench-tools.sh
 	rm -rf $(LOAD_STATE) $(LOAD_BUILD) .wrangler/run/worker-$(LOAD_PORT).log
-	mkdir -p $(LOAD_BUILD) && cp -r build/index.js build/index_bg.wasm build/package.json build/worker $(LOAD_BUILD)/
+	mkdir -p $(LOAD_BUILD) && cp -r build/index.js build/index_bg.wasm build/wasm-opt.json build/package.json build/worker $(LOAD_BUILD)/
 	@PORT=$(LOAD_PORT) STATE=$(LOAD_STATE) WRANGLER_ARGS="$(LOAD_BUILD)/worker/shim.mjs" scripts/worker.sh start
 	@trap 'PORT=$(LOAD_PORT) STATE=$(LOAD_STATE) scripts/worker.sh stop' EXIT; \
 	  node scripts/load-local-corpus.mjs --url http://127.0.0.1:$(LOAD_PORT) --formats gen9ou > /dev/null && \

@@ -20,4 +20,8 @@ start=$(date +%s)
   "$wasm" -o "$wasm.opt"
 mv "$wasm.opt" "$wasm"
 after=$(wc -c < "$wasm"); after_gz=$(gzip -9 -c "$wasm" | wc -c)
-echo "wasm-opt -$level $wasm: $before → $after bytes, gzip $before_gz → $after_gz bytes ($(( $(date +%s) - start )) s)"
+line="wasm-opt -$level $wasm: $before → $after bytes, gzip $before_gz → $after_gz bytes ($(( $(date +%s) - start )) s, $("$opt" --version))"
+echo "$line"
+# The sizes as built and as optimised, for the benchmark reports (bench/load.mjs).
+printf '{"level":"%s","rawBefore":%s,"gzipBefore":%s,"rawAfter":%s,"gzipAfter":%s}\n' \
+  "$level" "$before" "$before_gz" "$after" "$after_gz" > "$dir/wasm-opt.json"
