@@ -26,6 +26,19 @@ type Parsed<T> = RefCell<HashMap<String, (String, i64, Option<Rc<T>>)>>;
 thread_local! {
     static USAGE: Parsed<FormatUsage> = RefCell::new(HashMap::new());
     static SETS: Parsed<SetsFile> = RefCell::new(HashMap::new());
+    /// The dataset version as last read from KV, and when.
+    static VERSION: RefCell<Option<(String, i64)>> = const { RefCell::new(None) };
+}
+
+/// How long an isolate trusts the dataset version it read (`DATASET_VERSION_TTL_MS`, default
+/// 1 s, 0-60 s): every corpus tool call needs it (cache keys, parsed files), and one KV read per
+/// call was a visible share of a `get_pokemon`. The cost: answers cached under the previous
+/// version can still be served for up to this long after an ingestion run finishes.
+fn version_ttl_ms(env: &Env) -> i64 {
+    env.var("DATASET_VERSION_TTL_MS")
+        .ok()
+        .and_then(|v| v.to_string().parse::<i64>().ok())
+        .map_or(1_000, |ms| ms.clamp(0, 60_000))
 }
 
 const LEXICAL_TIMEOUT_MS: u64 = 2_000;
@@ -179,7 +192,12 @@ impl StrategyBackend for EdgeBackend {
         if faults::current().kv_error {
             return String::new();
         }
-        match self.env.kv("STRATEGY_KV") {
+        let (now, ttl) = (now_ms(), version_ttl_ms(&self.env));
+        let remembered = VERSION.with(|v| v.borrow().clone());
+        if let Some((version, _)) = remembered.filter(|(_, at)| now - at < ttl && now >= *at) {
+            return version;
+        }
+        let version = match self.env.kv("STRATEGY_KV") {
             Ok(kv) => kv
                 .get(super::ingest_object::DATASET_VERSION_KEY)
                 .text()
@@ -188,7 +206,9 @@ impl StrategyBackend for EdgeBackend {
                 .flatten()
                 .unwrap_or_default(),
             Err(_) => String::new(),
-        }
+        };
+        VERSION.with(|v| *v.borrow_mut() = Some((version.clone(), now)));
+        version
     }
 
     async fn shared_get(&self, key: &str) -> Option<String> {
