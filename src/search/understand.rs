@@ -684,6 +684,28 @@ mod tests {
     }
 
     #[test]
+    fn hostile_text_is_just_text() {
+        // The tool caps queries at 1,000 characters; nothing here may panic or misread a format.
+        let cases = [
+            "gen".repeat(333),
+            "vgc 99999999999999999999 reg".into(),
+            "reg".into(),
+            "gen 0 gen 10 gen99ou".into(),
+            "\u{0}\u{202e}Ωmega Ruby Ⅸ ⚡ who 🐉".into(),
+            "who ".repeat(250),
+            "stealth rock ".repeat(76),
+            "u-turn users ".repeat(76),
+        ];
+        for q in &cases {
+            let u = understand(q);
+            assert!(u.roles.len() <= 2, "{q:.40}");
+            if let Some(f) = &u.format {
+                assert!(Format::parse(f).is_ok(), "{f} from {q:.40}");
+            }
+        }
+    }
+
+    #[test]
     fn types_only_when_written_as_types() {
         assert_eq!(understand("Steel-type hazard removers").types, ["Steel"]);
         assert_eq!(understand("best water type pivots").types, ["Water"]);
