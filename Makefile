@@ -28,7 +28,7 @@ TEST_WRANGLER_ARGS = --var ALLOWED_ORIGINS:https://claude.ai,http://localhost:$(
   --var SESSION_ID_KEY:integration-session-id-key-0001 --var PSEUDONYM_KEY:integration-pseudonym-key-0001 \
   --var INGEST_MAX_RAW_BYTES:4194304 --var INGEST_FETCH_TIMEOUT_MS:3000
 
-.PHONY: deps build build-test dev test lint-workflows check-fresh-install test-native test-integration check-deploy check-bench bench-build bench-limiter bench-ingest bench-strategy bench-calc bench-speed bench bench-peer fmt lint clean
+.PHONY: deps build build-test dev test lint-workflows check-fresh-install test-native test-integration check-deploy check-bench bench-build bench-limiter bench-ingest bench-strategy bench-calc bench-speed bench bench-peer bench-hops fmt lint clean
 
 deps:
 	@scripts/setup.sh
@@ -174,6 +174,27 @@ bench-peer: build
 	rm -rf $(PEER_BUILD) && mkdir -p $(PEER_BUILD) && cp -r build/index.js build/index_bg.wasm build/package.json build/worker $(PEER_BUILD)/
 	PORYGON_SCRIPT=$(PEER_BUILD)/worker/shim.mjs node bench/peer.mjs
 
+# Issue #14: where a request's time goes, hop by hop (bench/hops.mjs reads the bench build's
+# Server-Timing header): one client, one request at a time, gen9ou loaded. BASELINE_BENCH_SCRIPT=
+# <another bench build's worker/shim.mjs> serves that build too (port 8792), the two taking turns
+# request by request, and prints their ratio per hop. Not part of `make test` (~3 minutes).
+HOPS_BUILD ?= .wrangler/hops-build
+HOPS_BEFORE_STATE ?= .wrangler/hops-before-state
+
+bench-hops: bench-build
+	rm -rf $(HOPS_BUILD) $(BENCH_STATE) $(HOPS_BEFORE_STATE) && mkdir -p $(HOPS_BUILD)
+	cp -r build-bench/index.js build-bench/index_bg.wasm build-bench/package.json build-bench/worker $(HOPS_BUILD)/
+	@PORT=$(BENCH_PORT) STATE=$(BENCH_STATE) WRANGLER_ARGS="$(HOPS_BUILD)/worker/shim.mjs" scripts/worker.sh start
+	@if [ -n "$(BASELINE_BENCH_SCRIPT)" ]; then \
+	  PORT=8792 STATE=$(HOPS_BEFORE_STATE) WRANGLER_ARGS="$(BASELINE_BENCH_SCRIPT)" scripts/worker.sh start; fi
+	@trap 'PORT=$(BENCH_PORT) STATE=$(BENCH_STATE) scripts/worker.sh stop; PORT=8792 STATE=$(HOPS_BEFORE_STATE) scripts/worker.sh stop' EXIT; \
+	  node scripts/load-local-corpus.mjs --url http://127.0.0.1:$(BENCH_PORT) --formats gen9ou > /dev/null && \
+	  if [ -n "$(BASELINE_BENCH_SCRIPT)" ]; then \
+	    node scripts/load-local-corpus.mjs --url http://127.0.0.1:8792 --formats gen9ou > /dev/null && \
+	    SERVERS=after=http://127.0.0.1:$(BENCH_PORT),before=http://127.0.0.1:8792 \
+	    STATES=after=$(BENCH_STATE),before=$(HOPS_BEFORE_STATE) node bench/hops.mjs; \
+	  else SERVERS=after=http://127.0.0.1:$(BENCH_PORT) STATES=after=$(BENCH_STATE) node bench/hops.mjs; fi
+
 # The k6 scripts must parse and set up (k6 inspect runs their init code: imports, options, metric
 # names) and the driver must parse; a second or so, so `make test` catches a broken `make bench`.
 check-bench:
@@ -183,6 +204,7 @@ check-bench:
 	node --check bench/load.mjs
 	node --check bench/speed.mjs
 	node --check bench/peer.mjs
+	node --check bench/hops.mjs
 	@# The peer must still bundle against the locked npm packages (agents, the MCP SDKs, zod, @pkmn/dex).
 	@mkdir -p .wrangler
 	node node_modules/wrangler/bin/wrangler.js deploy --dry-run --config bench/peer/wrangler.jsonc --outdir .wrangler/peer-dry-run > .wrangler/peer-dry-run.log 2>&1 \

@@ -11,7 +11,9 @@ use worker::{durable_object, DurableObject, Env, Request, Response, Result, Stat
 
 use super::convert;
 use super::faults::{self, Faults, FAULT_HEADER};
-use super::router::{LIMIT_HEADER, LIMIT_ROLE_HEADER, LIMIT_UNITS_HEADER, OWNER_HEADER, REQUEST_ID_HEADER};
+use super::router::{
+    HOPS_HEADER, LIMIT_HEADER, LIMIT_ROLE_HEADER, LIMIT_UNITS_HEADER, OWNER_HEADER, REQUEST_ID_HEADER,
+};
 use super::sql_admissions::{AdmissionError, SqlAdmissions};
 use super::sql_sessions::SqlSessions;
 use super::strategy_backend::EdgeBackend;
@@ -160,9 +162,13 @@ impl DurableObject for ClientObject {
                 now_ms: now,
                 idle_ttl_ms: self.idle_ttl_ms,
             };
+            super::strategy_backend::take_waits();
             let answered = machine.handle(&http).await;
+            let waits = super::strategy_backend::take_waits();
             // Workers clocks advance across I/O, which is what a query spends its time on.
-            answered.with_header(HANDLER_MS_HEADER, (now_ms() - now).to_string())
+            answered
+                .with_header(HANDLER_MS_HEADER, (now_ms() - now).to_string())
+                .with_header(HOPS_HEADER, format!("{},{}", waits.index_ms, waits.storage_ms))
         };
         if let (Some(p), Some(d)) = (&policy, &decision) {
             ratelimit::annotate(&mut response, p, d);

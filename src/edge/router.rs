@@ -43,6 +43,11 @@ thread_local! {
 
 /// Router → object: the request id, for the object's own logs and error reports.
 pub const REQUEST_ID_HEADER: &str = "X-Porygon-Request-Id";
+/// Object → router: ms the router waited on the client object (set by `call_object`).
+const OBJECT_MS_HEADER: &str = "X-Porygon-Object-Ms";
+/// Object → router: "index_ms,storage_ms", the handler's waits on the hops behind it
+/// (`strategy_backend::HopWaits`).
+pub const HOPS_HEADER: &str = "X-Porygon-Hops";
 
 #[event(fetch)]
 async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
@@ -129,6 +134,10 @@ async fn mcp(
         degradation: internal(&response, DEGRADATION_REPORT_HEADER).unwrap_or_default(),
         colo,
     };
+    #[cfg(feature = "bench")]
+    if let Some(timing) = server_timing(&response, record.latency_ms) {
+        response.headers.insert("Server-Timing", timing);
+    }
     let failure = failure.or_else(|| {
         record.is_server_error().then(|| {
             let detail = internal(&response, ERROR_REPORT_HEADER).unwrap_or_else(|| "no detail".into());
@@ -139,6 +148,20 @@ async fn mcp(
     // Object → router notes never reach the client.
     response.headers.retain(|name| !name.to_ascii_lowercase().starts_with("x-porygon-"));
     response
+}
+
+/// Bench builds only: where the request's time went, per hop, as `Server-Timing` (bench/hops.mjs
+/// reads it). `router` is the whole router time; `object` its wait on the client object;
+/// `handler` the object's MCP handling; `index` and `storage` the handler's waits on them.
+#[cfg(feature = "bench")]
+fn server_timing(response: &HttpResponse, router_ms: f64) -> Option<String> {
+    let object = response.headers.get(OBJECT_MS_HEADER)?;
+    let handler = response.headers.get(HANDLER_MS_HEADER).unwrap_or("0");
+    let (index, storage) =
+        response.headers.get(HOPS_HEADER).and_then(|h| h.split_once(',')).unwrap_or(("0", "0"));
+    Some(format!(
+        "router;dur={router_ms}, object;dur={object}, handler;dur={handler}, index;dur={index}, storage;dur={storage}"
+    ))
 }
 
 /// The client's quota key as a keyed pseudonym under `PSEUDONYM_KEY`; "-" without that secret
@@ -462,7 +485,10 @@ pub(super) async fn call_object(
     }
     let inner = Request::new_with_init(&format!("https://client-object{path}"), &init)?;
     let stub = env.durable_object(CLIENTS_BINDING)?.id_from_name(owner)?.get_stub()?;
-    convert::from_response(stub.fetch_with_request(inner).await?).await
+    let started = now_ms();
+    let mut response = convert::from_response(stub.fetch_with_request(inner).await?).await?;
+    response.headers.insert(OBJECT_MS_HEADER, (now_ms() - started).to_string());
+    Ok(response)
 }
 
 /// The deny cache's verdict for `limit`, if it holds one.

@@ -28,6 +28,41 @@ thread_local! {
     static SETS: Parsed<SetsFile> = RefCell::new(HashMap::new());
     /// The dataset version as last read from KV, and when.
     static VERSION: RefCell<Option<(String, i64)>> = const { RefCell::new(None) };
+    /// Time this isolate's requests waited on other hops since the last `take_waits`.
+    static WAITS: std::cell::Cell<HopWaits> = const { std::cell::Cell::new(HopWaits { index_ms: 0, storage_ms: 0 }) };
+}
+
+/// Milliseconds a request waited on the hops behind the client object: the format's index
+/// object, and storage (KV, the Cache API, R2). Workers clocks advance only across I/O, so each
+/// figure also holds the compute that ran just before the wait began; they are the per-hop
+/// breakdown of the bench build's `Server-Timing` header (bench/hops.mjs). Summed per isolate:
+/// exact for one request at a time, shared by requests that overlap in one object.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct HopWaits {
+    pub index_ms: i64,
+    pub storage_ms: i64,
+}
+
+/// The waits recorded since the last call, reset.
+pub fn take_waits() -> HopWaits {
+    WAITS.with(|w| w.replace(HopWaits::default()))
+}
+
+/// Runs `fut`, adding its wall time to the index or the storage wait.
+async fn timed<T>(index: bool, fut: impl std::future::Future<Output = T>) -> T {
+    let started = now_ms();
+    let value = fut.await;
+    let spent = now_ms() - started;
+    WAITS.with(|w| {
+        let mut waits = w.get();
+        if index {
+            waits.index_ms += spent;
+        } else {
+            waits.storage_ms += spent;
+        }
+        w.set(waits);
+    });
+    value
 }
 
 /// How long an isolate trusts the dataset version it read (`DATASET_VERSION_TTL_MS`, default
@@ -76,14 +111,17 @@ impl EdgeBackend {
             .map_err(|e| BackendError::Unavailable("lexical search", e.to_string()))?;
         init.with_method(Method::Post).with_body(Some(body.into()));
         let req = Request::new_with_init(&format!("https://index{path}"), &init).map_err(unavailable)?;
-        let mut resp = stub.fetch_with_request(req).await.map_err(unavailable)?;
-        if resp.status_code() != 200 {
-            return Err(BackendError::Unavailable(
-                "lexical search",
-                format!("index answered {}", resp.status_code()),
-            ));
-        }
-        resp.json().await.map_err(unavailable)
+        timed(true, async {
+            let mut resp = stub.fetch_with_request(req).await.map_err(unavailable)?;
+            if resp.status_code() != 200 {
+                return Err(BackendError::Unavailable(
+                    "lexical search",
+                    format!("index answered {}", resp.status_code()),
+                ));
+            }
+            resp.json().await.map_err(unavailable)
+        })
+        .await
     }
 
     /// Searches under the lexical timeout and the fault switch.
@@ -198,9 +236,7 @@ impl StrategyBackend for EdgeBackend {
             return version;
         }
         let version = match self.env.kv("STRATEGY_KV") {
-            Ok(kv) => kv
-                .get(super::ingest_object::DATASET_VERSION_KEY)
-                .text()
+            Ok(kv) => timed(false, kv.get(super::ingest_object::DATASET_VERSION_KEY).text())
                 .await
                 .ok()
                 .flatten()
@@ -212,8 +248,11 @@ impl StrategyBackend for EdgeBackend {
     }
 
     async fn shared_get(&self, key: &str) -> Option<String> {
-        let mut resp = worker::Cache::default().get(shared_url(key), false).await.ok()??;
-        resp.text().await.ok()
+        timed(false, async {
+            let mut resp = worker::Cache::default().get(shared_url(key), false).await.ok()??;
+            resp.text().await.ok()
+        })
+        .await
     }
 
     async fn shared_put(&self, key: &str, value: &str, ttl_secs: u32) {
@@ -221,7 +260,8 @@ impl StrategyBackend for EdgeBackend {
         let headers = worker::Headers::new();
         let _ = headers.set("Cache-Control", &format!("public, max-age={ttl_secs}"));
         let _ = headers.set("Content-Type", "application/json");
-        if let Err(e) = worker::Cache::default().put(shared_url(key), resp.with_headers(headers)).await {
+        let cache = worker::Cache::default();
+        if let Err(e) = timed(false, cache.put(shared_url(key), resp.with_headers(headers))).await {
             tracing::warn!(error = %e, "shared cache put failed");
         }
     }
@@ -251,7 +291,7 @@ impl StrategyBackend for EdgeBackend {
         }
         let load = async {
             faults::delay().await;
-            self.load_usage(format, month, cutoff).await
+            timed(false, self.load_usage(format, month, cutoff)).await
         };
         let loaded = with_timeout("usage statistics", SEMANTIC_TIMEOUT_MS, load).await??;
         USAGE.with(|c| c.borrow_mut().insert(key, (version, now + PARSED_TTL_MS, loaded.clone())));
@@ -263,7 +303,8 @@ impl StrategyBackend for EdgeBackend {
         if let Some(hit) = SETS.with(|c| cached(&c.borrow(), format, &version, now)) {
             return Ok(hit);
         }
-        let loaded = with_timeout("Smogon sets", SEMANTIC_TIMEOUT_MS, self.load_sets(format)).await??;
+        let load = timed(false, self.load_sets(format));
+        let loaded = with_timeout("Smogon sets", SEMANTIC_TIMEOUT_MS, load).await??;
         SETS.with(|c| {
             c.borrow_mut().insert(format.to_owned(), (version, now + PARSED_TTL_MS, loaded.clone()))
         });
