@@ -24,7 +24,7 @@
 
 mod names;
 pub mod roles;
-pub(crate) use names::osa_distance;
+pub(crate) use names::osa_distance_within;
 pub mod typechart;
 
 use std::collections::BTreeMap;

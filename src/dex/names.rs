@@ -117,8 +117,7 @@ fn score(queries: &[String], id: &str) -> Option<usize> {
         .filter(|q| !q.is_empty())
         .filter_map(|q| {
             let max = max_distance(q.len());
-            let distance = osa_distance(q, id);
-            if distance <= max {
+            if let Some(distance) = osa_distance_within(q, id, max) {
                 Some(distance)
             } else if q.len() >= 3 && id.starts_with(q.as_str()) {
                 // A truncated name is a plausible intent, but no better than a typo.
@@ -143,10 +142,81 @@ fn max_distance(len: usize) -> usize {
     }
 }
 
+/// [`osa_distance`] when it is at most `max`, else `None`, without computing it in full: ids
+/// whose lengths differ by more than `max` are skipped, and the table stops at the first row
+/// from which every path already costs more than `max`. The typo scans run this against every
+/// species id for every word of a question (issue #14: a cold `query_strategy` spent
+/// milliseconds here), so it also avoids the heap for ids of usual length.
+pub(crate) fn osa_distance_within(a: &str, b: &str, max: usize) -> Option<usize> {
+    const WIDTH: usize = 48;
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len().abs_diff(b.len()) > max || bag_distance(a, b) > max {
+        return None;
+    }
+    if b.len() >= WIDTH {
+        let distance = osa_distance_bytes(a, b);
+        return (distance <= max).then_some(distance);
+    }
+    // rows[(i + 3) % 3]: row i, with i - 1 and i - 2 the two before it.
+    let mut rows = [[0usize; WIDTH]; 3];
+    for (j, cell) in rows[0].iter_mut().enumerate().take(b.len() + 1) {
+        *cell = j;
+    }
+    let mut previous_min = 0;
+    for i in 1..=a.len() {
+        let (cur, prev, before) = (i % 3, (i + 2) % 3, (i + 1) % 3);
+        rows[cur][0] = i;
+        let mut row_min = i;
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            let mut best = (rows[prev][j] + 1).min(rows[cur][j - 1] + 1).min(rows[prev][j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                best = best.min(rows[before][j - 2] + 1);
+            }
+            rows[cur][j] = best;
+            row_min = row_min.min(best);
+        }
+        // Row i + 1 builds on rows i and i - 1 (a transposition adds 1 to the latter): past
+        // `max` in both, every later row is too.
+        if row_min > max && previous_min >= max {
+            return None;
+        }
+        previous_min = row_min;
+    }
+    let distance = rows[a.len() % 3][b.len()];
+    (distance <= max).then_some(distance)
+}
+
+/// A lower bound of the edit distance that costs one pass: the letters one id has and the other
+/// lacks (an edit changes at most one on each side; a transposition none). Bytes share 32
+/// buckets (`c & 31`): merged letters can only lower the count, so it stays a lower bound.
+fn bag_distance(a: &[u8], b: &[u8]) -> usize {
+    let mut counts = [0i16; 32];
+    for &c in a {
+        counts[usize::from(c & 31)] += 1;
+    }
+    for &c in b {
+        counts[usize::from(c & 31)] -= 1;
+    }
+    let (mut extra, mut missing) = (0usize, 0usize);
+    for &n in &counts {
+        if n > 0 {
+            extra += n.unsigned_abs() as usize;
+        } else {
+            missing += n.unsigned_abs() as usize;
+        }
+    }
+    extra.max(missing)
+}
+
 /// Optimal string alignment distance (Levenshtein plus adjacent transpositions,
 /// each substring edited once) between two ASCII ids.
-pub(crate) fn osa_distance(a: &str, b: &str) -> usize {
-    let (a, b) = (a.as_bytes(), b.as_bytes());
+#[cfg(test)]
+fn osa_distance(a: &str, b: &str) -> usize {
+    osa_distance_bytes(a.as_bytes(), b.as_bytes())
+}
+
+fn osa_distance_bytes(a: &[u8], b: &[u8]) -> usize {
     // Three rolling rows: i-2, i-1 and i.
     let mut before: Vec<usize> = vec![0; b.len() + 1];
     let mut previous: Vec<usize> = (0..=b.len()).collect();
@@ -199,6 +269,42 @@ mod tests {
         assert_eq!(osa_distance("", "abc"), 3);
         assert_eq!(osa_distance("kitten", "sitting"), 3);
         assert_eq!(osa_distance("ca", "abc"), 3); // OSA, not unrestricted Damerau (2)
+    }
+
+    #[test]
+    fn bounded_distance_agrees_with_the_full_table() {
+        let words = [
+            "",
+            "a",
+            "ab",
+            "ba",
+            "garchomp",
+            "garchmop",
+            "grachomp",
+            "kingambit",
+            "kingambt",
+            "dragonite",
+            "dragonit",
+            "ninetalesalola",
+            "ninetailsalola",
+            "greattusk",
+            "greattusck",
+            "ironvaliant",
+            "abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyz",
+            "zyxwvutsrqponmlkjihgfedcbazyxwvutsrqponmlkjihgfedcbaz",
+        ];
+        for a in words {
+            for b in words {
+                let full = osa_distance(a, b);
+                for max in 0..5 {
+                    assert_eq!(
+                        osa_distance_within(a, b, max),
+                        (full <= max).then_some(full),
+                        "{a} {b} {max}"
+                    );
+                }
+            }
+        }
     }
 
     #[test]

@@ -411,6 +411,8 @@ const MAX_TYPO_LOOKUPS: usize = 12;
 /// suggestions) or a scan of a name table.
 struct DexIds {
     species: BTreeSet<String>,
+    /// The species ids by length: a typo of a word is within a few letters of its length.
+    species_by_len: Vec<Vec<String>>,
     /// Moves, items, abilities and natures.
     terms: HashSet<String>,
 }
@@ -423,7 +425,15 @@ impl DexIds {
             terms.extend(ids(table.complete("", usize::MAX)));
         }
         terms.extend(dex.natures().iter().map(|n| n.id.clone()));
-        DexIds { species: ids(dex.complete_species("", usize::MAX)).into_iter().collect(), terms }
+        let species: BTreeSet<String> = ids(dex.complete_species("", usize::MAX)).into_iter().collect();
+        let mut species_by_len: Vec<Vec<String>> = Vec::new();
+        for id in &species {
+            if species_by_len.len() <= id.len() {
+                species_by_len.resize(id.len() + 1, Vec::new());
+            }
+            species_by_len[id.len()].push(id.clone());
+        }
+        DexIds { species, species_by_len, terms }
     }
 
     fn contains(&self, id: &str) -> bool {
@@ -437,7 +447,11 @@ impl DexIds {
 
     /// Whether some species id is a typo of one of `candidates` (see [`typo_distance`]).
     fn near(&self, candidates: &[String], max: usize) -> bool {
-        self.species.iter().any(|id| candidates.iter().any(|c| typo_distance(c, id, max).is_some()))
+        candidates.iter().any(|c| {
+            let lengths = c.len().saturating_sub(max)..=c.len() + max;
+            let ids = lengths.filter_map(|len| self.species_by_len.get(len)).flatten();
+            ids.into_iter().any(|id| typo_distance(c, id, max).is_some())
+        })
     }
 
     /// Whether some species id is `prefix` followed by a typo of `rest`: one edit away.
@@ -713,11 +727,7 @@ fn typo_distance(candidate: &str, id: &str, max: usize) -> Option<usize> {
 
 /// Optimal string alignment distance of two ids (the dex's own measure), if it is at most `max`.
 fn edit_distance(a: &str, b: &str, max: usize) -> Option<usize> {
-    if a.len().abs_diff(b.len()) > max {
-        return None;
-    }
-    let d = crate::dex::osa_distance(a, b);
-    (d <= max).then_some(d)
+    crate::dex::osa_distance_within(a, b, max)
 }
 
 #[cfg(test)]
