@@ -2,45 +2,14 @@
 //! most used threats it handles badly (from checks-and-counters statistics), and the threat
 //! matrix (`team::matrix`: each top threat's best move against each member, and who is faster).
 
-use std::sync::Arc;
-
-use rmcp::model::{CallToolResult, JsonObject, Tool, ToolAnnotations};
-use serde_json::{json, Value};
+use rmcp::model::{CallToolResult, JsonObject};
+use serde_json::Value;
 
 use super::backend::StrategyBackend;
 use super::{args, structured, team, tool_error};
 use crate::corpus::Format;
 
 pub const NAME: &str = "analyze_team";
-
-pub fn tool() -> Tool {
-    let input = json!({
-        "type": "object",
-        "properties": {
-            "paste": {"type": "string", "minLength": 1, "maxLength": 20000, "description": "A Pokémon Showdown team export (up to 6 Pokémon)"},
-            "format": {"type": "string", "pattern": "^gen[1-9][a-z0-9]+$", "description": "e.g. gen9ou"}
-        },
-        "required": ["paste", "format"],
-        "additionalProperties": false
-    });
-    Tool::new(
-        NAME,
-        "Analyze a Showdown team export for a format: validates species, items, abilities, moves \
-         and EVs (with suggestions for typos), charts the team's weaknesses and resistances, lists \
-         the format's most used threats it handles badly (from usage checks and counters), and \
-         gives concise suggestions.",
-        Arc::new(input.as_object().cloned().unwrap_or_default()),
-    )
-    .with_title("Analyze team")
-    .with_raw_output_schema(Arc::new(team::output_schema().as_object().cloned().unwrap_or_default()))
-    .with_annotations(
-        ToolAnnotations::with_title("Analyze team")
-            .read_only(true)
-            .destructive(false)
-            .idempotent(true)
-            .open_world(false),
-    )
-}
 
 pub async fn call(backend: &impl StrategyBackend, arguments: &JsonObject) -> CallToolResult {
     let parsed = args::only(arguments, &["paste", "format"]).map_err(|e| e.to_string()).and_then(|()| {

@@ -4,14 +4,13 @@
 //! statistics / Smogon sets with provenance), the calculator request, and the answer's shape.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
-use rmcp::model::{CallToolResult, JsonObject, Tool, ToolAnnotations};
+use rmcp::model::{CallToolResult, JsonObject};
 use serde_json::{json, Value};
 
 use super::backend::StrategyBackend;
 use super::team::{parse_paste, StatSpread};
-use super::{args, json_object, structured, tool_error};
+use super::{args, structured, tool_error};
 use crate::battle::calc::{
     CalcField, CalcMove, CalcPokemon, CalcRequest, CalcResponse, CalcSide, DamageCalculator, MoveResult,
     STAT_IDS,
@@ -61,113 +60,6 @@ const FIELD_SIDE_KEYS: [&str; 12] = [
     "protected",
     "foresight",
 ];
-
-fn annotations() -> ToolAnnotations {
-    ToolAnnotations::with_title("Damage calculator")
-        .read_only(true)
-        .destructive(false)
-        .idempotent(true)
-        .open_world(false)
-}
-
-fn side_schema(role: &str) -> Value {
-    let stats = |min: i64, max: i64| {
-        let p: serde_json::Map<String, Value> = STAT_IDS
-            .iter()
-            .map(|s| ((*s).to_owned(), json!({"type": "integer", "minimum": min, "maximum": max})))
-            .collect();
-        json!({"type": "object", "properties": p, "additionalProperties": false})
-    };
-    let boosts: serde_json::Map<String, Value> = STAT_IDS[1..]
-        .iter()
-        .map(|s| ((*s).to_owned(), json!({"type": "integer", "minimum": -6, "maximum": 6})))
-        .collect();
-    json!({
-        "description": format!("The {role}: a name (its likeliest set in the format is assumed), a Showdown paste, or an object"),
-        "anyOf": [
-            {"type": "string", "minLength": 1, "maxLength": 2000},
-            {"type": "object", "properties": {
-                "pokemon": {"type": "string", "maxLength": 100},
-                "paste": {"type": "string", "maxLength": 2000, "description": "One set in Showdown's export format; the other fields override it"},
-                "level": {"type": "integer", "minimum": 1, "maximum": 100},
-                "item": {"type": "string", "maxLength": 100},
-                "ability": {"type": "string", "maxLength": 100},
-                "nature": {"type": "string", "maxLength": 20},
-                "evs": stats(0, 255), "ivs": stats(0, 31),
-                "teraType": {"type": "string", "enum": TERA_TYPES},
-                "moves": {"type": "array", "items": {"type": "string", "maxLength": 100}, "maxItems": 4},
-                "boosts": {"type": "object", "properties": boosts, "additionalProperties": false},
-                "terastallized": {"type": "boolean"},
-                "status": {"type": "string", "enum": ["brn", "par", "psn", "tox", "slp", "frz"]},
-                "currentHpPercent": {"type": "integer", "minimum": 1, "maximum": 100}
-            }, "additionalProperties": false}
-        ]
-    })
-}
-
-pub fn tool() -> Tool {
-    let side: serde_json::Map<String, Value> = FIELD_SIDE_KEYS
-        .iter()
-        .map(|k| {
-            let v = if *k == "spikes" {
-                json!({"type": "integer", "minimum": 0, "maximum": 3})
-            } else {
-                json!({"type": "boolean"})
-            };
-            ((*k).to_owned(), v)
-        })
-        .collect();
-    let side = json!({"type": "object", "properties": side, "additionalProperties": false});
-    let input = json!({
-        "type": "object",
-        "properties": {
-            "attacker": side_schema("attacker"),
-            "defender": side_schema("defender"),
-            "move": {"type": "string", "minLength": 1, "maxLength": 100, "description": "A move, or \"all\": every move of the attacker's set"},
-            "format": {"type": "string", "pattern": "^gen[1-9][a-z0-9]+$", "description": "e.g. gen9ou: sets the generation, the sets assumed, and doubles for doubles formats"},
-            "generation": {"type": "integer", "minimum": 1, "maximum": 9, "description": "When no format is given (default 9)"},
-            "field": {"type": "object", "properties": {
-                "gameType": {"type": "string", "enum": ["singles", "doubles"]},
-                "weather": {"type": "string", "enum": ["sun", "rain", "sand", "snow", "hail", "harshSunshine", "heavyRain", "strongWinds"]},
-                "terrain": {"type": "string", "enum": ["electric", "grassy", "psychic", "misty"]},
-                "gravity": {"type": "boolean"},
-                "criticalHit": {"type": "boolean"},
-                "hits": {"type": "integer", "minimum": 1, "maximum": 10, "description": "Hits of a multi-hit move"},
-                "attackerSide": side, "defenderSide": side
-            }, "additionalProperties": false}
-        },
-        "required": ["attacker", "defender", "move"],
-        "additionalProperties": false
-    });
-    let output = json!({
-        "type": "object",
-        "properties": {
-            "generation": {"type": "integer"}, "format": {"type": ["string", "null"]},
-            "gameType": {"type": "string"},
-            "attacker": {"type": "object"}, "defender": {"type": "object"},
-            "results": {"type": "array", "items": {"type": "object", "properties": {
-                "move": {"type": "string"}, "damage": {}, "range": {"type": "array"},
-                "percent": {"type": "array"}, "desc": {"type": ["string", "null"]},
-                "koChance": {"type": ["object", "null"]}
-            }, "required": ["move", "damage", "range", "percent", "desc", "koChance"]}},
-            "calculator": {"type": "string"}
-        },
-        "required": ["generation", "gameType", "attacker", "defender", "results", "calculator"]
-    });
-    Tool::new(
-        NAME,
-        "Damage calculation with Pokémon Showdown's calculator (@smogon/calc), generations 1-9: \
-         the description line, every damage roll, the % range and the KO chance (after Stealth \
-         Rock, Spikes, Leftovers... when they apply). Give each side as a name, a Showdown paste \
-         or fields; a side given only by name gets the format's likeliest set (usage \
-         statistics, else the first Smogon set), and the answer says which set was assumed and \
-         where it came from. move may be \"all\" (every move of the attacker's set).",
-        Arc::new(json_object(input)),
-    )
-    .with_title("Damage calculator")
-    .with_raw_output_schema(Arc::new(json_object(output)))
-    .with_annotations(annotations())
-}
 
 /// A side resolved to a set, with its battle state.
 #[derive(Debug, Clone, PartialEq)]

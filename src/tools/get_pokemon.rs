@@ -1,13 +1,11 @@
 //! `get_pokemon`: dex facts for one species in one generation, with computed type matchups.
 
-use std::sync::Arc;
-
-use rmcp::model::{CallToolResult, JsonObject, Tool, ToolAnnotations};
+use rmcp::model::{CallToolResult, JsonObject};
 use serde::Serialize;
 use serde_json::{json, Value};
 
+use super::args;
 use super::backend::{FormatUsage, StrategyBackend};
-use super::{args, json_object};
 use super::{structured, tool_error};
 use crate::corpus::Format;
 use crate::dex::{self, dex, DexError};
@@ -72,30 +70,6 @@ pub struct Multiplier {
     #[serde(rename = "type")]
     pub type_name: String,
     pub multiplier: f64,
-}
-
-pub fn tool() -> Tool {
-    Tool::new(
-        NAME,
-        "Look up a Pokémon: types, base stats, abilities, Smogon tiers, and its weaknesses, \
-         resistances and immunities computed from the type chart. Accepts forgiving names \
-         ('garchomp', 'Alolan Ninetales', 'Mr. Mime') and an optional generation (1-9).",
-        Arc::new(json_object(json!({
-            "type": "object",
-            "properties": {
-                "name": {"type": "string", "minLength": 1, "maxLength": 100, "description": "Pokémon name, e.g. \"Garchomp\""},
-                "generation": {"type": "integer", "minimum": 1, "maximum": 9, "description": "Generation 1-9; default: newest the species exists in"},
-                "format": {"type": "string", "pattern": "^gen[1-9][a-z0-9]+$", "description": "Include usage in this format (default: the generation's OU, when statistics exist)"}
-            },
-            "required": ["name"],
-            "additionalProperties": false
-        }))),
-    )
-    .with_title("Get Pokémon")
-    .with_raw_output_schema(Arc::new(json_object(output_schema())))
-    .with_annotations(
-        ToolAnnotations::with_title("Get Pokémon").read_only(true).destructive(false).idempotent(true).open_world(false),
-    )
 }
 
 pub async fn call(backend: &impl StrategyBackend, arguments: &JsonObject) -> CallToolResult {
@@ -256,39 +230,6 @@ fn render(e: &PokemonEntry) -> String {
 fn capitalise(s: &str) -> String {
     let mut chars = s.chars();
     chars.next().map_or_else(String::new, |c| c.to_uppercase().chain(chars).collect())
-}
-
-fn output_schema() -> Value {
-    let multiplier = json!({"type": "object", "properties": {"type": {"type": "string"}, "multiplier": {"type": "number"}}, "required": ["type", "multiplier"]});
-    let nullable_string = json!({"type": ["string", "null"]});
-    json!({
-        "type": "object",
-        "properties": {
-            "name": {"type": "string"},
-            "id": {"type": "string"},
-            "generation": {"type": "integer", "minimum": 1, "maximum": 9},
-            "types": {"type": "array", "items": {"type": "string"}, "minItems": 1, "maxItems": 2},
-            "baseStats": {"type": "object", "properties": {
-                "hp": {"type": "integer"}, "atk": {"type": "integer"}, "def": {"type": "integer"},
-                "spa": {"type": "integer"}, "spd": {"type": "integer"}, "spe": {"type": "integer"}, "total": {"type": "integer"}
-            }, "required": ["hp", "atk", "def", "spa", "spd", "spe", "total"]},
-            "abilities": {"type": "array", "items": {"type": "object", "properties": {
-                "name": {"type": "string"}, "slot": {"enum": ["primary", "secondary", "hidden", "special"]}
-            }, "required": ["name", "slot"]}},
-            "tiers": {"type": "object", "properties": {"singles": nullable_string, "doubles": nullable_string, "nationalDex": nullable_string}},
-            "formes": {"type": "object", "properties": {
-                "baseSpecies": {"type": "string"}, "forme": nullable_string, "otherFormes": {"type": "array", "items": {"type": "string"}}
-            }, "required": ["baseSpecies", "otherFormes"]},
-            "matchups": {"type": "object", "properties": {
-                "weaknesses": {"type": "array", "items": multiplier},
-                "resistances": {"type": "array", "items": multiplier},
-                "immunities": {"type": "array", "items": {"type": "string"}}
-            }, "required": ["weaknesses", "resistances", "immunities"]},
-            "source": {"type": "string"},
-            "usage": {"type": "object", "description": "Present when usage statistics exist for the format"}
-        },
-        "required": ["name", "id", "generation", "types", "baseStats", "abilities", "tiers", "formes", "matchups", "source"]
-    })
 }
 
 #[cfg(test)]

@@ -291,15 +291,7 @@ impl<B: StrategyBackend> McpHandler for Porygon<B> {
     }
 
     fn tools(&self) -> Vec<Tool> {
-        vec![
-            get_pokemon::tool(),
-            query_strategy::tool(),
-            usage::sets_tool(),
-            usage::usage_tool(),
-            analyze_team::tool(),
-            damage_calc::tool(),
-            speed_tiers::tool(),
-        ]
+        catalog().to_vec()
     }
 
     async fn call_tool(
@@ -579,14 +571,6 @@ fn not_found(uri: &str) -> ErrorData {
     )
 }
 
-/// A schema literal (`json!({...})`) as the object rmcp's `Tool` wants.
-pub(crate) fn json_object(v: Value) -> JsonObject {
-    match v {
-        Value::Object(o) => o,
-        _ => JsonObject::new(),
-    }
-}
-
 /// A successful tool result: the structured value, plus the same as readable text (clients
 /// that ignore `structuredContent` still get everything).
 pub(crate) fn structured(text: String, value: Value) -> CallToolResult {
@@ -598,4 +582,69 @@ pub(crate) fn structured(text: String, value: Value) -> CallToolResult {
 /// A failed tool call the model can act on (fix the argument, pick a suggestion).
 pub(crate) fn tool_error(message: impl Into<String>) -> CallToolResult {
     CallToolResult::error(vec![ContentBlock::text(message.into())])
+}
+
+/// The tools as `tools/list` shows them, in this order: name, title, description, input and
+/// output JSON Schemas and annotations, one file per tool in `defs/`. Data rather than `json!`
+/// code: the schemas were ~160 KB of the wasm as code and are ~60 KB of text here, which
+/// compresses far better (issue #14's size target); a unit test checks each file against its
+/// tool's constants and its output schema against real outputs.
+const DEFINITIONS: [&str; 7] = [
+    include_str!("defs/get_pokemon.json"),
+    include_str!("defs/query_strategy.json"),
+    include_str!("defs/get_popular_sets.json"),
+    include_str!("defs/get_usage_stats.json"),
+    include_str!("defs/analyze_team.json"),
+    include_str!("defs/damage_calc.json"),
+    include_str!("defs/speed_tiers.json"),
+];
+
+/// The parsed [`DEFINITIONS`], once per isolate.
+pub fn catalog() -> &'static [Tool] {
+    static CATALOG: std::sync::OnceLock<Vec<Tool>> = std::sync::OnceLock::new();
+    CATALOG.get_or_init(|| {
+        DEFINITIONS
+            .iter()
+            .map(|json| serde_json::from_str(json).expect("src/tools/defs/*.json are valid tool definitions"))
+            .collect()
+    })
+}
+
+/// The output schema of tool `name`, as published.
+pub fn output_schema(name: &str) -> Option<Value> {
+    let tool = catalog().iter().find(|t| t.name == name)?;
+    Some(Value::Object(tool.output_schema.as_deref()?.clone()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_definition_names_its_tool_and_is_a_closed_object_schema() {
+        let names: Vec<&str> = catalog().iter().map(|t| t.name.as_ref()).collect();
+        assert_eq!(
+            names,
+            [
+                get_pokemon::NAME,
+                query_strategy::NAME,
+                usage::SETS_NAME,
+                usage::USAGE_NAME,
+                analyze_team::NAME,
+                damage_calc::NAME,
+                speed_tiers::NAME
+            ]
+        );
+        for tool in catalog() {
+            let input = &tool.input_schema;
+            assert_eq!(input.get("type"), Some(&Value::from("object")), "{}", tool.name);
+            assert_eq!(input.get("additionalProperties"), Some(&Value::Bool(false)), "{}", tool.name);
+            let output =
+                output_schema(&tool.name).unwrap_or_else(|| panic!("{} has no output schema", tool.name));
+            assert_eq!(output["type"], "object", "{}", tool.name);
+            let annotations = tool.annotations.as_ref().expect("annotations");
+            assert_eq!(annotations.read_only_hint, Some(true), "{}", tool.name);
+            assert!(tool.title.is_some() && tool.description.as_deref().is_some_and(|d| d.len() > 40));
+        }
+    }
 }

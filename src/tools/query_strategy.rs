@@ -2,14 +2,12 @@
 //! (FTS5/BM25, always) and semantically (Vectorize, when bound), fused by reciprocal rank and
 //! reranked; every passage carries its source URL so users can verify it.
 
-use std::sync::Arc;
-
-use rmcp::model::{CallToolResult, JsonObject, Tool, ToolAnnotations};
+use rmcp::model::{CallToolResult, JsonObject};
 use serde::Serialize;
-use serde_json::{json, Value};
+use serde_json::Value;
 
+use super::args;
 use super::backend::StrategyBackend;
-use super::{args, json_object};
 use super::{structured, tool_error};
 use crate::corpus::Format;
 use crate::dex::{dex, to_id};
@@ -74,35 +72,6 @@ pub struct Passage {
 pub struct Retrieval {
     pub lexical: &'static str,
     pub semantic: &'static str,
-}
-
-pub fn tool() -> Tool {
-    Tool::new(
-        NAME,
-        "Search competitive strategy written by Smogon (analyses: overviews, set descriptions, \
-         comments) and usage statistics (abilities, items, moves, spreads, teammates, checks and \
-         counters) for passages answering a question. Understands players' wording: jobs (\"who \
-         removes hazards\", \"rain setters\", \"best pivots\") are answered with the Pokémon that \
-         do them, ranked by the format's statistics, each with why; generations and tiers by their \
-         nicknames (\"DPP OU\", \"SS Ubers\", \"VGC 2019\"). Filters: pokemon, format (e.g. \
-         gen9ou; default: a format named in the query, else gen9ou), section. Each result cites \
-         its source URL.",
-        Arc::new(json_object(json!({
-            "type": "object",
-            "properties": {
-                "query": {"type": "string", "minLength": 1, "maxLength": 1000, "description": "A question or keywords, e.g. \"how does Kingambit win in OU\""},
-                "pokemon": {"type": "string", "maxLength": 100, "description": "Only passages about this Pokémon"},
-                "format": {"type": "string", "pattern": "^gen[1-9][a-z0-9]+$", "description": "Smogon format id, e.g. gen9ou"},
-                "section": {"enum": SECTIONS, "description": "overview | set | comments | usage"},
-                "limit": {"type": "integer", "minimum": 1, "maximum": 20, "default": 5}
-            },
-            "required": ["query"],
-            "additionalProperties": false
-        }))),
-    )
-    .with_title("Query strategy")
-    .with_raw_output_schema(Arc::new(json_object(output_schema())))
-    .with_annotations(ToolAnnotations::with_title("Query strategy").read_only(true).destructive(false).idempotent(true).open_world(false))
 }
 
 struct Input {
@@ -454,38 +423,12 @@ fn render(o: &Output) -> String {
     out
 }
 
-fn output_schema() -> Value {
-    json!({
-        "type": "object",
-        "properties": {
-            "query": {"type": "string"},
-            "format": {"type": "string"},
-            "results": {"type": "array", "items": {"type": "object", "properties": {
-                "rank": {"type": "integer"}, "pokemon": {"type": "string"}, "pokemonName": {"type": "string"},
-                "format": {"type": "string"}, "section": {"type": "string"}, "setName": {"type": ["string", "null"]},
-                "score": {"type": "number"}, "dataMonth": {"type": ["string", "null"]},
-                "sourceUrl": {"type": "string"}, "why": {"type": "string"}, "text": {"type": "string"}
-            }, "required": ["rank", "pokemon", "pokemonName", "format", "section", "score", "sourceUrl", "text"]}},
-            "understood": {"type": "object", "properties": {
-                "formatSource": {"enum": ["argument", "query", "default"]},
-                "roles": {"type": "array", "items": {"type": "string"}},
-                "types": {"type": "array", "items": {"type": "string"}}
-            }, "required": ["formatSource", "roles", "types"]},
-            "retrieval": {"type": "object", "properties": {
-                "lexical": {"enum": ["ok", "failed"]}, "semantic": {"enum": ["ok", "failed", "unavailable"]}
-            }, "required": ["lexical", "semantic"]},
-            "degraded": {"type": "boolean"},
-            "notes": {"type": "array", "items": {"type": "string"}}
-        },
-        "required": ["query", "format", "results", "understood", "retrieval", "degraded", "notes"]
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::tools::backend::{BackendError, FormatUsage};
     use futures::executor::block_on;
+    use serde_json::{json, Value};
     use std::rc::Rc;
 
     /// An in-memory backend whose dependencies fail on demand (what Vectorize/AI and the index

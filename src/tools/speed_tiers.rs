@@ -3,14 +3,12 @@
 //! the modifiers asked for; and "outspeed" questions: the least Speed investment for A to move
 //! before B, or the answer that it cannot. The numbers come from [`crate::battle::speed`].
 
-use std::sync::Arc;
-
-use rmcp::model::{CallToolResult, JsonObject, Tool, ToolAnnotations};
+use rmcp::model::{CallToolResult, JsonObject};
 use serde::Serialize;
 use serde_json::{json, Value};
 
 use super::backend::StrategyBackend;
-use super::{args, json_object, structured, tool_error};
+use super::{args, structured, tool_error};
 use crate::battle::speed::{self, Conditions, Investment, Mon, NatureEffect, Outspeed, Weather};
 use crate::corpus::{Format, SpeciesSets, Stat, UsageStats};
 use crate::dex::{dex, to_id, SpeciesView};
@@ -26,102 +24,6 @@ const MAX_SPREADS: i64 = 6;
 const MON_KEYS: [&str; 6] = ["choiceScarf", "tailwind", "paralysis", "stage", "boosterEnergy", "unburden"];
 /// Keys that describe the field (top level only).
 const FIELD_KEYS: [&str; 3] = ["trickRoom", "weather", "terrain"];
-
-fn modifier_schema(field: bool) -> Value {
-    let mut props = json!({
-        "choiceScarf": {"type": "boolean", "description": "×1.5 (not for Booster Energy or Unburden users)"},
-        "tailwind": {"type": "boolean", "description": "×2"},
-        "paralysis": {"type": "boolean", "description": "×0.5 from gen 7, ×0.25 before"},
-        "stage": {"type": "integer", "minimum": -6, "maximum": 6, "description": "Speed stage"},
-        "boosterEnergy": {"type": "boolean", "description": "Protosynthesis / Quark Drive users hold Booster Energy: ×1.5 when Speed is their highest stat"},
-        "unburden": {"type": "boolean", "description": "Unburden users have lost their item: ×2"}
-    });
-    if field {
-        let p = props.as_object_mut().expect("object");
-        p.insert(
-            "trickRoom".into(),
-            json!({"type": "boolean", "description": "Slowest moves first: tiers ascending"}),
-        );
-        p.insert(
-            "weather".into(),
-            json!({"type": "string", "enum": ["sun", "rain", "sand", "snow", "hail"], "description": "Chlorophyll, Swift Swim, Sand Rush, Slush Rush ×2; sun activates Protosynthesis"}),
-        );
-        p.insert(
-            "terrain".into(),
-            json!({"type": "string", "enum": ["electric"], "description": "Surge Surfer ×2; activates Quark Drive"}),
-        );
-    }
-    json!({"type": "object", "properties": props, "additionalProperties": false})
-}
-
-pub fn tool() -> Tool {
-    Tool::new(
-        NAME,
-        "Speed tiers of a format: its most used Pokémon with their final Speed at the format's \
-         level (100; 50 for VGC) for their common spreads from the usage statistics (else \
-         Smogon's sets) plus benchmarks (max+, max neutral, uninvested, min−), under modifiers \
-         (Choice Scarf, Tailwind, Trick Room, paralysis, stages, Booster Energy, Unburden, weather \
-         and terrain abilities), sorted with ties marked. With `outspeed`: the fewest Speed EVs \
-         and which nature let Pokémon A move before B's likeliest set (or B's fastest common \
-         spread), or that it cannot. Exact Showdown arithmetic.",
-        Arc::new(json_object(json!({
-            "type": "object",
-            "properties": {
-                "format": {"type": "string", "pattern": "^gen[1-9][a-z0-9]+$", "description": "e.g. gen9ou, gen9vgc2024"},
-                "limit": {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": DEFAULT_LIMIT, "description": "How many of the most used Pokémon"},
-                "spreads": {"type": "integer", "minimum": 1, "maximum": MAX_SPREADS, "default": DEFAULT_SPREADS, "description": "Common spreads per Pokémon (distinct speeds)"},
-                "benchmarks": {"type": "boolean", "default": true, "description": "Add max+, max neutral, uninvested and min− rows"},
-                "modifiers": modifier_schema(true),
-                "outspeed": {
-                    "type": "object",
-                    "properties": {
-                        "pokemon": {"type": "string", "minLength": 1, "maxLength": 100, "description": "A: the Pokémon to invest in"},
-                        "target": {"type": "string", "minLength": 1, "maxLength": 100, "description": "B: the Pokémon to move before"},
-                        "against": {"type": "string", "enum": ["likeliest", "fastest"], "default": "likeliest", "description": "B's likeliest set, or its common spread hardest to move before"},
-                        "modifiers": modifier_schema(false),
-                        "targetModifiers": modifier_schema(false)
-                    },
-                    "required": ["pokemon", "target"],
-                    "additionalProperties": false
-                }
-            },
-            "required": ["format"],
-            "additionalProperties": false
-        }))),
-    )
-    .with_title("Speed tiers")
-    .with_raw_output_schema(Arc::new(json_object(output_schema())))
-    .with_annotations(
-        ToolAnnotations::with_title("Speed tiers").read_only(true).destructive(false).idempotent(true).open_world(false),
-    )
-}
-
-fn output_schema() -> Value {
-    let entry = json!({"type": "object", "properties": {
-        "pokemon": {"type": "string"}, "name": {"type": "string"}, "rank": {"type": ["integer", "null"]},
-        "kind": {"type": "string", "enum": ["usage", "set", "max+", "max", "uninvested", "min-"]},
-        "spread": {"type": "string"}, "percent": {"type": ["number", "null"]},
-        "nature": {"type": ["string", "null"]}, "evs": {"type": "array", "items": {"type": "integer"}},
-        "ivs": {"type": "array", "items": {"type": "integer"}}, "ability": {"type": ["string", "null"]},
-        "item": {"type": ["string", "null"]}, "stat": {"type": "integer"}, "speed": {"type": "integer"},
-        "applied": {"type": "array", "items": {"type": "string"}}
-    }, "required": ["pokemon", "name", "kind", "spread", "evs", "ivs", "stat", "speed", "applied"]});
-    json!({
-        "type": "object",
-        "properties": {
-            "format": {"type": "string"}, "generation": {"type": "integer"}, "level": {"type": "integer"},
-            "trickRoom": {"type": "boolean"}, "order": {"type": "string", "enum": ["fastest first", "slowest first"]},
-            "modifiers": {"type": "object"}, "ranking": {"type": "string", "enum": ["usage", "sets"]},
-            "tiers": {"type": "array", "items": {"type": "object", "properties": {
-                "speed": {"type": "integer"}, "tie": {"type": "boolean"}, "entries": {"type": "array", "items": entry}
-            }, "required": ["speed", "tie", "entries"]}},
-            "outspeed": {"type": ["object", "null"]},
-            "notes": {"type": "array", "items": {"type": "string"}},
-            "provenance": {"type": "object"}
-        },
-        "required": ["format", "generation", "level", "trickRoom", "order", "tiers", "ranking", "provenance"]
-    })
-}
 
 /// The level a format is played at: 50 for VGC and Battle Stadium, 5 for Little Cup, else 100.
 pub fn format_level(format: &Format) -> u8 {

@@ -29,7 +29,6 @@ mod threats;
 mod validate;
 
 use serde::Serialize;
-use serde_json::{json, Value};
 
 use crate::corpus::{Format, ReportSource, UsageReport};
 
@@ -450,114 +449,13 @@ fn join_within(lines: &[String], max: usize) -> String {
     out
 }
 
-/// JSON Schema of [`TeamAnalysis`] as serialized (the tool's `outputSchema`).
-pub fn output_schema() -> Value {
-    let string = json!({"type": "string"});
-    let strings = json!({"type": "array", "items": {"type": "string"}});
-    let nullable = json!({"type": ["string", "null"]});
-    let count = json!({"type": "integer", "minimum": 0, "maximum": MAX_TEAM_SIZE});
-    let stat = json!({"type": "integer", "minimum": 0, "maximum": 65535});
-    let spread = json!({
-        "type": ["object", "null"],
-        "description": "Only the stats the paste names",
-        "properties": {"hp": stat, "atk": stat, "def": stat, "spa": stat, "spd": stat, "spe": stat},
-        "additionalProperties": false
-    });
-    let member = json!({
-        "type": "object",
-        "properties": {
-            "index": {"type": "integer", "minimum": 0, "maximum": MAX_TEAM_SIZE - 1, "description": "0-based position in the paste"},
-            "species": string,
-            "recognized": {"type": "boolean"},
-            "types": {"type": "array", "items": {"type": "string"}, "maxItems": 2},
-            "nickname": nullable,
-            "gender": {"enum": ["M", "F", null]},
-            "item": nullable,
-            "ability": nullable,
-            "teraType": nullable,
-            "nature": nullable,
-            "level": {"type": "integer", "minimum": 1, "maximum": 100},
-            "shiny": {"type": "boolean"},
-            "happiness": {"type": ["integer", "null"], "minimum": 0, "maximum": 255},
-            "evs": spread,
-            "ivs": spread,
-            "moves": {"type": "array", "items": {"type": "string"}, "maxItems": MAX_MOVES}
-        },
-        "required": ["index", "species", "recognized", "types", "nickname", "gender", "item", "ability",
-                     "teraType", "nature", "level", "shiny", "happiness", "evs", "ivs", "moves"],
-        "additionalProperties": false
-    });
-    let problem = json!({
-        "type": "object",
-        "properties": {
-            "pokemonIndex": {"type": ["integer", "null"], "minimum": 0, "description": "0-based index into members; null for the whole paste"},
-            "field": {"enum": ["paste", "format", "species", "item", "ability", "move", "nature", "teraType",
-                               "evs", "ivs", "level", "happiness"]},
-            "message": string,
-            "suggestions": strings
-        },
-        "required": ["pokemonIndex", "field", "message", "suggestions"],
-        "additionalProperties": false
-    });
-    let row = json!({
-        "type": "object",
-        "properties": {
-            "type": string,
-            "weak": count, "quadWeak": count, "resist": count, "immune": count,
-            "weakMembers": strings, "resistMembers": strings, "immuneMembers": strings
-        },
-        "required": ["type", "weak", "quadWeak", "resist", "immune", "weakMembers", "resistMembers", "immuneMembers"],
-        "additionalProperties": false
-    });
-    let glaring = json!({
-        "type": "object",
-        "properties": {"type": string, "weak": count, "covered": count, "weakMembers": strings},
-        "required": ["type", "weak", "covered", "weakMembers"],
-        "additionalProperties": false
-    });
-    let threat = json!({
-        "type": "object",
-        "properties": {
-            "name": string,
-            "rank": {"type": "integer", "minimum": 1},
-            "usage": {"type": ["number", "null"], "description": "Percent of teams, when the statistics give it"},
-            "types": strings,
-            "score": {"type": "number", "minimum": 0, "maximum": 100, "description": "Higher is worse for the team"},
-            "answers": strings,
-            "topChecks": strings,
-            "hitsSuperEffectively": strings,
-            "reason": string
-        },
-        "required": ["name", "rank", "usage", "types", "score", "answers", "topChecks", "hitsSuperEffectively", "reason"],
-        "additionalProperties": false
-    });
-    json!({
-        "type": "object",
-        "properties": {
-            "format": string,
-            "generation": {"type": "integer", "minimum": 1, "maximum": 9},
-            "members": {"type": "array", "items": member, "minItems": 1, "maxItems": MAX_TEAM_SIZE},
-            "problems": {"type": "array", "items": problem, "maxItems": MAX_PROBLEMS},
-            "typeChart": {"type": "array", "items": row},
-            "glaringWeaknesses": {"type": "array", "items": glaring},
-            "usageData": {"type": "boolean"},
-            "threats": {"type": "array", "items": threat, "maxItems": MAX_THREATS},
-            "threatMatrix": matrix::output_schema(),
-            "suggestions": {"type": "array", "items": string, "maxItems": MAX_SUGGESTIONS},
-            "notes": strings
-        },
-        "required": ["format", "generation", "members", "problems", "typeChart", "glaringWeaknesses",
-                     "usageData", "threats", "suggestions", "notes"],
-        "additionalProperties": false
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use std::sync::OnceLock;
 
     use super::*;
     use crate::corpus::{parse_moveset_report, parse_sets, shared_data, PasteStyle};
+    use serde_json::{json, Value};
 
     fn gen9ou() -> Format {
         Format::parse("gen9ou").expect("format")
@@ -771,7 +669,12 @@ Impish Nature
         assert!(a.problems.last().is_some_and(|p| p.message.starts_with("…and ")));
         let text = render_text(&a);
         assert!(text.chars().count() < MAX_TEXT_CHARS, "{}", text.chars().count());
-        conforms(&output_schema(), &serde_json::to_value(&a).expect("json"), "$").expect("conforms");
+        conforms(
+            &crate::tools::output_schema(crate::tools::analyze_team::NAME).expect("schema"),
+            &serde_json::to_value(&a).expect("json"),
+            "$",
+        )
+        .expect("conforms");
     }
 
     #[test]
@@ -793,10 +696,15 @@ Impish Nature
         ];
         for analysis in cases {
             let value = serde_json::to_value(analysis.expect("analyses")).expect("json");
-            conforms(&output_schema(), &value, "$").unwrap_or_else(|e| panic!("{e}\n{value:#}"));
+            conforms(
+                &crate::tools::output_schema(crate::tools::analyze_team::NAME).expect("schema"),
+                &value,
+                "$",
+            )
+            .unwrap_or_else(|e| panic!("{e}\n{value:#}"));
         }
         // The checker itself rejects what it should.
-        let schema = output_schema();
+        let schema = crate::tools::output_schema(crate::tools::analyze_team::NAME).expect("schema");
         let mut value =
             serde_json::to_value(analyze(TEAM, &gen9ou(), None).expect("analyses")).expect("json");
         value.as_object_mut().expect("object").remove("typeChart");

@@ -1,57 +1,18 @@
 //! `get_usage_stats` (a format's usage ranking) and `get_popular_sets` (the most likely set of a
 //! Pokémon, built from usage statistics, beside Smogon's recommended sets), with provenance.
 
-use std::sync::Arc;
-
-use rmcp::model::{CallToolResult, JsonObject, Tool, ToolAnnotations};
+use rmcp::model::{CallToolResult, JsonObject};
 use serde::Serialize;
 use serde_json::{json, Value};
 
+use super::args;
 use super::backend::{FormatUsage, StrategyBackend};
-use super::{args, json_object};
 use super::{structured, tool_error};
 use crate::corpus::{Breakdown, Format, PasteStyle, Share, UsageStats};
 use crate::dex::{dex, to_id};
 
 pub const USAGE_NAME: &str = "get_usage_stats";
 pub const SETS_NAME: &str = "get_popular_sets";
-
-fn annotations(title: &str) -> ToolAnnotations {
-    ToolAnnotations::with_title(title).read_only(true).destructive(false).idempotent(true).open_world(false)
-}
-
-pub fn usage_tool() -> Tool {
-    Tool::new(
-        USAGE_NAME,
-        "The usage ranking of a Smogon format from its monthly statistics: rank, Pokémon, usage % \
-         and raw count, paginated (limit + cursor), with the month, rating cutoff and source.",
-        Arc::new(json_object(json!({
-            "type": "object",
-            "properties": {
-                "format": {"type": "string", "pattern": "^gen[1-9][a-z0-9]+$", "description": "e.g. gen9ou"},
-                "limit": {"type": "integer", "minimum": 1, "maximum": 100, "default": 20},
-                "cursor": {"type": "string", "description": "nextCursor of a previous page"}
-            },
-            "required": ["format"],
-            "additionalProperties": false
-        }))),
-    )
-    .with_title("Usage statistics")
-    .with_raw_output_schema(Arc::new(json_object(json!({
-        "type": "object",
-        "properties": {
-            "format": {"type": "string"}, "month": {"type": "string"}, "cutoff": {"type": "integer"},
-            "battles": {"type": ["integer", "null"]}, "total": {"type": "integer"}, "sourceUrl": {"type": "string"},
-            "entries": {"type": "array", "items": {"type": "object", "properties": {
-                "rank": {"type": "integer"}, "pokemon": {"type": "string"}, "name": {"type": "string"},
-                "usagePercent": {"type": ["number", "null"]}, "rawCount": {"type": ["integer", "null"]}
-            }, "required": ["rank", "pokemon", "name"]}},
-            "nextCursor": {"type": ["string", "null"]}
-        },
-        "required": ["format", "month", "cutoff", "total", "entries", "sourceUrl"]
-    }))))
-    .with_annotations(annotations("Usage statistics"))
-}
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -136,41 +97,6 @@ pub async fn call_usage(backend: &impl StrategyBackend, arguments: &JsonObject) 
         "total": species.len(), "sourceUrl": usage.source_url, "entries": entries, "nextCursor": next,
     });
     structured(text, value)
-}
-
-pub fn sets_tool() -> Tool {
-    Tool::new(
-        SETS_NAME,
-        "A Pokémon's most likely set in a format, built from usage statistics (ability, item, four \
-         moves, EV spread, Tera type, with percentages), plus Smogon's recommended sets, top \
-         teammates, checks and counters, and Showdown paste exports, with the statistics' month, \
-         cutoff and battle count.",
-        Arc::new(json_object(json!({
-            "type": "object",
-            "properties": {
-                "pokemon": {"type": "string", "minLength": 1, "maxLength": 100},
-                "format": {"type": "string", "pattern": "^gen[1-9][a-z0-9]+$", "description": "e.g. gen9ou"},
-                "month": {"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}$", "description": "Statistics month, YYYY-MM (default: newest)"},
-                "cutoff": {"type": "integer", "enum": [0, 1500, 1630, 1695, 1760, 1825], "description": "Rating cutoff (default: the newest month's)"}
-            },
-            "required": ["pokemon", "format"],
-            "additionalProperties": false
-        }))),
-    )
-    .with_title("Popular sets")
-    .with_raw_output_schema(Arc::new(json_object(json!({
-        "type": "object",
-        "properties": {
-            "pokemon": {"type": "string"}, "name": {"type": "string"}, "format": {"type": "string"},
-            "usageSet": {"type": ["object", "null"]},
-            "smogonSets": {"type": "array", "items": {"type": "object", "properties": {
-                "name": {"type": "string"}, "paste": {"type": "string"}}, "required": ["name", "paste"]}},
-            "teammates": {"type": "array"}, "checksAndCounters": {"type": "array"},
-            "provenance": {"type": "object"}
-        },
-        "required": ["pokemon", "name", "format", "smogonSets", "teammates", "checksAndCounters", "provenance"]
-    }))))
-    .with_annotations(annotations("Popular sets"))
 }
 
 #[derive(Serialize)]
