@@ -28,16 +28,21 @@ TEST_WRANGLER_ARGS = --var ALLOWED_ORIGINS:https://claude.ai,http://localhost:$(
   --var SESSION_ID_KEY:integration-session-id-key-0001 --var PSEUDONYM_KEY:integration-pseudonym-key-0001 \
   --var INGEST_MAX_RAW_BYTES:4194304 --var INGEST_FETCH_TIMEOUT_MS:3000
 
-.PHONY: deps build build-test dev test lint-workflows check-fresh-install test-native test-integration check-deploy check-bench bench-build bench-limiter bench-ingest bench-strategy bench-calc bench-speed bench bench-peer bench-hops fmt lint clean
+.PHONY: deps assets build build-test dev test lint-workflows check-fresh-install test-native test-integration check-deploy check-bench bench-build bench-limiter bench-ingest bench-strategy bench-calc bench-speed bench bench-peer bench-hops fmt lint clean
 
 deps:
 	@scripts/setup.sh
 
 # worker-build fetches wasm-bindgen/wasm-opt from GitHub unless told otherwise: use the pinned
 # wasm-bindgen-cli, and skip wasm-opt (Debian's binaryen is too old for this wasm).
-build: deps
+build: deps assets
 	WASM_BINDGEN_BIN=wasm-bindgen worker-build --release --no-opt
 	scripts/wasm-opt.sh build
+
+# The Pokédex table, a static asset of every build (wrangler.toml [assets]; the wasm carries no
+# copy): the same script and lockfile as the table native builds embed (build.rs).
+assets: deps
+	mkdir -p build/assets && node scripts/export-dex.mjs build/assets/dex.json
 
 # Serves in the foreground; meanwhile the local corpus (../shared/data) is loaded and ingested
 # in the background once the worker answers (idempotent: unchanged documents are skipped).
@@ -52,7 +57,7 @@ test: deps lint-workflows check-bench test-native build check-deploy build-test 
 
 # The integration suite's build: `make build` plus the `faults` feature (local-only fault
 # injection, src/edge/faults.rs). Deploys never use it; check-deploy checks the `make build` one.
-build-test: deps
+build-test: deps assets
 	WASM_BINDGEN_BIN=wasm-bindgen worker-build --release --no-opt -d build-test . --features faults
 	scripts/wasm-opt.sh build-test
 	@grep -qa 'semantic-timeout' build-test/index_bg.wasm || { echo "build-test lacks the fault switch"; exit 1; }
@@ -82,8 +87,12 @@ check-deploy:
 	for env in staging production; do \
 	  node node_modules/wrangler/bin/wrangler.js deploy --dry-run --env $$env --outdir build/dry-run-$$env > build/dry-run-$$env.log 2>&1 \
 	    || { cat build/dry-run-$$env.log; exit 1; }; \
+	  grep -q 'env.ASSETS' build/dry-run-$$env.log || { echo "$$env: no ASSETS binding (the Pokédex table)"; exit 1; }; \
 	  echo "wrangler deploy --dry-run --env $$env: ok"; \
 	done
+	@# The Pokédex table ships as a static asset, not inside the wasm (src/edge/dex_asset.rs).
+	@if grep -qa '"typecharts"' build/index_bg.wasm; then echo "the wasm embeds the Pokédex table"; exit 1; fi
+	@test -s build/assets/dex.json || { echo "build/assets/dex.json is missing"; exit 1; }
 	@# The fault switch's vocabulary exists only with the `faults` feature (build-test proves the probe works).
 	@if grep -qa 'semantic-timeout' build/index_bg.wasm; then echo "fault injection is compiled into the release build"; exit 1; fi
 	@echo "release build has no fault injection: ok"
@@ -106,7 +115,7 @@ test-integration:
 BENCH_PORT ?= 8797
 BENCH_STATE ?= .wrangler/bench-state
 
-bench-build: deps
+bench-build: deps assets
 	WASM_BINDGEN_BIN=wasm-bindgen worker-build --release --no-opt -d build-bench . --features bench
 	scripts/wasm-opt.sh build-bench
 

@@ -45,6 +45,7 @@ pub struct ClientObject {
     environment: String,
     /// Whether this instance knows an alarm is pending (saves a storage read per request).
     alarm_armed: Cell<bool>,
+    env: Env,
 }
 
 impl DurableObject for ClientObject {
@@ -68,9 +69,10 @@ impl DurableObject for ClientObject {
             state,
             sessions,
             admissions,
-            dispatcher: Dispatcher::new(Porygon::with_backend(EdgeBackend::new(env))),
+            dispatcher: Dispatcher::new(Porygon::with_backend(EdgeBackend::new(env.clone()))),
             idle_ttl_ms,
             alarm_armed: Cell::new(false),
+            env,
         }
     }
 
@@ -153,6 +155,15 @@ impl DurableObject for ClientObject {
 
         let mut response = if limit_only {
             HttpResponse::empty(204)
+        } else if let Err(e) = super::dex_asset::ensure(&self.env).await {
+            tracing::error!(error = %e, "Pokédex asset unavailable");
+            HttpResponse::rpc_error(
+                503,
+                None,
+                &rmcp::model::ErrorData::internal_error("Temporarily unavailable; retry shortly", None),
+            )
+            .with_header("Retry-After", "1")
+            .with_header(crate::transport::streamable::ERROR_REPORT_HEADER, format!("Pokédex asset: {e}"))
         } else {
             let machine = Streamable {
                 dispatcher: &self.dispatcher,

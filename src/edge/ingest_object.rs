@@ -142,6 +142,7 @@ impl DurableObject for IngestObject {
             "IngestObject",
             None,
         );
+        super::dex_asset::ensure(&self.env).await?;
         match req.path().as_str() {
             "/start" => {
                 let request: StartRequest = req.json().await?;
@@ -176,6 +177,7 @@ impl DurableObject for IngestObject {
             "IngestObject",
             None,
         );
+        super::dex_asset::ensure(&self.env).await?;
         let Some(mut run) = self.slots.load("current")? else { return Response::empty() };
         match run.formats.get(run.next).cloned() {
             Some(format) => {

@@ -12,6 +12,7 @@ mod calc; // @smogon/calc through wasm-bindgen (calc.mjs).
 mod client_object; // `#[durable_object]` exports ClientObject to the runtime.
 mod convert;
 mod corpus_input;
+mod dex_asset;
 mod faults;
 mod health;
 mod index_object; // `#[durable_object]` exports IndexObject.

@@ -255,15 +255,19 @@ impl StrategyBackend for EdgeBackend {
         .await
     }
 
+    /// Stored after the answer is sent (the object outlives its response): a cold question no
+    /// longer waits for the Cache API's write.
     async fn shared_put(&self, key: &str, value: &str, ttl_secs: u32) {
         let Ok(resp) = worker::Response::ok(value) else { return };
         let headers = worker::Headers::new();
         let _ = headers.set("Cache-Control", &format!("public, max-age={ttl_secs}"));
         let _ = headers.set("Content-Type", "application/json");
-        let cache = worker::Cache::default();
-        if let Err(e) = timed(false, cache.put(shared_url(key), resp.with_headers(headers))).await {
-            tracing::warn!(error = %e, "shared cache put failed");
-        }
+        let url = shared_url(key);
+        wasm_bindgen_futures::spawn_local(async move {
+            if let Err(e) = worker::Cache::default().put(url, resp.with_headers(headers)).await {
+                tracing::warn!(error = %e, "shared cache put failed");
+            }
+        });
     }
 
     fn damage_calculator(&self) -> Option<&dyn crate::battle::calc::DamageCalculator> {

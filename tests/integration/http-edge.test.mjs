@@ -38,6 +38,15 @@ describe('routes', () => {
     assert.equal(post.status, 404);
   });
 
+  test('the static assets (the Pokédex table) are never served around the router', async () => {
+    // wrangler.toml's run_worker_first: an asset path is just another unknown route.
+    for (const p of ['/dex.json', '/assets/dex.json', '/build/assets/dex.json', '/dex.json?x=1']) {
+      const res = await httpRequest('GET', p);
+      assert.equal(res.status, 404, p);
+      assert.equal(res.json.error, 'not_found', p);
+    }
+  });
+
   test('GET /mcp → 405 (no server-initiated stream), PUT/PATCH → 405', async () => {
     const get = await httpRequest('GET', '/mcp', { headers: { Accept: 'text/event-stream' } });
     assertRpcError(get, { status: 405 });
