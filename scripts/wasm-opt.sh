@@ -12,16 +12,19 @@ opt=node_modules/binaryen/bin/wasm-opt
 [ -x "$opt" ] || { echo "wasm-opt.sh: $opt is missing: run make deps (npm ci)" >&2; exit 1; }
 [ -f "$wasm" ] || { echo "wasm-opt.sh: $wasm is missing" >&2; exit 1; }
 level=${WASM_OPT_LEVEL:-Oz}
+# WASM_OPT_KEEP_NAMES=1 keeps the function names (for CPU profiles: make bench-profile).
+strip="--strip-debug"
+[ "${WASM_OPT_KEEP_NAMES:-0}" = 1 ] && strip="-g"
 before=$(wc -c < "$wasm"); before_gz=$(gzip -9 -c "$wasm" | wc -c)
 start=$(date +%s)
 # worker-build rewrites the module on every build, byte for byte the same when cargo compiled
 # nothing: then the previous optimised module is reused (~90 s saved per `make dev`).
-key="$level $("$opt" --version) $(sha256sum "$wasm" | cut -d' ' -f1)"
+key="$level $strip $("$opt" --version) $(sha256sum "$wasm" | cut -d' ' -f1)"
 cache=$dir/.wasm-opt-cache
 if [ -f "$cache.key" ] && [ "$(cat "$cache.key")" = "$key" ] && [ -f "$cache.wasm" ]; then
   cp "$cache.wasm" "$wasm"
 else
-  "$opt" "-$level" --strip-debug --strip-producers \
+  "$opt" "-$level" $strip --strip-producers \
     --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext --enable-mutable-globals \
     --enable-reference-types --enable-multivalue --enable-exception-handling \
     "$wasm" -o "$wasm.opt"
