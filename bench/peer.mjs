@@ -39,12 +39,14 @@ const server = (name, port, state, wranglerArgs) => {
   if (port >= 8799 && port <= 8803) throw new Error(`${name}: ports 8799-8803 belong to the integration tests`);
   return { name, port, url: `http://127.0.0.1:${port}`, state, wranglerArgs };
 };
-const PORYGON = server("porygon", Number(process.env.PORYGON_PORT ?? 8794), ".wrangler/peer-bench/porygon-state", PORYGON_SCRIPT);
+// PORYGON_ARGS / BASELINE_ARGS: extra wrangler args (e.g. `--var REQUEST_LOG:problems`), named in
+// the report by PORYGON_NAME / BASELINE_NAME.
+const PORYGON = server(process.env.PORYGON_NAME ?? "porygon", Number(process.env.PORYGON_PORT ?? 8794), ".wrangler/peer-bench/porygon-state", `${PORYGON_SCRIPT} ${process.env.PORYGON_ARGS ?? ""}`.trim());
 const PEER = server("peer", Number(process.env.PEER_PORT ?? 8793), ".wrangler/peer-bench/peer-state", `--config ${PEER_CONFIG}`);
 // BASELINE_SCRIPT: an earlier porygon build measured in the same run ("before"), e.g. a copy of
 // the previous commit's build/; `make bench-peer BASELINE=<rev>` builds one.
 const BASELINE = process.env.BASELINE_SCRIPT
-  ? server("porygon-before", Number(process.env.BASELINE_PORT ?? 8792), ".wrangler/peer-bench/before-state", process.env.BASELINE_SCRIPT)
+  ? server(process.env.BASELINE_NAME ?? "porygon-before", Number(process.env.BASELINE_PORT ?? 8792), ".wrangler/peer-bench/before-state", `${process.env.BASELINE_SCRIPT} ${process.env.BASELINE_ARGS ?? ""}`.trim())
   : null;
 const SERVERS = [PORYGON, PEER, ...(BASELINE ? [BASELINE] : [])];
 const PORYGONS = SERVERS.filter((s) => s !== PEER);

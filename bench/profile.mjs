@@ -2,11 +2,13 @@
 // DevTools protocol's sampling profiler inside workerd). Prints where workerd's CPU goes: self
 // time per function (wasm functions by their Rust names when the build keeps its name section:
 // `make bench-profile` builds one), and per group (Rust crate or module, JS, garbage collection,
-// idle). Run by `make bench-profile`; needs node 22 (global WebSocket).
+// idle). Run by `make bench-profile`; uses the `ws` package wrangler installs.
 //
 //   INSPECTOR=http://127.0.0.1:9231 BENCH_URL=http://127.0.0.1:8797 STATE=.wrangler/bench-state \
 //   OP=get_pokemon VUS=10 SECONDS=10 node bench/profile.mjs
 import http from "node:http";
+import WebSocket from "ws";
+import { writeFileSync } from "node:fs";
 import { createApiKeys, table, fmt } from "./lib.mjs";
 
 const INSPECTOR = process.env.INSPECTOR ?? "http://127.0.0.1:9231";
@@ -31,25 +33,29 @@ function post(headers, body) {
   });
 }
 
-/** One DevTools session with the worker's isolate. */
+/**
+ * One DevTools session with the worker's isolate. `ws` (a dependency of wrangler's): wrangler's
+ * inspector proxy refuses Node's built-in WebSocket handshake. The proxy renumbers message ids,
+ * so commands go one at a time and the next reply with an id answers the pending one.
+ */
 async function inspector() {
   const targets = await (await fetch(`${INSPECTOR}/json/list`)).json();
   const target = targets.find((t) => t.webSocketDebuggerUrl) ?? (() => { throw new Error(`no inspectable target at ${INSPECTOR}`); })();
   const ws = new WebSocket(target.webSocketDebuggerUrl);
-  await new Promise((resolve, reject) => { ws.onopen = resolve; ws.onerror = reject; });
-  let id = 0;
-  const pending = new Map();
-  ws.onmessage = (event) => {
-    const msg = JSON.parse(event.data);
-    if (msg.id && pending.has(msg.id)) {
-      const { resolve, reject } = pending.get(msg.id);
-      pending.delete(msg.id);
+  await new Promise((resolve, reject) => { ws.on("open", resolve); ws.on("error", reject); });
+  let pending = null;
+  ws.on("message", (data) => {
+    const msg = JSON.parse(data.toString());
+    if (msg.id !== undefined && pending) {
+      const { resolve, reject } = pending;
+      pending = null;
       msg.error ? reject(new Error(JSON.stringify(msg.error))) : resolve(msg.result);
     }
-  };
+  });
+  let id = 0;
   const send = (method, params = {}) => new Promise((resolve, reject) => {
-    pending.set(++id, { resolve, reject });
-    ws.send(JSON.stringify({ id, method, params }));
+    pending = { resolve, reject };
+    ws.send(JSON.stringify({ id: ++id, method, params }));
   });
   return { send, close: () => ws.close() };
 }
@@ -111,6 +117,8 @@ for (const op of OPS) {
     }
   }));
   const { profile } = await devtools.send("Profiler.stop");
+  // The raw profile, for DevTools (Performance → load) or a closer look.
+  writeFileSync(`bench/results/profile-${op}.cpuprofile`, JSON.stringify(profile));
   const { self, groups, total } = summarise(profile);
   const busy = total - (groups.get("(idle)") ?? 0);
   console.log(`\n### ${op}: ${VUS} clients for ${SECONDS} s, ${done} requests (${failed} failed); workerd busy ${fmt(busy)} ms of ${fmt(total)} ms sampled = ${fmt(busy / done, 3)} ms per request\n`);

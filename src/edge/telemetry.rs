@@ -11,7 +11,8 @@ use worker::{AnalyticsEngineDataPointBuilder, Env, Fetch, Headers, Method, Reque
 use crate::ingest::alert::{sign, RunReport, SIGNATURE_HEADER};
 use crate::observe::sentry::ENVELOPE_CONTENT_TYPE;
 use crate::observe::{
-    DataPoint, ErrorRateMonitor, ErrorReport, OutgoingEnvelope, ReportKind, RequestRecord, SentryConfig,
+    DataPoint, ErrorRateMonitor, ErrorReport, OutgoingEnvelope, ReportKind, RequestLog, RequestRecord,
+    SentryConfig,
 };
 
 thread_local! {
@@ -203,11 +204,12 @@ fn log_and_count(env: &Env, record: &RequestRecord) -> Option<crate::observe::Er
             )
         };
     }
+    let policy = RequestLog::parse(env.var("REQUEST_LOG").ok().map(|v| v.to_string()).as_deref());
     if record.is_server_error() {
         log!(error);
     } else if !record.degradation.is_empty() {
         log!(warn);
-    } else {
+    } else if record.logged_under(policy) {
         log!(info);
     }
     write_point(env, &record.data_point());

@@ -8,5 +8,5 @@ pub mod scrub;
 pub mod sentry;
 
 pub use error_rate::{ErrorRateAlert, ErrorRateMonitor};
-pub use request::{DataPoint, RequestRecord, RpcSummary};
+pub use request::{DataPoint, RequestLog, RequestRecord, RpcSummary};
 pub use sentry::{ErrorReport, OutgoingEnvelope, ReportKind, SentryConfig};

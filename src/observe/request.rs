@@ -112,7 +112,36 @@ pub struct DataPoint {
     pub doubles: Vec<f64>,
 }
 
+/// Which request records also become a log line (`REQUEST_LOG`): all of them (the default), or
+/// only the ones an operator must read — errors of either side (status 400 and up, which
+/// includes every quota refusal) and degraded answers. Analytics Engine gets every record
+/// either way (the SLO queries read it), so "problems" loses no metric, only the lines of
+/// answers that went well: each costs money in Workers Logs, and under `wrangler dev`, where
+/// wrangler reads the console through the inspector, about a fifth of workerd's CPU
+/// (bench/REPORT-peer.md).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RequestLog {
+    All,
+    Problems,
+}
+
+impl RequestLog {
+    /// `REQUEST_LOG`'s value; anything but "problems" logs every request (a typo must not
+    /// silence the logs).
+    pub fn parse(value: Option<&str>) -> Self {
+        match value.map(str::trim) {
+            Some("problems") => Self::Problems,
+            _ => Self::All,
+        }
+    }
+}
+
 impl RequestRecord {
+    /// Whether this record is written as a log line under `policy`.
+    pub fn logged_under(&self, policy: RequestLog) -> bool {
+        policy == RequestLog::All || self.status >= 400 || !self.degradation.is_empty()
+    }
+
     pub fn protocol_label(header: Option<&str>) -> String {
         header.map_or_else(|| "-".to_owned(), |v| label(v.trim()))
     }
@@ -195,6 +224,42 @@ mod tests {
         assert_eq!(a, client_pseudonym(b"secret-1", "ip:203.0.113.7"));
         assert_ne!(a, client_pseudonym(b"secret-2", "ip:203.0.113.7"), "depends on the secret");
         assert_ne!(a, client_pseudonym(b"secret-1", "ip:203.0.113.8"));
+    }
+
+    #[test]
+    fn request_log_problems_keeps_errors_refusals_and_degraded_answers() {
+        let record = |status: u16, degradation: &str| RequestRecord {
+            request_id: "r".into(),
+            client: "c".into(),
+            environment: "local".into(),
+            rpc: RpcSummary { method: "tools/call".into(), tool: None, units: 1 },
+            protocol: "-".into(),
+            status,
+            latency_ms: 1.0,
+            handler_ms: None,
+            limiter: LimiterDecision::Admitted,
+            cache: "none".into(),
+            degradation: degradation.into(),
+            colo: String::new(),
+        };
+        let problems = RequestLog::parse(Some("problems"));
+        assert_eq!(problems, RequestLog::Problems);
+        assert!(!record(200, "").logged_under(problems));
+        assert!(!record(202, "").logged_under(problems));
+        for logged in [
+            record(400, ""),
+            record(404, ""),
+            record(429, ""),
+            record(503, ""),
+            record(200, "semantic-failed"),
+        ] {
+            assert!(logged.logged_under(problems), "{}", logged.status);
+        }
+        // The default, and anything unrecognised, logs everything.
+        for value in [None, Some("all"), Some("Problems"), Some("none"), Some("")] {
+            assert_eq!(RequestLog::parse(value), RequestLog::All, "{value:?}");
+            assert!(record(200, "").logged_under(RequestLog::parse(value)));
+        }
     }
 
     #[test]
