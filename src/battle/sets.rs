@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::corpus::{Breakdown, Format, SetsFile, Stat, UsageStats};
-use crate::dex::{dex, to_id};
+use crate::dex::{dex, is_id, to_id};
 use crate::tools::backend::FormatUsage;
 
 /// A concrete set: one option per slot. EVs and IVs in Showdown's stat order (HP, Atk, Def,
@@ -226,7 +226,7 @@ pub fn likeliest_set(
     let id = to_id(species);
     let gen = format.gen();
     usage
-        .and_then(|u| u.report.species.iter().find(|s| to_id(&s.name) == id).map(|s| (s, u)))
+        .and_then(|u| u.report.species.iter().find(|s| is_id(&s.name, &id)).map(|s| (s, u)))
         .map(|(stats, u)| from_usage(species, gen, stats, u))
         .or_else(|| sets.and_then(|s| from_smogon(species, gen, s, format)))
 }

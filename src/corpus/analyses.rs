@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use super::json::{Entries, Json};
 use super::{CorpusError, Skipped};
-use crate::dex::to_id;
+use crate::dex::{is_id, to_id};
 
 /// One format's analyses, in file order.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -75,7 +75,7 @@ impl AnalysesFile {
     /// A species' analysis, matched on its id.
     pub fn get(&self, species: &str) -> Option<&SpeciesAnalysis> {
         let id = to_id(species);
-        self.species.iter().find(|s| to_id(&s.species) == id)
+        self.species.iter().find(|s| is_id(&s.species, &id))
     }
 }
 

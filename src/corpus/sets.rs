@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use super::json::Json;
 use super::{CorpusError, Skipped};
-use crate::dex::to_id;
+use crate::dex::{is_id, to_id};
 
 /// An EV a spread does not name.
 pub const EV_DEFAULT: u16 = 0;
@@ -176,7 +176,7 @@ impl SetsFile {
     /// A species' sets, matched on its id ("ninetales alola" finds "Ninetales-Alola").
     pub fn get(&self, species: &str) -> Option<&SpeciesSets> {
         let id = to_id(species);
-        self.species.iter().find(|s| to_id(&s.species) == id)
+        self.species.iter().find(|s| is_id(&s.species, &id))
     }
 }
 

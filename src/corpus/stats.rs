@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use super::format::Format;
 use super::json::{Entries, Json};
 use super::{CorpusError, Skipped};
-use crate::dex::{dex, to_id, NameTable};
+use crate::dex::{dex, is_id, to_id, NameTable};
 
 /// One entry of a breakdown: "Leftovers 42.249%".
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -121,7 +121,7 @@ impl UsageReport {
     /// A species' statistics, matched on its id.
     pub fn get(&self, species: &str) -> Option<&UsageStats> {
         let id = to_id(species);
-        self.species.iter().find(|s| to_id(&s.name) == id)
+        self.species.iter().find(|s| is_id(&s.name, &id))
     }
 }
 

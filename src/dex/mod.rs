@@ -32,7 +32,7 @@ use std::sync::OnceLock;
 
 use serde::{Deserialize, Serialize};
 
-pub use names::to_id;
+pub use names::{is_id, to_id};
 use names::{Candidate, MAX_SUGGESTIONS};
 pub use roles::{MemberKind, Role, RoleMember, RoleTable};
 pub use typechart::{Matchups, TypeChart};

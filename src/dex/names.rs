@@ -17,7 +17,17 @@ const MAX_REORDER_WORDS: usize = 6;
 /// what Showdown's own ids amount to for every name in the dex; everything
 /// else (spaces, hyphens, dots, apostrophes of any kind, colons) is dropped.
 pub fn to_id(s: &str) -> String {
-    s.chars().map(fold_accent).filter(char::is_ascii_alphanumeric).map(|c| c.to_ascii_lowercase()).collect()
+    id_chars(s).collect()
+}
+
+/// Whether `to_id(name) == id`, without building the id: lookups that scan every entry of a
+/// usage report or a breakdown by name run this hundreds of times per call.
+pub fn is_id(name: &str, id: &str) -> bool {
+    id_chars(name).eq(id.chars())
+}
+
+fn id_chars(s: &str) -> impl Iterator<Item = char> + '_ {
+    s.chars().map(fold_accent).filter(char::is_ascii_alphanumeric).map(|c| c.to_ascii_lowercase())
 }
 
 /// Maps Latin-1 accented letters to their base letter. A tiny table instead of
@@ -269,6 +279,18 @@ mod tests {
         assert_eq!(osa_distance("", "abc"), 3);
         assert_eq!(osa_distance("kitten", "sitting"), 3);
         assert_eq!(osa_distance("ca", "abc"), 3); // OSA, not unrestricted Damerau (2)
+    }
+
+    #[test]
+    fn is_id_agrees_with_to_id() {
+        for name in
+            ["Mr. Mime", "GARCHOMP", "Farfetch’d", "Flabébé", "Type: Null", "", "-", "Ho-Oh", "Kommo-o"]
+        {
+            let id = to_id(name);
+            assert!(is_id(name, &id), "{name}");
+            assert!(!is_id(name, &format!("{id}x")), "{name}");
+            assert!(id.is_empty() || !is_id(name, &id[1..]), "{name}");
+        }
     }
 
     #[test]

@@ -56,8 +56,19 @@ pub fn response(resp: HttpResponse) -> Result<Response> {
 /// A response from a Durable Object, back into plain data (so the router can add CORS headers).
 pub async fn from_response(mut resp: Response) -> Result<HttpResponse> {
     let headers: Headers = resp.headers().entries().collect();
-    let body = resp.bytes().await?;
+    let body = body_bytes(&mut resp).await?;
     Ok(HttpResponse { status: resp.status_code(), headers, body })
+}
+
+/// The whole body of a fetched response, read by the runtime in one call (`arrayBuffer()`) instead
+/// of chunk by chunk through `worker`'s `ByteStream` (a JS round trip and a copy per chunk: in
+/// the CPU profile of a cold `query_strategy`, reading the index's and the object's answers so
+/// cost more than the ranking; bench/REPORT-hops.md).
+pub async fn body_bytes(resp: &mut Response) -> Result<Vec<u8>> {
+    let worker::ResponseBody::Stream(stream) = resp.body() else { return resp.bytes().await };
+    let whole = worker::web_sys::Response::new_with_opt_readable_stream(Some(stream))?;
+    let buffer = worker::wasm_bindgen_futures::JsFuture::from(whole.array_buffer()?).await?;
+    Ok(js_sys::Uint8Array::new(&buffer).to_vec())
 }
 
 /// An alarm time from epoch milliseconds. (`set_alarm(i64)` would read the number as an *offset*

@@ -119,7 +119,9 @@ impl EdgeBackend {
                     format!("index answered {}", resp.status_code()),
                 ));
             }
-            resp.json().await.map_err(unavailable)
+            let body = super::convert::body_bytes(&mut resp).await.map_err(unavailable)?;
+            serde_json::from_slice(&body)
+                .map_err(|e| BackendError::Unavailable("lexical search", format!("unreadable answer: {e}")))
         })
         .await
     }
@@ -250,7 +252,7 @@ impl StrategyBackend for EdgeBackend {
     async fn shared_get(&self, key: &str) -> Option<String> {
         timed(false, async {
             let mut resp = worker::Cache::default().get(shared_url(key), false).await.ok()??;
-            resp.text().await.ok()
+            String::from_utf8(super::convert::body_bytes(&mut resp).await.ok()?).ok()
         })
         .await
     }

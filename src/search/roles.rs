@@ -19,7 +19,7 @@ use serde::Serialize;
 
 use super::understand::RoleAsk;
 use crate::corpus::{Breakdown, SetsFile, UsageReport};
-use crate::dex::{dex, to_id, MemberKind, Role, RoleMember};
+use crate::dex::{dex, is_id, to_id, MemberKind, Role, RoleMember};
 
 /// Below this share of its sets a species is not said to do the job.
 pub const MIN_STRENGTH: f64 = 0.05;
@@ -137,7 +137,7 @@ fn popularity(s: &crate::corpus::UsageStats) -> f64 {
 
 /// A member's share of one breakdown (0-1), by id.
 fn share_in(breakdown: &Breakdown, id: &str) -> Option<(String, f64)> {
-    breakdown.shares.iter().find(|s| to_id(&s.name) == id).map(|s| (s.name.clone(), s.percent / 100.0))
+    breakdown.shares.iter().find(|s| is_id(&s.name, id)).map(|s| (s.name.clone(), s.percent / 100.0))
 }
 
 fn from_statistics(

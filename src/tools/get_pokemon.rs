@@ -119,7 +119,7 @@ pub async fn call(backend: &impl StrategyBackend, arguments: &JsonObject) -> Cal
 }
 
 fn usage_summary(usage: &FormatUsage, format: &str, id: &str) -> Option<Value> {
-    let s = usage.report.species.iter().find(|s| dex::to_id(&s.name) == id)?;
+    let s = usage.report.species.iter().find(|s| dex::is_id(&s.name, id))?;
     let names = |b: &crate::corpus::Breakdown, n: usize| -> Vec<String> {
         b.shares
             .iter()

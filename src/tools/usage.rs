@@ -9,7 +9,7 @@ use super::args;
 use super::backend::{FormatUsage, StrategyBackend};
 use super::{structured, tool_error};
 use crate::corpus::{Breakdown, Format, PasteStyle, Share, UsageStats};
-use crate::dex::{dex, to_id};
+use crate::dex::{dex, is_id, to_id};
 
 pub const USAGE_NAME: &str = "get_usage_stats";
 pub const SETS_NAME: &str = "get_popular_sets";
@@ -216,7 +216,7 @@ pub async fn call_sets(backend: &impl StrategyBackend, arguments: &JsonObject) -
     }
     let usage = usage.ok().flatten();
     let sets = sets.ok().flatten();
-    let stats = usage.as_ref().and_then(|u| u.report.species.iter().find(|s| to_id(&s.name) == id));
+    let stats = usage.as_ref().and_then(|u| u.report.species.iter().find(|s| is_id(&s.name, &id)));
     let smogon: Vec<Value> = sets
         .as_ref()
         .and_then(|f| f.get(&name))
