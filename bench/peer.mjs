@@ -240,11 +240,11 @@ out(`Produced by \`make bench-peer\` (→ \`${command}\`) on ${started.toISOStri
   `${cpus().length} cores shared by k6, both servers and whatever else runs on the machine (the host load column). ` +
   `**Compare ratios within one run**, not absolute times across runs or machines: the local per-request floor moves with the wrangler version and the machine's load.`);
 out();
-out(`- porygon: the release build (\`make build\`${PORYGON_SCRIPT.startsWith("build/") ? "" : ", served from a private copy"}), \`PORT=${PORYGON.port} STATE=${PORYGON.state} WRANGLER_ARGS=${PORYGON.wranglerArgs} scripts/worker.sh start\`; ` +
+out(`- ${PORYGON.name}: the release build (\`make build\`${PORYGON_SCRIPT.startsWith("build/") ? "" : ", served from a private copy"}), \`PORT=${PORYGON.port} STATE=${PORYGON.state} WRANGLER_ARGS=${PORYGON.wranglerArgs} scripts/worker.sh start\`; ` +
   `fresh state and no corpus loaded, so get_pokemon finds no usage statistics and answers with the same fields as the peer. Its limiter is on: every k6 VU is its own client with its own API key ` +
   `(apikey.mjs's format, quotas 100000/min and /hour, which no VU reaches; a fresh set of keys per cell).`);
 if (BASELINE) {
-  out(`- porygon-before: an earlier porygon build, \`${BASELINE.wranglerArgs}\` (BASELINE_SCRIPT), served the same way on port ${BASELINE.port} with its own keys: the "before" of every "after" row above it.`);
+  out(`- ${BASELINE.name}: an earlier porygon build (or the same build configured otherwise: BASELINE_ARGS), \`${BASELINE.wranglerArgs}\` (BASELINE_SCRIPT), served the same way on port ${BASELINE.port} with its own keys: the "before" of every "after" row above it.`);
 }
 out(`- peer: bench/peer/ (agents ${version("agents")} \`McpAgent\`, one Durable Object per session; @modelcontextprotocol/sdk ${version("@modelcontextprotocol/sdk")}; zod ${version("zod")}; @pkmn/dex ${version("@pkmn/dex")}), ` +
   `\`PORT=${PEER.port} STATE=${PEER.state} WRANGLER_ARGS="${PEER.wranglerArgs}" scripts/worker.sh start\`; no authentication, no rate limit. It answers every MCP request as an event stream.`);
@@ -353,11 +353,11 @@ try {
   out();
   out(table(["server", "rounds", "(a) start → /health/live 200", "that request alone", "(b) first initialize", "first notifications/initialized", "first tools/call get_pokemon", "(b) first initialize + get_pokemon", "second client, same steps"], coldRows));
   out();
-  const ratio = (k) => f(med(cold.porygon.map(k)) / med(cold.peer.map(k)), 2);
-  out(`porygon ÷ peer (medians): (a) ${ratio((x) => x.live)}, (b) ${ratio((x) => x.first.total)}, second client ${ratio((x) => x.second.total)}.`);
+  const ratio = (k) => f(med(cold[PORYGON.name].map(k)) / med(cold.peer.map(k)), 2);
+  out(`${PORYGON.name} ÷ peer (medians): (a) ${ratio((x) => x.live)}, (b) ${ratio((x) => x.first.total)}, second client ${ratio((x) => x.second.total)}.`);
   if (BASELINE) {
-    const before = (k) => f(med(cold["porygon-before"].map(k)) / med(cold.peer.map(k)), 2);
-    out(`porygon-before ÷ peer (medians): (a) ${before((x) => x.live)}, (b) ${before((x) => x.first.total)}, second client ${before((x) => x.second.total)}.`);
+    const before = (k) => f(med(cold[BASELINE.name].map(k)) / med(cold.peer.map(k)), 2);
+    out(`${BASELINE.name} ÷ peer (medians): (a) ${before((x) => x.live)}, (b) ${before((x) => x.first.total)}, second client ${before((x) => x.second.total)}.`);
   }
   out();
 } finally {
