@@ -157,13 +157,7 @@ impl DurableObject for ClientObject {
             HttpResponse::empty(204)
         } else if let Err(e) = super::dex_asset::ensure(&self.env).await {
             tracing::error!(error = %e, "Pokédex asset unavailable");
-            HttpResponse::rpc_error(
-                503,
-                None,
-                &rmcp::model::ErrorData::internal_error("Temporarily unavailable; retry shortly", None),
-            )
-            .with_header("Retry-After", "1")
-            .with_header(crate::transport::streamable::ERROR_REPORT_HEADER, format!("Pokédex asset: {e}"))
+            temporarily_unavailable(format!("Pokédex asset: {e}"))
         } else {
             let machine = Streamable {
                 dispatcher: &self.dispatcher,
@@ -230,13 +224,19 @@ impl ClientObject {
 
 fn unavailable(e: &StoreError) -> HttpResponse {
     tracing::error!(error = %e, "rate-limit storage failed");
+    temporarily_unavailable(format!("rate-limit storage: {e}"))
+}
+
+/// 503 + `Retry-After` for a failure of ours the client can retry; `report` reaches the router
+/// (the request record, Sentry), never the client.
+fn temporarily_unavailable(report: String) -> HttpResponse {
     HttpResponse::rpc_error(
         503,
         None,
         &rmcp::model::ErrorData::internal_error("Temporarily unavailable; retry shortly", None),
     )
     .with_header("Retry-After", "1")
-    .with_header(crate::transport::streamable::ERROR_REPORT_HEADER, format!("rate-limit storage: {e}"))
+    .with_header(crate::transport::streamable::ERROR_REPORT_HEADER, report)
 }
 
 /// A limit this object will not count (another role's, or unreadable): nothing is read or
