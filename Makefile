@@ -13,7 +13,8 @@ TEST_STATE ?= .wrangler/test-state
 TEST_CONFORMANCE_PORT ?= 8800
 # The test worker: its own origin is a valid browser origin (the conformance DNS-rebinding check),
 # TEST-NET-2 (198.51.100.0/24) plays a shared egress network with a small ceiling, and a fake
-# upstream (127.0.0.1:8801, serving ../shared/data) and alert sink (:8802) run inside the tests;
+# upstream (127.0.0.1:8801, serving ../shared/data), alert sink (:8802) and a fake Analytics Engine
+# SQL API (:8804, the fleet alert check's) run inside the tests;
 # upstream fetches are capped at 4 MiB and 3 s so oversized and slow responses are quick to test.
 # DATASET_VERSION_TTL_MS:0: the suite compares answers right after ingestion runs, so isolates
 # re-read the dataset version on every call here (deployed default: 1 s, src/edge/strategy_backend.rs).
@@ -26,7 +27,9 @@ TEST_WRANGLER_ARGS = --var ALLOWED_ORIGINS:https://claude.ai,http://localhost:$(
   --var ALERT_WEBHOOK:http://127.0.0.1:8802/hook --var ALERT_WEBHOOK_SECRET:integration-webhook-secret \
   --var SENTRY_DSN:http://porygon-test-key@127.0.0.1:8803/7 --var ERROR_ALERT_RATE:0.1 \
   --var SESSION_ID_KEY:integration-session-id-key-0001 --var PSEUDONYM_KEY:integration-pseudonym-key-0001 \
-  --var INGEST_MAX_RAW_BYTES:4194304 --var INGEST_FETCH_TIMEOUT_MS:3000
+  --var INGEST_MAX_RAW_BYTES:4194304 --var INGEST_FETCH_TIMEOUT_MS:3000 \
+  --var ANALYTICS_SQL_URL:http://127.0.0.1:8804/sql --var ANALYTICS_API_TOKEN:integration-analytics-token \
+  --var RUNBOOK_URL:https://example.org/RUNBOOK.md
 
 .PHONY: deps assets build build-test dev test lint-workflows check-fresh-install test-native test-integration check-deploy check-bench bench-build bench-limiter bench-ingest bench-strategy bench-calc bench-speed bench bench-peer bench-hops bench-profile fmt lint clean
 

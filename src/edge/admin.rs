@@ -9,8 +9,10 @@
 //! - `GET  /admin/doc/<key>`                     a stored document (KV)
 //! - `GET  /admin/index/<format>/stats`, `POST /admin/index/<format>/search`   inspect an index
 //! - `/admin/backups…`                           KV backups, restore, verify (`edge::backup_object`)
+//! - `GET /admin/alerts`, `POST /admin/alerts/check`  fleet alert state, a check now (`edge::monitor_object`)
 //!
-//! Also the cron entry point, which starts upstream runs and the daily backup.
+//! Also the cron entry point, which starts upstream runs, the daily backup and the 5-minute
+//! fleet alert check.
 
 use rmcp::model::ErrorData;
 use serde_json::json;
@@ -75,6 +77,9 @@ async fn route(mut req: Request, env: &Env) -> worker::Result<HttpResponse> {
             let key = percent_encoding::percent_decode_str(&p["/admin/doc/".len()..])
                 .decode_utf8_lossy()
                 .into_owned();
+            if super::faults::current().kv_error {
+                return Err(worker::Error::RustError("KV read: injected fault".into()));
+            }
             match env.kv("STRATEGY_KV")?.get(&key).text().await? {
                 Some(body) => {
                     Ok(HttpResponse::json(200, &serde_json::from_str(&body).unwrap_or(json!(body))))
@@ -83,6 +88,7 @@ async fn route(mut req: Request, env: &Env) -> worker::Result<HttpResponse> {
             }
         }
         (Method::Post, "/admin/ingest/resume") => ingest(env, "/resume", None).await,
+        (_, p) if p == "/admin/alerts" || p.starts_with("/admin/alerts/") => super::monitor_object::admin(&req, env).await,
         (_, p) if p == "/admin/backups" || p.starts_with("/admin/backups/") => {
             super::backup_object::admin(req, env).await
         }
@@ -157,6 +163,9 @@ async fn scheduled(event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
     super::logging::init();
     if event.cron() == super::backup_object::CRON {
         return super::backup_object::scheduled(&env, &event.cron()).await;
+    }
+    if event.cron() == super::monitor_object::CRON {
+        return super::monitor_object::scheduled(&env).await;
     }
     let start = StartRequest {
         formats: None,

@@ -321,6 +321,14 @@ impl BackupObject {
                 "backup job finished"
             ),
         }
+        super::telemetry::backup_finished(
+            &self.env,
+            job.kind(),
+            &job.backup_id,
+            job.status == JobStatus::Failed,
+            duration_ms,
+            job.steps,
+        );
         self.slots.save(&format!("last-{}", job.kind()), job)?;
         self.slots.delete("current")?;
         Ok(())

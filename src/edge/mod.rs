@@ -18,6 +18,7 @@ mod health;
 mod index_object; // `#[durable_object]` exports IndexObject.
 mod ingest_object; // `#[durable_object]` exports IngestObject.
 mod logging;
+mod monitor_object; // `#[durable_object]` exports MonitorObject.
 mod raw_source;
 mod router;
 mod secrets;

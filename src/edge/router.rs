@@ -13,7 +13,7 @@ use super::{api_keys, convert, telemetry};
 use crate::mcp::jsonrpc;
 use crate::mcp::session::hex;
 use crate::mcp::version::{self, Revision};
-use crate::observe::request::{client_pseudonym, LimiterDecision};
+use crate::observe::request::{client_pseudonym, BilledCalls, LimiterDecision};
 use crate::observe::{RequestRecord, RpcSummary, SentryConfig};
 use crate::policy::api_keys::{bearer_token, AuthError};
 use crate::policy::deny_cache::{Denial, DenyCache};
@@ -45,8 +45,8 @@ thread_local! {
 pub const REQUEST_ID_HEADER: &str = "X-Porygon-Request-Id";
 /// Object → router: ms the router waited on the client object (set by `call_object`).
 const OBJECT_MS_HEADER: &str = "X-Porygon-Object-Ms";
-/// Object → router: "index_ms,storage_ms", the handler's waits on the hops behind it
-/// (`strategy_backend::HopWaits`).
+/// Object → router: "index_ms,storage_ms,ai_calls,vector_queries", the handler's waits on the
+/// hops behind it and its billed calls (`strategy_backend::HopWaits`).
 pub const HOPS_HEADER: &str = "X-Porygon-Hops";
 
 #[event(fetch)]
@@ -78,6 +78,10 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
         faults::CHARGE_ROUTE if telemetry::environment(&env) == "local" => faults::charge(&req, &env).await,
         _ => HttpResponse::json(404, &json!({"error": "not_found", "message": "See /mcp"})),
     };
+    // /mcp reports its own failures with its request record; the operator routes report here.
+    if response.status >= 500 && (path == "/health" || path.starts_with("/admin/")) {
+        telemetry::operator_route_failed(wait_until_target, sentry.as_deref(), &path, &response, &request_id);
+    }
     convert::response(response.with_header("X-Request-Id", request_id))
 }
 
@@ -133,6 +137,7 @@ async fn mcp(
         cache: internal(&response, CACHE_REPORT_HEADER).unwrap_or_else(|| "none".into()),
         degradation: internal(&response, DEGRADATION_REPORT_HEADER).unwrap_or_default(),
         colo,
+        billed: internal(&response, HOPS_HEADER).map(|h| BilledCalls::from_hops_header(&h)).unwrap_or_default(),
     };
     #[cfg(feature = "bench")]
     if let Some(timing) = server_timing(&response, record.latency_ms) {
@@ -157,8 +162,8 @@ async fn mcp(
 fn server_timing(response: &HttpResponse, router_ms: f64) -> Option<String> {
     let object = response.headers.get(OBJECT_MS_HEADER)?;
     let handler = response.headers.get(HANDLER_MS_HEADER).unwrap_or("0");
-    let (index, storage) =
-        response.headers.get(HOPS_HEADER).and_then(|h| h.split_once(',')).unwrap_or(("0", "0"));
+    let hops: Vec<&str> = response.headers.get(HOPS_HEADER).unwrap_or("0,0").split(',').collect();
+    let (index, storage) = (hops.first().unwrap_or(&"0"), hops.get(1).unwrap_or(&"0"));
     Some(format!(
         "router;dur={router_ms}, object;dur={object}, handler;dur={handler}, index;dur={index}, storage;dur={storage}"
     ))

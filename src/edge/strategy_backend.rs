@@ -29,18 +29,23 @@ thread_local! {
     /// The dataset version as last read from KV, and when.
     static VERSION: RefCell<Option<(String, i64)>> = const { RefCell::new(None) };
     /// Time this isolate's requests waited on other hops since the last `take_waits`.
-    static WAITS: std::cell::Cell<HopWaits> = const { std::cell::Cell::new(HopWaits { index_ms: 0, storage_ms: 0 }) };
+    static WAITS: std::cell::Cell<HopWaits> =
+        const { std::cell::Cell::new(HopWaits { index_ms: 0, storage_ms: 0, ai_calls: 0, vector_queries: 0 }) };
 }
 
 /// Milliseconds a request waited on the hops behind the client object: the format's index
 /// object, and storage (KV, the Cache API, R2). Workers clocks advance only across I/O, so each
 /// figure also holds the compute that ran just before the wait began; they are the per-hop
 /// breakdown of the bench build's `Server-Timing` header (bench/hops.mjs). Summed per isolate:
-/// exact for one request at a time, shared by requests that overlap in one object.
+/// exact for one request at a time, shared by requests that overlap in one object. Also the
+/// billed calls made on the way (Workers AI embeddings, Vectorize queries), for the request
+/// record (RUNBOOK "Cost controls").
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct HopWaits {
     pub index_ms: i64,
     pub storage_ms: i64,
+    pub ai_calls: u32,
+    pub vector_queries: u32,
 }
 
 /// The waits recorded since the last call, reset.
@@ -150,6 +155,13 @@ impl EdgeBackend {
         let (ai, index) =
             super::vectors::bindings(&self.env).ok_or_else(|| unavailable("not bound".into()))?;
         let kv = self.env.kv("STRATEGY_KV").map_err(|e| unavailable(e.to_string()))?;
+        // One embedding and one vector query per semantic search (attempted: failed calls bill too).
+        WAITS.with(|w| {
+            let mut waits = w.get();
+            waits.ai_calls += 1;
+            waits.vector_queries += 1;
+            w.set(waits);
+        });
         crate::search::semantic::search(&ai, &index, &KvDocuments(kv), format, request)
             .await
             .map_err(|e| unavailable(e.to_string()))

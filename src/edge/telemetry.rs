@@ -147,6 +147,30 @@ fn post_envelope(target: &JsValue, envelope: &OutgoingEnvelope) -> Result<(), Js
     Ok(())
 }
 
+/// `/health` or an `/admin/*` route answered 5xx (a dependency down, a failed admin call): a
+/// Sentry report naming the route (its first two segments: admin paths carry keys) and what
+/// the body said, sampled like every error.
+pub fn operator_route_failed(
+    wait_until_target: &JsValue,
+    sentry: Option<&SentryConfig>,
+    path: &str,
+    response: &crate::transport::HttpResponse,
+    request_id: &str,
+) {
+    let route: String = path.split('/').take(3).collect::<Vec<_>>().join("/");
+    let detail: String = String::from_utf8_lossy(&response.body).chars().take(500).collect();
+    let report = ErrorReport {
+        kind: ReportKind::Error,
+        error_type: if route == "/health" { "HealthCheckFailed" } else { "AdminRouteFailed" }.into(),
+        message: format!("{route} answered {}: {detail}", response.status),
+        route,
+        tool: None,
+        request_id: Some(request_id.to_owned()),
+        colo: None,
+    };
+    report_error(wait_until_target, sentry, &report);
+}
+
 /// A `/mcp` request is answered: its log line and data point; for a server error (`failure`:
 /// its type and detail) a Sentry report; and, past the error-rate threshold, the signed alert.
 /// Everything that goes out over the network does so in `waitUntil`, after the response.
@@ -200,6 +224,8 @@ fn log_and_count(env: &Env, record: &RequestRecord) -> Option<crate::observe::Er
                 cache = %record.cache,
                 degraded = %record.degradation,
                 colo = %record.colo,
+                ai_calls = record.billed.ai_calls,
+                vector_queries = record.billed.vector_queries,
                 "request"
             )
         };
@@ -274,6 +300,25 @@ pub fn ingestion_finished(env: &Env, report: &RunReport, unknown_species: &[Stri
                 f64::from(report.documents_refreshed),
                 f64::from(report.documents_reembedded),
             ],
+        },
+    );
+}
+
+/// A backup, restore or verify job is over: its data point (index1 `backup`; blob1 `backup`,
+/// blob2 backup id, blob3 kind, blob4 status; double1 1 if it failed, double2 duration ms,
+/// double3 steps). The fleet check (`observe::fleet`) reads the `backup` kind's.
+pub fn backup_finished(env: &Env, kind: &str, backup_id: &str, failed: bool, duration_ms: i64, steps: u32) {
+    write_point(
+        env,
+        &DataPoint {
+            index: "backup".into(),
+            blobs: vec![
+                "backup".to_owned(),
+                backup_id.to_owned(),
+                kind.to_owned(),
+                if failed { "failed" } else { "finished" }.to_owned(),
+            ],
+            doubles: vec![f64::from(u8::from(failed)), duration_ms as f64, f64::from(steps)],
         },
     );
 }

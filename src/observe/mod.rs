@@ -3,6 +3,7 @@
 //! I/O, and sends what these build.
 
 pub mod error_rate;
+pub mod fleet;
 pub mod request;
 pub mod scrub;
 pub mod sentry;

@@ -102,6 +102,24 @@ pub struct RequestRecord {
     /// Why the answer was degraded ("" when it was not).
     pub degradation: String,
     pub colo: String,
+    /// Workers AI and Vectorize calls the answer made (the per-request cost drivers).
+    pub billed: BilledCalls,
+}
+
+/// Calls a request made that are billed per call.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct BilledCalls {
+    pub ai_calls: u32,
+    pub vector_queries: u32,
+}
+
+impl BilledCalls {
+    /// Reads the object's `index_ms,storage_ms,ai_calls,vector_queries` note; what is missing or
+    /// unreadable counts 0.
+    pub fn from_hops_header(value: &str) -> Self {
+        let field = |i: usize| value.split(',').nth(i).and_then(|v| v.trim().parse().ok()).unwrap_or(0);
+        Self { ai_calls: field(2), vector_queries: field(3) }
+    }
 }
 
 /// An Analytics Engine point as plain data.
@@ -153,7 +171,8 @@ impl RequestRecord {
     /// index1 = client (the sampling key); blob1 "request", blob2 environment, blob3 method,
     /// blob4 tool, blob5 limiter, blob6 cache, blob7 degradation, blob8 colo, blob9 request id,
     /// blob10 protocol; double1 status, double2 latency ms, double3 5xx, double4 429,
-    /// double5 degraded, double6 handler ms (0 when the object did not answer).
+    /// double5 degraded, double6 handler ms (0 when the object did not answer), double7 Workers
+    /// AI calls, double8 Vectorize queries.
     pub fn data_point(&self) -> DataPoint {
         DataPoint {
             index: self.client.clone(),
@@ -176,6 +195,8 @@ impl RequestRecord {
                 f64::from(u8::from(self.status == 429)),
                 f64::from(u8::from(!self.degradation.is_empty())),
                 self.handler_ms.unwrap_or(0.0),
+                f64::from(self.billed.ai_calls),
+                f64::from(self.billed.vector_queries),
             ],
         }
     }
@@ -241,6 +262,7 @@ mod tests {
             cache: "none".into(),
             degradation: degradation.into(),
             colo: String::new(),
+            billed: BilledCalls::default(),
         };
         let problems = RequestLog::parse(Some("problems"));
         assert_eq!(problems, RequestLog::Problems);
@@ -277,6 +299,7 @@ mod tests {
             cache: "hit".into(),
             degradation: "semantic-failed".into(),
             colo: "AMS".into(),
+            billed: BilledCalls::from_hops_header("5,1,1,1"),
         };
         let p = record.data_point();
         assert_eq!(p.index, "00aa");
@@ -295,9 +318,11 @@ mod tests {
                 "2025-06-18"
             ]
         );
-        assert_eq!(p.doubles, [200.0, 12.5, 0.0, 0.0, 1.0, 9.0]);
+        assert_eq!(p.doubles, [200.0, 12.5, 0.0, 0.0, 1.0, 9.0, 1.0, 1.0]);
         let failed = RequestRecord { status: 503, degradation: String::new(), ..record.clone() };
-        assert_eq!(failed.data_point().doubles, [503.0, 12.5, 1.0, 0.0, 0.0, 9.0]);
+        assert_eq!(failed.data_point().doubles, [503.0, 12.5, 1.0, 0.0, 0.0, 9.0, 1.0, 1.0]);
+        assert_eq!(BilledCalls::from_hops_header("3,0"), BilledCalls::default(), "an older note");
+        assert_eq!(BilledCalls::from_hops_header("x,y,2,z"), BilledCalls { ai_calls: 2, vector_queries: 0 });
         let limited = RequestRecord { status: 429, limiter: LimiterDecision::RejectedCached, ..record };
         assert_eq!(limited.data_point().doubles[3], 1.0);
         assert_eq!(limited.data_point().blobs[4], "rejected-cached");

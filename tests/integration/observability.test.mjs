@@ -179,6 +179,34 @@ describe('observability', () => {
     assert.equal(payload.request, undefined, 'no request (headers, body) in the report');
   });
 
+  test('failures of /health and of /admin routes reach Sentry too', async () => {
+    const before = sentry.received.length;
+    const health = await fetch(`http://127.0.0.1:${PORT}/health`, {
+      headers: { 'CF-Connecting-IP': '10.77.0.3', 'X-Porygon-Fault': 'kv-error' },
+    });
+    assert.equal(health.status, 503);
+    const token = readFileSync(path.join(REPO_ROOT, '.dev.vars'), 'utf8').match(/^ADMIN_TOKEN=(.*)$/m)[1].trim();
+    const doc = await fetch(`http://127.0.0.1:${PORT}/admin/doc/doc:v1:gen9ou:kingambit:overview`, {
+      headers: { Authorization: `Bearer ${token}`, 'X-Porygon-Fault': 'kv-error' },
+    });
+    assert.equal(doc.status, 503);
+    for (const [res, route, type, message] of [
+      [health, '/health', 'HealthCheckFailed', /^\/health answered 503: .*injected fault: KV read failed/],
+      [doc, '/admin/doc', 'AdminRouteFailed', /^\/admin\/doc answered 503: .*KV read: injected fault/],
+    ]) {
+      const requestId = res.headers.get('x-request-id');
+      const event = await waitFor(
+        () => events().slice(before).find((e) => e.items[0]?.payload.tags?.request_id === requestId),
+        `the ${route} envelope`,
+      );
+      const { payload } = event.items[0];
+      assert.equal(payload.tags.route, route, 'the route, without the key the path carried');
+      assert.equal(payload.exception.values[0].type, type);
+      assert.match(payload.exception.values[0].value, message);
+      assert.ok(!event.raw.includes('10.77.0.3') && !event.raw.includes(token), 'no address or token');
+    }
+  });
+
   test('a panic inside a client object is reported, and other clients keep their sessions', async () => {
     const other = await initialize({ headers: { 'CF-Connecting-IP': OTHER_IP } });
     const before = sentry.received.length;
