@@ -2,7 +2,9 @@
 //! `.dev.vars`, which `make deps` creates):
 //!
 //! - `PUT  /admin/raw/<sets|analyses|stats>/…`  put a raw source file into the R2 cache
+//! - `GET  /admin/raw/…`                        a cached raw file (also `rejected/…`)
 //! - `POST /admin/raw-manifest`                  register a cached statistics file
+//! - `POST /admin/raw-prune`                     apply the statistics retention now (90 days)
 //! - `POST /admin/ingest`                        start a run (`StartRequest`)
 //! - `GET  /admin/ingest`                        the current and last run
 //! - `POST /admin/ingest/resume`                 re-arm a run that stopped
@@ -26,8 +28,6 @@ use crate::transport::HttpResponse;
 
 /// Raw files can be large (a month of chaos statistics for a big format is several MiB).
 const MAX_RAW_BYTES: usize = 25 * 1024 * 1024;
-/// The monthly statistics cron (wrangler.toml [triggers]).
-const MONTHLY_CRON: &str = "41 5 3 * *";
 
 pub async fn handle(req: Request, env: &Env) -> HttpResponse {
     let auth = req.headers().get("Authorization").ok().flatten();
@@ -49,8 +49,15 @@ async fn route(mut req: Request, env: &Env) -> worker::Result<HttpResponse> {
     let path = req.path();
     let method = req.method();
     if let Some(key) = path.strip_prefix("/admin/raw/") {
+        if method == Method::Get && (valid_raw_key(key) || valid_raw_key(key.strip_prefix("rejected/").unwrap_or(""))) {
+            return Ok(match RawSource::new(env)?.get(key).await? {
+                Some(body) => HttpResponse { status: 200, headers: Default::default(), body: body.into_bytes() }
+                    .with_header("Content-Type", "application/octet-stream"),
+                None => HttpResponse::json(404, &json!({"error": "no such raw file"})),
+            });
+        }
         if method != Method::Put || !valid_raw_key(key) {
-            return Ok(bad("PUT /admin/raw/{sets|analyses|stats}/<file> with a plain relative path"));
+            return Ok(bad("PUT or GET /admin/raw/{sets|analyses|stats}/<file> with a plain relative path"));
         }
         let Some(body) = convert::body_capped(&mut req, MAX_RAW_BYTES).await? else {
             return Ok(bad("raw file larger than 25 MiB"));
@@ -66,6 +73,11 @@ async fn route(mut req: Request, env: &Env) -> worker::Result<HttpResponse> {
             }
             RawSource::new(env)?.add_to_manifest(entry).await?;
             Ok(HttpResponse::json(201, &json!({"ok": true})))
+        }
+        (Method::Post, "/admin/raw-prune") => {
+            let deleted = RawSource::new(env)?.prune_stats(super::telemetry::now_ms()).await?;
+            let manifest = RawSource::new(env)?.manifest().await?;
+            Ok(HttpResponse::json(200, &json!({"deleted": deleted, "manifest": manifest})))
         }
         (Method::Post, "/admin/ingest") => {
             let start: StartRequest =
@@ -157,7 +169,8 @@ fn bad(message: &str) -> HttpResponse {
     HttpResponse::json(400, &json!({"error": message}))
 }
 
-/// Cron: sets and analyses daily, statistics monthly — always from upstream, cached in R2.
+/// Cron: sets, analyses and new statistics daily — always from upstream, cached in R2 — and the
+/// backup and fleet-check crons.
 #[event(scheduled)]
 async fn scheduled(event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
     super::logging::init();
@@ -167,10 +180,13 @@ async fn scheduled(event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
     if event.cron() == super::monitor_object::CRON {
         return super::monitor_object::scheduled(&env).await;
     }
+    // Daily: sets, analyses, and the newest statistics month for the formats still missing it
+    // (Smogon publishes early in the month; a format not there yet is retried the next day).
     let start = StartRequest {
         formats: None,
         source: SourceMode::Upstream,
-        refresh_stats: event.cron() == MONTHLY_CRON,
+        refresh_stats: true,
+        only_new_stats: true,
         trigger: format!("cron:{}", event.cron()),
         ..StartRequest::default()
     };

@@ -18,12 +18,13 @@ use worker::{durable_object, DurableObject, Env, Request, Response, Result, Stat
 
 use super::convert;
 use super::faults::{FakeSemantic, IngestFaults};
-use super::raw_source::{analyses_key, sets_key, Candidate, RawSource, SourceMode};
+use super::raw_source::{analyses_key, sets_key, Candidate, RawSource, SourceMode, StatsRefresh};
 use super::sql_slots::StateSlots;
 use crate::corpus::Document;
 use crate::ingest::alert::{LastRun, RunReport, DEFAULT_ERROR_THRESHOLD};
 use crate::ingest::diff::{Indexed, DOCUMENT_TTL_SECS, KV_REFRESH_AFTER_MS};
 use crate::ingest::guard;
+use crate::ingest::months;
 use crate::ingest::replicas::{replica_name, Replicated};
 use crate::ingest::step::{
     self, unbound, ApplyBatch, DocStore, FormatProgress, IndexStore, Semantic, StepInput, StepOutcome,
@@ -45,9 +46,16 @@ pub struct StartRequest {
     pub formats: Option<Vec<String>>,
     #[serde(default = "default_mode")]
     pub source: SourceMode,
-    /// Fetch this month's statistics (monthly cron); otherwise the newest cached are used.
+    /// Upstream runs: fetch a month's statistics too — `stats_month` if given, else
+    /// `STATS_MONTH` if set, else the newest month upstream lists; otherwise the newest cached
+    /// statistics are used.
     #[serde(default)]
     pub refresh_stats: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stats_month: Option<String>,
+    /// Skip formats that already hold that month (the daily cron: retries only what is missing).
+    #[serde(default)]
+    pub only_new_stats: bool,
     #[serde(default = "default_trigger")]
     pub trigger: String,
     /// Re-make the vectors of every document of the formats, changed or not (after recreating
@@ -70,6 +78,8 @@ impl Default for StartRequest {
             formats: None,
             source: default_mode(),
             refresh_stats: false,
+            stats_month: None,
+            only_new_stats: false,
             trigger: default_trigger(),
             reembed: false,
             allow_mass_delete: false,
@@ -115,6 +125,9 @@ pub struct RunState {
     /// The current format's vetted upstream files, not yet promoted to last good.
     #[serde(default)]
     pub candidates: Vec<Candidate>,
+    /// The statistics this run refreshes (decided when it starts).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stats: Option<StatsRefresh>,
     pub report: RunReport,
 }
 
@@ -236,8 +249,12 @@ impl IngestObject {
             progress: FormatProgress::default(),
             fetched: false,
             candidates: Vec::new(),
+            stats: None,
             report: RunReport::default(),
         };
+        if run.request.source == SourceMode::Upstream && run.request.refresh_stats {
+            run.stats = self.stats_refresh(&run.request, &mut run.report).await?;
+        }
         if run.request.reembed
             && self.faults(&run).semantic.is_none()
             && super::vectors::bindings(&self.env).is_none()
@@ -249,6 +266,29 @@ impl IngestObject {
         self.state.storage().set_alarm(convert::alarm_at(now_ms())).await?;
         tracing::info!(run = %run.id, formats = run.formats.len(), "ingestion started");
         Ok(run)
+    }
+
+    /// Which month a statistics refresh fetches (`ingest::months::month_to_ingest`); `None`,
+    /// with a note, when none is given or configured and the upstream listing cannot be read.
+    async fn stats_refresh(&self, request: &StartRequest, report: &mut RunReport) -> Result<Option<StatsRefresh>> {
+        let only_new = request.only_new_stats;
+        let given = request.stats_month.clone().or_else(|| self.env.var("STATS_MONTH").ok().map(|v| v.to_string()));
+        if let Some(month) = months::month_to_ingest(given.as_deref(), &[]) {
+            return Ok(Some(StatsRefresh { month, only_new }));
+        }
+        match RawSource::new(&self.env)?.listed_months().await {
+            Ok(listed) => match months::month_to_ingest(None, &listed) {
+                Some(month) => Ok(Some(StatsRefresh { month, only_new })),
+                None => {
+                    report.record_error("usage statistics: the upstream index lists no month".into());
+                    Ok(None)
+                }
+            },
+            Err(e) => {
+                report.record_error(format!("usage statistics: the upstream index is unreadable ({e}); statistics not refreshed"));
+                Ok(None)
+            }
+        }
     }
 
     /// Cache mode: every format whose sets are cached. Upstream: the INGEST_FORMATS var.
@@ -268,8 +308,8 @@ impl IngestObject {
     /// Upstream runs, once per format: fetch and vet its raw files into candidates.
     async fn fetch_raw(&self, run: &mut RunState, format: &str) -> Result<StepOutcome> {
         let source = RawSource::new(&self.env)?;
-        let (refresh, allow) = (run.request.refresh_stats, run.request.allow_mass_delete);
-        run.candidates = source.fetch_candidates(format, refresh, allow, &mut run.report).await?;
+        let allow = run.request.allow_mass_delete;
+        run.candidates = source.fetch_candidates(format, run.stats.as_ref(), allow, &mut run.report).await?;
         run.fetched = true;
         Ok(StepOutcome::More)
     }
@@ -362,6 +402,12 @@ impl IngestObject {
             let last =
                 LastRun { run_id: run.id.clone(), trigger: run.request.trigger.clone(), finished_at_ms: now };
             kv.put(LAST_INGEST_KEY, serde_json::to_string(&last)?)?.execute().await?;
+        }
+        if run.request.source == SourceMode::Upstream {
+            // Retention of the raw statistics (90 days, the newest month of a format kept).
+            if let Err(e) = RawSource::new(&self.env)?.prune_stats(now).await {
+                run.report.record_error(format!("pruning cached statistics: {e}"));
+            }
         }
         super::telemetry::ingestion_finished(&self.env, &run.report, &run.unknown_species);
         let threshold = self

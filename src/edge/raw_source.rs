@@ -23,6 +23,7 @@ use worker::{AbortController, Bucket, Env, Fetch, Url};
 
 use crate::ingest::alert::{stats_not_published, RunReport};
 use crate::ingest::guard::{self, Limits, Profile, RawKind, Rejection};
+use crate::ingest::months;
 
 /// One statistics file the cache holds.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -34,6 +35,16 @@ pub struct StatsEntry {
     pub month: String,
     pub cutoff: u32,
     pub key: String,
+}
+
+/// An upstream run's statistics refresh: the month (`ingest::months::month_to_ingest`), and
+/// whether formats that hold it already are skipped (the daily cron, which retries the formats
+/// still missing it; an operator's run re-fetches).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StatsRefresh {
+    pub month: String,
+    pub only_new: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -204,14 +215,14 @@ impl<'a> RawSource<'a> {
         }
     }
 
-    /// Upstream, once per format and run: fetches the format's files (and `STATS_MONTH`'s
-    /// statistics when `refresh_stats`), vets each against its last good version and stores
-    /// those that pass as candidates. Refusals, errors and notes go to `report`; nothing a
-    /// tool reads changes here.
+    /// Upstream, once per format and run: fetches the format's files (and the statistics of
+    /// `stats`' month, when given), vets each against its last good version and stores those
+    /// that pass as candidates. Refusals, errors and notes go to `report`; nothing a tool reads
+    /// changes here.
     pub async fn fetch_candidates(
         &self,
         format: &str,
-        refresh_stats: bool,
+        stats: Option<&StatsRefresh>,
         allow_shrink: bool,
         report: &mut RunReport,
     ) -> worker::Result<Vec<Candidate>> {
@@ -230,8 +241,8 @@ impl<'a> RawSource<'a> {
                 _ => {}
             }
         }
-        if refresh_stats {
-            candidates.extend(self.stats_candidate(format, allow_shrink, report).await?);
+        if let Some(stats) = stats {
+            candidates.extend(self.stats_candidate(format, stats, allow_shrink, report).await?);
         }
         Ok(candidates)
     }
@@ -271,10 +282,14 @@ impl<'a> RawSource<'a> {
     async fn stats_candidate(
         &self,
         format: &str,
+        stats: &StatsRefresh,
         allow_shrink: bool,
         report: &mut RunReport,
     ) -> worker::Result<Option<Candidate>> {
-        let month = self.var("STATS_MONTH");
+        let month = stats.month.clone();
+        if stats.only_new && self.manifest().await?.iter().any(|e| e.format == format && e.month == month) {
+            return Ok(None);
+        }
         let cutoff = if matches!(format, "gen9ou" | "gen9doublesou") { 1695 } else { 1630 };
         let base = self.var("STATS_BASE_URL");
         for (kind, ext) in [("chaos", "json"), ("moveset", "txt")] {
@@ -380,6 +395,39 @@ impl<'a> RawSource<'a> {
             .into_iter()
             .filter(|e| e.format == format && kind.is_none_or(|k| k == e.kind))
             .max_by(|a, b| a.month.cmp(&b.month)))
+    }
+
+    /// The months the statistics index (`STATS_BASE_URL/`) lists, oldest first.
+    pub async fn listed_months(&self) -> Result<Vec<String>, String> {
+        let url = format!("{}/", self.var("STATS_BASE_URL"));
+        match self.fetch(&url).await {
+            Ok(Some(body)) => Ok(months::listed_months(&String::from_utf8_lossy(&body))),
+            Ok(None) => Err(format!("{url} answered 404")),
+            Err(e) => Err(format!("{url}: {e}")),
+        }
+    }
+
+    /// Retention of cached statistics (`ingest::months::expired_months`): the expired months'
+    /// files leave the manifest first (no tool reads them after that), then R2. The deleted keys.
+    pub async fn prune_stats(&self, now_ms: i64) -> worker::Result<Vec<String>> {
+        let manifest = self.manifest().await?;
+        let expired = months::expired_months(
+            manifest.iter().map(|e| (e.format.as_str(), e.month.as_str())),
+            now_ms,
+            months::RAW_STATS_KEEP_DAYS,
+        );
+        if expired.is_empty() {
+            return Ok(Vec::new());
+        }
+        let (gone, kept): (Vec<StatsEntry>, Vec<StatsEntry>) =
+            manifest.into_iter().partition(|e| expired.contains(&(e.format.clone(), e.month.clone())));
+        self.put(MANIFEST, serde_json::to_vec(&kept)?).await?;
+        let keys: Vec<String> = gone.into_iter().map(|e| e.key).collect();
+        for key in &keys {
+            self.bucket.delete(key).await?;
+        }
+        tracing::info!(deleted = keys.len(), kept = kept.len(), "cached statistics pruned");
+        Ok(keys)
     }
 
     /// GET `url` under the size cap and the timeout. `Ok(None)`: 404.

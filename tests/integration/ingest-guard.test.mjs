@@ -43,6 +43,8 @@ const upstream = http.createServer((req, res) => {
   served.push(req.url);
   const handler = poison.get(req.url);
   if (handler) return handler(req, res);
+  // The statistics index the run discovers its month from (src/ingest/months.rs).
+  if (req.url === '/stats/') return res.writeHead(200, { 'content-type': 'text/html' }).end('<a href="2024-05/">2024-05/</a> <a href="2024-06/">2024-06/</a>');
   const file = fileFor(req.url);
   if (file && existsSync(file)) return res.writeHead(200, { 'content-type': 'application/octet-stream' }).end(readFileSync(file));
   res.writeHead(404).end('not found');

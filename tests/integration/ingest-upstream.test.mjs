@@ -1,5 +1,5 @@
-// Scheduled ingestion from "upstream" (issue #4): the monthly cron fetches sets, analyses and
-// statistics over HTTP, caches the raw responses in R2, ingests, reports errors, and sends an
+// Scheduled ingestion from "upstream" (issues #4, #15): the daily cron fetches sets, analyses and
+// the newest statistics month (discovered from the index page) over HTTP, caches the raw responses in R2, ingests, reports errors, and sends an
 // HMAC-signed alert when errors pass the threshold, and notes a statistics month that is not
 // published yet. The upstream is a local server serving ../shared/data on the test worker's
 // configured base URLs (Makefile TEST_WRANGLER_ARGS).
@@ -17,6 +17,12 @@ const token = readFileSync(path.join(REPO_ROOT, '.dev.vars'), 'utf8').match(/^AD
 const auth = { Authorization: `Bearer ${token}` };
 const SECRET = 'integration-webhook-secret';
 
+/** The months the fake statistics index lists (smogon.com/stats/ is an Apache-style index). */
+let listedMonths = ['2024-05', '2024-06'];
+const listing = () => `<html><pre><a href="../">../</a>\n${listedMonths.map((m) => `<a href="${m}/">${m}/</a>`).join('\n')}\n<a href="2022-12-DLC1/">2022-12-DLC1/</a></pre></html>`;
+/** Extra statistics bodies, by URL (a month published later). */
+const extraStats = new Map();
+
 function upstreamFile(url) {
   let m;
   if ((m = /^\/sets\/(gen\w+)\.json$/.exec(url))) return path.join(DATA, 'pkmn-sets', `${m[1]}.json`);
@@ -30,8 +36,10 @@ const alerts = [];
 /** Statistics "not published yet": the upstream answers 404 for them. */
 let statsUnpublished = false;
 const upstream = http.createServer((req, res) => {
-  const file = statsUnpublished && req.url.startsWith('/stats/') ? null : upstreamFile(req.url);
   served.push(req.url);
+  if (req.url === '/stats/') return res.writeHead(200, { 'content-type': 'text/html' }).end(listing());
+  if (extraStats.has(req.url)) return res.writeHead(200, { 'content-type': 'application/json' }).end(extraStats.get(req.url));
+  const file = statsUnpublished && req.url.startsWith('/stats/') ? null : upstreamFile(req.url);
   if (file && existsSync(file)) res.writeHead(200, { 'content-type': 'application/octet-stream' }).end(readFileSync(file));
   else res.writeHead(404).end('not found');
 });
@@ -71,13 +79,19 @@ describe('scheduled upstream ingestion', () => {
   });
 
   let report;
-  test('the monthly cron fetches upstream, ingests, and counts missing formats as errors', async () => {
-    await triggerCron('41 5 3 * *');
+  test('the daily cron fetches upstream, discovers the statistics month, ingests, and counts missing formats as errors', async () => {
+    const from = served.length;
+    await triggerCron('17 4 * * *');
     const run = await waitForRun();
     report = run.report;
-    assert.match(report.trigger, /^cron:41 5 3/);
-    assert.ok(served.includes('/sets/gen9ou.json') && served.includes('/analyses/gen9ou.json'));
-    assert.ok(served.includes('/stats/2024-06/moveset/gen9ou-1695.txt'), 'monthly run refreshes statistics');
+    assert.match(report.trigger, /^cron:17 4/);
+    const fetched = served.slice(from);
+    assert.ok(fetched.includes('/sets/gen9ou.json') && fetched.includes('/analyses/gen9ou.json'));
+    assert.equal(fetched.filter((u) => u === '/stats/').length, 1, 'the statistics index is read once per run');
+    // The newest listed month (2024-06, not the DLC variant): gen2nu, which has no statistics yet,
+    // is asked for it; a format already holding it is not fetched again.
+    assert.ok(fetched.includes('/stats/2024-06/chaos/gen2nu-1630.json') && fetched.includes('/stats/2024-06/moveset/gen2nu-1630.txt'), fetched.join(' '));
+    assert.ok(!fetched.some((u) => u.startsWith('/stats/2022-12')));
     assert.equal(report.errors, 6, JSON.stringify(report.errorSamples));
     assert.ok(report.errorSamples.every((e) => /^gen9nope\d: no sets/.test(e)));
     const gen2 = (await admin('GET', '/admin/index/gen2nu/stats')).json;
@@ -111,17 +125,49 @@ describe('scheduled upstream ingestion', () => {
 
   test('a statistics month not published yet is a note in the report, neither an error nor an alert', async () => {
     statsUnpublished = true;
+    listedMonths = ['2024-05', '2024-06', '2024-07'];
     try {
       const start = await admin('POST', '/admin/ingest', { source: 'upstream', refreshStats: true, formats: ['gen9ou'] });
       assert.equal(start.status, 202);
       const run = await waitForRun();
       assert.equal(run.report.errors, 0, JSON.stringify(run.report.errorSamples));
-      assert.deepEqual(run.report.notes, ['usage statistics for gen9ou 2024-06 are not published yet; kept 2024-06']);
+      assert.deepEqual(run.report.notes, ['usage statistics for gen9ou 2024-07 are not published yet; kept 2024-06']);
       assert.deepEqual((await admin('GET', '/admin/ingest')).json.last.report.notes, run.report.notes);
       assert.equal(alerts.length, 1, 'no alert');
     } finally {
       statsUnpublished = false;
     }
+  });
+
+  test('a newly listed month is retried daily until its files appear, then ingested once', async () => {
+    listedMonths = ['2024-05', '2024-06', '2024-07'];
+    const gen2nu = ['/stats/2024-07/chaos/gen2nu-1630.json', '/stats/2024-07/moveset/gen2nu-1630.txt'];
+    // Day 1: listed, not uploaded yet for gen2nu.
+    let from = served.length;
+    await triggerCron('17 4 * * *');
+    let run = await waitForRun();
+    assert.ok(gen2nu.every((u) => served.slice(from).includes(u)));
+    assert.ok(run.report.notes.some((n) => n.startsWith('usage statistics for gen2nu 2024-07 are not published yet')), JSON.stringify(run.report.notes));
+    assert.equal((await fetch(`${BASE_URL}/admin/raw/stats/2024-07/chaos/gen2nu-1630.json`, { headers: auth })).status, 404);
+    // Day 2: published (gen1 OU's chaos file, relabelled, stands in: every gen 1 species exists in gen 2).
+    const chaos = JSON.parse(readFileSync(path.join(DATA, 'smogon-stats/chaos-gen1ou-1760.json'), 'utf8'));
+    chaos.info.metagame = 'gen2nu';
+    chaos.info.cutoff = 1630;
+    const published = Buffer.from(JSON.stringify(chaos));
+    extraStats.set(gen2nu[0], published);
+    from = served.length;
+    await triggerCron('17 4 * * *');
+    run = await waitForRun();
+    assert.ok(served.slice(from).includes(gen2nu[0]));
+    assert.ok(!run.report.notes.some((n) => n.includes('gen2nu')), JSON.stringify(run.report.notes));
+    const cached = await fetch(`${BASE_URL}/admin/raw/stats/2024-07/chaos/gen2nu-1630.json`, { headers: auth });
+    assert.equal(cached.status, 200, JSON.stringify(run.report));
+    assert.ok(Buffer.from(await cached.arrayBuffer()).equals(published), 'the vetted file, as published');
+    // Day 3: gen2nu holds 2024-07 now; it is not fetched again.
+    from = served.length;
+    await triggerCron('17 4 * * *');
+    await waitForRun();
+    assert.ok(!served.slice(from).some((u) => u.includes('gen2nu-1630')), 'already ingested');
   });
 
   test('re-ingestion from the R2 cache needs no upstream', async () => {
