@@ -85,6 +85,22 @@ FUZZ_CASES ?= 20000
 fuzz:
 	PROPTEST_CASES=$(FUZZ_CASES) cargo test --test fuzz
 
+# Cloud environments (RUNBOOK.md, "First-time setup of a cloud environment"), ENV=staging|production,
+# with CLOUDFLARE_API_TOKEN and CLOUDFLARE_ACCOUNT_ID in the environment (CONFIG: another wrangler.toml).
+# provision: creates what the environment binds and records the ids in CONFIG (DOMAIN=example.org
+# sets its custom domain, DRY_RUN=1 only prints); check-config: the deploy preflight (OFFLINE=1:
+# the file only); waf: ops/waf/rules.json against the zone, a dry run unless APPLY=1.
+CONFIG ?= wrangler.toml
+.PHONY: provision check-config waf
+provision:
+	node scripts/provision.mjs --env "$(ENV)" --config "$(CONFIG)" $(if $(DOMAIN),--domain "$(DOMAIN)") $(if $(DRY_RUN),--dry-run)
+
+check-config:
+	node scripts/check-config.mjs --env "$(ENV)" --config "$(CONFIG)" $(if $(OFFLINE),--offline)
+
+waf:
+	node scripts/waf.mjs --env "$(ENV)" --config "$(CONFIG)" $(if $(APPLY),--apply)
+
 # Both cloud environments must bundle and bind offline (no account needed for --dry-run).
 check-deploy:
 	for env in staging production; do \
