@@ -67,7 +67,9 @@ async fn route(mut req: Request, env: &Env) -> worker::Result<HttpResponse> {
     }
     match (method, path.as_str()) {
         (Method::Post, "/admin/raw-manifest") => {
-            let entry: StatsEntry = req.json().await?;
+            let Ok(entry) = req.json::<StatsEntry>().await else {
+                return Ok(bad("body: a statistics entry {format, kind, month, cutoff, key}"));
+            };
             if !valid_raw_key(&entry.key) {
                 return Ok(bad("invalid key"));
             }
@@ -80,8 +82,11 @@ async fn route(mut req: Request, env: &Env) -> worker::Result<HttpResponse> {
             Ok(HttpResponse::json(200, &json!({"deleted": deleted, "manifest": manifest})))
         }
         (Method::Post, "/admin/ingest") => {
-            let start: StartRequest =
-                req.json().await.map_err(|e| worker::Error::RustError(format!("body: {e}")))?;
+            let start: StartRequest = match req.json().await {
+                Ok(start) => start,
+                // The operator's mistake: a 400, not a 503 that would page (and reach Sentry).
+                Err(e) => return Ok(bad(&format!("body: {e}"))),
+            };
             ingest(env, "/start", Some(serde_json::to_string(&start)?)).await
         }
         (Method::Get, "/admin/ingest") => ingest(env, "/state", None).await,

@@ -67,4 +67,12 @@ test('the raw cache routes refuse what is not a cached file', async () => {
   assert.equal((await fetch(`${BASE_URL}/admin/raw/stats/x;y.txt`, { headers: auth })).status, 400);
   assert.equal((await fetch(`${BASE_URL}/admin/raw/stats/2019-03/moveset/gen5retention-1500.txt`)).status, 401);
   assert.equal((await fetch(`${BASE_URL}/admin/raw-prune`, { headers: auth })).status, 404, 'GET does not prune');
+  // An operator's malformed body is their mistake (400), not an outage (503, which would page).
+  for (const route of ['/admin/raw-manifest', '/admin/ingest']) {
+    for (const body of ['{oops', '[]', '{"formats": 7}']) {
+      const res = await fetch(`${BASE_URL}${route}`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body });
+      assert.equal(res.status, 400, `${route} ${body}`);
+      assert.match((await res.json()).error, /^body/);
+    }
+  }
 });
