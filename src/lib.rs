@@ -11,6 +11,7 @@ pub mod dex;
 pub mod ingest;
 pub mod mcp;
 pub mod observe;
+pub mod persist;
 pub mod policy;
 pub mod search;
 pub mod tools;

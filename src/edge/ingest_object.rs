@@ -125,9 +125,12 @@ pub struct RunState {
     /// The current format's vetted upstream files, not yet promoted to last good.
     #[serde(default)]
     pub candidates: Vec<Candidate>,
-    /// The statistics this run refreshes (decided when it starts).
+    /// The statistics month this run refreshes (decided when it starts; plain fields, not a
+    /// struct: every type rmp-serde decodes adds its own decoder to the wasm).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub stats: Option<StatsRefresh>,
+    pub stats_month: Option<String>,
+    #[serde(default)]
+    pub stats_only_new: bool,
     pub report: RunReport,
 }
 
@@ -249,11 +252,15 @@ impl IngestObject {
             progress: FormatProgress::default(),
             fetched: false,
             candidates: Vec::new(),
-            stats: None,
+            stats_month: None,
+            stats_only_new: false,
             report: RunReport::default(),
         };
         if run.request.source == SourceMode::Upstream && run.request.refresh_stats {
-            run.stats = self.stats_refresh(&run.request, &mut run.report).await?;
+            if let Some(stats) = self.stats_refresh(&run.request, &mut run.report).await? {
+                run.stats_month = Some(stats.month);
+                run.stats_only_new = stats.only_new;
+            }
         }
         if run.request.reembed
             && self.faults(&run).semantic.is_none()
@@ -309,7 +316,8 @@ impl IngestObject {
     async fn fetch_raw(&self, run: &mut RunState, format: &str) -> Result<StepOutcome> {
         let source = RawSource::new(&self.env)?;
         let allow = run.request.allow_mass_delete;
-        run.candidates = source.fetch_candidates(format, run.stats.as_ref(), allow, &mut run.report).await?;
+        let stats = run.stats_month.clone().map(|month| StatsRefresh { month, only_new: run.stats_only_new });
+        run.candidates = source.fetch_candidates(format, stats.as_ref(), allow, &mut run.report).await?;
         run.fetched = true;
         Ok(StepOutcome::More)
     }

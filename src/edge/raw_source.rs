@@ -40,8 +40,7 @@ pub struct StatsEntry {
 /// An upstream run's statistics refresh: the month (`ingest::months::month_to_ingest`), and
 /// whether formats that hold it already are skipped (the daily cron, which retries the formats
 /// still missing it; an operator's run re-fetches).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StatsRefresh {
     pub month: String,
     pub only_new: bool,
@@ -411,16 +410,13 @@ impl<'a> RawSource<'a> {
     /// files leave the manifest first (no tool reads them after that), then R2. The deleted keys.
     pub async fn prune_stats(&self, now_ms: i64) -> worker::Result<Vec<String>> {
         let manifest = self.manifest().await?;
-        let expired = months::expired_months(
-            manifest.iter().map(|e| (e.format.as_str(), e.month.as_str())),
-            now_ms,
-            months::RAW_STATS_KEEP_DAYS,
-        );
+        let pairs: Vec<(&str, &str)> = manifest.iter().map(|e| (e.format.as_str(), e.month.as_str())).collect();
+        let expired = months::expired_months(&pairs, now_ms, months::RAW_STATS_KEEP_DAYS);
         if expired.is_empty() {
             return Ok(Vec::new());
         }
         let (gone, kept): (Vec<StatsEntry>, Vec<StatsEntry>) =
-            manifest.into_iter().partition(|e| expired.contains(&(e.format.clone(), e.month.clone())));
+            manifest.iter().cloned().partition(|e| expired.iter().any(|(f, m)| *f == e.format && *m == e.month));
         self.put(MANIFEST, serde_json::to_vec(&kept)?).await?;
         let keys: Vec<String> = gone.into_iter().map(|e| e.key).collect();
         for key in &keys {

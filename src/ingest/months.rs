@@ -9,8 +9,6 @@
 //! ended more than [`RAW_STATS_KEEP_DAYS`] ago, except the newest month of each format, which
 //! the tools read whatever its age.
 
-use std::collections::{BTreeMap, BTreeSet};
-
 use crate::backup::time::{day_of, days_from_civil};
 
 pub const RAW_STATS_KEEP_DAYS: i64 = 90;
@@ -32,17 +30,19 @@ fn parse(s: &str) -> Option<(i64, u32)> {
 /// The months an index page links to (`href="2026-10/"`), oldest first, without duplicates.
 /// Anything else on the page — variants such as `2022-12-DLC1/`, files, other links — is ignored.
 pub fn listed_months(html: &str) -> Vec<String> {
-    let mut months = BTreeSet::new();
+    let mut months = Vec::new();
     for part in html.split("href=").skip(1) {
         let part = part.trim_start_matches(['"', '\'']);
         let target = part.split(['"', '\'', '>', ' ']).next().unwrap_or_default();
         let target = target.strip_prefix("./").unwrap_or(target);
         let target = target.strip_suffix('/').unwrap_or(target);
         if is_month(target) {
-            months.insert(target.to_owned());
+            months.push(target.to_owned());
         }
     }
-    months.into_iter().collect()
+    months.sort_unstable();
+    months.dedup();
+    months
 }
 
 /// The month a statistics refresh ingests: `STATS_MONTH` when set to a month (an operator's
@@ -60,28 +60,21 @@ fn end_day(month: &str) -> Option<i64> {
     Some(if month == 12 { days_from_civil(year + 1, 1, 1) } else { days_from_civil(year, month + 1, 1) })
 }
 
-/// Which `(format, month)` pairs of the cache retention deletes at `now_ms`: months that ended
-/// more than `keep_days` ago, never a format's newest month (nor an unreadable month name).
-pub fn expired_months<'a>(
-    cached: impl IntoIterator<Item = (&'a str, &'a str)>,
-    now_ms: i64,
-    keep_days: i64,
-) -> BTreeSet<(String, String)> {
-    let mut by_format: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
-    for (format, month) in cached {
-        by_format.entry(format).or_default().insert(month);
-    }
+/// Which `(format, month)` pairs of the cache retention deletes at `now_ms`, sorted, each once:
+/// months that ended more than `keep_days` ago, never a format's newest month (nor an unreadable
+/// month name).
+pub fn expired_months(cached: &[(&str, &str)], now_ms: i64, keep_days: i64) -> Vec<(String, String)> {
     let today = day_of(now_ms);
-    let mut expired = BTreeSet::new();
-    for (format, months) in by_format {
-        let newest = months.iter().copied().filter(|m| is_month(m)).max();
-        for month in months {
-            let old = end_day(month).is_some_and(|end| today - end > keep_days);
-            if old && Some(month) != newest {
-                expired.insert((format.to_owned(), month.to_owned()));
-            }
-        }
-    }
+    let newest = |format: &str| cached.iter().filter(|(f, m)| *f == format && is_month(m)).map(|(_, m)| *m).max();
+    let mut expired: Vec<(String, String)> = cached
+        .iter()
+        .filter(|(format, month)| {
+            end_day(month).is_some_and(|end| today - end > keep_days) && Some(*month) != newest(format)
+        })
+        .map(|(format, month)| ((*format).to_owned(), (*month).to_owned()))
+        .collect();
+    expired.sort_unstable();
+    expired.dedup();
     expired
 }
 
@@ -129,9 +122,9 @@ mod tests {
             ("gen3ou", "2025-02"),
             ("gen3ou", "junk"),
         ];
-        let expired = expired_months(cached, now, RAW_STATS_KEEP_DAYS);
-        let expect: BTreeSet<(String, String)> =
-            [("gen9ou", "2026-05"), ("gen9ou", "2026-08"), ("gen3ou", "2025-01")]
+        let expired = expired_months(&cached, now, RAW_STATS_KEEP_DAYS);
+        let expect: Vec<(String, String)> =
+            [("gen3ou", "2025-01"), ("gen9ou", "2026-05"), ("gen9ou", "2026-08")]
                 .into_iter()
                 .map(|(f, m)| (f.to_owned(), m.to_owned()))
                 .collect();
@@ -139,7 +132,7 @@ mod tests {
         // The boundary: a month that ended exactly 90 days ago stays; a day later it goes.
         let end = days_from_civil(2026, 9, 1);
         let pair = [("gen9ou", "2026-08"), ("gen9ou", "2026-12")];
-        assert!(expired_months(pair, (end + 90) * MS_PER_DAY, 90).is_empty());
-        assert_eq!(expired_months(pair, (end + 91) * MS_PER_DAY, 90).len(), 1);
+        assert!(expired_months(&pair, (end + 90) * MS_PER_DAY, 90).is_empty());
+        assert_eq!(expired_months(&pair, (end + 91) * MS_PER_DAY, 90).len(), 1);
     }
 }

@@ -56,11 +56,11 @@ impl Session {
     }
 
     pub fn to_bytes(&self) -> Vec<u8> {
-        rmp_serde::to_vec_named(self).expect("a Session always serializes")
+        crate::persist::encode(self).expect("a Session always serializes")
     }
 
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, StoreError> {
-        rmp_serde::from_slice(bytes).map_err(|e| StoreError(format!("corrupt session record: {e}")))
+        crate::persist::decode(bytes).map_err(|e| StoreError(format!("session record: {e}")))
     }
 }
 

@@ -8,8 +8,6 @@
 //! several. The SQL API sees the whole fleet, at the price of a minute of ingestion delay —
 //! hence the windows end a minute before "now".
 
-use std::collections::BTreeMap;
-
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -245,8 +243,7 @@ impl Snapshot {
 }
 
 /// Each alert, with its RUNBOOK playbook (`RUNBOOK.md#<anchor>`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum AlertKind {
     ErrorRate,
     Latency,
@@ -271,6 +268,20 @@ impl AlertKind {
         }
     }
 
+    pub const ALL: [Self; 7] = [
+        Self::ErrorRate,
+        Self::Latency,
+        Self::TrafficDrop,
+        Self::DenialStorm,
+        Self::IngestionFailing,
+        Self::BackupFailing,
+        Self::MonitorBlind,
+    ];
+
+    pub fn from_slug(slug: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.slug() == slug)
+    }
+
     /// The RUNBOOK heading `### Alert: <slug>` renders as this anchor on GitHub.
     pub fn runbook_anchor(self) -> String {
         format!("alert-{}", self.slug())
@@ -278,7 +289,7 @@ impl AlertKind {
 }
 
 /// A rule that holds in a snapshot: what was seen against what is allowed.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Finding {
     pub kind: AlertKind,
     pub value: f64,
@@ -330,18 +341,41 @@ pub fn findings(rules: &FleetRules, s: &Snapshot) -> Vec<Finding> {
     out
 }
 
-/// A firing alert, remembered between checks.
+/// A firing alert, remembered between checks. Flat, with the alert as its slug: each type
+/// persisted through rmp-serde costs the wasm its own decoder (bench/REPORT-peer.md, size).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Firing {
+    /// [`AlertKind::slug`].
+    pub alert: String,
     pub since_ms: i64,
     pub last_sent_ms: i64,
-    pub finding: Finding,
+    /// The last finding's figures.
+    pub value: f64,
+    pub threshold: f64,
+    pub detail: String,
+}
+
+impl Firing {
+    fn kind(&self) -> Option<AlertKind> {
+        AlertKind::from_slug(&self.alert)
+    }
+
+    fn finding(&self, kind: AlertKind) -> Finding {
+        Finding { kind, value: self.value, threshold: self.threshold, detail: self.detail.clone() }
+    }
+
+    fn update(&mut self, finding: &Finding) {
+        self.value = finding.value;
+        self.threshold = finding.threshold;
+        self.detail.clone_from(&finding.detail);
+    }
 }
 
 /// What the monitor remembers (persisted by the monitor object, rmp-serde).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct MonitorState {
-    pub firing: BTreeMap<AlertKind, Firing>,
+    /// At most one per alert.
+    pub firing: Vec<Firing>,
     pub consecutive_failures: u32,
     pub last_check_ms: Option<i64>,
     pub last_error: Option<String>,
@@ -394,16 +428,18 @@ impl MonitorState {
         self.consecutive_failures = 0;
         self.last_error = None;
         let mut notices = Vec::new();
-        let holding: BTreeMap<AlertKind, Finding> = findings.into_iter().map(|f| (f.kind, f)).collect();
-        let recovered: Vec<AlertKind> =
-            self.firing.keys().copied().filter(|k| !holding.contains_key(k)).collect();
-        for kind in recovered {
-            if let Some(f) = self.firing.remove(&kind) {
-                notices.push(Notice { kind: NoticeKind::Recovered, alert: kind, since_ms: f.since_ms, finding: f.finding });
+        let (still, recovered): (Vec<Firing>, Vec<Firing>) = std::mem::take(&mut self.firing)
+            .into_iter()
+            .partition(|f| findings.iter().any(|found| found.kind.slug() == f.alert));
+        self.firing = still;
+        for f in recovered {
+            // An alert this version does not know (state from a later one) ends silently.
+            if let Some(kind) = f.kind() {
+                notices.push(Notice { kind: NoticeKind::Recovered, alert: kind, since_ms: f.since_ms, finding: f.finding(kind) });
             }
         }
-        for (kind, finding) in holding {
-            notices.extend(self.hold(now_ms, rules, kind, finding));
+        for finding in findings {
+            notices.extend(self.hold(now_ms, rules, finding));
         }
         notices
     }
@@ -423,20 +459,33 @@ impl MonitorState {
             threshold: f64::from(rules.blind_after),
             detail: format!("{} checks in a row failed; last: {error}", self.consecutive_failures),
         };
-        self.hold(now_ms, rules, AlertKind::MonitorBlind, finding).into_iter().collect()
+        self.hold(now_ms, rules, finding).into_iter().collect()
     }
 
-    fn hold(&mut self, now_ms: i64, rules: &FleetRules, kind: AlertKind, finding: Finding) -> Option<Notice> {
-        match self.firing.get_mut(&kind) {
+    /// Whether `kind` is firing.
+    pub fn is_firing(&self, kind: AlertKind) -> bool {
+        self.firing.iter().any(|f| f.alert == kind.slug())
+    }
+
+    fn hold(&mut self, now_ms: i64, rules: &FleetRules, finding: Finding) -> Option<Notice> {
+        let kind = finding.kind;
+        match self.firing.iter_mut().find(|f| f.alert == kind.slug()) {
             Some(f) => {
-                f.finding = finding;
+                f.update(&finding);
                 (now_ms - f.last_sent_ms >= rules.cooldown_ms).then(|| {
                     f.last_sent_ms = now_ms;
-                    Notice { kind: NoticeKind::Reminder, alert: kind, since_ms: f.since_ms, finding: f.finding.clone() }
+                    Notice { kind: NoticeKind::Reminder, alert: kind, since_ms: f.since_ms, finding }
                 })
             }
             None => {
-                self.firing.insert(kind, Firing { since_ms: now_ms, last_sent_ms: now_ms, finding: finding.clone() });
+                self.firing.push(Firing {
+                    alert: kind.slug().to_owned(),
+                    since_ms: now_ms,
+                    last_sent_ms: now_ms,
+                    value: finding.value,
+                    threshold: finding.threshold,
+                    detail: finding.detail.clone(),
+                });
                 Some(Notice { kind: NoticeKind::Fired, alert: kind, since_ms: now_ms, finding })
             }
         }

@@ -115,7 +115,7 @@ test('the 5-minute cron runs the fleet check, and a quiet night raises nothing',
     await new Promise((r) => setTimeout(r, 100));
   }
   assert.ok(state.last_check_ms, 'the check finished and was persisted');
-  assert.deepEqual(state.firing, {});
+  assert.deepEqual(state.firing, []);
   const again = await check();
   assert.deepEqual(again.notices, []);
   assert.equal(again.snapshot.requests, 6);
@@ -143,7 +143,7 @@ test('an incident fires every alert once, signed, with its playbook; the cooldow
   const second = await check();
   assert.deepEqual(second.notices, [], 'still firing, within the cooldown: silence');
   assert.equal(alerts.length, from2);
-  assert.deepEqual(Object.keys(second.state.firing).sort(), ALL_ALERTS);
+  assert.deepEqual(second.state.firing.map((f) => f.alert).sort(), ALL_ALERTS);
 });
 
 test('the recovery is announced once per alert', async () => {
@@ -153,7 +153,7 @@ test('the recovery is announced once per alert', async () => {
   assert.deepEqual(names(body.notices), ALL_ALERTS);
   const sent = received(from);
   assert.ok(sent.every((n) => n.event === 'alert.recovered' && n.durationMs >= 0));
-  assert.deepEqual(body.state.firing, {});
+  assert.deepEqual(body.state.firing, []);
   assert.deepEqual((await check()).notices, [], 'healthy stays quiet');
 });
 

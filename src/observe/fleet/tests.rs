@@ -99,7 +99,7 @@ fn a_blind_monitor_says_so_after_three_failures_and_keeps_other_alerts() {
     let blind = state.check_failed(15 * MIN, &rules, "timeout".into());
     assert_eq!(blind.len(), 1);
     assert_eq!((blind[0].kind, blind[0].alert), (NoticeKind::Fired, AlertKind::MonitorBlind));
-    assert!(state.firing.contains_key(&AlertKind::ErrorRate), "missing data recovers nothing");
+    assert!(state.is_firing(AlertKind::ErrorRate), "missing data recovers nothing");
     assert!(state.check_failed(20 * MIN, &rules, "timeout".into()).is_empty(), "cooldown");
     let back = state.observe(25 * MIN, &rules, Vec::new());
     let mut seen: Vec<_> = back.iter().map(|n| (n.kind, n.alert)).collect();
