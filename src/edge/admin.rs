@@ -67,7 +67,7 @@ async fn route(mut req: Request, env: &Env) -> worker::Result<HttpResponse> {
     }
     match (method, path.as_str()) {
         (Method::Post, "/admin/raw-manifest") => {
-            let Ok(entry) = req.json::<StatsEntry>().await else {
+            let Ok(entry) = json_object::<StatsEntry>(&mut req).await else {
                 return Ok(bad("body: a statistics entry {format, kind, month, cutoff, key}"));
             };
             if !valid_raw_key(&entry.key) {
@@ -82,7 +82,7 @@ async fn route(mut req: Request, env: &Env) -> worker::Result<HttpResponse> {
             Ok(HttpResponse::json(200, &json!({"deleted": deleted, "manifest": manifest})))
         }
         (Method::Post, "/admin/ingest") => {
-            let start: StartRequest = match req.json().await {
+            let start: StartRequest = match json_object(&mut req).await {
                 Ok(start) => start,
                 // The operator's mistake: a 400, not a 503 that would page (and reach Sentry).
                 Err(e) => return Ok(bad(&format!("body: {e}"))),
@@ -157,6 +157,16 @@ async fn call(stub: &worker::Stub, path: &str, body: Option<String>) -> worker::
     }
     let req = Request::new_with_init(&format!("https://internal{path}"), &init)?;
     convert::from_response(stub.fetch_with_request(req).await?).await
+}
+
+/// An operator's JSON body, which must be an object (serde would read `[]` as a struct of
+/// defaults: an empty array must not start a run).
+async fn json_object<T: serde::de::DeserializeOwned>(req: &mut Request) -> std::result::Result<T, String> {
+    let value: serde_json::Value = req.json().await.map_err(|e| e.to_string())?;
+    if !value.is_object() {
+        return Err("a JSON object is required".into());
+    }
+    serde_json::from_value(value).map_err(|e| e.to_string())
 }
 
 fn valid_raw_key(key: &str) -> bool {

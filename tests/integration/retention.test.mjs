@@ -68,11 +68,15 @@ test('the raw cache routes refuse what is not a cached file', async () => {
   assert.equal((await fetch(`${BASE_URL}/admin/raw/stats/2019-03/moveset/gen5retention-1500.txt`)).status, 401);
   assert.equal((await fetch(`${BASE_URL}/admin/raw-prune`, { headers: auth })).status, 404, 'GET does not prune');
   // An operator's malformed body is their mistake (400), not an outage (503, which would page).
+  const before = (await (await fetch(`${BASE_URL}/admin/ingest`, { headers: auth })).json()).last?.id;
   for (const route of ['/admin/raw-manifest', '/admin/ingest']) {
-    for (const body of ['{oops', '[]', '{"formats": 7}']) {
+    for (const body of ['{oops', '[]', '"x"', '{"formats": 7}']) {
       const res = await fetch(`${BASE_URL}${route}`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body });
       assert.equal(res.status, 400, `${route} ${body}`);
       assert.match((await res.json()).error, /^body/);
     }
   }
+  const state = await (await fetch(`${BASE_URL}/admin/ingest`, { headers: auth })).json();
+  assert.equal(state.current, null, 'no run was started');
+  assert.equal(state.last?.id, before);
 });
