@@ -16,10 +16,8 @@
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
 use super::BackupError;
-use crate::mcp::session::hex;
 
 pub const CONTENT_TYPE: &str = "application/x-ndjson";
 
@@ -88,10 +86,6 @@ pub fn decode(bytes: &[u8]) -> Result<Vec<Record>, BackupError> {
     Ok(records)
 }
 
-pub fn sha256_hex(bytes: &[u8]) -> String {
-    hex(&Sha256::digest(bytes))
-}
-
 /// `kv/<backup-id>/<binding>/part-00001`.
 pub fn part_key(backup_id: &str, binding: &str, number: u32) -> String {
     format!("{}{binding}/part-{number:05}", super::prefix(backup_id))
@@ -153,11 +147,10 @@ mod tests {
     }
 
     #[test]
-    fn keys_and_hashes() {
+    fn keys() {
         assert_eq!(
             part_key("2026-11-26T03-23-00Z", "API_KEYS", 7),
             "kv/2026-11-26T03-23-00Z/API_KEYS/part-00007"
         );
-        assert_eq!(sha256_hex(b"abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
     }
 }

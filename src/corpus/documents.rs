@@ -26,7 +26,7 @@ use super::sets::{parse_sets, PasteStyle, SetsFile, SpeciesSets};
 use super::stats::{Breakdown, CheckCounter, ReportSource, UsageReport, UsageStats};
 use super::{CorpusError, Skipped};
 use crate::dex::{dex, to_id};
-use crate::mcp::session::hex;
+use crate::primitives::hex::hex;
 
 /// Largest document text, in bytes (UTF-8), header included: small enough to embed or show
 /// whole, large enough that almost every analysis section fits in one piece.

@@ -35,6 +35,17 @@ pub use stats::{
     UsageReport, UsageRow, UsageStats, UsageTable,
 };
 
+/// One month of a format's usage statistics, with where it came from.
+#[derive(Debug)]
+pub struct FormatUsage {
+    pub report: UsageReport,
+    /// `YYYY-MM`.
+    pub month: String,
+    pub cutoff: u32,
+    /// The smogon.com/stats file it was read from.
+    pub source_url: String,
+}
+
 /// Errors of the corpus layer. Each names the input it is about, so a failed ingestion says
 /// which file to look at.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -237,6 +237,5 @@ impl Store {
 
 /// The raw SHA-256 of an object, for `Store::put`.
 pub fn digest(bytes: &[u8]) -> Vec<u8> {
-    use sha2::{Digest, Sha256};
-    Sha256::digest(bytes).to_vec()
+    crate::primitives::digest::sha256(bytes).to_vec()
 }

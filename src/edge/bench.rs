@@ -6,9 +6,10 @@ use serde_json::json;
 use worker::{Env, Request};
 
 use super::convert;
-use super::router::call_object;
+use super::object_call::call_object;
 use crate::mcp::session::owner_for;
-use crate::transport::{client_key, HttpResponse};
+use crate::policy::client_key;
+use crate::transport::HttpResponse;
 
 const PLAN_LIMIT_PER_MINUTE: u64 = 100;
 

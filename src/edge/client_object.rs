@@ -10,10 +10,8 @@ use std::cell::Cell;
 use worker::{durable_object, DurableObject, Env, Request, Response, Result, State};
 
 use super::convert;
-use super::faults::{self, Faults, FAULT_HEADER};
-use super::router::{
-    HOPS_HEADER, LIMIT_HEADER, LIMIT_ROLE_HEADER, LIMIT_UNITS_HEADER, OWNER_HEADER, REQUEST_ID_HEADER,
-};
+use super::faults::{self, Faults};
+use super::object_call::LIMIT_PATH;
 use super::sql_admissions::{AdmissionError, SqlAdmissions};
 use super::sql_sessions::SqlSessions;
 use super::strategy_backend::EdgeBackend;
@@ -24,12 +22,14 @@ use crate::policy::limiter::{Decision, MAX_WINDOW_SECS};
 use crate::policy::quotas::{decode_policy, Role};
 use crate::tools::Porygon;
 use crate::transport::gate::MAX_BODY_BYTES;
-use crate::transport::ratelimit::{self, BLOCKED_UNTIL_HEADER};
-use crate::transport::streamable::{Streamable, HANDLER_MS_HEADER};
+use crate::transport::internal::{
+    BLOCKED_UNTIL_HEADER, ERROR_REPORT_HEADER, FAULT_HEADER, HANDLER_MS_HEADER, HOPS_HEADER, LIMIT_HEADER,
+    LIMIT_ROLE_HEADER, LIMIT_UNITS_HEADER, OWNER_HEADER, REQUEST_ID_HEADER,
+};
+use crate::transport::ratelimit;
+use crate::transport::streamable::Streamable;
 use crate::transport::HttpResponse;
 
-/// Path of a limit-only check (router → object, when the request is served elsewhere).
-pub const LIMIT_PATH: &str = "/limit";
 const HORIZON_MS: i64 = MAX_WINDOW_SECS as i64 * 1000;
 
 #[durable_object]
@@ -239,7 +239,7 @@ fn temporarily_unavailable(report: String) -> HttpResponse {
         &rmcp::model::ErrorData::internal_error("Temporarily unavailable; retry shortly", None),
     )
     .with_header("Retry-After", "1")
-    .with_header(crate::transport::streamable::ERROR_REPORT_HEADER, report)
+    .with_header(ERROR_REPORT_HEADER, report)
 }
 
 /// A limit this object will not count (another role's, or unreadable): nothing is read or
@@ -252,7 +252,7 @@ fn wrong_limit(detail: &str) -> HttpResponse {
         None,
         &rmcp::model::ErrorData::internal_error("Temporarily unavailable; retry shortly", None),
     )
-    .with_header(crate::transport::streamable::ERROR_REPORT_HEADER, format!("refused limit: {detail}"))
+    .with_header(ERROR_REPORT_HEADER, format!("refused limit: {detail}"))
 }
 
 fn now_ms() -> i64 {

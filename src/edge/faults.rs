@@ -36,7 +36,6 @@ pub struct Faults {
     pub slow_ms: u32,
 }
 
-pub const FAULT_HEADER: &str = "X-Porygon-Fault";
 
 impl Faults {
     /// The faults a request asks for; none unless `environment` is "local".
@@ -163,7 +162,7 @@ pub async fn client_state(req: &worker::Request, env: &worker::Env) -> crate::tr
         }
     };
     let probe = HttpRequest { method: Method::Get, headers: Default::default(), body: Vec::new() };
-    match super::router::call_object(env, &owner, OBJECT_STATE_PATH, None, &probe).await {
+    match super::object_call::call_object(env, &owner, OBJECT_STATE_PATH, None, &probe).await {
         Ok(resp) => match resp.body_json() {
             Some(mut state) => {
                 state["owner"] = owner.into();
@@ -198,7 +197,7 @@ pub async fn charge(req: &worker::Request, env: &worker::Env) -> crate::transpor
     let cfg = QuotaConfig::from_vars(|name| env.var(name).ok().map(|v| v.to_string()));
     let limit = Limit { owner: owner.clone(), role, policy: cfg.policy_for(role).clone() };
     let probe = HttpRequest { method: Method::Post, headers: Default::default(), body: Vec::new() };
-    match super::router::call_object(env, owner, super::client_object::LIMIT_PATH, Some((&limit, 1)), &probe)
+    match super::object_call::call_object(env, owner, super::object_call::LIMIT_PATH, Some((&limit, 1)), &probe)
         .await
     {
         Ok(resp) => HttpResponse::json(200, &serde_json::json!({"objectStatus": resp.status})),

@@ -14,7 +14,7 @@ use worker::Env;
 
 use super::index_object::IndexStats;
 use crate::ingest::alert::LastRun;
-use crate::policy::health::{corpus_check, summarize, Check, CheckStatus};
+use crate::policy::health::{corpus_check, summarize, Check, CheckStatus, LastSuccess};
 use crate::policy::quotas::QuotaConfig;
 use crate::transport::HttpResponse;
 
@@ -63,7 +63,7 @@ pub async fn report(env: &Env, quotas: &QuotaConfig) -> HttpResponse {
     if let Some(stats) = &deep.index.1 {
         let (status, detail) = corpus_check(
             stats.documents,
-            last_run.as_ref(),
+            last_run.as_ref().map(|r| LastSuccess { run_id: &r.run_id, finished_at_ms: r.finished_at_ms }),
             stats.updated_at_ms,
             now_ms(),
             MAX_CORPUS_AGE_MS,

@@ -18,7 +18,8 @@ mod health;
 mod index_object; // `#[durable_object]` exports IndexObject.
 mod ingest_object; // `#[durable_object]` exports IngestObject.
 mod logging;
-mod monitor_object; // `#[durable_object]` exports MonitorObject.
+mod monitor_object;
+mod object_call; // the router → client object call and its internal headers // `#[durable_object]` exports MonitorObject.
 mod raw_source;
 mod router;
 mod secrets;

@@ -5,49 +5,33 @@ use std::cell::RefCell;
 
 use rmcp::model::ErrorData;
 use serde_json::json;
-use worker::{event, Context, Env, Request, RequestInit, Response, Result};
+use worker::{event, Context, Env, Request, Response, Result};
 
-use super::client_object::LIMIT_PATH;
-use super::faults::{self, Faults, FAULT_HEADER};
+use super::faults::{self, Faults};
+use super::object_call::{call_object, LIMIT_PATH};
 use super::{api_keys, convert, telemetry};
 use crate::mcp::jsonrpc;
-use crate::mcp::session::hex;
 use crate::mcp::version::{self, Revision};
 use crate::observe::request::{client_pseudonym, BilledCalls, LimiterDecision};
 use crate::observe::{RequestRecord, RpcSummary, SentryConfig};
 use crate::policy::api_keys::{bearer_token, AuthError};
 use crate::policy::deny_cache::{Denial, DenyCache};
-use crate::policy::quotas::{self, encode_policy, Identity, Limit, QuotaConfig};
+use crate::policy::quotas::{self, Identity, Limit, QuotaConfig};
+use crate::primitives::hex::hex;
 use crate::transport::gate::{self, GateConfig, Verdict};
-use crate::transport::ratelimit::{self, BLOCKED_UNTIL_HEADER, POLICY_HEADER, STATE_HEADER};
-use crate::transport::streamable::{
-    self, CACHE_REPORT_HEADER, DEGRADATION_REPORT_HEADER, ERROR_REPORT_HEADER, HANDLER_MS_HEADER,
-    SESSION_HEADER, VERSION_HEADER,
+use crate::transport::internal::{
+    is_internal, BLOCKED_UNTIL_HEADER, CACHE_REPORT_HEADER, DEGRADATION_REPORT_HEADER, ERROR_REPORT_HEADER,
+    FAULT_HEADER, HANDLER_MS_HEADER, HOPS_HEADER, REQUEST_ID_HEADER,
 };
+use crate::transport::ratelimit::{self, POLICY_HEADER, STATE_HEADER};
+use crate::transport::streamable::{self, SESSION_HEADER, VERSION_HEADER};
 use crate::transport::{HttpRequest, HttpResponse, Method};
 
-/// Router → object: the object's own name (never taken from the outside: forwarded requests are
-/// built from scratch and these headers are overwritten).
-pub const OWNER_HEADER: &str = "X-Porygon-Owner";
-/// Router → object: enforce this policy (`100/60,1000/3600`) against your log before serving.
-pub const LIMIT_HEADER: &str = "X-Porygon-Limit";
-/// Router → object: the role of that limit (`policy::quotas::Role`); an object counts one role.
-pub const LIMIT_ROLE_HEADER: &str = "X-Porygon-Limit-Role";
-/// Router → object: how many admissions the request is (a batch's message count).
-pub const LIMIT_UNITS_HEADER: &str = "X-Porygon-Limit-Units";
-const CLIENTS_BINDING: &str = "CLIENTS";
 
 thread_local! {
     static DENIED: RefCell<DenyCache> = RefCell::new(DenyCache::default());
 }
 
-/// Router → object: the request id, for the object's own logs and error reports.
-pub const REQUEST_ID_HEADER: &str = "X-Porygon-Request-Id";
-/// Object → router: ms the router waited on the client object (set by `call_object`).
-const OBJECT_MS_HEADER: &str = "X-Porygon-Object-Ms";
-/// Object → router: "index_ms,storage_ms,ai_calls,vector_queries", the handler's waits on the
-/// hops behind it and its billed calls (`strategy_backend::HopWaits`).
-pub const HOPS_HEADER: &str = "X-Porygon-Hops";
 
 #[event(fetch)]
 async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
@@ -151,7 +135,7 @@ async fn mcp(
     });
     telemetry::request_finished(env, ctx, sentry, &record, failure);
     // Object → router notes never reach the client.
-    response.headers.retain(|name| !name.to_ascii_lowercase().starts_with("x-porygon-"));
+    response.headers.retain(|name| !is_internal(name));
     response
 }
 
@@ -160,7 +144,7 @@ async fn mcp(
 /// `handler` the object's MCP handling; `index` and `storage` the handler's waits on them.
 #[cfg(feature = "bench")]
 fn server_timing(response: &HttpResponse, router_ms: f64) -> Option<String> {
-    let object = response.headers.get(OBJECT_MS_HEADER)?;
+    let object = response.headers.get(crate::transport::internal::OBJECT_MS_HEADER)?;
     let handler = response.headers.get(HANDLER_MS_HEADER).unwrap_or("0");
     let hops: Vec<&str> = response.headers.get(HOPS_HEADER).unwrap_or("0,0").split(',').collect();
     let (index, storage) = (hops.first().unwrap_or(&"0"), hops.get(1).unwrap_or(&"0"));
@@ -459,43 +443,6 @@ fn bare_request(method: Method) -> HttpRequest {
     HttpRequest { method, headers: crate::transport::Headers::new(), body: Vec::new() }
 }
 
-/// Sends the request to the object named `owner`, asking it to count `units` against `limit`
-/// first.
-pub(super) async fn call_object(
-    env: &Env,
-    owner: &str,
-    path: &str,
-    limit: Option<(&Limit, u32)>,
-    http: &HttpRequest,
-) -> Result<HttpResponse> {
-    let forwarded = worker::Headers::new();
-    for (k, v) in http.headers.iter() {
-        // Our own x-porygon-* headers are set below, never taken from the client; the request id
-        // (set by this router) and local-only fault switches travel on.
-        let ours = k.eq_ignore_ascii_case(REQUEST_ID_HEADER) || k.eq_ignore_ascii_case(FAULT_HEADER);
-        if !k.to_ascii_lowercase().starts_with("x-porygon-") || ours {
-            forwarded.append(k, v)?;
-        }
-    }
-    forwarded.set(OWNER_HEADER, owner)?;
-    if let Some((limit, units)) = limit {
-        forwarded.set(LIMIT_HEADER, &encode_policy(&limit.policy))?;
-        forwarded.set(LIMIT_ROLE_HEADER, limit.role.as_str())?;
-        forwarded.set(LIMIT_UNITS_HEADER, &units.to_string())?;
-    }
-    let mut init = RequestInit::new();
-    init.with_method(worker::Method::from(method_name(http.method).to_owned())).with_headers(forwarded);
-    if !http.body.is_empty() {
-        init.with_body(Some(js_sys::Uint8Array::from(http.body.as_slice()).into()));
-    }
-    let inner = Request::new_with_init(&format!("https://client-object{path}"), &init)?;
-    let stub = env.durable_object(CLIENTS_BINDING)?.id_from_name(owner)?.get_stub()?;
-    let started = now_ms();
-    let mut response = convert::from_response(stub.fetch_with_request(inner).await?).await?;
-    response.headers.insert(OBJECT_MS_HEADER, (now_ms() - started).to_string());
-    Ok(response)
-}
-
 /// The deny cache's verdict for `limit`, if it holds one.
 fn denial(limit: &Limit, now: i64) -> Option<Denial> {
     DENIED.with(|c| c.borrow_mut().check(&limit.deny_key(), now))
@@ -560,17 +507,6 @@ fn fresh_owner() -> String {
     // getrandom cannot fail on Workers (crypto.getRandomValues); a zero name would still be valid.
     let _ = getrandom::fill(&mut bytes);
     hex(&bytes)
-}
-
-fn method_name(m: Method) -> &'static str {
-    match m {
-        Method::Get => "GET",
-        Method::Post => "POST",
-        Method::Delete => "DELETE",
-        Method::Options => "OPTIONS",
-        Method::Head => "HEAD",
-        Method::Other => "POST",
-    }
 }
 
 fn gate_config(env: &Env) -> GateConfig {

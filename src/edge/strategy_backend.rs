@@ -232,11 +232,7 @@ fn now_ms() -> i64 {
 
 /// The Cache API key of a shared result: a URL that names nothing real.
 fn shared_url(key: &str) -> String {
-    use sha2::Digest;
-    format!(
-        "https://porygon-results.invalid/{}",
-        crate::mcp::session::hex(&sha2::Sha256::digest(key.as_bytes()))
-    )
+    format!("https://porygon-results.invalid/{}", crate::primitives::digest::sha256_hex(key.as_bytes()))
 }
 
 impl StrategyBackend for EdgeBackend {

@@ -2,11 +2,11 @@
 //! the threshold or the run refused something (an upstream file, a mass delete: `ingest::guard`),
 //! so the receiver can verify it came from us.
 
-use hmac::{Hmac, Mac};
+use hmac::Mac;
 use serde::{Deserialize, Serialize};
-use sha2::Sha256;
 
-use crate::mcp::session::hex;
+use crate::primitives::digest::hmac_sha256;
+use crate::primitives::hex::{hex, unhex};
 
 /// Errors in one run above which the webhook fires (issue #4: default 5).
 pub const DEFAULT_ERROR_THRESHOLD: u32 = 5;
@@ -118,7 +118,7 @@ pub struct LastRun {
 
 /// `sha256=<hex>` of `body` under `secret`.
 pub fn sign(secret: &[u8], body: &[u8]) -> String {
-    let mut mac = Hmac::<Sha256>::new_from_slice(secret).expect("HMAC accepts keys of any length");
+    let mut mac = hmac_sha256(secret);
     mac.update(body);
     format!("sha256={}", hex(&mac.finalize().into_bytes()))
 }
@@ -127,16 +127,9 @@ pub fn sign(secret: &[u8], body: &[u8]) -> String {
 pub fn verify(secret: &[u8], body: &[u8], header: &str) -> bool {
     let Some(hex_sig) = header.strip_prefix("sha256=") else { return false };
     let Some(sig) = unhex(hex_sig) else { return false };
-    let mut mac = Hmac::<Sha256>::new_from_slice(secret).expect("HMAC accepts keys of any length");
+    let mut mac = hmac_sha256(secret);
     mac.update(body);
     mac.verify_slice(&sig).is_ok()
-}
-
-fn unhex(s: &str) -> Option<Vec<u8>> {
-    if !s.len().is_multiple_of(2) {
-        return None;
-    }
-    (0..s.len()).step_by(2).map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok()).collect()
 }
 
 #[cfg(test)]

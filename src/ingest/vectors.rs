@@ -7,9 +7,9 @@
 //! metadata ≤ 10 KiB per vector, string metadata indexes cover only its first 64 bytes.
 
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
-use crate::mcp::session::hex;
+use crate::primitives::digest::sha256;
+use crate::primitives::hex::hex;
 
 pub const EMBEDDING_MODEL: &str = "@cf/baai/bge-base-en-v1.5";
 pub const DIMENSIONS: usize = 768;
@@ -93,7 +93,7 @@ pub trait VectorIndex {
 
 /// Vectorize ids are at most 64 bytes; document keys can be longer, so ids are key hashes.
 pub fn vector_id(key: &str) -> String {
-    hex(&Sha256::digest(key.as_bytes())[..16])
+    hex(&sha256(key.as_bytes())[..16])
 }
 
 /// Embeds `upserts` (batched) and writes them, then deletes `deleted_keys`. Returns the number
@@ -168,7 +168,7 @@ impl Embedder for FakeWorkersAi {
 }
 
 fn fake_vector(text: &str) -> Vec<f32> {
-    let seed = Sha256::digest(text.as_bytes());
+    let seed = sha256(text.as_bytes());
     (0..DIMENSIONS).map(|i| f32::from(seed[i % 32]) / 255.0 - 0.5).collect()
 }
 

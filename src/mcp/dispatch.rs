@@ -18,9 +18,6 @@ use super::jsonrpc::{Notification, Request};
 use super::pagination::paginate;
 use super::version::{self, Revision};
 
-/// Items per page of `*/list` results.
-pub const PAGE_SIZE: usize = 50;
-
 pub struct Dispatcher<H> {
     handler: H,
 }

@@ -2,7 +2,8 @@
 
 use rmcp::model::ErrorData;
 
-use super::dispatch::PAGE_SIZE;
+/// Items per page of `*/list` results.
+pub const PAGE_SIZE: usize = 50;
 
 const PREFIX: &str = "o:";
 

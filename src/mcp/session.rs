@@ -7,10 +7,12 @@
 //! compute, so without the tag a forged id could route — and charge — any object; with it, the
 //! router refuses a forged id before any object is contacted.
 
-use hmac::{Hmac, Mac};
+use hmac::Mac;
 use rmcp::model::{LoggingLevel, ProtocolVersion};
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
+
+use crate::primitives::digest::{hmac_sha256, sha256, HmacSha256};
+use crate::primitives::hex::{hex, unhex};
 
 /// A session expires after this long without a request (sliding).
 pub const DEFAULT_IDLE_TTL_MS: i64 = 30 * 24 * 3600 * 1000;
@@ -56,11 +58,11 @@ impl Session {
     }
 
     pub fn to_bytes(&self) -> Vec<u8> {
-        crate::persist::encode(self).expect("a Session always serializes")
+        crate::primitives::persist::encode(self).expect("a Session always serializes")
     }
 
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, StoreError> {
-        crate::persist::decode(bytes).map_err(|e| StoreError(format!("session record: {e}")))
+        crate::primitives::persist::decode(bytes).map_err(|e| StoreError(format!("session record: {e}")))
     }
 }
 
@@ -141,8 +143,8 @@ impl SessionKeys {
         SessionId::parse(raw).filter(|id| self.verify(id))
     }
 
-    fn mac(key: &[u8], owner: &str, secret: &str) -> Hmac<Sha256> {
-        let mut mac = <Hmac<Sha256>>::new_from_slice(key).expect("HMAC accepts any key length");
+    fn mac(key: &[u8], owner: &str, secret: &str) -> HmacSha256 {
+        let mut mac = hmac_sha256(key);
         mac.update(b"porygon-session:");
         mac.update(owner.as_bytes());
         mac.update(b".");
@@ -151,29 +153,14 @@ impl SessionKeys {
     }
 }
 
-fn unhex(s: &str) -> Option<Vec<u8>> {
-    s.len()
-        .is_multiple_of(2)
-        .then(|| (0..s.len()).step_by(2).map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok()).collect())
-        .flatten()
-}
-
 /// The Durable Object name owning a client's sessions: a hash, so ids and object names never
 /// carry the raw client key (an IP address or API key).
 pub fn owner_for(client_key: &str) -> String {
-    hex(&Sha256::digest(client_key.as_bytes())[..HALF_HEX / 2])
+    hex(&sha256(client_key.as_bytes())[..HALF_HEX / 2])
 }
 
 fn is_hex(s: &str, len: usize) -> bool {
     s.len() == len && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
-}
-
-pub fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write;
-    bytes.iter().fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
-        let _ = write!(s, "{b:02x}");
-        s
-    })
 }
 
 #[derive(Debug, Clone, thiserror::Error)]

@@ -2,10 +2,10 @@
 //! share it, so logs and metrics never disagree. The column layout below is a contract that
 //! RUNBOOK.md's SLO queries rely on: append, never reorder.
 
-use hmac::{Hmac, Mac};
-use sha2::Sha256;
+use hmac::Mac;
 
 use crate::mcp::jsonrpc::{self, Incoming, Message};
+use crate::primitives::digest::hmac_sha256;
 
 /// What the router could tell about the JSON-RPC payload before forwarding it.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -53,7 +53,7 @@ fn label(text: &str) -> String {
 /// HMAC-SHA256 under a server secret, so logs can follow one client without anyone being able
 /// to recover an IPv4 address by hashing all 2³² of them.
 pub fn client_pseudonym(secret: &[u8], client_key: &str) -> String {
-    let mut mac = <Hmac<Sha256>>::new_from_slice(secret).expect("HMAC accepts any key length");
+    let mut mac = hmac_sha256(secret);
     mac.update(b"porygon-client:");
     mac.update(client_key.as_bytes());
     mac.finalize().into_bytes()[..8].iter().map(|b| format!("{b:02x}")).collect()

@@ -217,7 +217,7 @@ mod tests {
     #[test]
     fn the_key_forms_client_key_writes_are_caught() {
         for addr in ["203.0.113.9", "::ffff:203.0.113.7", "2001:db8:1:2:aaaa::1", "2001:db8:ffff:ffff::1"] {
-            let key = crate::transport::client_key::from_ip(addr).expect("an address");
+            let key = crate::policy::client_key::from_ip(addr).expect("an address");
             let out = scrub_ips(&format!("limited {key} now"));
             assert!(out.contains("[ip]") && !out.contains(&key), "{key} → {out}");
             let addr_part = key.split_once(':').map(|(_, a)| a.trim_end_matches("::/64")).unwrap_or("");

@@ -1,6 +1,6 @@
 //! Operator endpoints (`/admin/*`) require `Authorization: Bearer <ADMIN_TOKEN>`.
 
-use sha2::{Digest, Sha256};
+use crate::primitives::digest::sha256;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AdminAuth {
@@ -18,7 +18,7 @@ pub fn check(authorization: Option<&str>, secret: Option<&str>) -> AdminAuth {
         .and_then(|h| h.trim().split_once(' '))
         .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
         .map_or("", |(_, token)| token.trim());
-    let (a, b) = (Sha256::digest(presented.as_bytes()), Sha256::digest(secret.as_bytes()));
+    let (a, b) = (sha256(presented.as_bytes()), sha256(secret.as_bytes()));
     let diff = a.iter().zip(b.iter()).fold(0u8, |acc, (x, y)| acc | (x ^ y));
     if diff == 0 && !presented.is_empty() {
         AdminAuth::Allowed

@@ -2,10 +2,9 @@
 //! `key:<hex>`), each with its own quotas. Created and revoked by `scripts/apikey.mjs`.
 
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
 use super::limiter::{Policy, MAX_LIMIT};
-use crate::mcp::session::hex;
+use crate::primitives::digest::sha256_hex;
 
 /// Tokens look like `pgn_<43 base62 chars>`; anything else is refused before any lookup.
 pub const TOKEN_PREFIX: &str = "pgn_";
@@ -63,7 +62,7 @@ pub fn bearer_token(header: Option<&str>) -> Result<Option<&str>, AuthError> {
 
 /// KV key under which a token's record is stored.
 pub fn storage_key(token: &str) -> String {
-    format!("key:{}", hex(&Sha256::digest(token.as_bytes())))
+    format!("key:{}", sha256_hex(token.as_bytes()))
 }
 
 #[cfg(test)]

@@ -3,6 +3,7 @@
 pub mod admin;
 pub mod api_keys;
 pub mod cache;
+pub mod client_key;
 pub mod deny_cache;
 pub mod health;
 pub mod limiter;

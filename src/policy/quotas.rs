@@ -149,7 +149,7 @@ fn masked(bits: u128, width: u32, prefix: u8) -> u128 {
 pub enum Identity {
     /// A valid API key (`id` is the key's public id, never the secret).
     ApiKey { id: String, policy: Policy },
-    /// An anonymous client, keyed by address (see `transport::client_key`).
+    /// An anonymous client, keyed by address (see `policy::client_key`).
     Address { key: String },
     /// A client behind a shared egress network.
     Shared { network: Cidr },
@@ -322,7 +322,7 @@ pub fn anonymous_identity(ip: Option<&str>, cfg: &QuotaConfig) -> Identity {
             return Identity::Shared { network: network.clone() };
         }
     }
-    let key = ip.and_then(crate::transport::client_key::from_ip).unwrap_or_else(|| "ip:unknown".to_owned());
+    let key = ip.and_then(super::client_key::from_ip).unwrap_or_else(|| "ip:unknown".to_owned());
     Identity::Address { key }
 }
 

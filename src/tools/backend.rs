@@ -4,19 +4,9 @@
 use std::rc::Rc;
 
 use crate::battle::calc::DamageCalculator;
-use crate::corpus::{SetsFile, UsageReport};
+pub use crate::corpus::FormatUsage;
+use crate::corpus::SetsFile;
 use crate::search::hit::{SearchHit, SearchRequest};
-
-/// One month of a format's usage statistics, with where it came from.
-#[derive(Debug)]
-pub struct FormatUsage {
-    pub report: UsageReport,
-    /// `YYYY-MM`.
-    pub month: String,
-    pub cutoff: u32,
-    /// The smogon.com/stats file it was read from.
-    pub source_url: String,
-}
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum BackendError {

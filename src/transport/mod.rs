@@ -1,9 +1,9 @@
-//! HTTP semantics as plain data: the router's gate, the Streamable HTTP session machine and client
-//! identity. No platform types: the edge converts at the boundary.
+//! HTTP semantics as plain data: the router's gate, the Streamable HTTP session machine and the
+//! rate-limit headers. No platform types: the edge converts at the boundary.
 
-pub mod client_key;
 pub mod gate;
 pub mod http;
+pub mod internal;
 pub mod ratelimit;
 pub mod streamable;
 

@@ -8,9 +8,6 @@ use crate::policy::limiter::{Decision, Policy};
 
 pub const POLICY_HEADER: &str = "RateLimit-Policy";
 pub const STATE_HEADER: &str = "RateLimit";
-/// Internal (object → router): when the key can next be admitted, exactly, in epoch ms. The
-/// router's deny cache uses it so that it never denies longer than the object would.
-pub const BLOCKED_UNTIL_HEADER: &str = "X-Porygon-Blocked-Until";
 
 /// JSON-RPC code for "over quota" (implementation-defined server-error range).
 pub const RATE_LIMITED: ErrorCode = ErrorCode(-32000);

@@ -23,13 +23,7 @@ pub const SESSION_HEADER: &str = "Mcp-Session-Id";
 pub const VERSION_HEADER: &str = "MCP-Protocol-Version";
 pub const METHOD_HEADER: &str = "Mcp-Method";
 pub const NAME_HEADER: &str = "Mcp-Name";
-/// Internal (object → router, stripped before the client): the handler's [`CallReport`].
-pub const CACHE_REPORT_HEADER: &str = "X-Porygon-Cache";
-pub const DEGRADATION_REPORT_HEADER: &str = "X-Porygon-Degradation";
-/// Internal: milliseconds the client object spent answering.
-pub const HANDLER_MS_HEADER: &str = "X-Porygon-Handler-Ms";
-/// Internal: what went wrong behind a 5xx (for the router's error report).
-pub const ERROR_REPORT_HEADER: &str = "X-Porygon-Error";
+use super::internal::{CACHE_REPORT_HEADER, DEGRADATION_REPORT_HEADER, ERROR_REPORT_HEADER};
 
 /// JSON-RPC code for an unknown or expired session (as the TypeScript SDK uses).
 pub const SESSION_NOT_FOUND: ErrorCode = ErrorCode(-32001);

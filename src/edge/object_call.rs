@@ -1,0 +1,67 @@
+//! The router's call to a client object: the request rebuilt with only the internal headers
+//! the router sets (`transport::internal`), the object's answer read back as plain data.
+
+use worker::{Env, Request, RequestInit, Result};
+
+use super::convert;
+use crate::policy::quotas::{encode_policy, Limit};
+use crate::transport::internal::{
+    is_internal, FAULT_HEADER, LIMIT_HEADER, LIMIT_ROLE_HEADER, LIMIT_UNITS_HEADER, OBJECT_MS_HEADER, OWNER_HEADER,
+    REQUEST_ID_HEADER,
+};
+use crate::transport::{HttpRequest, HttpResponse, Method};
+
+/// The client objects' binding.
+const CLIENTS_BINDING: &str = "CLIENTS";
+/// An object path that only records an admission (the limits a request faces before the one
+/// that serves it).
+pub const LIMIT_PATH: &str = "/limit";
+
+/// Sends the request to the object named `owner`, asking it to count `units` against `limit`
+/// first.
+pub async fn call_object(
+    env: &Env,
+    owner: &str,
+    path: &str,
+    limit: Option<(&Limit, u32)>,
+    http: &HttpRequest,
+) -> Result<HttpResponse> {
+    let forwarded = worker::Headers::new();
+    for (k, v) in http.headers.iter() {
+        // Our own x-porygon-* headers are set below, never taken from the client; the request id
+        // (set by this router) and local-only fault switches travel on.
+        let ours = k.eq_ignore_ascii_case(REQUEST_ID_HEADER) || k.eq_ignore_ascii_case(FAULT_HEADER);
+        if !is_internal(k) || ours {
+            forwarded.append(k, v)?;
+        }
+    }
+    forwarded.set(OWNER_HEADER, owner)?;
+    if let Some((limit, units)) = limit {
+        forwarded.set(LIMIT_HEADER, &encode_policy(&limit.policy))?;
+        forwarded.set(LIMIT_ROLE_HEADER, limit.role.as_str())?;
+        forwarded.set(LIMIT_UNITS_HEADER, &units.to_string())?;
+    }
+    let mut init = RequestInit::new();
+    init.with_method(worker::Method::from(method_name(http.method).to_owned())).with_headers(forwarded);
+    if !http.body.is_empty() {
+        init.with_body(Some(js_sys::Uint8Array::from(http.body.as_slice()).into()));
+    }
+    let inner = Request::new_with_init(&format!("https://client-object{path}"), &init)?;
+    let stub = env.durable_object(CLIENTS_BINDING)?.id_from_name(owner)?.get_stub()?;
+    let started = super::telemetry::now_ms();
+    let mut response = convert::from_response(stub.fetch_with_request(inner).await?).await?;
+    response.headers.insert(OBJECT_MS_HEADER, (super::telemetry::now_ms() - started).to_string());
+    Ok(response)
+}
+
+fn method_name(m: Method) -> &'static str {
+    match m {
+        Method::Get => "GET",
+        Method::Post => "POST",
+        Method::Delete => "DELETE",
+        Method::Options => "OPTIONS",
+        Method::Head => "HEAD",
+        Method::Other => "POST",
+    }
+}
+

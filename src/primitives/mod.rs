@@ -1,0 +1,6 @@
+//! Small shared building blocks with no domain knowledge: hex text, digests and keyed MACs, and
+//! the encoding of persisted records. Every layer may use them; they use no other module.
+
+pub mod digest;
+pub mod hex;
+pub mod persist;

@@ -1,0 +1,52 @@
+//! Every internal header (`X-Porygon-*`): what the router and the Durable Objects tell each
+//! other on a forwarded request and its answer. None is taken from a client: the router drops
+//! any `X-Porygon-*` header a client sends before forwarding (the fault switch, honoured only by
+//! test builds in the local environment, is the one exception) and strips them all from the
+//! answer it returns.
+
+/// Router → object: the object's own name.
+pub const OWNER_HEADER: &str = "X-Porygon-Owner";
+/// Router → object: enforce this policy (`100/60,1000/3600`) against your log before serving.
+pub const LIMIT_HEADER: &str = "X-Porygon-Limit";
+/// Router → object: the role of that limit (`policy::quotas::Role`); an object counts one role.
+pub const LIMIT_ROLE_HEADER: &str = "X-Porygon-Limit-Role";
+/// Router → object: how many admissions the request is (a batch's message count).
+pub const LIMIT_UNITS_HEADER: &str = "X-Porygon-Limit-Units";
+/// Router → object: the request id, for the object's own logs and error reports.
+pub const REQUEST_ID_HEADER: &str = "X-Porygon-Request-Id";
+/// Client → router → objects, test builds in the local environment only: injected faults.
+pub const FAULT_HEADER: &str = "X-Porygon-Fault";
+
+/// Object → router: the handler's cache outcome (`mcp::handler::CallReport`).
+pub const CACHE_REPORT_HEADER: &str = "X-Porygon-Cache";
+/// Object → router: why the answer was degraded.
+pub const DEGRADATION_REPORT_HEADER: &str = "X-Porygon-Degradation";
+/// Object → router: milliseconds the client object spent answering.
+pub const HANDLER_MS_HEADER: &str = "X-Porygon-Handler-Ms";
+/// Object → router: what went wrong behind a 5xx (for the router's error report).
+pub const ERROR_REPORT_HEADER: &str = "X-Porygon-Error";
+/// Object → router: when the key can next be admitted, exactly, in epoch ms. The router's deny
+/// cache uses it so that it never denies longer than the object would.
+pub const BLOCKED_UNTIL_HEADER: &str = "X-Porygon-Blocked-Until";
+/// Object → router: "index_ms,storage_ms,ai_calls,vector_queries", the handler's waits on the
+/// hops behind it and its billed calls.
+pub const HOPS_HEADER: &str = "X-Porygon-Hops";
+/// Set by the router on the object's answer: ms it waited on the client object.
+pub const OBJECT_MS_HEADER: &str = "X-Porygon-Object-Ms";
+
+/// Whether `name` is an internal header (case-insensitive).
+pub fn is_internal(name: &str) -> bool {
+    name.len() >= 10 && name.as_bytes()[..10].eq_ignore_ascii_case(b"x-porygon-")
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn internal_names_are_recognised_in_any_case() {
+        assert!(super::is_internal("X-Porygon-Owner"));
+        assert!(super::is_internal("x-porygon-anything"));
+        assert!(!super::is_internal("X-Porygon"));
+        assert!(!super::is_internal("Mcp-Session-Id"));
+        assert!(!super::is_internal("x-porygoné"));
+    }
+}
