@@ -10,9 +10,9 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+use crate::corpus::FormatUsage;
 use crate::corpus::{Breakdown, Format, SetsFile, Stat, UsageStats};
 use crate::dex::{dex, is_id, to_id};
-use crate::corpus::FormatUsage;
 
 /// A concrete set: one option per slot. EVs and IVs in Showdown's stat order (HP, Atk, Def,
 /// SpA, SpD, Spe); `None` leaves the calculator's default.

@@ -49,10 +49,14 @@ async fn route(mut req: Request, env: &Env) -> worker::Result<HttpResponse> {
     let path = req.path();
     let method = req.method();
     if let Some(key) = path.strip_prefix("/admin/raw/") {
-        if method == Method::Get && (valid_raw_key(key) || valid_raw_key(key.strip_prefix("rejected/").unwrap_or(""))) {
+        if method == Method::Get
+            && (valid_raw_key(key) || valid_raw_key(key.strip_prefix("rejected/").unwrap_or("")))
+        {
             return Ok(match RawSource::new(env)?.get(key).await? {
-                Some(body) => HttpResponse { status: 200, headers: Default::default(), body: body.into_bytes() }
-                    .with_header("Content-Type", "application/octet-stream"),
+                Some(body) => {
+                    HttpResponse { status: 200, headers: Default::default(), body: body.into_bytes() }
+                        .with_header("Content-Type", "application/octet-stream")
+                }
                 None => HttpResponse::json(404, &json!({"error": "no such raw file"})),
             });
         }
@@ -105,7 +109,9 @@ async fn route(mut req: Request, env: &Env) -> worker::Result<HttpResponse> {
             }
         }
         (Method::Post, "/admin/ingest/resume") => ingest(env, "/resume", None).await,
-        (_, p) if p == "/admin/alerts" || p.starts_with("/admin/alerts/") => super::monitor_object::admin(&req, env).await,
+        (_, p) if p == "/admin/alerts" || p.starts_with("/admin/alerts/") => {
+            super::monitor_object::admin(&req, env).await
+        }
         (_, p) if p == "/admin/backups" || p.starts_with("/admin/backups/") => {
             super::backup_object::admin(req, env).await
         }

@@ -23,10 +23,10 @@ use super::sql_slots::StateSlots;
 use crate::backup::job::{compare, BackupPhase, Job, JobStatus, PageStep, RestoreProgress, Task};
 use crate::backup::manifest::{Manifest, PartInfo};
 use crate::backup::part::{self, Record, CONTENT_TYPE};
-use crate::primitives::digest::sha256_hex;
 use crate::backup::retention::{self, POLICY};
 use crate::backup::time::backup_id;
 use crate::backup::{checked_id, manifest_key, BackupError};
+use crate::primitives::digest::sha256_hex;
 use crate::transport::HttpResponse;
 
 /// The daily backup cron (wrangler.toml [triggers]).

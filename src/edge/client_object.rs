@@ -171,12 +171,13 @@ impl DurableObject for ClientObject {
             let answered = machine.handle(&http).await;
             let waits = super::strategy_backend::take_waits();
             // Workers clocks advance across I/O, which is what a query spends its time on.
-            answered
-                .with_header(HANDLER_MS_HEADER, (now_ms() - now).to_string())
-                .with_header(
-                    HOPS_HEADER,
-                    format!("{},{},{},{}", waits.index_ms, waits.storage_ms, waits.ai_calls, waits.vector_queries),
-                )
+            answered.with_header(HANDLER_MS_HEADER, (now_ms() - now).to_string()).with_header(
+                HOPS_HEADER,
+                format!(
+                    "{},{},{},{}",
+                    waits.index_ms, waits.storage_ms, waits.ai_calls, waits.vector_queries
+                ),
+            )
         };
         if let (Some(p), Some(d)) = (&policy, &decision) {
             ratelimit::annotate(&mut response, p, d);

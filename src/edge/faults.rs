@@ -36,7 +36,6 @@ pub struct Faults {
     pub slow_ms: u32,
 }
 
-
 impl Faults {
     /// The faults a request asks for; none unless `environment` is "local".
     #[cfg(feature = "faults")]
@@ -197,8 +196,14 @@ pub async fn charge(req: &worker::Request, env: &worker::Env) -> crate::transpor
     let cfg = QuotaConfig::from_vars(|name| env.var(name).ok().map(|v| v.to_string()));
     let limit = Limit { owner: owner.clone(), role, policy: cfg.policy_for(role).clone() };
     let probe = HttpRequest { method: Method::Post, headers: Default::default(), body: Vec::new() };
-    match super::object_call::call_object(env, owner, super::object_call::LIMIT_PATH, Some((&limit, 1)), &probe)
-        .await
+    match super::object_call::call_object(
+        env,
+        owner,
+        super::object_call::LIMIT_PATH,
+        Some((&limit, 1)),
+        &probe,
+    )
+    .await
     {
         Ok(resp) => HttpResponse::json(200, &serde_json::json!({"objectStatus": resp.status})),
         Err(e) => HttpResponse::json(503, &serde_json::json!({"error": e.to_string()})),

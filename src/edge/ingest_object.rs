@@ -277,9 +277,14 @@ impl IngestObject {
 
     /// Which month a statistics refresh fetches (`ingest::months::month_to_ingest`); `None`,
     /// with a note, when none is given or configured and the upstream listing cannot be read.
-    async fn stats_refresh(&self, request: &StartRequest, report: &mut RunReport) -> Result<Option<StatsRefresh>> {
+    async fn stats_refresh(
+        &self,
+        request: &StartRequest,
+        report: &mut RunReport,
+    ) -> Result<Option<StatsRefresh>> {
         let only_new = request.only_new_stats;
-        let given = request.stats_month.clone().or_else(|| self.env.var("STATS_MONTH").ok().map(|v| v.to_string()));
+        let given =
+            request.stats_month.clone().or_else(|| self.env.var("STATS_MONTH").ok().map(|v| v.to_string()));
         if let Some(month) = months::month_to_ingest(given.as_deref(), &[]) {
             return Ok(Some(StatsRefresh { month, only_new }));
         }
@@ -292,7 +297,9 @@ impl IngestObject {
                 }
             },
             Err(e) => {
-                report.record_error(format!("usage statistics: the upstream index is unreadable ({e}); statistics not refreshed"));
+                report.record_error(format!(
+                    "usage statistics: the upstream index is unreadable ({e}); statistics not refreshed"
+                ));
                 Ok(None)
             }
         }

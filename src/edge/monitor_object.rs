@@ -13,7 +13,9 @@ use std::cell::Cell;
 
 use futures::future::{join_all, select, Either};
 use serde_json::{json, Value};
-use worker::{durable_object, DurableObject, Env, Fetch, Headers, Method, Request, RequestInit, Response, Result, State};
+use worker::{
+    durable_object, DurableObject, Env, Fetch, Headers, Method, Request, RequestInit, Response, Result, State,
+};
 
 use super::sql_slots::StateSlots;
 use super::telemetry;
@@ -60,7 +62,9 @@ impl DurableObject for MonitorObject {
     async fn fetch(&self, req: Request) -> Result<Response> {
         telemetry::enter_object(&self.state, telemetry::sentry_config(&self.env), "MonitorObject", None);
         match (req.method(), req.path().as_str()) {
-            (Method::Get, "/state") => json(200, &json!({"state": self.slots.load("state")?.unwrap_or_default()})),
+            (Method::Get, "/state") => {
+                json(200, &json!({"state": self.slots.load("state")?.unwrap_or_default()}))
+            }
             (Method::Post, "/check") => {
                 if self.checking.replace(true) {
                     return json(409, &json!({"error": "a check is running"}));
@@ -97,7 +101,8 @@ impl MonitorObject {
         };
         // Saved before sending: a webhook outage must not turn every check into a new "fired".
         self.slots.save("state", &state)?;
-        let runbook = var("RUNBOOK_URL").filter(|u| !u.trim().is_empty()).unwrap_or_else(|| DEFAULT_RUNBOOK.into());
+        let runbook =
+            var("RUNBOOK_URL").filter(|u| !u.trim().is_empty()).unwrap_or_else(|| DEFAULT_RUNBOOK.into());
         let mut sent = Vec::new();
         for notice in &notices {
             let payload = notice.payload(&environment, &runbook, now);
@@ -110,8 +115,13 @@ impl MonitorObject {
         json(200, &json!({"snapshot": snapshot, "notices": sent, "state": state}))
     }
 
-    async fn snapshot(&self, rules: &FleetRules, environment: &str) -> std::result::Result<Snapshot, CheckError> {
-        let var = |name: &str| self.env.var(name).ok().map(|v| v.to_string()).filter(|v| !v.trim().is_empty());
+    async fn snapshot(
+        &self,
+        rules: &FleetRules,
+        environment: &str,
+    ) -> std::result::Result<Snapshot, CheckError> {
+        let var =
+            |name: &str| self.env.var(name).ok().map(|v| v.to_string()).filter(|v| !v.trim().is_empty());
         let token = self
             .env
             .secret("ANALYTICS_API_TOKEN")
@@ -174,7 +184,12 @@ pub async fn admin(req: &Request, env: &Env) -> Result<HttpResponse> {
     let path = match (req.method(), req.path().as_str()) {
         (Method::Get, "/admin/alerts") => "/state",
         (Method::Post, "/admin/alerts/check") => "/check",
-        _ => return Ok(HttpResponse::json(404, &json!({"error": "GET /admin/alerts or POST /admin/alerts/check"}))),
+        _ => {
+            return Ok(HttpResponse::json(
+                404,
+                &json!({"error": "GET /admin/alerts or POST /admin/alerts/check"}),
+            ))
+        }
     };
     call(env, path).await
 }

@@ -6,8 +6,8 @@ use worker::{Env, Request, RequestInit, Result};
 use super::convert;
 use crate::policy::quotas::{encode_policy, Limit};
 use crate::transport::internal::{
-    is_internal, FAULT_HEADER, LIMIT_HEADER, LIMIT_ROLE_HEADER, LIMIT_UNITS_HEADER, OBJECT_MS_HEADER, OWNER_HEADER,
-    REQUEST_ID_HEADER,
+    is_internal, FAULT_HEADER, LIMIT_HEADER, LIMIT_ROLE_HEADER, LIMIT_UNITS_HEADER, OBJECT_MS_HEADER,
+    OWNER_HEADER, REQUEST_ID_HEADER,
 };
 use crate::transport::{HttpRequest, HttpResponse, Method};
 
@@ -64,4 +64,3 @@ fn method_name(m: Method) -> &'static str {
         Method::Other => "POST",
     }
 }
-

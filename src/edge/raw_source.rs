@@ -410,13 +410,16 @@ impl<'a> RawSource<'a> {
     /// files leave the manifest first (no tool reads them after that), then R2. The deleted keys.
     pub async fn prune_stats(&self, now_ms: i64) -> worker::Result<Vec<String>> {
         let manifest = self.manifest().await?;
-        let pairs: Vec<(&str, &str)> = manifest.iter().map(|e| (e.format.as_str(), e.month.as_str())).collect();
+        let pairs: Vec<(&str, &str)> =
+            manifest.iter().map(|e| (e.format.as_str(), e.month.as_str())).collect();
         let expired = months::expired_months(&pairs, now_ms, months::RAW_STATS_KEEP_DAYS);
         if expired.is_empty() {
             return Ok(Vec::new());
         }
-        let (gone, kept): (Vec<StatsEntry>, Vec<StatsEntry>) =
-            manifest.iter().cloned().partition(|e| expired.iter().any(|(f, m)| *f == e.format && *m == e.month));
+        let (gone, kept): (Vec<StatsEntry>, Vec<StatsEntry>) = manifest
+            .iter()
+            .cloned()
+            .partition(|e| expired.iter().any(|(f, m)| *f == e.format && *m == e.month));
         self.put(MANIFEST, serde_json::to_vec(&kept)?).await?;
         let keys: Vec<String> = gone.into_iter().map(|e| e.key).collect();
         for key in &keys {

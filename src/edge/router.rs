@@ -27,11 +27,9 @@ use crate::transport::ratelimit::{self, POLICY_HEADER, STATE_HEADER};
 use crate::transport::streamable::{self, SESSION_HEADER, VERSION_HEADER};
 use crate::transport::{HttpRequest, HttpResponse, Method};
 
-
 thread_local! {
     static DENIED: RefCell<DenyCache> = RefCell::new(DenyCache::default());
 }
-
 
 #[event(fetch)]
 async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
@@ -121,7 +119,9 @@ async fn mcp(
         cache: internal(&response, CACHE_REPORT_HEADER).unwrap_or_else(|| "none".into()),
         degradation: internal(&response, DEGRADATION_REPORT_HEADER).unwrap_or_default(),
         colo,
-        billed: internal(&response, HOPS_HEADER).map(|h| BilledCalls::from_hops_header(&h)).unwrap_or_default(),
+        billed: internal(&response, HOPS_HEADER)
+            .map(|h| BilledCalls::from_hops_header(&h))
+            .unwrap_or_default(),
     };
     #[cfg(feature = "bench")]
     if let Some(timing) = server_timing(&response, record.latency_ms) {

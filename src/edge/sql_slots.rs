@@ -31,15 +31,16 @@ impl<T: Serialize + DeserializeOwned> StateSlots<T> {
         let rows: Vec<Vec<SqlStorageValue>> =
             self.sql.exec(&q, vec![slot.into()])?.raw().collect::<Result<_>>()?;
         match rows.into_iter().next().and_then(|r| r.into_iter().next()) {
-            Some(SqlStorageValue::Blob(b)) => {
-                crate::primitives::persist::decode(&b).map(Some).map_err(|e| worker::Error::RustError(e.to_string()))
-            }
+            Some(SqlStorageValue::Blob(b)) => crate::primitives::persist::decode(&b)
+                .map(Some)
+                .map_err(|e| worker::Error::RustError(e.to_string())),
             _ => Ok(None),
         }
     }
 
     pub fn save(&self, slot: &str, state: &T) -> Result<()> {
-        let bytes = crate::primitives::persist::encode(state).map_err(|e| worker::Error::RustError(e.to_string()))?;
+        let bytes =
+            crate::primitives::persist::encode(state).map_err(|e| worker::Error::RustError(e.to_string()))?;
         let q = format!(
             "INSERT INTO {} (slot, state) VALUES (?, ?) ON CONFLICT(slot) DO UPDATE SET state = excluded.state",
             self.table

@@ -20,7 +20,8 @@ pub fn is_month(s: &str) -> bool {
 
 fn parse(s: &str) -> Option<(i64, u32)> {
     let (year, month) = s.split_once('-')?;
-    if year.len() != 4 || month.len() != 2 || !(year.bytes().chain(month.bytes())).all(|b| b.is_ascii_digit()) {
+    if year.len() != 4 || month.len() != 2 || !(year.bytes().chain(month.bytes())).all(|b| b.is_ascii_digit())
+    {
         return None;
     }
     let (year, month) = (year.parse::<i64>().ok()?, month.parse::<u32>().ok()?);
@@ -65,7 +66,8 @@ fn end_day(month: &str) -> Option<i64> {
 /// month name).
 pub fn expired_months(cached: &[(&str, &str)], now_ms: i64, keep_days: i64) -> Vec<(String, String)> {
     let today = day_of(now_ms);
-    let newest = |format: &str| cached.iter().filter(|(f, m)| *f == format && is_month(m)).map(|(_, m)| *m).max();
+    let newest =
+        |format: &str| cached.iter().filter(|(f, m)| *f == format && is_month(m)).map(|(_, m)| *m).max();
     let mut expired: Vec<(String, String)> = cached
         .iter()
         .filter(|(format, month)| {
@@ -104,7 +106,11 @@ mod tests {
         assert_eq!(month_to_ingest(None, &listed).as_deref(), Some("2026-10"));
         assert_eq!(month_to_ingest(Some(""), &listed).as_deref(), Some("2026-10"));
         assert_eq!(month_to_ingest(Some(" 2024-06 "), &listed).as_deref(), Some("2024-06"));
-        assert_eq!(month_to_ingest(Some("latest"), &listed).as_deref(), Some("2026-10"), "not a month: ignored");
+        assert_eq!(
+            month_to_ingest(Some("latest"), &listed).as_deref(),
+            Some("2026-10"),
+            "not a month: ignored"
+        );
         assert_eq!(month_to_ingest(None, &[]), None);
     }
 

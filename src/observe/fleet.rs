@@ -130,8 +130,13 @@ pub struct Queries {
 impl Queries {
     pub fn new(dataset: &str, rules: &FleetRules) -> Self {
         let (end, start) = (LAG_MINUTES, LAG_MINUTES + WINDOW_MINUTES);
-        let window =
-            |offset: u32| format!("(timestamp > NOW() - INTERVAL '{}' MINUTE AND timestamp <= NOW() - INTERVAL '{}' MINUTE)", start + offset, end + offset);
+        let window = |offset: u32| {
+            format!(
+                "(timestamp > NOW() - INTERVAL '{}' MINUTE AND timestamp <= NOW() - INTERVAL '{}' MINUTE)",
+                start + offset,
+                end + offset
+            )
+        };
         let (hour, week) = (60, 7 * 24 * 60);
         Self {
             traffic: format!(
@@ -195,16 +200,17 @@ impl Snapshot {
     /// JSON numbers or strings (64-bit integers are quoted); an aggregate over no rows may be
     /// null or NaN, read as 0.
     pub fn parse(answers: [&Value; 4], rules: &FleetRules) -> Result<Self, FleetError> {
-        let row = |answer: &Value, what: &'static str| -> Result<serde_json::Map<String, Value>, FleetError> {
-            match answer.get("data").and_then(Value::as_array).and_then(|rows| rows.first()) {
-                Some(Value::Object(row)) => Ok(row.clone()),
-                // An aggregate without GROUP BY has a row even over nothing; be lenient anyway.
-                _ if answer.get("data").and_then(Value::as_array).is_some_and(Vec::is_empty) => {
-                    Ok(serde_json::Map::new())
+        let row =
+            |answer: &Value, what: &'static str| -> Result<serde_json::Map<String, Value>, FleetError> {
+                match answer.get("data").and_then(Value::as_array).and_then(|rows| rows.first()) {
+                    Some(Value::Object(row)) => Ok(row.clone()),
+                    // An aggregate without GROUP BY has a row even over nothing; be lenient anyway.
+                    _ if answer.get("data").and_then(Value::as_array).is_some_and(Vec::is_empty) => {
+                        Ok(serde_json::Map::new())
+                    }
+                    _ => Err(FleetError::NoRow(what)),
                 }
-                _ => Err(FleetError::NoRow(what)),
-            }
-        };
+            };
         let num = |row: &serde_json::Map<String, Value>, key: &str| -> Result<f64, FleetError> {
             let value = match row.get(key) {
                 None | Some(Value::Null) => return Ok(0.0),
@@ -306,10 +312,20 @@ pub fn findings(rules: &FleetRules, s: &Snapshot) -> Vec<Finding> {
     let busy = s.requests >= rules.min_requests;
     let rate = if s.requests > 0.0 { s.errors / s.requests } else { 0.0 };
     if busy && rate > rules.error_rate {
-        add(AlertKind::ErrorRate, rate, rules.error_rate, format!("{} of {} requests were 5xx", s.errors, s.requests));
+        add(
+            AlertKind::ErrorRate,
+            rate,
+            rules.error_rate,
+            format!("{} of {} requests were 5xx", s.errors, s.requests),
+        );
     }
     if busy && s.p95_ms > rules.p95_ms {
-        add(AlertKind::Latency, s.p95_ms, rules.p95_ms, format!("p95 {:.0} ms over {} requests", s.p95_ms, s.requests));
+        add(
+            AlertKind::Latency,
+            s.p95_ms,
+            rules.p95_ms,
+            format!("p95 {:.0} ms over {} requests", s.p95_ms, s.requests),
+        );
     }
     // Down against both the previous hour and the same window a week ago, each busy enough to
     // judge: a daily trough is in last week's figure, a slow evening in the previous hour's.
@@ -323,7 +339,12 @@ pub fn findings(rules: &FleetRules, s: &Snapshot) -> Vec<Finding> {
         );
     }
     if s.denied >= rules.denial_storm {
-        add(AlertKind::DenialStorm, s.denied, rules.denial_storm, format!("{} quota refusals of {} requests", s.denied, s.requests));
+        add(
+            AlertKind::DenialStorm,
+            s.denied,
+            rules.denial_storm,
+            format!("{} quota refusals of {} requests", s.denied, s.requests),
+        );
     }
     for (kind, job, what) in [
         (AlertKind::IngestionFailing, &s.ingestion, "ingestion run"),
@@ -331,7 +352,10 @@ pub fn findings(rules: &FleetRules, s: &Snapshot) -> Vec<Finding> {
     ] {
         if job.last_failed || job.succeeded < 1.0 {
             let detail = if job.last_failed {
-                format!("the latest {what} failed ({} of {} succeeded in {JOB_WINDOW_HOURS} h)", job.succeeded, job.runs)
+                format!(
+                    "the latest {what} failed ({} of {} succeeded in {JOB_WINDOW_HOURS} h)",
+                    job.succeeded, job.runs
+                )
             } else {
                 format!("no successful {what} in {JOB_WINDOW_HOURS} h ({} runs)", job.runs)
             };
@@ -435,7 +459,12 @@ impl MonitorState {
         for f in recovered {
             // An alert this version does not know (state from a later one) ends silently.
             if let Some(kind) = f.kind() {
-                notices.push(Notice { kind: NoticeKind::Recovered, alert: kind, since_ms: f.since_ms, finding: f.finding(kind) });
+                notices.push(Notice {
+                    kind: NoticeKind::Recovered,
+                    alert: kind,
+                    since_ms: f.since_ms,
+                    finding: f.finding(kind),
+                });
             }
         }
         for finding in findings {

@@ -26,14 +26,23 @@ fn a_healthy_fleet_and_a_quiet_night_raise_nothing() {
     let rules = FleetRules::default();
     assert!(findings(&rules, &healthy()).is_empty());
     // 3 a.m.: 6 requests, one of them a slow 5xx; an hour ago and a week ago just as quiet.
-    let night = Snapshot { requests: 6.0, errors: 1.0, denied: 0.0, p95_ms: 4_000.0, hour_ago: 9.0, week_ago: 14.0, ..healthy() };
+    let night = Snapshot {
+        requests: 6.0,
+        errors: 1.0,
+        denied: 0.0,
+        p95_ms: 4_000.0,
+        hour_ago: 9.0,
+        week_ago: 14.0,
+        ..healthy()
+    };
     assert!(findings(&rules, &night).is_empty(), "{:?}", findings(&rules, &night));
 }
 
 #[test]
 fn each_rule_fires_on_its_own_evidence() {
     let rules = FleetRules::default();
-    let check = |s: Snapshot, expected: &[AlertKind]| assert_eq!(kinds(&findings(&rules, &s)), expected, "{s:?}");
+    let check =
+        |s: Snapshot, expected: &[AlertKind]| assert_eq!(kinds(&findings(&rules, &s)), expected, "{s:?}");
     check(Snapshot { errors: 60.0, ..healthy() }, &[AlertKind::ErrorRate]);
     check(Snapshot { errors: 50.0, ..healthy() }, &[]); // exactly 5 %: not above
     check(Snapshot { p95_ms: 2_500.0, ..healthy() }, &[AlertKind::Latency]);
@@ -136,9 +145,15 @@ fn answers_parse_from_numbers_strings_and_empty_aggregates() {
     assert_eq!(Snapshot::parse([&empty, &empty, &empty, &empty], &rules).unwrap().requests, 0.0);
     // Broken answers are errors, never zeros that would silence (or fake) an alert.
     let html = json!("<html>bad gateway</html>");
-    assert_eq!(Snapshot::parse([&html, &baselines, &ingestion, &backups], &rules), Err(FleetError::NoRow("traffic")));
+    assert_eq!(
+        Snapshot::parse([&html, &baselines, &ingestion, &backups], &rules),
+        Err(FleetError::NoRow("traffic"))
+    );
     let word = json!({"data": [{"requests": "many"}]});
-    assert!(matches!(Snapshot::parse([&word, &baselines, &ingestion, &backups], &rules), Err(FleetError::NotANumber(_))));
+    assert!(matches!(
+        Snapshot::parse([&word, &baselines, &ingestion, &backups], &rules),
+        Err(FleetError::NotANumber(_))
+    ));
 }
 
 #[test]
@@ -167,6 +182,7 @@ fn configuration_is_validated_not_trusted() {
         ("ALERT_DENIAL_STORM", "250"),
     ]));
     assert_eq!(rules, FleetRules { denial_storm: 250.0, ..FleetRules::default() });
-    let rules = FleetRules::from_vars(vars(&[("ALERT_COOLDOWN_MINUTES", "15"), ("ALERT_TRAFFIC_DROP", "0.3")]));
+    let rules =
+        FleetRules::from_vars(vars(&[("ALERT_COOLDOWN_MINUTES", "15"), ("ALERT_TRAFFIC_DROP", "0.3")]));
     assert_eq!((rules.cooldown_ms, rules.drop_share), (15 * MIN, 0.3));
 }
