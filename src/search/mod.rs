@@ -5,6 +5,7 @@
 pub mod fts_query;
 pub mod golden;
 pub mod hit;
+pub mod mentions;
 pub mod rank;
 pub mod roles;
 pub mod semantic;

@@ -12,9 +12,9 @@ use super::{structured, tool_error};
 use crate::corpus::Format;
 use crate::dex::{dex, to_id};
 use crate::search::hit::{SearchHit, SearchRequest, MAX_POKEMON_IDS};
-use crate::search::rank;
 use crate::search::roles::{self, RoleCandidate};
 use crate::search::understand::{understand, RoleAsk, Understood};
+use crate::search::{mentions, rank};
 
 pub const NAME: &str = "query_strategy";
 const DEFAULT_FORMAT: &str = "gen9ou";
@@ -132,7 +132,7 @@ pub async fn call(backend: &impl StrategyBackend, arguments: &JsonObject) -> Cal
     // rarely repeat their name, while many others mention them as teammates or counters.
     let mentioned = match &input.pokemon {
         Some(p) => vec![p.clone()],
-        None => rank::mentioned_pokemon(&input.query, dex()),
+        None => mentions::mentioned_pokemon(&input.query, dex()),
     };
     let focused: Vec<SearchRequest> = match &input.pokemon {
         Some(_) => Vec::new(),

@@ -1,4 +1,3 @@
-
 use super::*;
 
 fn part(key: &str, keys: u32, bytes: u64) -> PartInfo {

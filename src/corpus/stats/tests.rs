@@ -1,4 +1,3 @@
-
 use super::*;
 use crate::corpus::shared_data;
 

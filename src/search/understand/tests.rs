@@ -1,4 +1,3 @@
-
 use super::*;
 
 fn roles(q: &str) -> Vec<(Role, Vec<String>)> {

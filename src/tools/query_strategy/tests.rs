@@ -1,4 +1,3 @@
-
 use super::*;
 use crate::tools::backend::{BackendError, FormatUsage};
 use futures::executor::block_on;

@@ -1,4 +1,6 @@
+use super::spreads::parse_usage_spread;
 use super::*;
+use crate::battle::speed::NatureEffect;
 
 #[test]
 fn levels_follow_the_format() {

@@ -1,4 +1,3 @@
-
 use std::sync::OnceLock;
 
 use super::*;

@@ -1,4 +1,3 @@
-
 use super::super::paste::parse_paste;
 use super::*;
 
