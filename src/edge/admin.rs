@@ -81,7 +81,7 @@ async fn route(mut req: Request, env: &Env) -> worker::Result<HttpResponse> {
             Ok(HttpResponse::json(201, &json!({"ok": true})))
         }
         (Method::Post, "/admin/raw-prune") => {
-            let deleted = RawSource::new(env)?.prune_stats(super::telemetry::now_ms()).await?;
+            let deleted = RawSource::new(env)?.prune_stats(super::clock::now_ms()).await?;
             let manifest = RawSource::new(env)?.manifest().await?;
             Ok(HttpResponse::json(200, &json!({"deleted": deleted, "manifest": manifest})))
         }

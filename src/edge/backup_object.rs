@@ -18,6 +18,7 @@ use serde_json::json;
 use worker::{durable_object, DurableObject, Env, Method, Request, RequestInit, Response, Result, State};
 
 use super::backup_store::{digest, Kv, Store};
+use super::clock::now_ms;
 use super::convert;
 use super::sql_slots::StateSlots;
 use crate::backup::job::{compare, BackupPhase, Job, JobStatus, PageStep, RestoreProgress, Task};
@@ -423,10 +424,6 @@ fn json_response(status: u16, value: &impl serde::Serialize) -> Result<Response>
 /// Running → 202, over (finished or failed) → 200.
 fn job_response(job: &Job) -> Result<Response> {
     json_response(if job.status == JobStatus::Running { 202 } else { 200 }, job)
-}
-
-fn now_ms() -> i64 {
-    worker::Date::now().as_millis() as i64
 }
 
 // ---- admin routes and cron ---------------------------------------------------------------

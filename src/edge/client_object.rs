@@ -9,6 +9,7 @@ use std::cell::Cell;
 
 use worker::{durable_object, DurableObject, Env, Request, Response, Result, State};
 
+use super::clock::now_ms;
 use super::convert;
 use super::faults::{self, Faults};
 use super::object_call::LIMIT_PATH;
@@ -254,8 +255,4 @@ fn wrong_limit(detail: &str) -> HttpResponse {
         &rmcp::model::ErrorData::internal_error("Temporarily unavailable; retry shortly", None),
     )
     .with_header(ERROR_REPORT_HEADER, format!("refused limit: {detail}"))
-}
-
-fn now_ms() -> i64 {
-    worker::Date::now().as_millis() as i64
 }

@@ -12,6 +12,7 @@ use std::future::Future;
 
 use worker::Env;
 
+use super::clock::now_ms;
 use super::index_object::IndexStats;
 use crate::ingest::alert::LastRun;
 use crate::policy::health::{corpus_check, summarize, Check, CheckStatus, LastSuccess};
@@ -234,8 +235,4 @@ async fn timed(
         latency_ms: Some((now_ms() - started) as f64),
         detail: outcome.1,
     }
-}
-
-fn now_ms() -> i64 {
-    worker::Date::now().as_millis() as i64
 }

@@ -16,6 +16,7 @@ use std::collections::HashMap;
 use serde::{Deserialize, Serialize};
 use worker::{durable_object, DurableObject, Env, Request, Response, Result, State};
 
+use super::clock::now_ms;
 use super::convert;
 use super::faults::{FakeSemantic, IngestFaults};
 use super::raw_source::{analyses_key, sets_key, Candidate, RawSource, SourceMode, StatsRefresh};
@@ -497,8 +498,4 @@ impl IndexStore for IndexStub {
         };
         applied.await.map_err(|e: worker::Error| e.to_string())
     }
-}
-
-fn now_ms() -> i64 {
-    worker::Date::now().as_millis() as i64
 }

@@ -83,7 +83,7 @@ impl MonitorObject {
         let var = |name: &str| self.env.var(name).ok().map(|v| v.to_string());
         let rules = FleetRules::from_vars(var);
         let environment = telemetry::environment(&self.env);
-        let now = telemetry::now_ms();
+        let now = super::clock::now_ms();
         let mut state = self.slots.load("state")?.unwrap_or_default();
         let (snapshot, notices) = match self.snapshot(&rules, &environment).await {
             Ok(snapshot) => {

@@ -48,9 +48,9 @@ pub async fn call_object(
     }
     let inner = Request::new_with_init(&format!("https://client-object{path}"), &init)?;
     let stub = env.durable_object(CLIENTS_BINDING)?.id_from_name(owner)?.get_stub()?;
-    let started = super::telemetry::now_ms();
+    let started = super::clock::now_ms();
     let mut response = convert::from_response(stub.fetch_with_request(inner).await?).await?;
-    response.headers.insert(OBJECT_MS_HEADER, (super::telemetry::now_ms() - started).to_string());
+    response.headers.insert(OBJECT_MS_HEADER, (super::clock::now_ms() - started).to_string());
     Ok(response)
 }
 

@@ -7,6 +7,7 @@ use rmcp::model::ErrorData;
 use serde_json::json;
 use worker::{event, Context, Env, Request, Response, Result};
 
+use super::clock::now_ms;
 use super::faults::{self, Faults};
 use super::object_call::{call_object, LIMIT_PATH};
 use super::{api_keys, convert, telemetry};
@@ -81,7 +82,7 @@ async fn mcp(
     sentry: Option<&SentryConfig>,
     request_id: &str,
 ) -> HttpResponse {
-    let started = telemetry::now_ms();
+    let started = now_ms();
     let cfg = gate_config(env);
     let origin = req.headers().get("Origin").ok().flatten();
     let protocol = RequestRecord::protocol_label(req.headers().get(VERSION_HEADER).ok().flatten().as_deref());
@@ -113,7 +114,7 @@ async fn mcp(
         rpc: trace.rpc,
         protocol,
         status: response.status,
-        latency_ms: (telemetry::now_ms() - started) as f64,
+        latency_ms: (now_ms() - started) as f64,
         handler_ms: internal(&response, HANDLER_MS_HEADER).and_then(|ms| ms.parse().ok()),
         limiter: trace.limiter,
         cache: internal(&response, CACHE_REPORT_HEADER).unwrap_or_else(|| "none".into()),
@@ -513,8 +514,4 @@ fn gate_config(env: &Env) -> GateConfig {
     let origins = env.var("ALLOWED_ORIGINS").map(|v| v.to_string()).unwrap_or_default();
     let origins = if origins.trim().is_empty() { "https://claude.ai".to_owned() } else { origins };
     GateConfig::from_list(&origins)
-}
-
-fn now_ms() -> i64 {
-    worker::Date::now().as_millis() as i64
 }

@@ -7,6 +7,7 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 use std::rc::Rc;
 
+use super::clock::now_ms;
 use super::faults;
 use super::raw_source::RawSource;
 use super::vectors::vectorize;
@@ -224,10 +225,6 @@ fn cached<T>(
     now: i64,
 ) -> Option<Option<Rc<T>>> {
     map.get(format).filter(|(v, t, _)| v == version && now < *t).map(|(_, _, value)| value.clone())
-}
-
-fn now_ms() -> i64 {
-    worker::Date::now().as_millis() as i64
 }
 
 /// The Cache API key of a shared result: a URL that names nothing real.

@@ -344,9 +344,7 @@ pub async fn send_alert(env: &Env, payload: &serde_json::Value) -> worker::Resul
     Ok(())
 }
 
-pub fn now_ms() -> i64 {
-    worker::Date::now().as_millis() as i64
-}
+use super::clock::now_ms;
 
 pub fn random_bytes() -> [u8; 16] {
     let mut bytes = [0u8; 16];

@@ -51,10 +51,26 @@ use super::hit::SearchHit;
 /// RRF's `k`: large enough that the first few ranks of one list do not dominate.
 pub const RRF_K: f64 = 60.0;
 
-/// Index of the lexical list in the `lists` handed to [`reciprocal_rank_fusion`] by convention.
-pub const LEXICAL: usize = 0;
-/// Index of the semantic list.
-pub const SEMANTIC: usize = 1;
+/// Which retrieval produced a ranked list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Retriever {
+    /// BM25 over the question.
+    Lexical,
+    /// BM25 over one named Pokémon's own documents.
+    Focused,
+    /// The documents of the Pokémon that do the asked job (their statistics), by candidate.
+    Roles,
+    /// Vectorize over the question's embedding.
+    Semantic,
+}
+
+/// One retriever's results, best first.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RankedList {
+    pub retriever: Retriever,
+    pub hits: Vec<SearchHit>,
+}
 
 /// Boost for a document about a Pokémon the query names.
 pub const POKEMON_BOOST: f64 = 1.0;
@@ -74,19 +90,11 @@ pub const MAX_PER_POKEMON: usize = 2;
 /// One list that returned a document, and where.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct FoundBy {
-    /// Index into the fused lists ([`LEXICAL`], [`SEMANTIC`]).
+    pub retriever: Retriever,
+    /// Index into the fused lists (several lists can come from one retriever).
     pub list: usize,
     /// 1-based rank in that list.
     pub rank: usize,
-}
-
-/// The name of a list index, for logs and debugging output.
-pub fn retriever_name(list: usize) -> &'static str {
-    match list {
-        LEXICAL => "lexical",
-        SEMANTIC => "semantic",
-        _ => "other",
-    }
 }
 
 /// A document after fusion.
@@ -102,21 +110,21 @@ pub struct Fused {
 }
 
 impl Fused {
-    /// Whether list `list` returned this document.
-    pub fn found_by_list(&self, list: usize) -> bool {
-        self.found_by.iter().any(|f| f.list == list)
+    /// Whether a list of `retriever` returned this document.
+    pub fn found_by(&self, retriever: Retriever) -> bool {
+        self.found_by.iter().any(|f| f.retriever == retriever)
     }
 }
 
 /// Fuses ranked lists by reciprocal rank (see the module docs), best first; equal scores are
 /// ordered by key. A key repeated within one list counts at its first (best) rank only. A `k`
 /// that is negative or not finite is replaced by [`RRF_K`].
-pub fn reciprocal_rank_fusion(lists: &[Vec<SearchHit>], k: f64) -> Vec<Fused> {
+pub fn reciprocal_rank_fusion(lists: &[RankedList], k: f64) -> Vec<Fused> {
     let k = if k.is_finite() && k >= 0.0 { k } else { RRF_K };
     let mut fused: Vec<Fused> = Vec::new();
     let mut index: HashMap<&str, usize> = HashMap::new();
-    for (list, hits) in lists.iter().enumerate() {
-        for (i, hit) in hits.iter().enumerate() {
+    for (list, ranked) in lists.iter().enumerate() {
+        for (i, hit) in ranked.hits.iter().enumerate() {
             let rank = i + 1;
             let slot = *index.entry(hit.key.as_str()).or_insert_with(|| {
                 fused.push(Fused { hit: hit.clone(), rrf: 0.0, found_by: Vec::new() });
@@ -126,7 +134,7 @@ pub fn reciprocal_rank_fusion(lists: &[Vec<SearchHit>], k: f64) -> Vec<Fused> {
             if entry.found_by.iter().any(|f| f.list == list) {
                 continue;
             }
-            entry.found_by.push(FoundBy { list, rank });
+            entry.found_by.push(FoundBy { retriever: ranked.retriever, list, rank });
             entry.rrf += 1.0 / (k + rank as f64);
         }
     }
@@ -145,11 +153,10 @@ pub struct RerankContext {
     pub section_hint: Option<String>,
     /// Newest statistics month (`YYYY-MM`) in the index, for freshness (`None`: no penalty).
     pub newest_month: Option<String>,
-    /// Pokémon that do the asked job → their strength relative to the best one, in (0, 1].
+    /// Pokémon that do the asked job → their strength relative to the best one, in (0, 1]. Only
+    /// documents a [`Retriever::Roles`] list returned (their statistics) get the role boost, not
+    /// every document about such a Pokémon.
     pub role_strength: HashMap<String, f64>,
-    /// The list holding the documents that show them doing it (their statistics): only
-    /// documents it returned get the role boost, not every document about such a Pokémon.
-    pub role_list: Option<usize>,
     /// Documents kept in place per unnamed Pokémon (`None`: [`MAX_PER_POKEMON`]).
     pub max_per_pokemon: Option<usize>,
 }
@@ -191,7 +198,7 @@ pub fn rerank(fused: Vec<Fused>, ctx: &RerankContext) -> Vec<Ranked> {
     let mut ranked: Vec<Ranked> = fused
         .into_iter()
         .map(|f| {
-            let role_evidence = ctx.role_list.is_some_and(|l| f.found_by_list(l));
+            let role_evidence = f.found_by(Retriever::Roles);
             let boosts = boosts(&f.hit, ctx, newest, role_evidence);
             Ranked {
                 score: f.rrf * (1.0 + boosts.total()),
@@ -224,7 +231,7 @@ pub fn rerank(fused: Vec<Fused>, ctx: &RerankContext) -> Vec<Ranked> {
 }
 
 /// Fuses with [`RRF_K`] and reranks: the whole pipeline in one call.
-pub fn rank(lists: &[Vec<SearchHit>], ctx: &RerankContext) -> Vec<Ranked> {
+pub fn rank(lists: &[RankedList], ctx: &RerankContext) -> Vec<Ranked> {
     rerank(reciprocal_rank_fusion(lists, RRF_K), ctx)
 }
 

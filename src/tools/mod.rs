@@ -10,6 +10,7 @@ pub mod backend;
 pub mod damage_calc;
 mod get_pokemon;
 mod query_strategy;
+mod resources;
 mod speed_tiers;
 pub mod team;
 mod usage;
@@ -28,6 +29,7 @@ use crate::policy::cache::{CoalescingCache, Outcome};
 
 pub use args::ArgError;
 use backend::{NoCorpus, StrategyBackend};
+use resources::{format_completions, not_found, species_completions, tool_resource, typechart_json};
 
 const DEX_TEMPLATE: &str = "pokemon://dex/{name}";
 const DEX_PREFIX: &str = "pokemon://dex/";
@@ -520,57 +522,6 @@ impl<B: StrategyBackend> McpHandler for Porygon<B> {
     }
 }
 
-/// `{types, multipliers: {attacking: {defending: x}}}` for one generation.
-fn typechart_json(gen: u8) -> Value {
-    let chart = dex::typechart::chart(gen);
-    let rows: serde_json::Map<String, Value> = chart
-        .types()
-        .iter()
-        .map(|atk| {
-            let row = chart
-                .types()
-                .iter()
-                .map(|def| (def.clone(), chart.multiplier(atk, def).unwrap_or(1.0).into()));
-            (atk.clone(), Value::Object(row.collect()))
-        })
-        .collect();
-    serde_json::json!({"generation": gen, "types": chart.types(), "multipliers": rows})
-}
-
-fn format_completions(prefix: &str) -> Vec<String> {
-    let prefix = prefix.trim().to_lowercase();
-    COMMON_FORMATS.iter().filter(|f| f.starts_with(&prefix)).map(|f| (*f).to_owned()).collect()
-}
-
-/// A tool's structured result as a JSON resource; a tool error is "resource not found".
-fn tool_resource(uri: &str, result: CallToolResult) -> Result<Result<String, serde_json::Error>, ErrorData> {
-    match (result.is_error, result.structured_content) {
-        (Some(false), Some(value)) => Ok(serde_json::to_string_pretty(&value)),
-        _ => {
-            let message =
-                result.content.first().and_then(|c| c.as_text()).map(|t| t.text.clone()).unwrap_or_default();
-            Err(ErrorData::resource_not_found(
-                format!("Resource not found: {message}"),
-                Some(serde_json::json!({"uri": uri})),
-            ))
-        }
-    }
-}
-
-fn species_completions(prefix: &str) -> Vec<String> {
-    if prefix.chars().count() > 100 {
-        return Vec::new();
-    }
-    dex().complete_species(prefix, COMPLETION_LIMIT)
-}
-
-fn not_found(uri: &str) -> ErrorData {
-    ErrorData::resource_not_found(
-        format!("Resource not found: {}", crate::mcp::dispatch::truncate(uri, 200)),
-        Some(serde_json::json!({"uri": crate::mcp::dispatch::truncate(uri, 200)})),
-    )
-}
-
 /// A successful tool result: the structured value, plus the same as readable text (clients
 /// that ignore `structuredContent` still get everything).
 pub(crate) fn structured(text: String, value: Value) -> CallToolResult {
@@ -617,34 +568,4 @@ pub fn output_schema(name: &str) -> Option<Value> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn every_definition_names_its_tool_and_is_a_closed_object_schema() {
-        let names: Vec<&str> = catalog().iter().map(|t| t.name.as_ref()).collect();
-        assert_eq!(
-            names,
-            [
-                get_pokemon::NAME,
-                query_strategy::NAME,
-                usage::SETS_NAME,
-                usage::USAGE_NAME,
-                analyze_team::NAME,
-                damage_calc::NAME,
-                speed_tiers::NAME
-            ]
-        );
-        for tool in catalog() {
-            let input = &tool.input_schema;
-            assert_eq!(input.get("type"), Some(&Value::from("object")), "{}", tool.name);
-            assert_eq!(input.get("additionalProperties"), Some(&Value::Bool(false)), "{}", tool.name);
-            let output =
-                output_schema(&tool.name).unwrap_or_else(|| panic!("{} has no output schema", tool.name));
-            assert_eq!(output["type"], "object", "{}", tool.name);
-            let annotations = tool.annotations.as_ref().expect("annotations");
-            assert_eq!(annotations.read_only_hint, Some(true), "{}", tool.name);
-            assert!(tool.title.is_some() && tool.description.as_deref().is_some_and(|d| d.len() > 40));
-        }
-    }
-}
+mod tests;

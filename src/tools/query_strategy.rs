@@ -12,6 +12,7 @@ use super::{structured, tool_error};
 use crate::corpus::Format;
 use crate::dex::{dex, to_id};
 use crate::search::hit::{SearchHit, SearchRequest, MAX_POKEMON_IDS};
+use crate::search::rank::{RankedList, Retriever};
 use crate::search::roles::{self, RoleCandidate};
 use crate::search::understand::{understand, RoleAsk, Understood};
 use crate::search::{mentions, rank};
@@ -184,8 +185,13 @@ pub async fn call(backend: &impl StrategyBackend, arguments: &JsonObject) -> Cal
     };
     let lexical_status = match lexical {
         Ok(hits) => {
-            lists.push(hits);
-            lists.extend(focused.into_iter().filter_map(Result::ok));
+            lists.push(RankedList { retriever: Retriever::Lexical, hits });
+            lists.extend(
+                focused
+                    .into_iter()
+                    .filter_map(Result::ok)
+                    .map(|hits| RankedList { retriever: Retriever::Focused, hits }),
+            );
             "ok"
         }
         Err(e) => {
@@ -193,12 +199,8 @@ pub async fn call(backend: &impl StrategyBackend, arguments: &JsonObject) -> Cal
             "failed"
         }
     };
-    let mut role_list = None;
     match role_hits {
-        Some(Ok(hits)) => {
-            role_list = Some(lists.len());
-            lists.push(hits);
-        }
+        Some(Ok(hits)) => lists.push(RankedList { retriever: Retriever::Roles, hits }),
         Some(Err(e)) => {
             notes.push(format!("Could not read the documents of the Pokémon that do the job: {e}."))
         }
@@ -207,7 +209,7 @@ pub async fn call(backend: &impl StrategyBackend, arguments: &JsonObject) -> Cal
     let semantic_status = match semantic {
         None => "unavailable",
         Some(Ok(hits)) => {
-            lists.push(hits);
+            lists.push(RankedList { retriever: Retriever::Semantic, hits });
             "ok"
         }
         Some(Err(e)) => {
@@ -233,7 +235,6 @@ pub async fn call(backend: &impl StrategyBackend, arguments: &JsonObject) -> Cal
             .or_else(|| (!candidates.is_empty()).then(|| "usage".to_owned())),
         newest_month: None,
         role_strength: role_strength(&candidates),
-        role_list,
         max_per_pokemon: (!candidates.is_empty()).then_some(1),
     };
     let ranked = rank::rerank(rank::reciprocal_rank_fusion(&lists, 60.0), &context);

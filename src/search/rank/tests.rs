@@ -21,6 +21,18 @@ fn hits(keys: &[&str]) -> Vec<SearchHit> {
     keys.iter().map(|k| hit(k)).collect()
 }
 
+fn list(retriever: Retriever, hits: Vec<SearchHit>) -> RankedList {
+    RankedList { retriever, hits }
+}
+
+fn lexical(keys: &[&str]) -> RankedList {
+    list(Retriever::Lexical, hits(keys))
+}
+
+fn semantic(keys: &[&str]) -> RankedList {
+    list(Retriever::Semantic, hits(keys))
+}
+
 fn keys<T>(items: &[T], key: impl Fn(&T) -> &str) -> Vec<String> {
     items.iter().map(|i| key(i).to_owned()).collect()
 }
@@ -32,42 +44,48 @@ const D: &str = "doc:v1:gen9ou:dragonite:overview";
 
 #[test]
 fn fusion_prefers_documents_both_retrievers_found() {
-    let fused = reciprocal_rank_fusion(&[hits(&[A, B, C]), hits(&[C, D])], RRF_K);
+    let fused = reciprocal_rank_fusion(&[lexical(&[A, B, C]), semantic(&[C, D])], RRF_K);
     // C: 1/63 + 1/61; A: 1/61; B and D: 1/62 each, tied, so by key (dragonite before greattusk).
     assert_eq!(keys(&fused, |f| &f.hit.key), [C, A, D, B]);
     assert!((fused[0].rrf - (1.0 / 63.0 + 1.0 / 61.0)).abs() < 1e-12);
-    assert_eq!(fused[0].found_by, [FoundBy { list: LEXICAL, rank: 3 }, FoundBy { list: SEMANTIC, rank: 1 }]);
-    assert!(fused[0].found_by_list(LEXICAL) && fused[0].found_by_list(SEMANTIC));
-    assert_eq!(fused[1].found_by, [FoundBy { list: LEXICAL, rank: 1 }]);
-    assert!(!fused[1].found_by_list(SEMANTIC));
     assert_eq!(
-        (retriever_name(LEXICAL), retriever_name(SEMANTIC), retriever_name(7)),
-        ("lexical", "semantic", "other")
+        fused[0].found_by,
+        [
+            FoundBy { retriever: Retriever::Lexical, list: 0, rank: 3 },
+            FoundBy { retriever: Retriever::Semantic, list: 1, rank: 1 }
+        ]
     );
+    assert!(fused[0].found_by(Retriever::Lexical) && fused[0].found_by(Retriever::Semantic));
+    assert_eq!(fused[1].found_by, [FoundBy { retriever: Retriever::Lexical, list: 0, rank: 1 }]);
+    assert!(!fused[1].found_by(Retriever::Semantic));
+    // Two lists of one retriever stay two lists.
+    let fused = reciprocal_rank_fusion(&[lexical(&[A]), list(Retriever::Lexical, hits(&[A]))], RRF_K);
+    assert_eq!(fused[0].found_by.len(), 2);
+    assert_eq!(serde_json::to_value(Retriever::Roles).unwrap(), "roles");
 }
 
 #[test]
 fn fusion_edge_cases() {
     assert!(reciprocal_rank_fusion(&[], RRF_K).is_empty());
-    assert!(reciprocal_rank_fusion(&[vec![], vec![]], RRF_K).is_empty());
+    assert!(reciprocal_rank_fusion(&[lexical(&[]), semantic(&[])], RRF_K).is_empty());
     // A key repeated in one list counts once, at its best rank.
-    let fused = reciprocal_rank_fusion(&[hits(&[A, B, A])], RRF_K);
+    let fused = reciprocal_rank_fusion(&[lexical(&[A, B, A])], RRF_K);
     assert_eq!(fused.len(), 2);
-    assert_eq!(fused[0].found_by, [FoundBy { list: 0, rank: 1 }]);
+    assert_eq!(fused[0].found_by, [FoundBy { retriever: Retriever::Lexical, list: 0, rank: 1 }]);
     assert!((fused[0].rrf - 1.0 / 61.0).abs() < 1e-12);
     // The first list's copy of a hit is kept.
-    let mut semantic = hit(A);
-    semantic.score = 0.9;
-    let fused = reciprocal_rank_fusion(&[hits(&[A]), vec![semantic]], RRF_K);
+    let mut near = hit(A);
+    near.score = 0.9;
+    let fused = reciprocal_rank_fusion(&[lexical(&[A]), list(Retriever::Semantic, vec![near])], RRF_K);
     assert_eq!(fused[0].hit.score, 0.0);
     // A bad k falls back to RRF_K; k = 0 is allowed.
     for k in [f64::NAN, -1.0, f64::INFINITY] {
-        assert_eq!(reciprocal_rank_fusion(&[hits(&[A])], k)[0].rrf, 1.0 / 61.0);
+        assert_eq!(reciprocal_rank_fusion(&[lexical(&[A])], k)[0].rrf, 1.0 / 61.0);
     }
-    assert_eq!(reciprocal_rank_fusion(&[hits(&[A])], 0.0)[0].rrf, 1.0);
+    assert_eq!(reciprocal_rank_fusion(&[lexical(&[A])], 0.0)[0].rrf, 1.0);
     // Deterministic: order of equal scores does not depend on input order.
-    let x = reciprocal_rank_fusion(&[hits(&[A]), hits(&[B])], RRF_K);
-    let y = reciprocal_rank_fusion(&[hits(&[B]), hits(&[A])], RRF_K);
+    let x = reciprocal_rank_fusion(&[lexical(&[A]), semantic(&[B])], RRF_K);
+    let y = reciprocal_rank_fusion(&[lexical(&[B]), semantic(&[A])], RRF_K);
     assert_eq!(keys(&x, |f| &f.hit.key), keys(&y, |f| &f.hit.key));
 }
 
@@ -78,7 +96,7 @@ fn ranked_keys(ranked: &[Ranked]) -> Vec<String> {
 #[test]
 fn named_pokemon_outranks_an_unrelated_document_both_retrievers_found() {
     // B: ranks 2 and 1 (1/62 + 1/61); A: rank 1 of one list (1/61), doubled when named.
-    let lists = [hits(&[A, B]), hits(&[B, C])];
+    let lists = [lexical(&[A, B]), semantic(&[B, C])];
     let plain = rank(&lists, &RerankContext::default());
     assert_eq!(ranked_keys(&plain)[0], B);
     let ctx = RerankContext { query_pokemon: vec!["kingambit".into()], ..Default::default() };
@@ -93,14 +111,14 @@ fn format_and_section_boosts() {
     let gen1 = "doc:v1:gen1ou:zapdos:usage";
     let gen9 = "doc:v1:gen9ou:zapdos:usage";
     // Equal fusion scores (rank 1 of one list each); the requested format wins.
-    let lists = [hits(&[gen1]), hits(&[gen9])];
+    let lists = [lexical(&[gen1]), semantic(&[gen9])];
     let ctx = RerankContext { format: Some("gen9ou".into()), ..Default::default() };
     let ranked = rank(&lists, &ctx);
     assert_eq!(ranked_keys(&ranked), [gen9, gen1]);
     assert_eq!((ranked[0].boosts.format, ranked[1].boosts.format), (FORMAT_BOOST, 0.0));
 
     // "counters" asks for usage: the usage document beats the set document...
-    let lists = [hits(&[C]), hits(&[gen9])];
+    let lists = [lexical(&[C]), semantic(&[gen9])];
     let ctx = RerankContext {
         section_hint: infer_section_hint("zapdos counters").map(Into::into),
         ..Default::default()
@@ -146,7 +164,11 @@ fn freshness_penalises_stale_statistics() {
     let undated = dated(D, None);
     let fused: Vec<Fused> = [&old, &mid, &new, &undated]
         .into_iter()
-        .map(|h| Fused { hit: h.clone(), rrf: 0.01, found_by: vec![FoundBy { list: 0, rank: 1 }] })
+        .map(|h| Fused {
+            hit: h.clone(),
+            rrf: 0.01,
+            found_by: vec![FoundBy { retriever: Retriever::Lexical, list: 0, rank: 1 }],
+        })
         .collect();
     let ctx = RerankContext { newest_month: Some("2024-06".into()), ..Default::default() };
     let ranked = rerank(fused.clone(), &ctx);
@@ -184,9 +206,9 @@ fn boosts_are_bounded() {
         newest_month: Some("2024-06".into()),
         ..Default::default()
     };
-    let mut lexical = hits(&[A, B, C, D]);
-    lexical[1].data_month = Some("2020-01".into());
-    let ranked = rank(&[lexical, hits(&[D, C, B, A])], &ctx);
+    let mut text = hits(&[A, B, C, D]);
+    text[1].data_month = Some("2020-01".into());
+    let ranked = rank(&[list(Retriever::Lexical, text), semantic(&[D, C, B, A])], &ctx);
     for r in &ranked {
         assert!(r.score <= r.rrf * (1.0 + max) + 1e-12);
         assert!(r.score >= r.rrf * (1.0 - FRESHNESS_PENALTY) - 1e-12);
@@ -204,14 +226,13 @@ fn a_job_question_ranks_who_does_it_best_one_passage_each() {
     let tusk_set = "doc:v1:gen9ou:skeledirge:set:rapid-spin";
     let ctx = RerankContext {
         role_strength: HashMap::from([("skeledirge".into(), 1.0), ("irontreads".into(), 0.5)]),
-        role_list: Some(1),
         max_per_pokemon: Some(1),
         ..Default::default()
     };
     // The text search liked other documents better; the job's strength decides, for the
     // documents the role list returned (the statistics), not the Pokémon's other documents.
-    let lexical = hits(&[tusk_set, A, B, treads, tusk]);
-    let ranked = rank(&[lexical, hits(&[tusk, treads])], &ctx);
+    let text = lexical(&[tusk_set, A, B, treads, tusk]);
+    let ranked = rank(&[text, list(Retriever::Roles, hits(&[tusk, treads]))], &ctx);
     assert_eq!(ranked_keys(&ranked)[..4], [tusk, treads, A, B]);
     assert_eq!(ranked[4].hit.key, tusk_set);
     assert_eq!(ranked[4].boosts.role, 0.0, "not evidence of the job");
@@ -229,15 +250,15 @@ fn at_most_two_passages_per_unnamed_pokemon() {
         "doc:v1:gen9ou:dragonite:set:dragon-dance",
         "doc:v1:gen9ou:dragonite:usage",
     ];
-    let lexical = hits(&[dragonite[0], dragonite[1], dragonite[2], dragonite[3], A, B]);
-    let ranked = rank(std::slice::from_ref(&lexical), &RerankContext::default());
+    let text = lexical(&[dragonite[0], dragonite[1], dragonite[2], dragonite[3], A, B]);
+    let ranked = rank(std::slice::from_ref(&text), &RerankContext::default());
     assert_eq!(ranked_keys(&ranked), [dragonite[0], dragonite[1], A, B, dragonite[2], dragonite[3]]);
     assert_eq!(ranked.iter().filter(|r| r.demoted).count(), 2);
     assert!(ranked[4].demoted && ranked[5].demoted && !ranked[3].demoted);
 
     // Named in the query: every Dragonite passage keeps its place.
     let ctx = RerankContext { query_pokemon: vec!["dragonite".into()], ..Default::default() };
-    let ranked = rank(&[lexical], &ctx);
+    let ranked = rank(&[text], &ctx);
     assert_eq!(ranked_keys(&ranked)[..4], dragonite);
     assert!(ranked.iter().all(|r| !r.demoted));
 }

@@ -4,6 +4,7 @@ use std::rc::Rc;
 use futures::executor::block_on;
 
 use super::*;
+use crate::battle::calc::MoveResult;
 use crate::battle::calc::{CalcStats, KoChance};
 use crate::corpus::{parse_moveset_report, parse_sets, SetsFile};
 use crate::search::hit::{SearchHit, SearchRequest};
