@@ -1,3 +1,4 @@
+use super::chunk::chunk;
 use super::*;
 use crate::corpus::shared_data;
 use crate::corpus::stats::{parse_chaos, parse_moveset_report};
