@@ -25,8 +25,9 @@ pub struct Format {
     gen: u8,
 }
 
-/// Which Smogon statistics file.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Which Smogon statistics file (its folder name on smogon.com/stats, in JSON too).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum StatsKind {
     /// Detailed JSON: `stats/<month>/chaos/<format>-<cutoff>.json`.
     Chaos,
@@ -34,6 +35,16 @@ pub enum StatsKind {
     Moveset,
     /// The usage ranking table: `stats/<month>/<format>-<cutoff>.txt`.
     Usage,
+}
+
+impl StatsKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Chaos => "chaos",
+            Self::Moveset => "moveset",
+            Self::Usage => "usage",
+        }
+    }
 }
 
 impl Format {

@@ -77,6 +77,9 @@ async fn route(mut req: Request, env: &Env) -> worker::Result<HttpResponse> {
             if !valid_raw_key(&entry.key) {
                 return Ok(bad("invalid key"));
             }
+            if crate::ingest::guard::RawKind::from_stats_kind(entry.kind).is_none() {
+                return Ok(bad("kind: chaos or moveset (the usage table is not cached)"));
+            }
             RawSource::new(env)?.add_to_manifest(entry).await?;
             Ok(HttpResponse::json(201, &json!({"ok": true})))
         }

@@ -1,7 +1,9 @@
 //! Raw cache contents → the pure corpus builder's inputs.
 
 use super::raw_source::StatsEntry;
-use crate::corpus::{build_format_corpus, parse_chaos, parse_moveset_report, Corpus, CorpusError, Format};
+use crate::corpus::{
+    build_format_corpus, parse_chaos, parse_moveset_report, Corpus, CorpusError, Format, StatsKind,
+};
 
 pub fn build(
     format: &str,
@@ -11,9 +13,12 @@ pub fn build(
 ) -> Result<Corpus, CorpusError> {
     let format = Format::parse(format)?;
     let report = match &stats {
-        Some((entry, body)) if entry.kind == "chaos" => Some(parse_chaos(body)?),
-        Some((entry, body)) if entry.kind == "moveset" => Some(parse_moveset_report(body)?),
-        _ => None,
+        Some((entry, body)) => match entry.kind {
+            StatsKind::Chaos => Some(parse_chaos(body)?),
+            StatsKind::Moveset => Some(parse_moveset_report(body)?),
+            StatsKind::Usage => None,
+        },
+        None => None,
     };
     let stats = match (&report, &stats) {
         (Some(r), Some((entry, _))) => Some((r, entry.month.as_str(), entry.cutoff)),

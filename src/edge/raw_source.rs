@@ -21,6 +21,7 @@ use futures::StreamExt;
 use serde::{Deserialize, Serialize};
 use worker::{AbortController, Bucket, Env, Fetch, Url};
 
+use crate::corpus::StatsKind;
 use crate::ingest::alert::{stats_not_published, RunReport};
 use crate::ingest::guard::{self, Limits, Profile, RawKind, Rejection};
 use crate::ingest::months;
@@ -30,8 +31,8 @@ use crate::ingest::months;
 #[serde(rename_all = "camelCase")]
 pub struct StatsEntry {
     pub format: String,
-    /// "chaos" or "moveset".
-    pub kind: String,
+    /// Chaos or moveset (the usage table is not cached).
+    pub kind: StatsKind,
     pub month: String,
     pub cutoff: u32,
     pub key: String,
@@ -291,17 +292,12 @@ impl<'a> RawSource<'a> {
         }
         let cutoff = if matches!(format, "gen9ou" | "gen9doublesou") { 1695 } else { 1630 };
         let base = self.var("STATS_BASE_URL");
-        for (kind, ext) in [("chaos", "json"), ("moveset", "txt")] {
+        for (kind, ext) in [(StatsKind::Chaos, "json"), (StatsKind::Moveset, "txt")] {
             let raw_kind = RawKind::from_stats_kind(kind).expect("a statistics kind");
-            let path = format!("{month}/{kind}/{format}-{cutoff}.{ext}");
+            let path = format!("{month}/{}/{format}-{cutoff}.{ext}", kind.as_str());
             let key = format!("stats/{path}");
-            let entry = StatsEntry {
-                format: format.into(),
-                kind: kind.into(),
-                month: month.clone(),
-                cutoff,
-                key: key.clone(),
-            };
+            let entry =
+                StatsEntry { format: format.into(), kind, month: month.clone(), cutoff, key: key.clone() };
             // Judged against the statistics of the same kind in use now (usually an older month).
             let last = match self.newest_entry(format, Some(kind)).await? {
                 Some(e) => self.last_good(&e.key, raw_kind).await?,
@@ -387,7 +383,11 @@ impl<'a> RawSource<'a> {
         self.bucket.put(key, body).custom_metadata(meta).execute().await.map(|_| ())
     }
 
-    async fn newest_entry(&self, format: &str, kind: Option<&str>) -> worker::Result<Option<StatsEntry>> {
+    async fn newest_entry(
+        &self,
+        format: &str,
+        kind: Option<StatsKind>,
+    ) -> worker::Result<Option<StatsEntry>> {
         Ok(self
             .manifest()
             .await?

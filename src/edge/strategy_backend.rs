@@ -191,12 +191,12 @@ impl EdgeBackend {
         let Some((entry, body)) = source.stats_matching(format, month, cutoff).await.map_err(fail)? else {
             return Ok(None);
         };
-        let parsed = match entry.kind.as_str() {
-            "chaos" => parse_chaos(&body),
-            _ => parse_moveset_report(&body),
+        let parsed = match entry.kind {
+            StatsKind::Chaos => parse_chaos(&body),
+            StatsKind::Moveset | StatsKind::Usage => parse_moveset_report(&body),
         }
         .map_err(|e| BackendError::Unavailable("usage statistics", e.to_string()))?;
-        let kind = if entry.kind == "chaos" { StatsKind::Chaos } else { StatsKind::Moveset };
+        let kind = entry.kind;
         let source_url = Format::parse(format)
             .ok()
             .and_then(|f| f.stats_url(kind, &entry.month, entry.cutoff).ok())

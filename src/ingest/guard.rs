@@ -14,7 +14,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use crate::corpus::{parse_analyses, parse_chaos, parse_moveset_report, parse_sets};
+use crate::corpus::{parse_analyses, parse_chaos, parse_moveset_report, parse_sets, StatsKind};
 
 /// Default cap on one upstream response (the admin upload cap too): the largest real file, a
 /// big format's chaos JSON, is a few MiB.
@@ -51,11 +51,12 @@ impl RawKind {
     }
 
     /// The statistics kind named in the R2 layout and manifest ("chaos" / "moveset").
-    pub fn from_stats_kind(kind: &str) -> Option<Self> {
+    /// The raw kind of a statistics file the cache holds (the usage table is never cached).
+    pub fn from_stats_kind(kind: StatsKind) -> Option<Self> {
         match kind {
-            "chaos" => Some(RawKind::Chaos),
-            "moveset" => Some(RawKind::Moveset),
-            _ => None,
+            StatsKind::Chaos => Some(RawKind::Chaos),
+            StatsKind::Moveset => Some(RawKind::Moveset),
+            StatsKind::Usage => None,
         }
     }
 }
