@@ -22,7 +22,8 @@ use worker::{event, Env, Method, Request, RequestInit, ScheduleContext, Schedule
 
 use super::convert;
 use super::ingest_object::StartRequest;
-use super::raw_source::{RawSource, SourceMode, StatsEntry};
+use super::raw_source::{RawSource, SourceMode};
+use crate::ingest::manifest::StatsEntry;
 use crate::policy::admin::{check, AdminAuth};
 use crate::transport::HttpResponse;
 

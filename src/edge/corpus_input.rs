@@ -1,9 +1,9 @@
 //! Raw cache contents → the pure corpus builder's inputs.
 
-use super::raw_source::StatsEntry;
 use crate::corpus::{
     build_format_corpus, parse_chaos, parse_moveset_report, Corpus, CorpusError, Format, StatsKind,
 };
+use crate::ingest::manifest::StatsEntry;
 
 pub fn build(
     format: &str,

@@ -24,19 +24,8 @@ use worker::{AbortController, Bucket, Env, Fetch, Url};
 use crate::corpus::StatsKind;
 use crate::ingest::alert::{stats_not_published, RunReport};
 use crate::ingest::guard::{self, Limits, Profile, RawKind, Rejection};
+use crate::ingest::manifest::{self, StatsEntry, Wanted};
 use crate::ingest::months;
-
-/// One statistics file the cache holds.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct StatsEntry {
-    pub format: String,
-    /// Chaos or moveset (the usage table is not cached).
-    pub kind: StatsKind,
-    pub month: String,
-    pub cutoff: u32,
-    pub key: String,
-}
 
 /// An upstream run's statistics refresh: the month (`ingest::months::month_to_ingest`), and
 /// whether formats that hold it already are skipped (the daily cron, which retries the formats
@@ -175,14 +164,7 @@ impl<'a> RawSource<'a> {
         cutoff: Option<u32>,
     ) -> worker::Result<Option<(StatsEntry, String)>> {
         let manifest = self.manifest().await?;
-        let entry = manifest
-            .into_iter()
-            .filter(|e| {
-                e.format == format
-                    && month.is_none_or(|m| m == e.month)
-                    && cutoff.is_none_or(|c| c == e.cutoff)
-            })
-            .max_by(|a, b| a.month.cmp(&b.month));
+        let entry = manifest::newest(&manifest, format, Wanted { kind: None, month, cutoff }).cloned();
         match entry {
             Some(entry) => Ok(self.get(&entry.key).await?.map(|body| (entry, body))),
             None => Ok(None),
@@ -198,10 +180,7 @@ impl<'a> RawSource<'a> {
     }
 
     pub async fn add_to_manifest(&self, entry: StatsEntry) -> worker::Result<()> {
-        let mut manifest = self.manifest().await?;
-        manifest.retain(|e| e.key != entry.key);
-        manifest.push(entry);
-        manifest.sort_by(|a, b| (&a.format, &a.month).cmp(&(&b.format, &b.month)));
+        let manifest = manifest::with(self.manifest().await?, entry);
         self.put(MANIFEST, serde_json::to_vec(&manifest)?).await
     }
 
@@ -388,12 +367,8 @@ impl<'a> RawSource<'a> {
         format: &str,
         kind: Option<StatsKind>,
     ) -> worker::Result<Option<StatsEntry>> {
-        Ok(self
-            .manifest()
-            .await?
-            .into_iter()
-            .filter(|e| e.format == format && kind.is_none_or(|k| k == e.kind))
-            .max_by(|a, b| a.month.cmp(&b.month)))
+        let manifest = self.manifest().await?;
+        Ok(manifest::newest(&manifest, format, Wanted { kind, ..Wanted::default() }).cloned())
     }
 
     /// The months the statistics index (`STATS_BASE_URL/`) lists, oldest first.

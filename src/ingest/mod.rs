@@ -6,6 +6,7 @@
 pub mod alert;
 pub mod diff;
 pub mod guard;
+pub mod manifest;
 pub mod months;
 pub mod replicas;
 pub mod step;
