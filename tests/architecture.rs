@@ -19,7 +19,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("policy", &["mcp", "primitives"]),
     ("observe", &["mcp", "primitives"]),
     ("transport", &["mcp", "policy", "primitives"]),
-    ("ingest", &["backup", "corpus", "dex", "primitives"]),
+    ("ingest", &["corpus", "dex", "primitives"]),
     ("search", &["corpus", "dex", "ingest", "primitives"]),
     ("battle", &["corpus", "dex", "primitives"]),
     ("tools", &["battle", "corpus", "dex", "mcp", "policy", "search", "primitives"]),

@@ -7,8 +7,8 @@ use serde::{Deserialize, Serialize};
 use super::manifest::{Manifest, NamespaceSummary, PartInfo, FORMAT};
 use super::part::Record;
 use super::retention::Kept;
-use super::time::iso8601;
 use super::NAMESPACES;
+use crate::primitives::calendar::iso8601;
 
 /// A job fails after this many consecutive failed steps (each retried with backoff).
 pub const MAX_CONSECUTIVE_FAILURES: u32 = 5;

@@ -14,7 +14,6 @@ pub mod job;
 pub mod manifest;
 pub mod part;
 pub mod retention;
-pub mod time;
 
 /// The KV bindings backed up, in order.
 pub const NAMESPACES: [&str; 2] = ["STRATEGY_KV", "API_KEYS"];
@@ -45,7 +44,9 @@ pub fn manifest_key(backup_id: &str) -> String {
 
 /// A backup id from a URL path segment, checked before it names any object.
 pub fn checked_id(id: &str) -> Result<&str, BackupError> {
-    time::parse_backup_id(id).map(|_| id).ok_or_else(|| BackupError::BadId(id.chars().take(40).collect()))
+    crate::primitives::calendar::parse_backup_id(id)
+        .map(|_| id)
+        .ok_or_else(|| BackupError::BadId(id.chars().take(40).collect()))
 }
 
 #[cfg(test)]

@@ -6,7 +6,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::time::{day_of, iso_week, month_index, parse_backup_id, week_start, MS_PER_DAY};
+use crate::primitives::calendar::{day_of, iso_week, month_index, parse_backup_id, week_start, MS_PER_DAY};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Policy {
@@ -103,11 +103,11 @@ pub fn select(backups: &[Listed], now_ms: i64, policy: &Policy) -> Selection {
 
 #[cfg(test)]
 mod tests {
-    use super::super::time::{backup_id, days_from_civil};
     use super::*;
+    use crate::primitives::calendar::{backup_id, days_from_civil};
 
     fn at(y: i64, m: u32, d: u32, h: i64, mi: i64) -> i64 {
-        (days_from_civil(y, m, d) * 86_400 + h * 3600 + mi * 60) * 1000
+        (days_from_civil(y, m, d).expect("a real date") * 86_400 + h * 3600 + mi * 60) * 1000
     }
 
     fn complete(ms: i64) -> Listed {

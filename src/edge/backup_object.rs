@@ -25,8 +25,8 @@ use crate::backup::job::{compare, BackupPhase, Job, JobStatus, PageStep, Restore
 use crate::backup::manifest::{Manifest, PartInfo};
 use crate::backup::part::{self, Record, CONTENT_TYPE};
 use crate::backup::retention::{self, POLICY};
-use crate::backup::time::backup_id;
 use crate::backup::{checked_id, manifest_key, BackupError};
+use crate::primitives::calendar::backup_id;
 use crate::primitives::digest::sha256_hex;
 use crate::transport::HttpResponse;
 

@@ -9,7 +9,7 @@
 //! ended more than [`RAW_STATS_KEEP_DAYS`] ago, except the newest month of each format, which
 //! the tools read whatever its age.
 
-use crate::backup::time::{day_of, days_from_civil};
+use crate::primitives::calendar::{day_of, days_from_civil};
 
 pub const RAW_STATS_KEEP_DAYS: i64 = 90;
 
@@ -58,7 +58,11 @@ pub fn month_to_ingest(configured: Option<&str>, listed: &[String]) -> Option<St
 /// The day (since the epoch) a month ended: the first day of the next month.
 fn end_day(month: &str) -> Option<i64> {
     let (year, month) = parse(month)?;
-    Some(if month == 12 { days_from_civil(year + 1, 1, 1) } else { days_from_civil(year, month + 1, 1) })
+    if month == 12 {
+        days_from_civil(year + 1, 1, 1)
+    } else {
+        days_from_civil(year, month + 1, 1)
+    }
 }
 
 /// Which `(format, month)` pairs of the cache retention deletes at `now_ms`, sorted, each once:
@@ -83,7 +87,7 @@ pub fn expired_months(cached: &[(&str, &str)], now_ms: i64, keep_days: i64) -> V
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::backup::time::MS_PER_DAY;
+    use crate::primitives::calendar::MS_PER_DAY;
 
     #[test]
     fn the_listing_yields_months_only() {
@@ -116,6 +120,7 @@ mod tests {
 
     #[test]
     fn retention_keeps_ninety_days_and_always_the_newest() {
+        let days_from_civil = |y, m, d| days_from_civil(y, m, d).unwrap();
         let now = days_from_civil(2026, 12, 6) * MS_PER_DAY + 5_000;
         let cached = [
             ("gen9ou", "2026-05"), // ended 2026-06-01: 188 days ago

@@ -1,31 +1,32 @@
-//! UTC calendar arithmetic for backup ids and retention (no time crate: days since the epoch,
-//! proleptic Gregorian, after Howard Hinnant's `days_from_civil`).
+//! UTC calendar arithmetic on day numbers (days since 1970-01-01) and epoch milliseconds, for
+//! backup ids, backup retention and the statistics months: the `time` crate does the calendar;
+//! this module only fixes the units porygon uses.
+
+use time::{Date, Month, PrimitiveDateTime, Time};
 
 pub const MS_PER_DAY: i64 = 86_400_000;
+/// The Julian day number of 1970-01-01.
+const EPOCH_JULIAN_DAY: i64 = 2_440_588;
 
-/// Days since 1970-01-01 of a civil date.
-pub fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
-    let y = if month <= 2 { year - 1 } else { year };
-    let era = if y >= 0 { y } else { y - 399 } / 400;
-    let yoe = y - era * 400;
-    let mp = (i64::from(month) + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + i64::from(day) - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
+/// The date of a day number (clamped to the years -9999..=9999 the `time` crate represents,
+/// far beyond any instant porygon handles).
+fn date(days: i64) -> Date {
+    let julian = (days + EPOCH_JULIAN_DAY)
+        .clamp(i64::from(Date::MIN.to_julian_day()), i64::from(Date::MAX.to_julian_day()));
+    Date::from_julian_day(julian as i32).unwrap_or(Date::MIN)
+}
+
+/// Days since 1970-01-01 of a civil date; `None` for a date that does not exist (2026-02-30).
+pub fn days_from_civil(year: i64, month: u32, day: u32) -> Option<i64> {
+    let month = Month::try_from(u8::try_from(month).ok()?).ok()?;
+    let date = Date::from_calendar_date(i32::try_from(year).ok()?, month, u8::try_from(day).ok()?).ok()?;
+    Some(i64::from(date.to_julian_day()) - EPOCH_JULIAN_DAY)
 }
 
 /// The civil date (year, month, day) of a day number.
 pub fn civil_from_days(days: i64) -> (i64, u32, u32) {
-    let z = days + 719_468;
-    let era = if z >= 0 { z } else { z - 146_096 } / 146_097;
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    (year, month, day)
+    let d = date(days);
+    (i64::from(d.year()), u32::from(u8::from(d.month())), u32::from(d.day()))
 }
 
 /// The UTC day number of an epoch-millisecond instant.
@@ -33,9 +34,9 @@ pub fn day_of(epoch_ms: i64) -> i64 {
     epoch_ms.div_euclid(MS_PER_DAY)
 }
 
-/// Monday = 0 … Sunday = 6 (1970-01-01 was a Thursday).
+/// Monday = 0 … Sunday = 6.
 pub fn weekday(days: i64) -> i64 {
-    (days + 3).rem_euclid(7)
+    i64::from(date(days).weekday().number_days_from_monday())
 }
 
 /// The Monday starting the ISO week that contains `days`: one number per ISO week.
@@ -45,10 +46,8 @@ pub fn week_start(days: i64) -> i64 {
 
 /// ISO 8601 week-numbering year and week (the week belongs to the year of its Thursday).
 pub fn iso_week(days: i64) -> (i64, u32) {
-    let thursday = week_start(days) + 3;
-    let (year, _, _) = civil_from_days(thursday);
-    let ordinal = thursday - days_from_civil(year, 1, 1);
-    (year, (ordinal / 7 + 1) as u32)
+    let (year, week, _) = date(days).to_iso_week_date();
+    (i64::from(year), u32::from(week))
 }
 
 /// A month as one number (year × 12 + month − 1), so consecutive months differ by one.
@@ -89,16 +88,12 @@ pub fn parse_backup_id(id: &str) -> Option<i64> {
     if !shape {
         return None;
     }
-    let num = |r: std::ops::Range<usize>| id[r].parse::<i64>().ok();
-    let (year, month, day) = (num(0..4)?, num(5..7)?, num(8..10)?);
-    let (hour, minute, second) = (num(11..13)?, num(14..16)?, num(17..19)?);
-    if !(1..=12).contains(&month) || !(1..=31).contains(&day) || hour > 23 || minute > 59 || second > 59 {
-        return None;
-    }
-    let days = days_from_civil(year, month as u32, day as u32);
-    let ms = days * MS_PER_DAY + ((hour * 60 + minute) * 60 + second) * 1000;
-    // Rejects dates such as 02-30 that the arithmetic would silently roll over.
-    (backup_id(ms) == id).then_some(ms)
+    let num = |r: std::ops::Range<usize>| id[r].parse::<u8>().ok();
+    let year = id[0..4].parse::<i32>().ok()?;
+    let date = Date::from_calendar_date(year, Month::try_from(num(5..7)?).ok()?, num(8..10)?).ok()?;
+    let time = Time::from_hms(num(11..13)?, num(14..16)?, num(17..19)?).ok()?;
+    let at = PrimitiveDateTime::new(date, time).assume_utc();
+    Some(at.unix_timestamp() * 1000)
 }
 
 #[cfg(test)]
@@ -109,16 +104,20 @@ mod tests {
     fn civil_round_trip_over_centuries() {
         for days in (-800_000..800_000).step_by(13) {
             let (y, m, d) = civil_from_days(days);
-            assert_eq!(days_from_civil(y, m, d), days, "{y}-{m}-{d}");
+            assert_eq!(days_from_civil(y, m, d), Some(days), "{y}-{m}-{d}");
         }
-        assert_eq!(days_from_civil(1970, 1, 1), 0);
+        let day = |y, m, d| days_from_civil(y, m, d).unwrap();
+        assert_eq!(day(1970, 1, 1), 0);
         assert_eq!(civil_from_days(0), (1970, 1, 1));
-        assert_eq!(days_from_civil(2000, 3, 1) - days_from_civil(2000, 2, 28), 2, "2000 is a leap year");
-        assert_eq!(days_from_civil(2100, 3, 1) - days_from_civil(2100, 2, 28), 1, "2100 is not");
+        assert_eq!(day(2000, 3, 1) - day(2000, 2, 28), 2, "2000 is a leap year");
+        assert_eq!(day(2100, 3, 1) - day(2100, 2, 28), 1, "2100 is not");
+        assert_eq!(days_from_civil(2026, 2, 29), None);
+        assert_eq!(days_from_civil(2026, 13, 1), None);
     }
 
     #[test]
     fn weekdays_and_iso_weeks() {
+        let days_from_civil = |y, m, d| days_from_civil(y, m, d).unwrap();
         assert_eq!(weekday(days_from_civil(2026, 11, 26)), 3, "a Thursday");
         assert_eq!(weekday(days_from_civil(2026, 11, 23)), 0, "a Monday");
         // Year boundaries: 2021-01-03 (Sunday) is in 2020-W53; 2024-12-30 (Monday) in 2025-W01.
@@ -131,7 +130,7 @@ mod tests {
 
     #[test]
     fn ids_round_trip_and_reject_lookalikes() {
-        let ms = (days_from_civil(2026, 11, 26) * 86_400 + 3 * 3600 + 23 * 60 + 7) * 1000 + 999;
+        let ms = (days_from_civil(2026, 11, 26).unwrap() * 86_400 + 3 * 3600 + 23 * 60 + 7) * 1000 + 999;
         assert_eq!(backup_id(ms), "2026-11-26T03-23-07Z");
         assert_eq!(iso8601(ms), "2026-11-26T03:23:07.999Z");
         assert_eq!(parse_backup_id("2026-11-26T03-23-07Z"), Some(ms - 999));
