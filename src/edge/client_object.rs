@@ -132,7 +132,9 @@ impl DurableObject for ClientObject {
         // Decide and record before anything else, with no await in between.
         let now = now_ms();
         if faults.storage_error {
-            return convert::response(unavailable(&StoreError("injected fault: storage error".into())));
+            return convert::response(unavailable(&StoreError::Unavailable(
+                "injected fault: storage error".into(),
+            )));
         }
         let decision = match &limit {
             Some((p, role, units)) => match self.admissions.decide(now, p, *role, *units) {

@@ -194,5 +194,5 @@ fn first_int(rows: Vec<Vec<SqlStorageValue>>) -> Option<i64> {
 }
 
 fn store_error(e: worker::Error) -> StoreError {
-    StoreError(e.to_string())
+    StoreError::Unavailable(e.to_string())
 }

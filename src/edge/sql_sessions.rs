@@ -98,7 +98,7 @@ impl SessionStore for SqlSessions {
         let rows = self.query("SELECT state FROM sessions WHERE id = ?", vec![id.into()])?;
         match rows.into_iter().next().and_then(|r| r.into_iter().next()) {
             Some(SqlStorageValue::Blob(bytes)) => Session::from_bytes(&bytes).map(Some),
-            Some(_) => Err(StoreError("session row holds no blob".into())),
+            Some(_) => Err(StoreError::Corrupt("session row holds no blob".into())),
             None => Ok(None),
         }
     }
@@ -156,5 +156,5 @@ pub fn table_exists(sql: &SqlStorage, table: &str) -> Result<bool, StoreError> {
 }
 
 fn store_error(e: worker::Error) -> StoreError {
-    StoreError(e.to_string())
+    StoreError::Unavailable(e.to_string())
 }

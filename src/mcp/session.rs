@@ -62,7 +62,8 @@ impl Session {
     }
 
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, StoreError> {
-        crate::primitives::persist::decode(bytes).map_err(|e| StoreError(format!("session record: {e}")))
+        crate::primitives::persist::decode(bytes)
+            .map_err(|e| StoreError::Corrupt(format!("session record: {e}")))
     }
 }
 
@@ -124,7 +125,7 @@ impl SessionKeys {
     /// A new id for a session owned by `owner` (an [`owner_for`] value).
     pub fn generate(&self, owner: &str) -> Result<SessionId, StoreError> {
         let mut secret = [0u8; 16];
-        getrandom::fill(&mut secret).map_err(|e| StoreError(format!("no randomness: {e}")))?;
+        getrandom::fill(&mut secret).map_err(|e| StoreError::Misconfigured(format!("no randomness: {e}")))?;
         let secret = hex(&secret);
         let tag = hex(&Self::mac(&self.current, owner, &secret).finalize().into_bytes()[..HALF_HEX / 2]);
         Ok(SessionId { owner: owner.to_owned(), secret, tag })
@@ -163,9 +164,29 @@ fn is_hex(s: &str, len: usize) -> bool {
     s.len() == len && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
 }
 
-#[derive(Debug, Clone, thiserror::Error)]
-#[error("session storage: {0}")]
-pub struct StoreError(pub String);
+/// Why session (or admission) storage could not serve, and whose problem it is. Every kind is
+/// answered 503 by the transport (a client can do nothing about any of them); the kinds say
+/// whether a retry can help, for logs and error reports.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StoreError {
+    /// The storage failed or could not be reached: transient, a retry can succeed.
+    #[error("session storage: {0}")]
+    Unavailable(String),
+    /// A stored record does not decode: it stays unreadable until it expires.
+    #[error("session storage: {0}")]
+    Corrupt(String),
+    /// This server cannot hold sessions as configured (no session id key) or lacks a platform
+    /// facility (randomness): an operator must act.
+    #[error("session storage: {0}")]
+    Misconfigured(String),
+}
+
+impl StoreError {
+    /// Whether the same request can succeed later without anyone acting.
+    pub fn is_transient(&self) -> bool {
+        matches!(self, Self::Unavailable(_))
+    }
+}
 
 /// Where sessions live. Synchronous on purpose: Durable Object SQLite storage is synchronous, and
 /// no await between load and save means no interleaving request can see half an update.
@@ -249,7 +270,10 @@ mod tests {
     fn round_trips_through_msgpack() {
         let s = session(1_700_000_000_000);
         assert_eq!(Session::from_bytes(&s.to_bytes()).unwrap(), s);
-        assert!(Session::from_bytes(b"\xc1garbage").is_err());
+        let corrupt = Session::from_bytes(b"\xc1garbage").unwrap_err();
+        assert!(matches!(corrupt, StoreError::Corrupt(_)) && !corrupt.is_transient(), "{corrupt:?}");
+        assert!(corrupt.to_string().starts_with("session storage: session record: "));
+        assert!(StoreError::Unavailable("down".into()).is_transient());
     }
 
     #[test]

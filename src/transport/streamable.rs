@@ -254,7 +254,9 @@ impl<H: McpHandler, S: SessionStore> Streamable<'_, H, S> {
             }
         };
         let Some(keys) = self.session_keys else {
-            let e = StoreError("sessions are unavailable: the session id key is not configured".into());
+            let e = StoreError::Misconfigured(
+                "sessions are unavailable: the session id key is not configured".into(),
+            );
             return unavailable(Some(&request.id), &e);
         };
         let id = match keys.generate(self.owner) {
@@ -451,7 +453,11 @@ pub fn session_not_found(id: Option<&RequestId>) -> HttpResponse {
 }
 
 fn unavailable(id: Option<&RequestId>, e: &StoreError) -> HttpResponse {
-    tracing::error!(error = %e, "session storage failed");
+    if e.is_transient() {
+        tracing::warn!(error = %e, "session storage failed");
+    } else {
+        tracing::error!(error = %e, "session storage cannot serve until someone acts");
+    }
     HttpResponse::rpc_error(
         503,
         id,

@@ -49,7 +49,7 @@ struct FlakyStore {
 impl FlakyStore {
     fn check(&self) -> Result<(), StoreError> {
         if self.failing.get() {
-            Err(StoreError("injected failure".into()))
+            Err(StoreError::Unavailable("injected failure".into()))
         } else {
             Ok(())
         }
