@@ -29,7 +29,7 @@ use crate::ingest::months;
 use crate::ingest::replicas::{replica_name, Replicated};
 use crate::ingest::step::{
     self, unbound, ApplyBatch, DocStore, FormatProgress, IndexStore, Semantic, StepInput, StepOutcome,
-    MAX_CHANGES_PER_STEP,
+    StoreFailure, MAX_CHANGES_PER_STEP,
 };
 use crate::ingest::vectors::{FakeVectorize, FakeWorkersAi};
 
@@ -366,7 +366,7 @@ impl IngestObject {
             }
             (None, None) => step::step(&input, &kv, &index, unbound(), progress, report).await,
         };
-        let outcome = done.map_err(worker::Error::RustError)?;
+        let outcome = done.map_err(|e| worker::Error::RustError(e.to_string()))?;
         if outcome != StepOutcome::Refused && !run.candidates.is_empty() {
             // The format's diff was accepted: its new files become the last good ones.
             source.promote(&run.candidates).await?;
@@ -465,14 +465,15 @@ impl IngestObject {
 struct KvDocs(worker::kv::KvStore);
 
 impl DocStore for KvDocs {
-    async fn put(&self, doc: &Document) -> std::result::Result<(), String> {
-        let body = serde_json::to_string(doc).map_err(|e| e.to_string())?;
-        let put = self.0.put(&doc.key, body).map_err(|e| e.to_string())?;
-        put.expiration_ttl(DOCUMENT_TTL_SECS).execute().await.map_err(|e| e.to_string())
+    async fn put(&self, doc: &Document) -> std::result::Result<(), StoreFailure> {
+        let failed = |e: &dyn std::fmt::Display| StoreFailure::Documents(e.to_string());
+        let body = serde_json::to_string(doc).map_err(|e| failed(&e))?;
+        let put = self.0.put(&doc.key, body).map_err(|e| failed(&e))?;
+        put.expiration_ttl(DOCUMENT_TTL_SECS).execute().await.map_err(|e| failed(&e))
     }
 
-    async fn delete(&self, key: &str) -> std::result::Result<(), String> {
-        self.0.delete(key).await.map_err(|e| e.to_string())
+    async fn delete(&self, key: &str) -> std::result::Result<(), StoreFailure> {
+        self.0.delete(key).await.map_err(|e| StoreFailure::Documents(e.to_string()))
     }
 }
 
@@ -480,12 +481,12 @@ impl DocStore for KvDocs {
 struct IndexStub(worker::Stub);
 
 impl IndexStore for IndexStub {
-    async fn entries(&self) -> std::result::Result<HashMap<String, Indexed>, String> {
+    async fn entries(&self) -> std::result::Result<HashMap<String, Indexed>, StoreFailure> {
         let fetched = async { self.0.fetch_with_str("https://index/entries").await?.json().await };
-        fetched.await.map_err(|e: worker::Error| e.to_string())
+        fetched.await.map_err(|e: worker::Error| StoreFailure::Index(e.to_string()))
     }
 
-    async fn apply(&self, batch: &ApplyBatch) -> std::result::Result<(), String> {
+    async fn apply(&self, batch: &ApplyBatch) -> std::result::Result<(), StoreFailure> {
         let applied = async {
             let mut init = worker::RequestInit::new();
             init.with_method(worker::Method::Post).with_body(Some(serde_json::to_string(batch)?.into()));
@@ -496,6 +497,6 @@ impl IndexStore for IndexStub {
                 s => Err(worker::Error::RustError(format!("index apply answered {s}"))),
             }
         };
-        applied.await.map_err(|e: worker::Error| e.to_string())
+        applied.await.map_err(|e: worker::Error| StoreFailure::Index(e.to_string()))
     }
 }

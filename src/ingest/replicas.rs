@@ -18,7 +18,7 @@
 use std::collections::HashMap;
 
 use super::diff::Indexed;
-use super::step::{ApplyBatch, IndexStore};
+use super::step::{ApplyBatch, IndexStore, StoreFailure};
 
 /// The Durable Object name of replica `n` of `format`'s index: replica 0 keeps the format's own
 /// name, so the primary is the index object that existed before replicas did.
@@ -40,7 +40,7 @@ pub fn pick_replica(replicas: usize, random: f64) -> usize {
 pub struct Replicated<'a, S>(pub &'a [S]);
 
 impl<S: IndexStore> IndexStore for Replicated<'_, S> {
-    async fn entries(&self) -> Result<HashMap<String, Indexed>, String> {
+    async fn entries(&self) -> Result<HashMap<String, Indexed>, StoreFailure> {
         let views = futures::future::join_all(self.0.iter().map(|s| s.entries())).await;
         let views: Vec<HashMap<String, Indexed>> = views.into_iter().collect::<Result<_, _>>()?;
         let Some((primary, others)) = views.split_first() else { return Ok(HashMap::new()) };
@@ -61,7 +61,7 @@ impl<S: IndexStore> IndexStore for Replicated<'_, S> {
         Ok(agreed)
     }
 
-    async fn apply(&self, batch: &ApplyBatch) -> Result<(), String> {
+    async fn apply(&self, batch: &ApplyBatch) -> Result<(), StoreFailure> {
         let applied = futures::future::join_all(self.0.iter().map(|s| s.apply(batch))).await;
         let failed: Vec<String> = applied
             .into_iter()
@@ -71,7 +71,7 @@ impl<S: IndexStore> IndexStore for Replicated<'_, S> {
         if failed.is_empty() {
             Ok(())
         } else {
-            Err(failed.join("; "))
+            Err(StoreFailure::Index(failed.join("; ")))
         }
     }
 }
@@ -91,12 +91,12 @@ mod tests {
     }
 
     impl IndexStore for Rows {
-        async fn entries(&self) -> Result<HashMap<String, Indexed>, String> {
+        async fn entries(&self) -> Result<HashMap<String, Indexed>, StoreFailure> {
             Ok(self.rows.borrow().clone())
         }
-        async fn apply(&self, batch: &ApplyBatch) -> Result<(), String> {
+        async fn apply(&self, batch: &ApplyBatch) -> Result<(), StoreFailure> {
             if self.fail.get() {
-                return Err("down".into());
+                return Err(StoreFailure::Index("down".into()));
             }
             let mut rows = self.rows.borrow_mut();
             for key in &batch.deletes {
@@ -149,7 +149,7 @@ mod tests {
         let batch = ApplyBatch { upserts: vec![doc], at_ms: 7, ..Default::default() };
         stores[1].fail.set(true);
         let err = block_on(Replicated(&stores).apply(&batch)).unwrap_err();
-        assert!(err.contains("replica 1"), "{err}");
+        assert!(matches!(&err, StoreFailure::Index(m) if m.contains("replica 1")), "{err}");
         assert_eq!(block_on(Replicated(&stores).entries()).unwrap()["k"].hash, "", "not agreed yet");
         stores[1].fail.set(false);
         block_on(Replicated(&stores).apply(&batch)).unwrap();

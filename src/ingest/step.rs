@@ -43,17 +43,29 @@ pub struct ApplyBatch {
     pub at_ms: i64,
 }
 
+/// A store a step writes could not do its part. The step stops there; the next step (or run)
+/// recomputes from the diff, so the failure loses nothing. The message is the store's own.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StoreFailure {
+    /// The document bodies (KV).
+    #[error("{0}")]
+    Documents(String),
+    /// The lexical index (the format's index objects; with replicas, each failing one named).
+    #[error("{0}")]
+    Index(String),
+}
+
 #[allow(async_fn_in_trait)]
 pub trait DocStore {
     /// Writes a document body with the document TTL (`diff::DOCUMENT_TTL_SECS`).
-    async fn put(&self, doc: &Document) -> Result<(), String>;
-    async fn delete(&self, key: &str) -> Result<(), String>;
+    async fn put(&self, doc: &Document) -> Result<(), StoreFailure>;
+    async fn delete(&self, key: &str) -> Result<(), StoreFailure>;
 }
 
 #[allow(async_fn_in_trait)]
 pub trait IndexStore {
-    async fn entries(&self) -> Result<HashMap<String, Indexed>, String>;
-    async fn apply(&self, batch: &ApplyBatch) -> Result<(), String>;
+    async fn entries(&self) -> Result<HashMap<String, Indexed>, StoreFailure>;
+    async fn apply(&self, batch: &ApplyBatch) -> Result<(), StoreFailure>;
 }
 
 /// The semantic path, where Workers AI and Vectorize are bound.
@@ -115,7 +127,7 @@ pub async fn step<E: Embedder, V: VectorIndex>(
     semantic: Option<Semantic<'_, E, V>>,
     progress: &mut FormatProgress,
     report: &mut RunReport,
-) -> Result<StepOutcome, String> {
+) -> Result<StepOutcome, StoreFailure> {
     let existing = index.entries().await?;
     let policy = Policy {
         as_of_ms: input.as_of_ms,
@@ -243,14 +255,14 @@ mod tests {
     }
 
     impl DocStore for MemoryKv {
-        async fn put(&self, doc: &Document) -> Result<(), String> {
+        async fn put(&self, doc: &Document) -> Result<(), StoreFailure> {
             self.puts.set(self.puts.get() + 1);
             let expires = self.now_ms.get() + DOCUMENT_TTL_SECS as i64 * 1000;
             self.bodies.borrow_mut().insert(doc.key.clone(), expires);
             Ok(())
         }
 
-        async fn delete(&self, key: &str) -> Result<(), String> {
+        async fn delete(&self, key: &str) -> Result<(), StoreFailure> {
             self.bodies.borrow_mut().remove(key);
             Ok(())
         }
@@ -263,11 +275,11 @@ mod tests {
     }
 
     impl IndexStore for MemoryIndex {
-        async fn entries(&self) -> Result<HashMap<String, Indexed>, String> {
+        async fn entries(&self) -> Result<HashMap<String, Indexed>, StoreFailure> {
             Ok(self.rows.borrow().clone())
         }
 
-        async fn apply(&self, batch: &ApplyBatch) -> Result<(), String> {
+        async fn apply(&self, batch: &ApplyBatch) -> Result<(), StoreFailure> {
             let mut rows = self.rows.borrow_mut();
             for key in &batch.deletes {
                 rows.remove(key);
@@ -282,10 +294,14 @@ mod tests {
                 rows.insert(d.key.clone(), row);
             }
             for key in &batch.refreshed {
-                rows.get_mut(key).ok_or("refreshed a missing row")?.written_at_ms = batch.at_ms;
+                rows.get_mut(key)
+                    .ok_or(StoreFailure::Index("refreshed a missing row".into()))?
+                    .written_at_ms = batch.at_ms;
             }
             for key in &batch.embedded {
-                rows.get_mut(key).ok_or("embedded a missing row")?.embedded_at_ms = Some(batch.at_ms);
+                rows.get_mut(key)
+                    .ok_or(StoreFailure::Index("embedded a missing row".into()))?
+                    .embedded_at_ms = Some(batch.at_ms);
             }
             Ok(())
         }
