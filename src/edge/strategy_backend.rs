@@ -14,7 +14,7 @@ use super::vectors::vectorize;
 use crate::corpus::{parse_chaos, parse_moveset_report, parse_sets, Document, Format, SetsFile, StatsKind};
 use crate::ingest::replicas::{pick_replica, replica_name};
 use crate::search::hit::{SearchHit, SearchRequest};
-use crate::tools::backend::{BackendError, FormatUsage, StrategyBackend};
+use crate::tools::backend::{BackendError, FormatUsage, Source, StrategyBackend};
 
 /// Parsed raw files are kept per isolate for this long (a new month or sets file is picked up
 /// after it; parsing a month of statistics costs more than a request should).
@@ -102,7 +102,7 @@ impl EdgeBackend {
         path: &str,
         body: &impl serde::Serialize,
     ) -> Result<T, BackendError> {
-        let unavailable = |e: worker::Error| BackendError::Unavailable("lexical search", e.to_string());
+        let unavailable = |e: worker::Error| BackendError::Unavailable(Source::LexicalSearch, e.to_string());
         let replica = pick_replica(super::index_object::replicas(&self.env), js_sys::Math::random());
         let stub = self
             .env
@@ -114,20 +114,21 @@ impl EdgeBackend {
             .map_err(unavailable)?;
         let mut init = RequestInit::new();
         let body = serde_json::to_string(body)
-            .map_err(|e| BackendError::Unavailable("lexical search", e.to_string()))?;
+            .map_err(|e| BackendError::Unavailable(Source::LexicalSearch, e.to_string()))?;
         init.with_method(Method::Post).with_body(Some(body.into()));
         let req = Request::new_with_init(&format!("https://index{path}"), &init).map_err(unavailable)?;
         timed(true, async {
             let mut resp = stub.fetch_with_request(req).await.map_err(unavailable)?;
             if resp.status_code() != 200 {
                 return Err(BackendError::Unavailable(
-                    "lexical search",
+                    Source::LexicalSearch,
                     format!("index answered {}", resp.status_code()),
                 ));
             }
             let body = super::convert::body_bytes(&mut resp).await.map_err(unavailable)?;
-            serde_json::from_slice(&body)
-                .map_err(|e| BackendError::Unavailable("lexical search", format!("unreadable answer: {e}")))
+            serde_json::from_slice(&body).map_err(|e| {
+                BackendError::Unavailable(Source::LexicalSearch, format!("unreadable answer: {e}"))
+            })
         })
         .await
     }
@@ -140,11 +141,11 @@ impl EdgeBackend {
         let search = async {
             faults::delay().await;
             if faults::current().fts_error {
-                return Err(BackendError::Unavailable("lexical search", "injected fault".into()));
+                return Err(BackendError::Unavailable(Source::LexicalSearch, "injected fault".into()));
             }
             search.await
         };
-        with_timeout("lexical search", LEXICAL_TIMEOUT_MS, search).await?
+        with_timeout(Source::LexicalSearch, LEXICAL_TIMEOUT_MS, search).await?
     }
 
     async fn semantic_inner(
@@ -152,7 +153,7 @@ impl EdgeBackend {
         format: &str,
         request: &SearchRequest,
     ) -> Result<Vec<SearchHit>, BackendError> {
-        let unavailable = |e: String| BackendError::Unavailable("semantic search", e);
+        let unavailable = |e: String| BackendError::Unavailable(Source::SemanticSearch, e);
         let (ai, index) =
             super::vectors::bindings(&self.env).ok_or_else(|| unavailable("not bound".into()))?;
         let kv = self.env.kv("STRATEGY_KV").map_err(|e| unavailable(e.to_string()))?;
@@ -186,7 +187,7 @@ impl EdgeBackend {
         month: Option<&str>,
         cutoff: Option<u32>,
     ) -> Result<Option<Rc<FormatUsage>>, BackendError> {
-        let fail = |e: worker::Error| BackendError::Unavailable("usage statistics", e.to_string());
+        let fail = |e: worker::Error| BackendError::Unavailable(Source::UsageStatistics, e.to_string());
         let source = RawSource::new(&self.env).map_err(fail)?;
         let Some((entry, body)) = source.stats_matching(format, month, cutoff).await.map_err(fail)? else {
             return Ok(None);
@@ -195,7 +196,7 @@ impl EdgeBackend {
             StatsKind::Chaos => parse_chaos(&body),
             StatsKind::Moveset | StatsKind::Usage => parse_moveset_report(&body),
         }
-        .map_err(|e| BackendError::Unavailable("usage statistics", e.to_string()))?;
+        .map_err(|e| BackendError::Unavailable(Source::UsageStatistics, e.to_string()))?;
         let kind = entry.kind;
         let source_url = Format::parse(format)
             .ok()
@@ -210,10 +211,11 @@ impl EdgeBackend {
     }
 
     async fn load_sets(&self, format: &str) -> Result<Option<Rc<SetsFile>>, BackendError> {
-        let fail = |e: worker::Error| BackendError::Unavailable("Smogon sets", e.to_string());
+        let fail = |e: worker::Error| BackendError::Unavailable(Source::SmogonSets, e.to_string());
         let source = RawSource::new(&self.env).map_err(fail)?;
         let Some(body) = source.sets(format).await.map_err(fail)? else { return Ok(None) };
-        let sets = parse_sets(&body).map_err(|e| BackendError::Unavailable("Smogon sets", e.to_string()))?;
+        let sets =
+            parse_sets(&body).map_err(|e| BackendError::Unavailable(Source::SmogonSets, e.to_string()))?;
         Ok(Some(Rc::new(sets)))
     }
 }
@@ -304,7 +306,7 @@ impl StrategyBackend for EdgeBackend {
             faults::delay().await;
             timed(false, self.load_usage(format, month, cutoff)).await
         };
-        let loaded = with_timeout("usage statistics", SEMANTIC_TIMEOUT_MS, load).await??;
+        let loaded = with_timeout(Source::UsageStatistics, SEMANTIC_TIMEOUT_MS, load).await??;
         USAGE.with(|c| c.borrow_mut().insert(key, (version, now + PARSED_TTL_MS, loaded.clone())));
         Ok(loaded)
     }
@@ -315,7 +317,7 @@ impl StrategyBackend for EdgeBackend {
             return Ok(hit);
         }
         let load = timed(false, self.load_sets(format));
-        let loaded = with_timeout("Smogon sets", SEMANTIC_TIMEOUT_MS, load).await??;
+        let loaded = with_timeout(Source::SmogonSets, SEMANTIC_TIMEOUT_MS, load).await??;
         SETS.with(|c| {
             c.borrow_mut().insert(format.to_owned(), (version, now + PARSED_TTL_MS, loaded.clone()))
         });
@@ -338,7 +340,7 @@ impl StrategyBackend for EdgeBackend {
             Ok(lists) if lists.len() == requests.len() => lists.into_iter().map(Ok).collect(),
             Ok(lists) => {
                 let e = BackendError::Unavailable(
-                    "lexical search",
+                    Source::LexicalSearch,
                     format!("{} answers to {} searches", lists.len(), requests.len()),
                 );
                 requests.iter().map(|_| Err(e.clone())).collect()
@@ -354,17 +356,19 @@ impl StrategyBackend for EdgeBackend {
     ) -> Option<Result<Vec<SearchHit>, BackendError>> {
         let injected = faults::current();
         if injected.semantic_error {
-            return Some(Err(BackendError::Unavailable("Vectorize", "injected fault".into())));
+            return Some(Err(BackendError::Unavailable(Source::Vectorize, "injected fault".into())));
         }
         if injected.semantic_timeout {
             let hang = futures::future::pending::<Result<Vec<SearchHit>, BackendError>>();
-            return Some(with_timeout("semantic search", SEMANTIC_TIMEOUT_MS, hang).await.and_then(|r| r));
+            return Some(
+                with_timeout(Source::SemanticSearch, SEMANTIC_TIMEOUT_MS, hang).await.and_then(|r| r),
+            );
         }
         if self.env.ai("AI").is_err() || vectorize(&self.env).is_none() {
             return None;
         }
         Some(
-            with_timeout("semantic search", SEMANTIC_TIMEOUT_MS, self.semantic_inner(format, request))
+            with_timeout(Source::SemanticSearch, SEMANTIC_TIMEOUT_MS, self.semantic_inner(format, request))
                 .await
                 .and_then(|r| r),
         )
@@ -373,7 +377,7 @@ impl StrategyBackend for EdgeBackend {
 
 /// Races `fut` against a timer, so a slow dependency degrades the answer instead of hanging it.
 async fn with_timeout<T>(
-    what: &'static str,
+    what: Source,
     ms: u64,
     fut: impl std::future::Future<Output = T>,
 ) -> Result<T, BackendError> {

@@ -8,12 +8,37 @@ pub use crate::corpus::FormatUsage;
 use crate::corpus::SetsFile;
 use crate::search::hit::{SearchHit, SearchRequest};
 
+/// What a tool reads through the backend, as messages name it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    LexicalSearch,
+    SemanticSearch,
+    /// The vector index itself (semantic search's second half).
+    Vectorize,
+    UsageStatistics,
+    SmogonSets,
+}
+
+impl std::fmt::Display for Source {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::LexicalSearch => "lexical search",
+            Self::SemanticSearch => "semantic search",
+            Self::Vectorize => "Vectorize",
+            Self::UsageStatistics => "usage statistics",
+            Self::SmogonSets => "Smogon sets",
+        })
+    }
+}
+
+/// A backend that could not answer. Never the caller's fault, always worth a later retry: a
+/// tool degrades (lexical only, statistics missing) or says "unavailable right now".
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum BackendError {
     #[error("{0} is unavailable: {1}")]
-    Unavailable(&'static str, String),
+    Unavailable(Source, String),
     #[error("{0} did not answer in time")]
-    Timeout(&'static str),
+    Timeout(Source),
 }
 
 #[allow(async_fn_in_trait)]
@@ -79,7 +104,7 @@ pub struct NoCorpus;
 
 impl StrategyBackend for NoCorpus {
     async fn lexical(&self, _format: &str, _request: &SearchRequest) -> Result<Vec<SearchHit>, BackendError> {
-        Err(BackendError::Unavailable("lexical search", "no strategy corpus is configured".into()))
+        Err(BackendError::Unavailable(Source::LexicalSearch, "no strategy corpus is configured".into()))
     }
 
     async fn semantic(

@@ -12,7 +12,7 @@ use porygon::corpus::{parse_chaos, parse_sets, SetsFile};
 use porygon::mcp::session::{MemorySessionStore, Session, SessionStore, StoreError, DEFAULT_IDLE_TTL_MS};
 use porygon::mcp::Dispatcher;
 use porygon::search::hit::{SearchHit, SearchRequest};
-use porygon::tools::backend::{BackendError, FormatUsage, NoCorpus, StrategyBackend};
+use porygon::tools::backend::{BackendError, FormatUsage, NoCorpus, Source, StrategyBackend};
 use porygon::tools::Porygon;
 use porygon::transport::gate::{self, GateConfig, Verdict};
 use porygon::transport::streamable::{Streamable, SESSION_HEADER};
@@ -151,7 +151,7 @@ impl StrategyBackend for MemoryCorpus {
     }
 
     async fn semantic(&self, _f: &str, _r: &SearchRequest) -> Option<Result<Vec<SearchHit>, BackendError>> {
-        Some(Err(BackendError::Timeout("semantic search")))
+        Some(Err(BackendError::Timeout(Source::SemanticSearch)))
     }
 
     async fn usage(&self, format: &str) -> Result<Option<Rc<FormatUsage>>, BackendError> {

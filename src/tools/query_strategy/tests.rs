@@ -1,5 +1,5 @@
 use super::*;
-use crate::tools::backend::{BackendError, FormatUsage};
+use crate::tools::backend::{BackendError, FormatUsage, Source};
 use futures::executor::block_on;
 use serde_json::{json, Value};
 use std::rc::Rc;
@@ -67,7 +67,7 @@ fn ask(backend: &ScriptedBackend, query: &str) -> (CallToolResult, Value) {
 fn semantic_failure_degrades_to_lexical_and_says_so() {
     let b = ScriptedBackend {
         lexical: Ok(vec![hit("kingambit", "usage", "Kingambit text")]),
-        semantic: Some(Err(BackendError::Timeout("semantic search"))),
+        semantic: Some(Err(BackendError::Timeout(Source::SemanticSearch))),
     };
     let (r, v) = ask(&b, "kingambit");
     assert_eq!(r.is_error, Some(false));
@@ -98,7 +98,7 @@ fn the_call_report_names_cache_outcome_and_degradation() {
 
     let degraded = super::super::Porygon::with_backend(ScriptedBackend {
         lexical: Ok(vec![hit("kingambit", "usage", "Kingambit text")]),
-        semantic: Some(Err(BackendError::Timeout("semantic search"))),
+        semantic: Some(Err(BackendError::Timeout(Source::SemanticSearch))),
     });
     let expected = (Some("miss"), Some("semantic-failed".to_owned()));
     assert_eq!(call_with(&degraded), expected);
@@ -125,14 +125,14 @@ fn the_call_report_names_cache_outcome_and_degradation() {
     }
     let answer = serde_json::to_string(&CallToolResult::success(vec![])).unwrap();
     let shared = super::super::Porygon::with_backend(SharedHit(
-        ScriptedBackend { lexical: Err(BackendError::Timeout("lexical search")), semantic: None },
+        ScriptedBackend { lexical: Err(BackendError::Timeout(Source::LexicalSearch)), semantic: None },
         answer,
     ));
     assert_eq!(call_with_shared(&shared), (Some("shared"), None));
     assert_eq!(call_with_shared(&shared), (Some("hit"), None), "then this client's own cache has it");
 
     let fallback = super::super::Porygon::with_backend(ScriptedBackend {
-        lexical: Err(BackendError::Unavailable("lexical search", "down".into())),
+        lexical: Err(BackendError::Unavailable(Source::LexicalSearch, "down".into())),
         semantic: None,
     });
     assert_eq!(call_with(&fallback).1.as_deref(), Some("usage-fallback"));
@@ -152,7 +152,7 @@ fn both_retrievers_fused_when_healthy() {
 #[test]
 fn search_down_falls_back_to_usage_for_a_named_pokemon() {
     let b = ScriptedBackend {
-        lexical: Err(BackendError::Unavailable("lexical search", "index down".into())),
+        lexical: Err(BackendError::Unavailable(Source::LexicalSearch, "index down".into())),
         semantic: None,
     };
     let (r, v) = ask(&b, "Kingambit counters");
