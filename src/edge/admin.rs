@@ -102,7 +102,7 @@ async fn route(mut req: Request, env: &Env) -> worker::Result<HttpResponse> {
             let key = percent_encoding::percent_decode_str(&p["/admin/doc/".len()..])
                 .decode_utf8_lossy()
                 .into_owned();
-            if super::faults::current().kv_error {
+            if super::faults::current().kv_error() {
                 return Err(worker::Error::RustError("KV read: injected fault".into()));
             }
             match env.kv("STRATEGY_KV")?.get(&key).text().await? {

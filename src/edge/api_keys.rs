@@ -35,7 +35,7 @@ pub async fn lookup(env: &Env, token: &str, now_ms: i64) -> Result<Option<ApiKey
         return Ok(hit);
     }
     let key = storage_key(token);
-    if super::faults::current().kv_error {
+    if super::faults::current().kv_error() {
         return Err("injected fault: KV read failed".into());
     }
     let kv = env.kv(BINDING).map_err(|e| format!("API_KEYS binding: {e}"))?;

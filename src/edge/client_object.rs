@@ -106,7 +106,7 @@ impl DurableObject for ClientObject {
         telemetry::enter_object(&self.state, self.sentry.clone(), "ClientObject", request_id.as_deref());
         let faults = Faults::from_header(&self.environment, req.headers().get(FAULT_HEADER)?.as_deref());
         faults::set_current(faults);
-        if faults.panic_object {
+        if faults.panic_object() {
             panic!("injected fault: client object panic");
         }
         let limit_only = req.path() == LIMIT_PATH;
@@ -131,7 +131,7 @@ impl DurableObject for ClientObject {
 
         // Decide and record before anything else, with no await in between.
         let now = now_ms();
-        if faults.storage_error {
+        if faults.storage_error() {
             return convert::response(unavailable(&StoreError::Unavailable(
                 "injected fault: storage error".into(),
             )));

@@ -16,27 +16,86 @@
 
 use serde::{Deserialize, Serialize};
 
+/// The faults a request asked for. Without the `faults` feature this is a zero-sized type whose
+/// every question answers a constant "no": the release build holds no fault code to reach, by
+/// construction rather than by a grep of the wasm.
+#[cfg(feature = "faults")]
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Faults {
+    panic: bool,
+    panic_object: bool,
+    storage_error: bool,
+    kv_error: bool,
+    fts_error: bool,
+    semantic_error: bool,
+    semantic_timeout: bool,
+    slow_ms: u32,
+}
+
+#[cfg(not(feature = "faults"))]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Faults;
+
+/// One accessor per fault: the field with the feature, `false` without.
+macro_rules! questions {
+    ($($(#[$doc:meta])* $name:ident),* $(,)?) => {
+        impl Faults {
+            $(
+                $(#[$doc])*
+                #[cfg(feature = "faults")]
+                pub fn $name(self) -> bool {
+                    self.$name
+                }
+                $(#[$doc])*
+                #[cfg(not(feature = "faults"))]
+                pub const fn $name(self) -> bool {
+                    false
+                }
+            )*
+        }
+    };
+}
+
+questions! {
     /// Panic in the router.
-    pub panic: bool,
+    panic,
     /// Panic in the client object.
-    pub panic_object: bool,
+    panic_object,
     /// The client object's storage fails (its limiter and sessions answer 503).
-    pub storage_error: bool,
+    storage_error,
     /// KV reads fail (dataset version, documents, /health's KV check).
-    pub kv_error: bool,
+    kv_error,
     /// Lexical search (the FTS5 index objects) fails.
-    pub fts_error: bool,
+    fts_error,
     /// Semantic search (Workers AI + Vectorize) fails as if bound and down.
-    pub semantic_error: bool,
+    semantic_error,
     /// Semantic search hangs past its timeout.
-    pub semantic_timeout: bool,
-    /// Every backend call first waits this long (timeouts still apply).
-    pub slow_ms: u32,
+    semantic_timeout,
 }
 
 impl Faults {
+    /// Every backend call first waits this long (timeouts still apply).
+    #[cfg(feature = "faults")]
+    pub fn slow_ms(self) -> u32 {
+        self.slow_ms
+    }
+
+    #[cfg(not(feature = "faults"))]
+    pub const fn slow_ms(self) -> u32 {
+        0
+    }
+
+    /// Whether no fault is asked for.
+    #[cfg(feature = "faults")]
+    pub fn is_clear(self) -> bool {
+        self == Self::default()
+    }
+
+    #[cfg(not(feature = "faults"))]
+    pub const fn is_clear(self) -> bool {
+        true
+    }
+
     /// The faults a request asks for; none unless `environment` is "local".
     #[cfg(feature = "faults")]
     pub fn from_header(environment: &str, value: Option<&str>) -> Self {
@@ -63,7 +122,7 @@ impl Faults {
 
     #[cfg(not(feature = "faults"))]
     pub fn from_header(_environment: &str, _value: Option<&str>) -> Self {
-        Self::default()
+        Self
     }
 }
 
@@ -98,31 +157,33 @@ impl IngestFaults {
     }
 }
 
+#[cfg(feature = "faults")]
 thread_local! {
-    static CURRENT: std::cell::Cell<Faults> = const { std::cell::Cell::new(Faults {
-        panic: false,
-        panic_object: false,
-        storage_error: false,
-        kv_error: false,
-        fts_error: false,
-        semantic_error: false,
-        semantic_timeout: false,
-        slow_ms: 0,
-    }) };
+    static CURRENT: std::cell::Cell<Faults> = std::cell::Cell::new(Faults::default());
 }
 
 /// The faults of the request this instance is serving (see the module docs).
+#[cfg(feature = "faults")]
 pub fn current() -> Faults {
     CURRENT.with(std::cell::Cell::get)
 }
 
+#[cfg(feature = "faults")]
 pub fn set_current(faults: Faults) {
     CURRENT.with(|c| c.set(faults));
 }
 
+#[cfg(not(feature = "faults"))]
+pub fn current() -> Faults {
+    Faults
+}
+
+#[cfg(not(feature = "faults"))]
+pub fn set_current(_faults: Faults) {}
+
 /// The injected slowness, if any.
 pub async fn delay() {
-    let ms = current().slow_ms;
+    let ms = current().slow_ms();
     if ms > 0 {
         worker::Delay::from(std::time::Duration::from_millis(u64::from(ms))).await;
     }

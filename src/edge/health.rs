@@ -44,7 +44,7 @@ pub async fn report(env: &Env, quotas: &QuotaConfig) -> HttpResponse {
     let (kv, last_run) = futures::join!(kv_check(env), last_run(env));
     let now = now_ms();
     // Faults (test build only) must show at once, so they bypass the memory.
-    let reusable = super::faults::current() == super::faults::Faults::default();
+    let reusable = super::faults::current().is_clear();
     let remembered = DEEP.with(|d| {
         d.borrow_mut()
             .take()
@@ -117,7 +117,7 @@ fn config_check(env: &Env, quotas: &QuotaConfig) -> Check {
 
 async fn kv_check(env: &Env) -> Check {
     timed("kv", true, async {
-        if super::faults::current().kv_error {
+        if super::faults::current().kv_error() {
             return Err(worker::Error::RustError("injected fault: KV read failed".into()));
         }
         let kv = env.kv("STRATEGY_KV")?;
@@ -146,7 +146,7 @@ async fn deep_checks(env: &Env) -> (Check, (Check, Option<IndexStats>), Check) {
 
 /// The last successful ingestion run; `None` also when KV fails (the `kv` check reports that).
 async fn last_run(env: &Env) -> Option<LastRun> {
-    if super::faults::current().kv_error {
+    if super::faults::current().kv_error() {
         return None;
     }
     let kv = env.kv("STRATEGY_KV").ok()?;

@@ -43,7 +43,7 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
     let sentry = telemetry::sentry_config(&env);
     let wait_until_target: &wasm_bindgen::JsValue = ctx.as_ref().as_ref();
     telemetry::enter(wait_until_target.clone(), sentry.clone(), &path, Some(&request_id));
-    if faults.panic {
+    if faults.panic() {
         panic!("injected fault: router panic");
     }
     let response = match path.as_str() {

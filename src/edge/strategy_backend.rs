@@ -140,7 +140,7 @@ impl EdgeBackend {
     ) -> Result<T, BackendError> {
         let search = async {
             faults::delay().await;
-            if faults::current().fts_error {
+            if faults::current().fts_error() {
                 return Err(BackendError::Unavailable(Source::LexicalSearch, "injected fault".into()));
             }
             search.await
@@ -236,7 +236,7 @@ fn shared_url(key: &str) -> String {
 
 impl StrategyBackend for EdgeBackend {
     async fn dataset_version(&self) -> String {
-        if faults::current().kv_error {
+        if faults::current().kv_error() {
             return String::new();
         }
         let (now, ttl) = (now_ms(), version_ttl_ms(&self.env));
@@ -355,10 +355,10 @@ impl StrategyBackend for EdgeBackend {
         request: &SearchRequest,
     ) -> Option<Result<Vec<SearchHit>, BackendError>> {
         let injected = faults::current();
-        if injected.semantic_error {
+        if injected.semantic_error() {
             return Some(Err(BackendError::Unavailable(Source::Vectorize, "injected fault".into())));
         }
-        if injected.semantic_timeout {
+        if injected.semantic_timeout() {
             let hang = futures::future::pending::<Result<Vec<SearchHit>, BackendError>>();
             return Some(
                 with_timeout(Source::SemanticSearch, SEMANTIC_TIMEOUT_MS, hang).await.and_then(|r| r),
