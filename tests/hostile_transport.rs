@@ -1,29 +1,21 @@
 //! Hostile input against the Streamable HTTP machine, natively (issue #7): what the integration
 //! corpus (tests/integration/hostile.test.mjs) found, pinned where it is decided.
 
-use futures::executor::block_on;
-use porygon::mcp::session::{MemorySessionStore, SessionStore, DEFAULT_IDLE_TTL_MS};
+use porygon::mcp::session::{MemorySessionStore, SessionStore};
 use porygon::mcp::Dispatcher;
 use porygon::tools::Porygon;
-use porygon::transport::streamable::{Streamable, MAX_STORED_CAPABILITIES_BYTES, SESSION_HEADER};
+use porygon::transport::streamable::{MAX_STORED_CAPABILITIES_BYTES, SESSION_HEADER};
 use porygon::transport::{HttpRequest, HttpResponse, Method};
 use serde_json::{json, Value};
 
-const OWNER: &str = "0123456789abcdef0123456789abcdef";
+mod common;
+
+use common::OWNER;
 
 fn send(store: &MemorySessionStore, headers: &[(&str, &str)], body: &str) -> HttpResponse {
-    let dispatcher = Dispatcher::new(Porygon::new());
-    let machine = Streamable {
-        dispatcher: &dispatcher,
-        store,
-        owner: OWNER,
-        session_keys: Some(&test_session_keys()),
-        now_ms: 1_000_000,
-        idle_ttl_ms: DEFAULT_IDLE_TTL_MS,
-    };
     let req =
         HttpRequest { method: Method::Post, headers: headers.iter().copied().collect(), body: body.into() };
-    block_on(machine.handle(&req))
+    common::handle(&Dispatcher::new(Porygon::new()), store, 1_000_000, &req)
 }
 
 fn init_body(capabilities: Value) -> String {
@@ -99,9 +91,4 @@ fn too_deep_messages_and_huge_invalid_params_answer_briefly_under_their_id() {
     assert!(r.body.len() < 1_000, "{} bytes", r.body.len());
     assert_eq!(r.body_json().unwrap()["error"]["code"], -32602);
     assert!(store.is_empty());
-}
-
-/// The server's session-id key in these tests (production reads `SESSION_ID_KEY`).
-fn test_session_keys() -> porygon::mcp::session::SessionKeys {
-    porygon::mcp::session::SessionKeys::new(Some("native-test-session-key-0001"), None).expect("long enough")
 }

@@ -2,15 +2,14 @@
 //! session store and a controllable clock. (The same machine runs inside the Durable Object; the
 //! integration suite under tests/integration exercises it through workerd.)
 
-use futures::executor::block_on;
 use porygon::mcp::session::{MemorySessionStore, SessionStore, DEFAULT_IDLE_TTL_MS};
 use porygon::mcp::Dispatcher;
 use porygon::tools::Porygon;
-use porygon::transport::streamable::{Streamable, SESSION_HEADER};
+use porygon::transport::streamable::SESSION_HEADER;
 use porygon::transport::{Headers, HttpRequest, HttpResponse, Method};
 use serde_json::{json, Value};
 
-const OWNER: &str = "0123456789abcdef0123456789abcdef";
+mod common;
 
 struct Harness {
     dispatcher: Dispatcher<Porygon>,
@@ -28,20 +27,12 @@ impl Harness {
     }
 
     fn send(&self, method: Method, headers: &[(&str, &str)], body: &str) -> HttpResponse {
-        let machine = Streamable {
-            dispatcher: &self.dispatcher,
-            store: &self.store,
-            owner: OWNER,
-            session_keys: Some(&test_session_keys()),
-            now_ms: self.now_ms,
-            idle_ttl_ms: DEFAULT_IDLE_TTL_MS,
-        };
         let req = HttpRequest {
             method,
             headers: headers.iter().copied().collect::<Headers>(),
             body: body.as_bytes().to_vec(),
         };
-        block_on(machine.handle(&req))
+        common::handle(&self.dispatcher, &self.store, self.now_ms, &req)
     }
 
     fn post(&self, headers: &[(&str, &str)], body: Value) -> HttpResponse {
@@ -366,9 +357,4 @@ fn session_count_per_client_is_bounded() {
         h.initialize("2025-06-18");
     }
     assert_eq!(h.store.len(), porygon::transport::streamable::MAX_SESSIONS_PER_CLIENT);
-}
-
-/// The server's session-id key in these tests (production reads `SESSION_ID_KEY`).
-fn test_session_keys() -> porygon::mcp::session::SessionKeys {
-    porygon::mcp::session::SessionKeys::new(Some("native-test-session-key-0001"), None).expect("long enough")
 }

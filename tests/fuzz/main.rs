@@ -14,6 +14,8 @@
 //! The big generators return `BoxedStrategy`: unboxed, proptest's nested value trees are built
 //! on the test thread's stack, and these overflow its 2 MiB.
 
+#[path = "../common/mod.rs"]
+mod common;
 mod fts;
 mod jsonrpc;
 mod paste;

@@ -7,7 +7,6 @@
 use std::cell::Cell;
 use std::rc::Rc;
 
-use futures::executor::block_on;
 use porygon::corpus::{parse_chaos, parse_sets, SetsFile};
 use porygon::mcp::session::{MemorySessionStore, Session, SessionStore, StoreError, DEFAULT_IDLE_TTL_MS};
 use porygon::mcp::Dispatcher;
@@ -15,7 +14,7 @@ use porygon::search::hit::{SearchHit, SearchRequest};
 use porygon::tools::backend::{BackendError, FormatUsage, NoCorpus, Source, StrategyBackend};
 use porygon::tools::Porygon;
 use porygon::transport::gate::{self, GateConfig, Verdict};
-use porygon::transport::streamable::{Streamable, SESSION_HEADER};
+use porygon::transport::streamable::SESSION_HEADER;
 use porygon::transport::{Headers, HttpRequest, HttpResponse, Method};
 use proptest::prelude::*;
 use rmcp::model::ErrorCode;
@@ -26,7 +25,7 @@ use crate::jsonrpc::{
 };
 use crate::support::{config, nasty_text, Bytes};
 
-const OWNER: &str = "0123456789abcdef0123456789abcdef";
+use crate::common::{test_session_keys, OWNER};
 /// What the gate may answer by itself (preflight, Origin, method, size, media types).
 const GATE_STATUSES: [u16; 6] = [204, 403, 405, 406, 413, 415];
 /// What the machine may answer. 503 only when storage fails.
@@ -383,15 +382,7 @@ impl<B: StrategyBackend> World<B> {
     }
 
     fn machine(&self, req: &HttpRequest) -> HttpResponse {
-        let machine = Streamable {
-            dispatcher: &self.dispatcher,
-            store: &self.store,
-            owner: OWNER,
-            session_keys: Some(&test_session_keys()),
-            now_ms: self.now_ms,
-            idle_ttl_ms: DEFAULT_IDLE_TTL_MS,
-        };
-        block_on(machine.handle(req))
+        crate::common::handle(&self.dispatcher, &self.store, self.now_ms, req)
     }
 
     fn run(&mut self, step: &Step) -> Result<(), TestCaseError> {
@@ -597,9 +588,4 @@ proptest! {
             run_all(NoCorpus, &steps)?;
         }
     }
-}
-
-/// The server's session-id key in these tests (production reads `SESSION_ID_KEY`).
-fn test_session_keys() -> porygon::mcp::session::SessionKeys {
-    porygon::mcp::session::SessionKeys::new(Some("native-test-session-key-0001"), None).expect("long enough")
 }
