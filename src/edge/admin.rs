@@ -21,6 +21,7 @@ use serde_json::json;
 use worker::{event, Env, Method, Request, RequestInit, ScheduleContext, ScheduledEvent};
 
 use super::convert;
+use super::faults::Faults;
 use super::ingest_object::StartRequest;
 use super::raw_source::{RawSource, SourceMode};
 use crate::ingest::manifest::StatsEntry;
@@ -30,7 +31,7 @@ use crate::transport::HttpResponse;
 /// Raw files can be large (a month of chaos statistics for a big format is several MiB).
 const MAX_RAW_BYTES: usize = 25 * 1024 * 1024;
 
-pub async fn handle(req: Request, env: &Env) -> HttpResponse {
+pub async fn handle(req: Request, env: &Env, faults: Faults) -> HttpResponse {
     let auth = req.headers().get("Authorization").ok().flatten();
     let secret = env.secret("ADMIN_TOKEN").ok().map(|s| s.to_string());
     match check(auth.as_deref(), secret.as_deref()) {
@@ -43,10 +44,12 @@ pub async fn handle(req: Request, env: &Env) -> HttpResponse {
             return HttpResponse::json(503, &json!({"error": "admin disabled: set the ADMIN_TOKEN secret"}))
         }
     }
-    route(req, env).await.unwrap_or_else(|e| HttpResponse::json(503, &json!({"error": e.to_string()})))
+    route(req, env, faults)
+        .await
+        .unwrap_or_else(|e| HttpResponse::json(503, &json!({"error": e.to_string()})))
 }
 
-async fn route(mut req: Request, env: &Env) -> worker::Result<HttpResponse> {
+async fn route(mut req: Request, env: &Env, faults: Faults) -> worker::Result<HttpResponse> {
     let path = req.path();
     let method = req.method();
     if let Some(key) = path.strip_prefix("/admin/raw/") {
@@ -102,7 +105,7 @@ async fn route(mut req: Request, env: &Env) -> worker::Result<HttpResponse> {
             let key = percent_encoding::percent_decode_str(&p["/admin/doc/".len()..])
                 .decode_utf8_lossy()
                 .into_owned();
-            if super::faults::current().kv_error() {
+            if faults.kv_error() {
                 return Err(worker::Error::RustError("KV read: injected fault".into()));
             }
             match env.kv("STRATEGY_KV")?.get(&key).text().await? {

@@ -2,6 +2,7 @@
 //! effect within that minute (RUNBOOK.md). Unknown tokens are remembered too (a bounded LRU, so
 //! a flood of made-up tokens can neither grow memory nor, once seen, cost another KV read).
 
+use super::faults::Faults;
 use std::cell::RefCell;
 use std::num::NonZeroUsize;
 
@@ -30,12 +31,17 @@ pub fn cached(token: &str, now_ms: i64) -> Option<Option<ApiKeyRecord>> {
 /// The record for `token`: `Ok(None)` if unknown or revoked. A KV failure is an `Err` (not cached),
 /// which the router answers with 503 + `Retry-After`: during a KV outage key holders are told to
 /// retry — never that their key is invalid, and never let through unlimited.
-pub async fn lookup(env: &Env, token: &str, now_ms: i64) -> Result<Option<ApiKeyRecord>, String> {
+pub async fn lookup(
+    env: &Env,
+    token: &str,
+    now_ms: i64,
+    faults: Faults,
+) -> Result<Option<ApiKeyRecord>, String> {
     if let Some(hit) = cached(token, now_ms) {
         return Ok(hit);
     }
     let key = storage_key(token);
-    if super::faults::current().kv_error() {
+    if faults.kv_error() {
         return Err("injected fault: KV read failed".into());
     }
     let kv = env.kv(BINDING).map_err(|e| format!("API_KEYS binding: {e}"))?;

@@ -11,7 +11,7 @@ use worker::{durable_object, DurableObject, Env, Request, Response, Result, Stat
 
 use super::clock::now_ms;
 use super::convert;
-use super::faults::{self, Faults};
+use super::faults::Faults;
 use super::object_call::LIMIT_PATH;
 use super::sql_admissions::{AdmissionError, SqlAdmissions};
 use super::sql_sessions::SqlSessions;
@@ -92,8 +92,8 @@ impl DurableObject for ClientObject {
             }));
         }
         #[cfg(feature = "faults")]
-        if req.path() == faults::OBJECT_STATE_PATH && self.environment == "local" {
-            return convert::response(faults::object_state(&self.sessions, &self.admissions));
+        if req.path() == super::faults::OBJECT_STATE_PATH && self.environment == "local" {
+            return convert::response(super::faults::object_state(&self.sessions, &self.admissions));
         }
         if req.path() == "/health" {
             // Storage answers: the object is alive and its SQLite usable.
@@ -105,7 +105,7 @@ impl DurableObject for ClientObject {
         let request_id = req.headers().get(REQUEST_ID_HEADER)?;
         telemetry::enter_object(&self.state, self.sentry.clone(), "ClientObject", request_id.as_deref());
         let faults = Faults::from_header(&self.environment, req.headers().get(FAULT_HEADER)?.as_deref());
-        faults::set_current(faults);
+        self.dispatcher.handler().backend().set_faults(faults);
         if faults.panic_object() {
             panic!("injected fault: client object panic");
         }

@@ -7,9 +7,9 @@
 //! even there only when `ENVIRONMENT` is "local". Without the feature every check below is a
 //! constant `false` and the header is ignored like any other unknown header.
 //!
-//! Faults named on a `/mcp` request travel with it to the client object and its backend. The
-//! object keeps the current request's faults per instance, so a test must not mix different
-//! faults concurrently on one client.
+//! Faults named on a request travel with it as a value: the router passes them to what it
+//! calls, the client object hands them to its backend (`EdgeBackend::set_faults`) for the
+//! request it is serving, so a test must not mix different faults concurrently on one client.
 //!
 //! Ingestion runs in alarms, not requests: its faults (`IngestFaults`) travel in the run's
 //! `StartRequest` instead, under the same two conditions.
@@ -85,6 +85,14 @@ impl Faults {
         0
     }
 
+    /// Waits the injected slowness, if any.
+    pub async fn delay(self) {
+        let ms = self.slow_ms();
+        if ms > 0 {
+            worker::Delay::from(std::time::Duration::from_millis(u64::from(ms))).await;
+        }
+    }
+
     /// Whether no fault is asked for.
     #[cfg(feature = "faults")]
     pub fn is_clear(self) -> bool {
@@ -154,38 +162,6 @@ impl IngestFaults {
             Some(f) if cfg!(feature = "faults") && environment == "local" => f,
             _ => Self::default(),
         }
-    }
-}
-
-#[cfg(feature = "faults")]
-thread_local! {
-    static CURRENT: std::cell::Cell<Faults> = std::cell::Cell::new(Faults::default());
-}
-
-/// The faults of the request this instance is serving (see the module docs).
-#[cfg(feature = "faults")]
-pub fn current() -> Faults {
-    CURRENT.with(std::cell::Cell::get)
-}
-
-#[cfg(feature = "faults")]
-pub fn set_current(faults: Faults) {
-    CURRENT.with(|c| c.set(faults));
-}
-
-#[cfg(not(feature = "faults"))]
-pub fn current() -> Faults {
-    Faults
-}
-
-#[cfg(not(feature = "faults"))]
-pub fn set_current(_faults: Faults) {}
-
-/// The injected slowness, if any.
-pub async fn delay() {
-    let ms = current().slow_ms();
-    if ms > 0 {
-        worker::Delay::from(std::time::Duration::from_millis(u64::from(ms))).await;
     }
 }
 

@@ -13,6 +13,7 @@ use std::future::Future;
 use worker::Env;
 
 use super::clock::now_ms;
+use super::faults::Faults;
 use super::index_object::IndexStats;
 use crate::ingest::alert::LastRun;
 use crate::policy::health::{corpus_check, summarize, Check, CheckStatus, LastSuccess};
@@ -40,11 +41,11 @@ thread_local! {
     static DEEP: RefCell<Option<DeepChecks>> = const { RefCell::new(None) };
 }
 
-pub async fn report(env: &Env, quotas: &QuotaConfig) -> HttpResponse {
-    let (kv, last_run) = futures::join!(kv_check(env), last_run(env));
+pub async fn report(env: &Env, quotas: &QuotaConfig, faults: Faults) -> HttpResponse {
+    let (kv, last_run) = futures::join!(kv_check(env, faults), last_run(env, faults));
     let now = now_ms();
     // Faults (test build only) must show at once, so they bypass the memory.
-    let reusable = super::faults::current().is_clear();
+    let reusable = faults.is_clear();
     let remembered = DEEP.with(|d| {
         d.borrow_mut()
             .take()
@@ -56,7 +57,7 @@ pub async fn report(env: &Env, quotas: &QuotaConfig) -> HttpResponse {
             (deep, Some(age))
         }
         None => {
-            let (clients, index, semantic) = deep_checks(env).await;
+            let (clients, index, semantic) = deep_checks(env, faults).await;
             (DeepChecks { at_ms: now, dataset: kv.detail.clone(), clients, index, semantic }, None)
         }
     };
@@ -115,9 +116,9 @@ fn config_check(env: &Env, quotas: &QuotaConfig) -> Check {
     }
 }
 
-async fn kv_check(env: &Env) -> Check {
+async fn kv_check(env: &Env, faults: Faults) -> Check {
     timed("kv", true, async {
-        if super::faults::current().kv_error() {
+        if faults.kv_error() {
             return Err(worker::Error::RustError("injected fault: KV read failed".into()));
         }
         let kv = env.kv("STRATEGY_KV")?;
@@ -129,7 +130,7 @@ async fn kv_check(env: &Env) -> Check {
     .await
 }
 
-async fn deep_checks(env: &Env) -> (Check, (Check, Option<IndexStats>), Check) {
+async fn deep_checks(env: &Env, faults: Faults) -> (Check, (Check, Option<IndexStats>), Check) {
     futures::join!(
         timed("clientObjects", true, async {
             let stub = env.durable_object("CLIENTS")?.id_from_name("health")?.get_stub()?;
@@ -140,13 +141,13 @@ async fn deep_checks(env: &Env) -> (Check, (Check, Option<IndexStats>), Check) {
             }
         }),
         index_stats(env),
-        semantic(env),
+        semantic(env, faults),
     )
 }
 
 /// The last successful ingestion run; `None` also when KV fails (the `kv` check reports that).
-async fn last_run(env: &Env) -> Option<LastRun> {
-    if super::faults::current().kv_error() {
+async fn last_run(env: &Env, faults: Faults) -> Option<LastRun> {
+    if faults.kv_error() {
         return None;
     }
     let kv = env.kv("STRATEGY_KV").ok()?;
@@ -168,7 +169,7 @@ async fn index_stats(env: &Env) -> (Check, Option<IndexStats>) {
 }
 
 /// Workers AI + Vectorize: optional, so failing degrades rather than fails.
-async fn semantic(env: &Env) -> Check {
+async fn semantic(env: &Env, faults: Faults) -> Check {
     if env.ai("AI").is_err() || super::vectors::vectorize(env).is_none() {
         return Check {
             name: "semantic",
@@ -179,6 +180,7 @@ async fn semantic(env: &Env) -> Check {
         };
     }
     let backend = super::strategy_backend::EdgeBackend::new(env.clone());
+    backend.set_faults(faults);
     let request = crate::search::hit::SearchRequest {
         query: "health check".into(),
         limit: 1,

@@ -8,7 +8,7 @@ use serde_json::json;
 use worker::{event, Context, Env, Request, Response, Result};
 
 use super::clock::now_ms;
-use super::faults::{self, Faults};
+use super::faults::Faults;
 use super::object_call::{call_object, LIMIT_PATH};
 use super::{api_keys, convert, telemetry};
 use crate::mcp::jsonrpc;
@@ -39,7 +39,6 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
     let path = req.path();
     let faults =
         Faults::from_header(&telemetry::environment(&env), req.headers().get(FAULT_HEADER)?.as_deref());
-    faults::set_current(faults);
     let sentry = telemetry::sentry_config(&env);
     let wait_until_target: &wasm_bindgen::JsValue = ctx.as_ref().as_ref();
     telemetry::enter(wait_until_target.clone(), sentry.clone(), &path, Some(&request_id));
@@ -48,17 +47,19 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
     }
     let response = match path.as_str() {
         "/health/live" => HttpResponse::json(200, &json!({"status": "ok"})),
-        "/health" => health(&req, &env).await,
-        "/mcp" => mcp(req, &env, &ctx, sentry.as_deref(), &request_id).await,
-        p if p.starts_with("/admin/") => super::admin::handle(req, &env).await,
+        "/health" => health(&req, &env, faults).await,
+        "/mcp" => mcp(req, &env, &ctx, sentry.as_deref(), &request_id, faults).await,
+        p if p.starts_with("/admin/") => super::admin::handle(req, &env, faults).await,
         #[cfg(feature = "bench")]
         p if p.starts_with("/bench/") => super::bench::handle(req, &env).await,
         #[cfg(feature = "faults")]
-        faults::CLIENT_STATE_ROUTE if telemetry::environment(&env) == "local" => {
-            faults::client_state(&req, &env).await
+        super::faults::CLIENT_STATE_ROUTE if telemetry::environment(&env) == "local" => {
+            super::faults::client_state(&req, &env).await
         }
         #[cfg(feature = "faults")]
-        faults::CHARGE_ROUTE if telemetry::environment(&env) == "local" => faults::charge(&req, &env).await,
+        super::faults::CHARGE_ROUTE if telemetry::environment(&env) == "local" => {
+            super::faults::charge(&req, &env).await
+        }
         _ => HttpResponse::json(404, &json!({"error": "not_found", "message": "See /mcp"})),
     };
     // /mcp reports its own failures with its request record; the operator routes report here.
@@ -81,6 +82,7 @@ async fn mcp(
     ctx: &Context,
     sentry: Option<&SentryConfig>,
     request_id: &str,
+    faults: Faults,
 ) -> HttpResponse {
     let started = now_ms();
     let cfg = gate_config(env);
@@ -89,7 +91,7 @@ async fn mcp(
     let colo = req.cf().map(|cf| cf.colo()).unwrap_or_default();
     let mut trace = Trace { rpc: RpcSummary::of(b""), client_key: None, limiter: LimiterDecision::None };
     let mut failure = None;
-    let mut response = match forward(req, env, ctx, &cfg, request_id, &mut trace).await {
+    let mut response = match forward(req, env, ctx, &cfg, request_id, &mut trace, faults).await {
         Ok(r) => r,
         Err(e) => {
             // A platform failure (object unreachable, stream broken) is ours, not the client's:
@@ -174,6 +176,7 @@ async fn forward(
     cfg: &GateConfig,
     request_id: &str,
     trace: &mut Trace,
+    faults: Faults,
 ) -> Result<HttpResponse> {
     let headers = convert::headers(&req);
     let method = convert::method(&req);
@@ -205,7 +208,7 @@ async fn forward(
         }
         return charge_refusal(env, &limits, refusal, &bare_request(Method::Post), now, trace).await;
     }
-    let identity = match identify(env, &headers, &quotas, &address, now).await {
+    let identity = match identify(env, &headers, &quotas, &address, now, faults).await {
         Ok(identity) => identity,
         Err(Unidentified::Auth(e)) => {
             let limits = quotas::refusal_limits(&address, session.as_ref(), &quotas);
@@ -311,6 +314,7 @@ async fn identify(
     quotas: &QuotaConfig,
     address: &Identity,
     now: i64,
+    faults: Faults,
 ) -> std::result::Result<Identity, Unidentified> {
     let Some(token) = bearer_token(headers.get("Authorization")).map_err(Unidentified::Auth)? else {
         return Ok(address.clone());
@@ -322,7 +326,7 @@ async fn identify(
             {
                 return Err(Unidentified::AddressDenied(d));
             }
-            api_keys::lookup(env, token, now).await.map_err(Unidentified::KeyStore)?
+            api_keys::lookup(env, token, now, faults).await.map_err(Unidentified::KeyStore)?
         }
     };
     match record {
@@ -479,25 +483,21 @@ fn unauthorized(e: &AuthError) -> HttpResponse {
 
 /// `/health` is public and its deep checks are costly: limited per address, in an object of
 /// its own (so monitoring never spends a client's MCP quota).
-async fn health(req: &Request, env: &Env) -> HttpResponse {
+async fn health(req: &Request, env: &Env, faults: Faults) -> HttpResponse {
     let quotas = QuotaConfig::from_vars(|name| env.var(name).ok().map(|v| v.to_string()));
     let ip = req.headers().get("CF-Connecting-IP").ok().flatten();
     let limit = quotas::health_limit(&quotas::anonymous_identity(ip.as_deref(), &quotas), &quotas);
     let now = now_ms();
     let mut trace = Trace { rpc: RpcSummary::of(b""), client_key: None, limiter: LimiterDecision::None };
-    // Locally the objects share this wasm instance and reset the thread-local fault switch;
-    // the checks below must see this request's own faults.
-    let faults = faults::current();
     let admitted =
         admit(env, std::slice::from_ref(&limit), 1, &bare_request(Method::Get), now, &mut trace).await;
-    faults::set_current(faults);
     match admitted {
-        Ok(Admission::Admitted(_)) => super::health::report(env, &quotas).await,
+        Ok(Admission::Admitted(_)) => super::health::report(env, &quotas, faults).await,
         Ok(Admission::Denied(resp)) => resp,
         // The limiter's object is unreachable: reporting that is what /health is for.
         Err(e) => {
             tracing::warn!(error = %e, "health limiter unreachable");
-            super::health::report(env, &quotas).await
+            super::health::report(env, &quotas, faults).await
         }
     }
 }

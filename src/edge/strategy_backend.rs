@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use std::rc::Rc;
 
 use super::clock::now_ms;
-use super::faults;
+use super::faults::Faults;
 use super::raw_source::RawSource;
 use super::vectors::vectorize;
 use crate::corpus::{parse_chaos, parse_moveset_report, parse_sets, Document, Format, SetsFile, StatsKind};
@@ -87,11 +87,18 @@ const SEMANTIC_TIMEOUT_MS: u64 = 2_500;
 
 pub struct EdgeBackend {
     env: Env,
+    /// The faults of the request being served (test builds; zero-sized otherwise).
+    faults: std::cell::Cell<Faults>,
 }
 
 impl EdgeBackend {
     pub fn new(env: Env) -> Self {
-        Self { env }
+        Self { env, faults: std::cell::Cell::default() }
+    }
+
+    /// The faults of the request the owner is about to serve.
+    pub fn set_faults(&self, faults: Faults) {
+        self.faults.set(faults);
     }
 
     /// POSTs `body` to `path` of one replica of `format`'s index (any replica serves a search,
@@ -139,8 +146,8 @@ impl EdgeBackend {
         search: impl std::future::Future<Output = Result<T, BackendError>>,
     ) -> Result<T, BackendError> {
         let search = async {
-            faults::delay().await;
-            if faults::current().fts_error() {
+            self.faults.get().delay().await;
+            if self.faults.get().fts_error() {
                 return Err(BackendError::Unavailable(Source::LexicalSearch, "injected fault".into()));
             }
             search.await
@@ -236,7 +243,7 @@ fn shared_url(key: &str) -> String {
 
 impl StrategyBackend for EdgeBackend {
     async fn dataset_version(&self) -> String {
-        if faults::current().kv_error() {
+        if self.faults.get().kv_error() {
             return String::new();
         }
         let (now, ttl) = (now_ms(), version_ttl_ms(&self.env));
@@ -303,7 +310,7 @@ impl StrategyBackend for EdgeBackend {
             return Ok(hit);
         }
         let load = async {
-            faults::delay().await;
+            self.faults.get().delay().await;
             timed(false, self.load_usage(format, month, cutoff)).await
         };
         let loaded = with_timeout(Source::UsageStatistics, SEMANTIC_TIMEOUT_MS, load).await??;
@@ -354,7 +361,7 @@ impl StrategyBackend for EdgeBackend {
         format: &str,
         request: &SearchRequest,
     ) -> Option<Result<Vec<SearchHit>, BackendError>> {
-        let injected = faults::current();
+        let injected = self.faults.get();
         if injected.semantic_error() {
             return Some(Err(BackendError::Unavailable(Source::Vectorize, "injected fault".into())));
         }

@@ -174,6 +174,11 @@ impl<B: StrategyBackend> Porygon<B> {
         Self { backend, cache: CoalescingCache::new(CACHE_ENTRIES, CACHE_TTL_MS) }
     }
 
+    /// What the tools read through (the edge sets per-request state on it, e.g. test faults).
+    pub fn backend(&self) -> &B {
+        &self.backend
+    }
+
     /// Runs a corpus tool through the per-client coalescing cache and, on a miss, the shared
     /// cache: identical concurrent calls share one computation, and a popular question is
     /// computed once per TTL across clients. Errors and degraded answers are never cached.
