@@ -1,4 +1,5 @@
-//! Opaque cursors for `*/list` results.
+//! Opaque offset cursors: `*/list` results page through them, and so do tools that page
+//! (`get_usage_stats`), each with its own prefix so one list's cursor is refused by another.
 
 use rmcp::model::ErrorData;
 
@@ -12,15 +13,23 @@ const PREFIX: &str = "o:";
 pub fn paginate<T>(items: Vec<T>, cursor: Option<&str>) -> Result<(Vec<T>, Option<String>), ErrorData> {
     let start = match cursor {
         None => 0,
-        Some(c) => decode(c, items.len()).ok_or_else(|| ErrorData::invalid_params("Invalid cursor", None))?,
+        Some(c) => decode_offset(PREFIX, c, items.len())
+            .ok_or_else(|| ErrorData::invalid_params("Invalid cursor", None))?,
     };
     let end = (start + PAGE_SIZE).min(items.len());
-    let next = (end < items.len()).then(|| format!("{PREFIX}{end}"));
+    let next = (end < items.len()).then(|| encode(PREFIX, end));
     Ok((items.into_iter().skip(start).take(end - start).collect(), next))
 }
 
-fn decode(cursor: &str, len: usize) -> Option<usize> {
-    let digits = cursor.strip_prefix(PREFIX)?;
+/// The cursor of the page starting at `offset`.
+pub fn encode(prefix: &str, offset: usize) -> String {
+    format!("{prefix}{offset}")
+}
+
+/// The offset a cursor of `prefix` names, if it is one this server could have issued for a list
+/// of `len` items (0 < offset < len, at most 9 digits, nothing else).
+pub fn decode_offset(prefix: &str, cursor: &str, len: usize) -> Option<usize> {
+    let digits = cursor.strip_prefix(prefix)?;
     if digits.is_empty() || digits.len() > 9 || !digits.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
@@ -47,5 +56,13 @@ mod tests {
         }
         let (empty, next) = paginate(Vec::<u8>::new(), None).unwrap();
         assert!(empty.is_empty() && next.is_none());
+    }
+
+    #[test]
+    fn offsets_round_trip_under_their_own_prefix_only() {
+        assert_eq!(decode_offset("u:", &encode("u:", 7), 10), Some(7));
+        for bad in ["o:7", "u:+7", "u:07x", "u: 7", "u:10", "u:0"] {
+            assert_eq!(decode_offset("u:", bad, 10), None, "{bad}");
+        }
     }
 }

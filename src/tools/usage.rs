@@ -10,6 +10,10 @@ use super::backend::{FormatUsage, StrategyBackend};
 use super::{structured, tool_error};
 use crate::corpus::{Breakdown, Format, PasteStyle, Share, UsageStats};
 use crate::dex::{dex, is_id, to_id};
+use crate::mcp::pagination;
+
+/// `get_usage_stats` cursors (`mcp::pagination`): `u:<offset>`.
+const CURSOR_PREFIX: &str = "u:";
 
 pub const USAGE_NAME: &str = "get_usage_stats";
 pub const SETS_NAME: &str = "get_popular_sets";
@@ -58,11 +62,7 @@ pub async fn call_usage(backend: &impl StrategyBackend, arguments: &JsonObject) 
     species.sort_by_key(|s| s.rank);
     let start = match cursor {
         None => 0,
-        Some(c) => match c
-            .strip_prefix("u:")
-            .and_then(|n| n.parse::<usize>().ok())
-            .filter(|n| *n > 0 && *n < species.len())
-        {
+        Some(c) => match pagination::decode_offset(CURSOR_PREFIX, c, species.len()) {
             Some(n) => n,
             None => {
                 return tool_error("Invalid arguments: argument \"cursor\" is not a cursor this tool issued")
@@ -80,7 +80,7 @@ pub async fn call_usage(backend: &impl StrategyBackend, arguments: &JsonObject) 
             raw_count: s.raw_count,
         })
         .collect();
-    let next = (end < species.len()).then(|| format!("u:{end}"));
+    let next = (end < species.len()).then(|| pagination::encode(CURSOR_PREFIX, end));
     let mut text = format!(
         "{} usage, {} (rating ≥ {}) — source: {}\n",
         format, usage.month, usage.cutoff, usage.source_url
