@@ -20,7 +20,6 @@
 //   metadata indexes exist;
 // - every required secret is set on the Worker (names only; values are never readable).
 // Offline, it says what it did not check.
-import { parseArgs } from "node:util";
 
 import { clientFromEnv, CloudflareApiError, isScriptNotFound } from "./cloudflare-api.mjs";
 import {
@@ -29,7 +28,6 @@ import {
   CLOUD_ENVS,
   CLOUD_ONLY_BINDINGS,
   customDomains,
-  defaultConfigPath,
   isRealId,
   LOGS_RETENTION_DAYS,
   logsBucketName,
@@ -38,24 +36,13 @@ import {
   REQUIRED_SECRETS,
   VECTORIZE_CONFIG,
   VECTORIZE_METADATA_INDEXES,
+  operatorCli,
 } from "./wrangler-config.mjs";
 
-function usage(message) {
-  if (message) console.error(`error: ${message}`);
-  console.error("usage: check-config.mjs --env staging|production [--config wrangler.toml] [--offline]");
-  process.exit(2);
-}
-
-let opts;
-try {
-  opts = parseArgs({ options: { env: { type: "string" }, config: { type: "string" }, offline: { type: "boolean" }, help: { type: "boolean" } } }).values;
-} catch (e) {
-  usage(e.message);
-}
-if (opts.help) usage();
-const env = opts.env;
-if (!CLOUD_ENVS.includes(env)) usage(`--env must be one of ${CLOUD_ENVS.join(", ")}`);
-const configPath = opts.config ?? defaultConfigPath();
+const { opts, env, configPath } = operatorCli(
+  "check-config.mjs --env staging|production [--config wrangler.toml] [--offline]",
+  { offline: { type: "boolean" } },
+);
 
 const problems = [];
 const problem = (s) => problems.push(s);

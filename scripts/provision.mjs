@@ -22,13 +22,10 @@
 // Durable Objects are created by the deploy (migrations), Analytics Engine datasets by their first
 // write, Workers AI needs nothing. --dry-run prints the plan and writes nothing.
 // Exit status: 0 done (secrets may still be missing: they are listed), 1 failed, 2 bad usage.
-import { parseArgs } from "node:util";
 
 import { clientFromEnv, CloudflareApiError, isScriptNotFound } from "./cloudflare-api.mjs";
 import {
-  CLOUD_ENVS,
   customDomains,
-  defaultConfigPath,
   hostFor,
   isRealId,
   kvTitle,
@@ -46,26 +43,13 @@ import {
   VECTORIZE_CONFIG,
   VECTORIZE_METADATA_INDEXES,
   writeConfig,
+  operatorCli,
 } from "./wrangler-config.mjs";
 
-function usage(message) {
-  if (message) console.error(`error: ${message}`);
-  console.error("usage: provision.mjs --env staging|production [--config wrangler.toml] [--domain example.org] [--dry-run]");
-  process.exit(2);
-}
-
-let opts;
-try {
-  opts = parseArgs({
-    options: { env: { type: "string" }, config: { type: "string" }, domain: { type: "string" }, "dry-run": { type: "boolean" }, help: { type: "boolean" } },
-  }).values;
-} catch (e) {
-  usage(e.message);
-}
-if (opts.help) usage();
-const env = opts.env;
-if (!CLOUD_ENVS.includes(env)) usage(`--env must be one of ${CLOUD_ENVS.join(", ")}`);
-const configPath = opts.config ?? defaultConfigPath();
+const { opts, env, configPath, usage } = operatorCli(
+  "provision.mjs --env staging|production [--config wrangler.toml] [--domain example.org] [--dry-run]",
+  { domain: { type: "string" }, "dry-run": { type: "boolean" } },
+);
 const dryRun = Boolean(opts["dry-run"]);
 const domain = opts.domain?.trim().toLowerCase().replace(/\.$/, "") || undefined;
 if (domain !== undefined && (!/^[a-z0-9-]+(\.[a-z0-9-]+)+$/.test(domain) || domain === PLACEHOLDER_DOMAIN || domain.endsWith(".invalid"))) {

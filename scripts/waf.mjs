@@ -22,10 +22,9 @@
 // Exit status: 0 done (or nothing to do), 1 an API call failed, 2 bad usage or an invalid rules file.
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
-import { parseArgs } from "node:util";
 
 import { clientFromEnv, CloudflareApiError } from "./cloudflare-api.mjs";
-import { CLOUD_ENVS, customDomains, defaultConfigPath, PLACEHOLDER_DOMAIN, readConfig } from "./wrangler-config.mjs";
+import { CLOUD_ENVS, customDomains, operatorCli, PLACEHOLDER_DOMAIN, readConfig } from "./wrangler-config.mjs";
 
 export const PHASES = ["http_request_firewall_custom", "http_ratelimit"];
 const ACTIONS = {
@@ -224,22 +223,11 @@ export function plan(current, desired, env) {
 
 // ---------------------------------------------------------------------------------------------
 async function main() {
-  const usage = (message) => {
-    if (message) console.error(`error: ${message}`);
-    console.error("usage: waf.mjs --env staging|production [--config wrangler.toml] [--rules ops/waf/rules.json] [--apply]");
-    process.exit(2);
-  };
-  let opts;
-  try {
-    opts = parseArgs({ options: { env: { type: "string" }, config: { type: "string" }, rules: { type: "string" }, apply: { type: "boolean" }, help: { type: "boolean" } } }).values;
-  } catch (e) {
-    usage(e.message);
-  }
-  if (opts.help) usage();
-  const env = opts.env;
-  if (!CLOUD_ENVS.includes(env)) usage(`--env must be one of ${CLOUD_ENVS.join(", ")}`);
+  const { opts, env, configPath, usage } = operatorCli(
+    "waf.mjs --env staging|production [--config wrangler.toml] [--rules ops/waf/rules.json] [--apply]",
+    { rules: { type: "string" }, apply: { type: "boolean" } },
+  );
   const rulesPath = resolve(opts.rules ?? "ops/waf/rules.json");
-  const configPath = opts.config ?? defaultConfigPath();
 
   let file;
   try {

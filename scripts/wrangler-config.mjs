@@ -7,6 +7,7 @@
 // over several lines) and inline tables. Anything else (multi-line strings, dates) is refused
 // with its line number rather than misread. No npm TOML parser is a direct dependency, and a
 // round-trip serializer would drop the comments that document every setting.
+import { parseArgs } from "node:util";
 import { readFileSync, renameSync, writeFileSync } from "node:fs";
 import { resolve } from "node:path";
 
@@ -15,6 +16,29 @@ export const defaultConfigPath = () => resolve("wrangler.toml");
 
 /** The cloud environments (the top level of wrangler.toml is the local one). */
 export const CLOUD_ENVS = ["staging", "production"];
+
+/**
+ * The command line every operations script shares: `--env staging|production`, `--config`
+ * (default: the repository's wrangler.toml), `--help`, plus `options` of its own (node:util
+ * parseArgs shapes). A mistake prints `usageLine` and exits 2; `usage(message)` does the same
+ * for the script's own checks.
+ */
+export function operatorCli(usageLine, options = {}) {
+  const usage = (message) => {
+    if (message) console.error(`error: ${message}`);
+    console.error(`usage: ${usageLine}`);
+    process.exit(2);
+  };
+  let opts;
+  try {
+    opts = parseArgs({ options: { env: { type: "string" }, config: { type: "string" }, help: { type: "boolean" }, ...options } }).values;
+  } catch (e) {
+    usage(e.message);
+  }
+  if (opts.help) usage();
+  if (!CLOUD_ENVS.includes(opts.env)) usage(`--env must be one of ${CLOUD_ENVS.join(", ")}`);
+  return { opts, env: opts.env, configPath: opts.config ?? defaultConfigPath(), usage };
+}
 
 /** Secrets the worker reads in the cloud (`wrangler secret put NAME --env ENV`). */
 export const REQUIRED_SECRETS = [
