@@ -37,6 +37,7 @@
 //                      defaults to the id; rate limiting rules carry ratelimit {characteristics
 //                      (with "cf.colo.id"), period, requests_per_period, mitigation_timeout}
 // Error codes the scripts branch on are Cloudflare's (10007); the others are the fake's own.
+import { spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import http from 'node:http';
 
@@ -388,4 +389,25 @@ export async function startFakeCloudflareApi({ token = `fake-token-${hex32()}`, 
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
   fake.url = `http://127.0.0.1:${server.address().port}/client/v4`;
   return fake;
+}
+
+/** The environment of a child process: nothing of the caller's Cloudflare or wrangler settings, then `extra`. */
+export function childEnv(extra = {}) {
+  const env = { ...process.env };
+  for (const k of Object.keys(env)) if (k.startsWith('CLOUDFLARE_') || k.startsWith('WRANGLER_')) delete env[k];
+  return { ...env, ...extra };
+}
+
+/** Runs `argv` and resolves {code, stdout, stderr, out}; stdin gets `input`. */
+export function run(argv, { cwd, env = childEnv(), input = '' } = {}) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(argv[0], argv.slice(1), { cwd, env, stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr, out: stdout + stderr }));
+    child.stdin.end(input);
+  });
 }

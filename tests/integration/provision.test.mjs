@@ -3,7 +3,6 @@
 // wrangler.toml: the repository's own file is never written (checked at the end). No worker is
 // needed; every test starts from a fresh, empty fake account.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -11,7 +10,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
-import { startFakeCloudflareApi } from './fake-cloudflare-api.mjs';
+import { childEnv, run as runChild, startFakeCloudflareApi } from './fake-cloudflare-api.mjs';
 import { parseToml, REQUIRED_SECRETS } from '../../scripts/wrangler-config.mjs';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -31,26 +30,8 @@ function tempConfig() {
   return file;
 }
 
-/** The environment of a child: nothing of the caller's Cloudflare credentials, only the fake's. */
-function childEnv(extra = {}) {
-  const env = { ...process.env };
-  for (const k of Object.keys(env)) if (k.startsWith('CLOUDFLARE_') || k.startsWith('WRANGLER_')) delete env[k];
-  return { ...env, ...extra };
-}
-
-/** Runs a command (argv or a bash line) and resolves {code, stdout, stderr}; stdin gets `input`. */
-function run(argv, { cwd = REPO, env = childEnv(), input = '' } = {}) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(argv[0], argv.slice(1), { cwd, env, stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr, out: stdout + stderr }));
-    child.stdin.end(input);
-  });
-}
+/** Runs a command (argv or a bash line) in the repository unless told otherwise. */
+const run = (argv, { cwd = REPO, ...rest } = {}) => runChild(argv, { cwd, ...rest });
 
 const script = (name, args, fake, extraEnv = {}) => run([process.execPath, path.join(REPO, 'scripts', `${name}.mjs`), ...args], { env: childEnv({ ...(fake ? fake.env() : {}), ...extraEnv }) });
 

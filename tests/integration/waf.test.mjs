@@ -1,14 +1,13 @@
 // `make waf` (scripts/waf.mjs): ops/waf/rules.json against the zone's entry point rulesets,
 // through the fake Cloudflare API (fake-cloudflare-api.mjs). Offline, no worker needed.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
-import { startFakeCloudflareApi } from './fake-cloudflare-api.mjs';
+import { childEnv, run, startFakeCloudflareApi } from './fake-cloudflare-api.mjs';
 import { routesLiteral, setEnvKey } from '../../scripts/wrangler-config.mjs';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -37,18 +36,7 @@ function rulesFile(mutate) {
 }
 
 function waf(fake, args) {
-  const env = { ...process.env };
-  for (const k of Object.keys(env)) if (k.startsWith('CLOUDFLARE_')) delete env[k];
-  Object.assign(env, fake.env());
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [path.join(REPO, 'scripts/waf.mjs'), ...args], { cwd: REPO, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr, out: stdout + stderr }));
-  });
+  return run([process.execPath, path.join(REPO, 'scripts/waf.mjs'), ...args], { cwd: REPO, env: childEnv(fake.env()) });
 }
 
 const puts = (fake) => fake.writes();
