@@ -250,6 +250,7 @@ check-bench:
 	node --check bench/peer.mjs
 	node --check bench/hops.mjs
 	node --check bench/profile.mjs
+	node --check bench/golden.mjs
 	@# The peer must still bundle against the locked npm packages (agents, the MCP SDKs, zod, @pkmn/dex).
 	@mkdir -p .wrangler
 	node node_modules/wrangler/bin/wrangler.js deploy --dry-run --config bench/peer/wrangler.jsonc --outdir .wrangler/peer-dry-run > .wrangler/peer-dry-run.log 2>&1 \
