@@ -3,9 +3,11 @@
 # committed HEAD is cloned into a temporary directory and built under `env -i` with an empty
 # HOME and an empty CARGO_HOME; PATH holds only rustup's `cargo`, `rustc` and `rustup` proxies
 # (linked from a temporary bin directory) and the system directories (node, npm, python3).
-# RUSTUP_HOME is the existing one: the toolchain itself is not what is being proven, everything
-# installed on top of it (worker-build, wasm-bindgen-cli, npm packages, actionlint, shellcheck)
-# is. Then the installed wasm-bindgen must be Cargo.lock's and build/index_bg.wasm must exist.
+# RUSTUP_HOME is a copy of the existing one that keeps only the toolchains rustup installed (links
+# to them; any alias an earlier `make deps` made is left out, so the pinned toolchain of
+# rust-toolchain.toml is provided afresh): the toolchains themselves are not what is being proven,
+# everything installed on top of them (worker-build, wasm-bindgen-cli, npm packages, actionlint,
+# shellcheck) is. Then the installed wasm-bindgen must be Cargo.lock's and build/index_bg.wasm must exist.
 # Prints the elapsed time of each phase; every output line carries the seconds since the phase
 # began. Removes everything it made (KEEP_FRESH_INSTALL=1 keeps it for a post-mortem).
 #
@@ -24,7 +26,7 @@ die() { printf '[fresh-install] FAILED: %s\n' "$*" >&2; exit 1; }
 
 rustup_bin=$(command -v rustup) || die "rustup is not on PATH"
 rustup_bin=$(readlink -f "$rustup_bin")
-rustup_home=$(rustup show home)
+real_rustup_home=$(rustup show home)
 system_path=${FRESH_SYSTEM_PATH:-/usr/bin:/bin}
 sha=$(git rev-parse HEAD)
 if [ -n "$(git status --porcelain --untracked-files=no)" ]; then
@@ -40,7 +42,12 @@ cleanup() {
   fi
 }
 trap cleanup EXIT
-mkdir -p "$work/home" "$work/cargo-home" "$work/bin"
+mkdir -p "$work/home" "$work/cargo-home" "$work/bin" "$work/rustup-home/toolchains"
+rustup_home=$work/rustup-home
+cp "$real_rustup_home/settings.toml" "$rustup_home/"
+for toolchain in "$real_rustup_home"/toolchains/*; do
+  [ -L "$toolchain" ] || ln -s "$toolchain" "$rustup_home/toolchains/$(basename "$toolchain")"
+done
 # rustup's proxies decide what to run by the name they are called with.
 for tool in cargo rustc rustup; do ln -s "$rustup_bin" "$work/bin/$tool"; done
 
@@ -64,7 +71,9 @@ done
 for tool in worker-build wasm-bindgen; do
   if where=$(fresh bash -c "command -v $tool"); then die "$tool is already on the clean PATH: $where"; fi
 done
-fresh cargo --version > /dev/null || die "rustup's cargo proxy does not run with RUSTUP_HOME=$rustup_home"
+# (Outside the repo: its rust-toolchain.toml names a toolchain only `make deps` provides.)
+(cd "$work" && fresh cargo --version > /dev/null) || die "rustup's cargo proxy does not run with RUSTUP_HOME=$rustup_home"
+pinned=$(sed -n 's/^channel = "\(.*\)"$/\1/p' rust-toolchain.toml)
 
 # Each output line gets the seconds since its phase began; each phase's total is kept.
 phases=()
@@ -99,8 +108,10 @@ have=$("$work/cargo-home/bin/wasm-bindgen" --version | awk '{print $2}')
 [ -x "$work/cargo-home/bin/worker-build" ] || die "worker-build is not in the fresh CARGO_HOME"
 [ -s "$clone/build/index_bg.wasm" ] || die "build/index_bg.wasm was not built"
 wasm_bytes=$(stat -c %s "$clone/build/index_bg.wasm")
+used=$(in_clone rustc --version)
+case "$used" in "rustc $pinned "*) ;; *) die "the build ran $used, rust-toolchain.toml pins $pinned" ;; esac
 
 say "elapsed per phase:"
 printf '  %s\n' "${phases[@]}"
 printf '  %-28s %4ds (%dm%02ds)\n' "total" "$((SECONDS - total_start))" "$(((SECONDS - total_start) / 60))" "$(((SECONDS - total_start) % 60))"
-say "ok: wasm-bindgen $have matches Cargo.lock, build/index_bg.wasm is $wasm_bytes bytes"
+say "ok: $used (rust-toolchain.toml), wasm-bindgen $have matches Cargo.lock, build/index_bg.wasm is $wasm_bytes bytes"

@@ -11,6 +11,22 @@ WASM_BINDGEN_VERSION=$(awk '/^name = "wasm-bindgen"$/ {getline; gsub(/"/, "", $3
 
 say() { printf '\033[1m[setup]\033[0m %s\n' "$*"; }
 
+# rust-toolchain.toml pins the toolchain. rustup does not install it on its own, and a machine of
+# this kind cannot download one: when its `stable` is the pinned release, the pinned name becomes an
+# alias of it (a link in RUSTUP_HOME/toolchains; the same files, components and targets).
+TOOLCHAIN=$(sed -n 's/^channel = "\(.*\)"$/\1/p' rust-toolchain.toml)
+if ! rustup run "$TOOLCHAIN" rustc --version > /dev/null 2>&1; then
+  if rustup run stable rustc --version 2> /dev/null | grep -q "^rustc $TOOLCHAIN "; then
+    host=$(rustup run stable rustc -vV | sed -n 's/^host: //p')
+    say "using stable (rustc $TOOLCHAIN) as the pinned toolchain $TOOLCHAIN"
+    ln -s "$(rustup run stable rustc --print sysroot)" "$(rustup show home)/toolchains/$TOOLCHAIN-$host"
+  else
+    say "installing the pinned Rust toolchain $TOOLCHAIN"
+    rustup toolchain install "$TOOLCHAIN" --profile minimal --component rustfmt --component clippy \
+      --target wasm32-unknown-unknown
+  fi
+fi
+
 if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
   say "adding rust target wasm32-unknown-unknown"
   rustup target add wasm32-unknown-unknown
