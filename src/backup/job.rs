@@ -43,6 +43,30 @@ pub struct Job {
     pub task: Task,
 }
 
+/// What a job does (its [`Task`] without the progress): `backup`, `restore`, `verify`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JobKind {
+    Backup,
+    Restore,
+    Verify,
+}
+
+impl JobKind {
+    pub const ALL: [JobKind; 3] = [JobKind::Backup, JobKind::Restore, JobKind::Verify];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JobKind::Backup => "backup",
+            JobKind::Restore => "restore",
+            JobKind::Verify => "verify",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", content = "progress", rename_all = "lowercase")]
 pub enum Task {
@@ -95,12 +119,16 @@ impl Job {
         Self::new(manifest.id.clone(), trigger, now_ms, task)
     }
 
-    pub fn kind(&self) -> &'static str {
+    pub fn job_kind(&self) -> JobKind {
         match self.task {
-            Task::Backup(_) => "backup",
-            Task::Restore(_) => "restore",
-            Task::Verify(_) => "verify",
+            Task::Backup(_) => JobKind::Backup,
+            Task::Restore(_) => JobKind::Restore,
+            Task::Verify(_) => JobKind::Verify,
         }
+    }
+
+    pub fn kind(&self) -> &'static str {
+        self.job_kind().as_str()
     }
 
     pub fn step_succeeded(&mut self) {

@@ -1,6 +1,7 @@
 //! Backups of the KV namespaces into R2 (issue #6), the pure parts: backup ids and calendar
 //! arithmetic (`time`), the part format (`part`), the manifest (`manifest`), retention
-//! (`retention`) and the jobs' progress (`job`). `edge::backup_object` does the I/O.
+//! (`retention`), the jobs' progress (`job`) and the admin routes with their statuses (`admin`).
+//! `edge::backup_object` does the I/O.
 //!
 //! R2 layout (bucket `BACKUPS`), per backup:
 //!
@@ -10,6 +11,7 @@
 //! kv/<backup-id>/manifest.json            written last: a backup is complete iff it exists
 //! ```
 
+pub mod admin;
 pub mod job;
 pub mod manifest;
 pub mod part;

@@ -9,20 +9,25 @@
 //!   bytes, expiration and metadata; keys about to expire are skipped.
 //! - verify: ≤ 250 keys of one part per step, each compared with KV as it is now.
 //!
-//! Also the admin routes (`/admin/backups…`, behind the admin token in `edge::admin`) and the
-//! daily cron.
+//! Also the admin routes (`/admin/backups…`, behind the admin token in `edge::admin`; decided
+//! by `crate::backup::admin`) and the daily cron.
 
 use futures::{stream, StreamExt, TryStreamExt};
 use serde::Deserialize;
 use serde_json::json;
-use worker::{durable_object, DurableObject, Env, Method, Request, RequestInit, Response, Result, State};
+use worker::{
+    durable_object, DurableObject, Env, Method, Request, RequestInit, Response, ResponseBuilder, Result,
+    State,
+};
 
 use super::backup_store::{digest, Kv, Store};
 use super::clock::now_ms;
 use super::convert;
 use super::sql_slots::StateSlots;
-use crate::backup::job::{compare, BackupPhase, Job, JobStatus, PageStep, RestoreProgress, Task};
-use crate::backup::manifest::{Manifest, PartInfo};
+pub use crate::backup::admin::CRON;
+use crate::backup::admin::{self, ManifestLookup, NotStarted, ObjectCall, ObjectRoute, Reply, Route};
+use crate::backup::job::{compare, BackupPhase, Job, JobKind, JobStatus, PageStep, RestoreProgress, Task};
+use crate::backup::manifest::PartInfo;
 use crate::backup::part::{self, Record, CONTENT_TYPE};
 use crate::backup::retention::{self, POLICY};
 use crate::backup::{checked_id, manifest_key, BackupError};
@@ -30,8 +35,6 @@ use crate::primitives::calendar::backup_id;
 use crate::primitives::digest::sha256_hex;
 use crate::transport::HttpResponse;
 
-/// The daily backup cron (wrangler.toml [triggers]).
-pub const CRON: &str = "23 3 * * *";
 /// Keys per KV list page, hence at most per part: with one read each, a step stays far below
 /// the 1,000 KV operations a Worker invocation may make.
 const KEYS_PER_PAGE: u32 = 500;
@@ -96,14 +99,15 @@ impl DurableObject for BackupObject {
         let path = req.path();
         let url = req.url()?;
         let query = |name: &str| url.query_pairs().find(|(k, _)| k == name).map(|(_, v)| v.into_owned());
-        match (req.method(), path.as_str()) {
-            (Method::Post, "/backup" | "/restore" | "/verify") => {
+        let reply = match admin::object_route(method(&req), &path) {
+            Err(reply) => reply,
+            Ok(ObjectRoute::Start(kind)) => {
                 let body: StartBody = req.json().await?;
-                self.start(&path[1..], body).await
+                self.start(kind, body).await?
             }
-            (Method::Get, "/state") => json_response(
+            Ok(ObjectRoute::State) => Reply::new(
                 200,
-                &json!({
+                json!({
                     "current": self.slots.load("current")?,
                     "last": {
                         "backup": self.slots.load("last-backup")?,
@@ -112,22 +116,22 @@ impl DurableObject for BackupObject {
                     },
                 }),
             ),
-            (Method::Get, "/job") => {
+            Ok(ObjectRoute::Latest) => {
                 let (kind, id) = (query("kind").unwrap_or_default(), query("id").unwrap_or_default());
-                match self.latest(&kind, &id)? {
-                    Some(job) => job_response(&job),
-                    None => json_response(404, &json!({"error": format!("no {kind} of backup {id}")})),
+                match JobKind::parse(&kind).map(|k| self.latest(k, &id)).transpose()?.flatten() {
+                    Some(job) => Reply::job(&job),
+                    None => admin::no_latest(&kind, &id),
                 }
             }
-            (Method::Post, "/resume") => match self.slots.load("current")? {
+            Ok(ObjectRoute::Resume) => match self.slots.load("current")? {
                 Some(job) => {
                     self.state.storage().set_alarm(convert::alarm_at(now_ms())).await?;
-                    json_response(202, &job)
+                    Reply::started(&job)
                 }
-                None => json_response(404, &json!({"error": "no job in progress"})),
+                None => admin::nothing_to_resume(),
             },
-            _ => json_response(404, &json!({"error": "not found"})),
-        }
+        };
+        json_response(reply)
     }
 
     async fn alarm(&self) -> Result<Response> {
@@ -172,59 +176,49 @@ impl DurableObject for BackupObject {
 }
 
 impl BackupObject {
-    async fn start(&self, kind: &str, body: StartBody) -> Result<Response> {
+    async fn start(&self, kind: JobKind, body: StartBody) -> Result<Reply> {
+        Ok(match self.started(kind, body).await? {
+            Ok(job) => Reply::started(&job),
+            Err(why) => why.reply(),
+        })
+    }
+
+    async fn started(&self, kind: JobKind, body: StartBody) -> Result<std::result::Result<Job, NotStarted>> {
         let store = Store::new(&self.env)?;
         let now = now_ms();
         // Everything that awaits comes first; the check for a running job and the save of the
         // new one are synchronous, so two concurrent starts cannot both succeed.
-        let job = if kind == "backup" {
-            let id = backup_id(now);
-            if store.exists(&id).await? {
-                return json_response(
-                    409,
-                    &json!({"error": format!("backup {id} exists: retry in a second")}),
-                );
+        let job = match kind {
+            JobKind::Backup => {
+                let id = backup_id(now);
+                if store.exists(&id).await? {
+                    return Ok(Err(NotStarted::Exists(id)));
+                }
+                Job::backup(id, body.trigger, now)
             }
-            Job::backup(id, body.trigger, now)
-        } else {
-            let id = match checked_id(body.id.as_deref().unwrap_or_default()) {
-                Ok(id) => id.to_owned(),
-                Err(e) => return json_response(400, &json!({"error": e.to_string()})),
-            };
-            let manifest = match self.complete_manifest(&store, &id).await? {
-                Ok(m) => m,
-                Err((status, message)) => return json_response(status, &json!({"error": message})),
-            };
-            if kind == "restore" {
-                Job::restore(&manifest, body.trigger, now)
-            } else {
-                Job::verify(&manifest, body.trigger, now)
+            JobKind::Restore | JobKind::Verify => {
+                let id = match checked_id(body.id.as_deref().unwrap_or_default()) {
+                    Ok(id) => id.to_owned(),
+                    Err(e) => return Ok(Err(NotStarted::BadId(e))),
+                };
+                let manifest = match lookup(&store, &id).await?.complete(&id) {
+                    Ok(m) => m,
+                    Err(reply) => return Ok(Err(NotStarted::NotComplete(reply))),
+                };
+                if kind == JobKind::Restore {
+                    Job::restore(&manifest, body.trigger, now)
+                } else {
+                    Job::verify(&manifest, body.trigger, now)
+                }
             }
         };
         if let Some(current) = self.slots.load("current")? {
-            let message = format!("a {} of backup {} is running", current.kind(), current.backup_id);
-            return json_response(409, &json!({"error": message, "current": current}));
+            return Ok(Err(NotStarted::Running(Box::new(current))));
         }
         self.slots.save("current", &job)?;
         self.state.storage().set_alarm(convert::alarm_at(now)).await?;
         tracing::info!(kind = job.kind(), backup = %job.backup_id, trigger = %job.trigger, "backup job started");
-        json_response(202, &job)
-    }
-
-    /// The manifest of a complete backup, or the status and message to answer with.
-    async fn complete_manifest(
-        &self,
-        store: &Store,
-        id: &str,
-    ) -> Result<std::result::Result<Manifest, (u16, String)>> {
-        Ok(match store.manifest(id).await? {
-            Some(Ok(m)) => Ok(m),
-            Some(Err(e)) => Err((422, format!("backup {id}: {e}"))),
-            None if store.exists(id).await? => {
-                Err((409, format!("backup {id} is incomplete (still running, or it failed)")))
-            }
-            None => Err((404, format!("no backup {id}"))),
-        })
+        Ok(Ok(job))
     }
 
     /// One step of the current job; `Ok(true)` when the job is done.
@@ -337,9 +331,9 @@ impl BackupObject {
     }
 
     /// The running or last job of `kind` for backup `id`.
-    fn latest(&self, kind: &str, id: &str) -> Result<Option<Job>> {
-        for slot in ["current".to_owned(), format!("last-{kind}")] {
-            if let Some(job) = self.slots.load(&slot)?.filter(|j| j.kind() == kind && j.backup_id == id) {
+    fn latest(&self, kind: JobKind, id: &str) -> Result<Option<Job>> {
+        for slot in ["current".to_owned(), format!("last-{}", kind.as_str())] {
+            if let Some(job) = self.slots.load(&slot)?.filter(|j| j.job_kind() == kind && j.backup_id == id) {
                 return Ok(Some(job));
             }
         }
@@ -417,131 +411,89 @@ async fn read_part(store: &Store, key: &str, sha256: &str) -> std::result::Resul
     Ok(part::decode(&bytes)?)
 }
 
-fn json_response(status: u16, value: &impl serde::Serialize) -> Result<Response> {
-    Ok(Response::from_json(value)?.with_status(status))
+fn json_response(reply: Reply) -> Result<Response> {
+    Ok(ResponseBuilder::new()
+        .with_status(reply.status)
+        .with_header("Content-Type", "application/json")?
+        .fixed(reply.body.into_bytes()))
 }
 
-/// Running → 202, over (finished or failed) → 200.
-fn job_response(job: &Job) -> Result<Response> {
-    json_response(if job.status == JobStatus::Running { 202 } else { 200 }, job)
+fn method(req: &Request) -> admin::Method {
+    match req.method() {
+        Method::Get => admin::Method::Get,
+        Method::Post => admin::Method::Post,
+        _ => admin::Method::Other,
+    }
+}
+
+/// What the bucket holds for backup `id`.
+async fn lookup(store: &Store, id: &str) -> Result<ManifestLookup> {
+    Ok(match store.manifest(id).await? {
+        Some(Ok(m)) => ManifestLookup::Found(m),
+        Some(Err(e)) => ManifestLookup::Invalid(e),
+        None if store.exists(id).await? => ManifestLookup::Incomplete,
+        None => ManifestLookup::Missing,
+    })
 }
 
 // ---- admin routes and cron ---------------------------------------------------------------
 
-async fn call(
-    env: &Env,
-    method: Method,
-    path: &str,
-    body: Option<serde_json::Value>,
-) -> Result<HttpResponse> {
+async fn call(env: &Env, call: ObjectCall) -> Result<HttpResponse> {
     let stub = env.durable_object("BACKUP")?.id_from_name("backup")?.get_stub()?;
     let mut init = RequestInit::new();
-    init.with_method(method);
-    if let Some(body) = body {
+    init.with_method(match call.method {
+        admin::Method::Get => Method::Get,
+        admin::Method::Post | admin::Method::Other => Method::Post,
+    });
+    if let Some(body) = call.body {
         init.with_body(Some(body.to_string().into()));
     }
-    let req = Request::new_with_init(&format!("https://backup{path}"), &init)?;
+    let req = Request::new_with_init(&format!("https://backup{}", call.path), &init)?;
     convert::from_response(stub.fetch_with_request(req).await?).await
 }
 
-fn reply(status: u16, value: serde_json::Value) -> Result<HttpResponse> {
-    Ok(HttpResponse::json(status, &value))
+fn reply(reply: Reply) -> HttpResponse {
+    let mut resp = HttpResponse::empty(reply.status).with_header("Content-Type", "application/json");
+    resp.body = reply.body.into_bytes();
+    resp
 }
 
-/// `/admin/backups…` (the admin token is already checked):
-///
-/// - `POST /admin/backups`                  start a backup (202; 409 while any job runs)
-/// - `GET  /admin/backups`                  backups in R2 with status, the current job, the last of each kind
-/// - `GET  /admin/backups/<id>`             the manifest (404 unknown, 409 incomplete)
-/// - `POST /admin/backups/<id>/restore`     start a restore; `GET` the latest restore of `<id>`
-/// - `POST /admin/backups/<id>/verify`      start a verification; `GET` the latest one (starting
-///   one if there is none); running → 202, over → 200
+/// `/admin/backups…` (the admin token is already checked), routed by `backup::admin::route`.
 pub async fn admin(req: Request, env: &Env) -> Result<HttpResponse> {
-    let path = req.path();
-    let rest = path.strip_prefix("/admin/backups").unwrap_or_default();
-    let segments: Vec<&str> = rest.split('/').filter(|s| !s.is_empty()).collect();
-    if !(rest.is_empty() || rest.starts_with('/')) {
-        return reply(404, json!({"error": "not_found"}));
-    }
-    let method = req.method();
-    let id = match segments.first().map(|s| checked_id(s)) {
-        Some(Err(e)) => return reply(400, json!({"error": e.to_string()})),
-        Some(Ok(id)) => id,
-        None => "",
+    let route = match admin::route(method(&req), &req.path()) {
+        Ok(route) => route,
+        Err(refused) => return Ok(reply(refused)),
     };
-    match (method, segments.as_slice()) {
-        (Method::Post, []) => call(env, Method::Post, "/backup", Some(json!({"trigger": "admin"}))).await,
-        (Method::Get, []) => list(env).await,
-        (Method::Get, [_]) => {
-            let store = Store::new(env)?;
-            match store.manifest(id).await? {
-                Some(Ok(m)) => reply(200, serde_json::to_value(m)?),
-                Some(Err(e)) => reply(422, json!({"error": format!("backup {id}: {e}")})),
-                None if store.exists(id).await? => reply(
-                    409,
-                    json!({"error": format!("backup {id} is incomplete (still running, or it failed)")}),
-                ),
-                None => reply(404, json!({"error": format!("no backup {id}")})),
+    match &route {
+        Route::List => list(env).await,
+        Route::Manifest(id) => Ok(reply(lookup(&Store::new(env)?, id).await?.reply(id))),
+        Route::StartBackup | Route::Start { .. } | Route::Latest { .. } => {
+            let answered = call(env, route.object_call().expect("an object route")).await?;
+            match route.when_none() {
+                Some(instead) if answered.status == 404 => call(env, instead).await,
+                _ => Ok(answered),
             }
         }
-        (Method::Post, [_, action @ ("restore" | "verify")]) => {
-            call(env, Method::Post, &format!("/{action}"), Some(json!({"id": id, "trigger": "admin"}))).await
-        }
-        (Method::Get, [_, action @ ("restore" | "verify")]) => {
-            let latest = call(env, Method::Get, &format!("/job?kind={action}&id={id}"), None).await?;
-            if latest.status == 404 && *action == "verify" {
-                return call(env, Method::Post, "/verify", Some(json!({"id": id, "trigger": "admin"}))).await;
-            }
-            Ok(latest)
-        }
-        (_, [] | [_] | [_, "restore" | "verify"]) => reply(405, json!({"error": "method not allowed"})),
-        _ => reply(404, json!({"error": "not_found"})),
     }
 }
 
 async fn list(env: &Env) -> Result<HttpResponse> {
-    let state = call(env, Method::Get, "/state", None).await?;
+    let state = call(env, ObjectCall::state()).await?;
     let state: serde_json::Value = serde_json::from_slice(&state.body)?;
-    let running = state["current"]
-        .as_object()
-        .filter(|c| c["task"]["kind"] == "backup")
-        .and_then(|c| c["backupId"].as_str())
-        .map(str::to_owned);
-    let mut backups = Vec::new();
-    for found in Store::new(env)?.list().await?.into_iter().rev() {
-        backups.push(match found.manifest {
-            Some(Ok(m)) => json!({
-                "id": m.id,
-                "status": "complete",
-                "trigger": m.trigger,
-                "startedAt": m.started_at,
-                "finishedAt": m.finished_at,
-                "keys": m.keys,
-                "valueBytes": m.value_bytes,
-                "partBytes": m.part_bytes,
-                "parts": m.namespaces.iter().map(|n| n.parts.len()).sum::<usize>(),
-                "namespaces": m.namespaces.iter().map(|n| json!({"binding": n.binding, "keys": n.keys})).collect::<Vec<_>>(),
-            }),
-            Some(Err(e)) => json!({"id": found.id, "status": "invalid", "error": e.to_string()}),
-            None if running.as_deref() == Some(found.id.as_str()) => json!({"id": found.id, "status": "running"}),
-            None => json!({"id": found.id, "status": "incomplete"}),
-        });
-    }
-    reply(
-        200,
-        json!({
-            "backups": backups,
-            "current": state["current"],
-            "last": state["last"],
-            "retention": {"daily": POLICY.daily, "weekly": POLICY.weekly, "monthly": POLICY.monthly},
-            "schedule": CRON,
-        }),
-    )
+    let running = admin::running_backup(&state["current"]);
+    let backups = Store::new(env)?
+        .list()
+        .await?
+        .into_iter()
+        .rev()
+        .map(|found| admin::listing(&found.id, found.manifest.as_ref(), running.as_deref()))
+        .collect();
+    Ok(reply(admin::list_reply(backups, &state)))
 }
 
 /// The daily cron: start a backup (a running job makes it a logged no-op).
 pub async fn scheduled(env: &Env, cron: &str) {
-    match call(env, Method::Post, "/backup", Some(json!({"trigger": format!("cron:{cron}")}))).await {
+    match call(env, ObjectCall::start(JobKind::Backup, None, &format!("cron:{cron}"))).await {
         Ok(r) if r.status == 202 => tracing::info!(cron, "scheduled backup started"),
         Ok(r) => tracing::warn!(
             cron, status = r.status, body = %String::from_utf8_lossy(&r.body), "scheduled backup not started"

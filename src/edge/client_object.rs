@@ -13,21 +13,20 @@ use super::clock::now_ms;
 use super::convert;
 use super::faults::Faults;
 use super::object_call::LIMIT_PATH;
-use super::sql_admissions::{AdmissionError, SqlAdmissions};
+use super::sql_admissions::SqlAdmissions;
 use super::sql_sessions::SqlSessions;
 use super::strategy_backend::EdgeBackend;
 use super::telemetry;
 use crate::mcp::session::{SessionKeys, StoreError, DEFAULT_IDLE_TTL_MS};
 use crate::mcp::Dispatcher;
-use crate::policy::limiter::{Decision, MAX_WINDOW_SECS};
-use crate::policy::quotas::{decode_policy, Role};
+use crate::policy::admissions::AdmissionStore;
+use crate::policy::limiter::MAX_WINDOW_SECS;
 use crate::tools::Porygon;
+use crate::transport::admission::object::{self as admission, storage_failed, temporarily_unavailable};
 use crate::transport::gate::MAX_BODY_BYTES;
 use crate::transport::internal::{
-    BLOCKED_UNTIL_HEADER, ERROR_REPORT_HEADER, FAULT_HEADER, HANDLER_MS_HEADER, HOPS_HEADER, LIMIT_HEADER,
-    LIMIT_ROLE_HEADER, LIMIT_UNITS_HEADER, OWNER_HEADER, REQUEST_ID_HEADER,
+    FAULT_HEADER, HANDLER_MS_HEADER, HOPS_HEADER, OWNER_HEADER, REQUEST_ID_HEADER,
 };
-use crate::transport::ratelimit;
 use crate::transport::streamable::Streamable;
 use crate::transport::HttpResponse;
 
@@ -111,20 +110,10 @@ impl DurableObject for ClientObject {
         }
         let limit_only = req.path() == LIMIT_PATH;
         let owner = req.headers().get(OWNER_HEADER)?.unwrap_or_default();
-        let limit = match req.headers().get(LIMIT_HEADER)? {
-            None => None,
-            Some(raw) => {
-                let role = req.headers().get(LIMIT_ROLE_HEADER)?.as_deref().and_then(Role::parse);
-                let units =
-                    req.headers().get(LIMIT_UNITS_HEADER)?.and_then(|u| u.parse::<u32>().ok()).unwrap_or(1);
-                match (decode_policy(&raw), role) {
-                    (Some(policy), Some(role)) => Some((policy, role, units)),
-                    // The router always sends both, valid: anything else is refused, not guessed.
-                    _ => return convert::response(wrong_limit(&format!("unreadable limit {raw:.60}"))),
-                }
-            }
+        let asked = match admission::asked(&convert::headers(&req)) {
+            Ok(asked) => asked,
+            Err(refused) => return convert::response(refused),
         };
-        let policy = limit.as_ref().map(|(p, _, _)| p.clone());
         let Some(http) = convert::request(req, MAX_BODY_BYTES).await? else {
             return convert::response(HttpResponse::empty(413));
         };
@@ -132,29 +121,14 @@ impl DurableObject for ClientObject {
         // Decide and record before anything else, with no await in between.
         let now = now_ms();
         if faults.storage_error() {
-            return convert::response(unavailable(&StoreError::Unavailable(
+            return convert::response(storage_failed(&StoreError::Unavailable(
                 "injected fault: storage error".into(),
             )));
         }
-        let decision = match &limit {
-            Some((p, role, units)) => match self.admissions.decide(now, p, *role, *units) {
-                Ok(d) => Some(d),
-                Err(AdmissionError::Store(e)) => return convert::response(unavailable(&e)),
-                Err(e @ AdmissionError::WrongRole { .. }) => {
-                    return convert::response(wrong_limit(&e.to_string()))
-                }
-            },
-            None => None,
+        let counted = match admission::count(&self.admissions, asked.as_ref(), now, &http.body) {
+            Ok(counted) => counted,
+            Err(answer) => return convert::response(answer),
         };
-        if let (Some(p), Some(d @ Decision::Reject { retry_after_secs, unblock_at_ms, .. })) =
-            (&policy, &decision)
-        {
-            let mut resp = ratelimit::too_many_requests(&http.body, p, &d.header(), *retry_after_secs);
-            if let Some(until) = unblock_at_ms {
-                resp = resp.with_header(BLOCKED_UNTIL_HEADER, until.to_string());
-            }
-            return convert::response(resp);
-        }
 
         let mut response = if limit_only {
             HttpResponse::empty(204)
@@ -182,12 +156,9 @@ impl DurableObject for ClientObject {
                 ),
             )
         };
-        if let (Some(p), Some(d)) = (&policy, &decision) {
-            ratelimit::annotate(&mut response, p, d);
-        }
+        counted.annotate(&mut response);
         // Anything stored (an admission, a session) is cleaned up by the alarm eventually.
-        if decision.is_some() || response.headers.get(crate::transport::streamable::SESSION_HEADER).is_some()
-        {
+        if counted.stored() || response.headers.get(crate::transport::streamable::SESSION_HEADER).is_some() {
             self.ensure_alarm(now).await?;
         }
         convert::response(response)
@@ -227,34 +198,4 @@ impl ClientObject {
         self.alarm_armed.set(true);
         Ok(())
     }
-}
-
-fn unavailable(e: &StoreError) -> HttpResponse {
-    tracing::error!(error = %e, "rate-limit storage failed");
-    temporarily_unavailable(format!("rate-limit storage: {e}"))
-}
-
-/// 503 + `Retry-After` for a failure of ours the client can retry; `report` reaches the router
-/// (the request record, Sentry), never the client.
-fn temporarily_unavailable(report: String) -> HttpResponse {
-    HttpResponse::rpc_error(
-        503,
-        None,
-        &rmcp::model::ErrorData::internal_error("Temporarily unavailable; retry shortly", None),
-    )
-    .with_header("Retry-After", "1")
-    .with_header(ERROR_REPORT_HEADER, report)
-}
-
-/// A limit this object will not count (another role's, or unreadable): nothing is read or
-/// written. Only a bug can send one (the router verifies every id that picks an object), so it
-/// is the router's to report; the client sees a 503.
-fn wrong_limit(detail: &str) -> HttpResponse {
-    tracing::error!(detail, "client object refused a limit");
-    HttpResponse::rpc_error(
-        409,
-        None,
-        &rmcp::model::ErrorData::internal_error("Temporarily unavailable; retry shortly", None),
-    )
-    .with_header(ERROR_REPORT_HEADER, format!("refused limit: {detail}"))
 }

@@ -261,7 +261,7 @@ pub fn object_state(
             "sessions": count,
             "largestSessionBytes": largest,
             "admissions": admissions.count()?,
-            "role": admissions.role()?.map(crate::policy::quotas::Role::as_str),
+            "role": crate::policy::admissions::AdmissionStore::role(admissions)?.map(crate::policy::quotas::Role::as_str),
         }))
     })();
     match state {

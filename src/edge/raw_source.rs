@@ -145,12 +145,7 @@ impl<'a> RawSource<'a> {
     ) -> worker::Result<Option<(StatsEntry, String)>> {
         let newest = self.newest_entry(format, None).await?;
         let pending = candidate.and_then(|c| c.entry.clone().map(|e| (e, c.storage_key())));
-        let chosen = match (newest, pending) {
-            (Some(old), Some((new, key))) if new.month >= old.month => Some((new, key)),
-            (Some(old), _) => Some((old.clone(), old.key)),
-            (None, pending) => pending,
-        };
-        match chosen {
+        match manifest::newest_or_pending(newest, pending) {
             Some((entry, key)) => Ok(self.get(&key).await?.map(|body| (entry, body))),
             None => Ok(None),
         }
@@ -269,7 +264,7 @@ impl<'a> RawSource<'a> {
         if stats.only_new && self.manifest().await?.iter().any(|e| e.format == format && e.month == month) {
             return Ok(None);
         }
-        let cutoff = if matches!(format, "gen9ou" | "gen9doublesou") { 1695 } else { 1630 };
+        let cutoff = manifest::ingested_cutoff(format);
         let base = self.var("STATS_BASE_URL");
         for (kind, ext) in [(StatsKind::Chaos, "json"), (StatsKind::Moveset, "txt")] {
             let raw_kind = RawKind::from_stats_kind(kind).expect("a statistics kind");

@@ -19,17 +19,42 @@ use crate::policy::api_keys::{bearer_token, AuthError};
 use crate::policy::deny_cache::{Denial, DenyCache};
 use crate::policy::quotas::{self, Identity, Limit, QuotaConfig};
 use crate::primitives::hex::hex;
+use crate::transport::admission::{self, Admission, DenyMemory, Held, LimitObjects, Limiter, Outcome};
 use crate::transport::gate::{self, GateConfig, Verdict};
 use crate::transport::internal::{
-    is_internal, BLOCKED_UNTIL_HEADER, CACHE_REPORT_HEADER, DEGRADATION_REPORT_HEADER, ERROR_REPORT_HEADER,
-    FAULT_HEADER, HANDLER_MS_HEADER, HOPS_HEADER, REQUEST_ID_HEADER,
+    is_internal, CACHE_REPORT_HEADER, DEGRADATION_REPORT_HEADER, ERROR_REPORT_HEADER, FAULT_HEADER,
+    HANDLER_MS_HEADER, HOPS_HEADER, REQUEST_ID_HEADER,
 };
-use crate::transport::ratelimit::{self, POLICY_HEADER, STATE_HEADER};
+use crate::transport::ratelimit;
 use crate::transport::streamable::{self, SESSION_HEADER, VERSION_HEADER};
 use crate::transport::{HttpRequest, HttpResponse, Method};
 
 thread_local! {
     static DENIED: RefCell<DenyCache> = RefCell::new(DenyCache::default());
+}
+
+/// This isolate's deny cache (`transport::admission` decides what goes in and out).
+struct IsolateDenials;
+
+impl DenyMemory for IsolateDenials {
+    fn check(&self, key: &str, now_ms: i64) -> Option<Denial> {
+        DENIED.with(|c| c.borrow_mut().check(key, now_ms))
+    }
+
+    fn record(&self, key: &str, denial: Denial, now_ms: i64) {
+        DENIED.with(|c| c.borrow_mut().record(key, denial, now_ms));
+    }
+}
+
+/// The client objects, asked to count a limit (a limit-only call).
+struct ClientObjects<'e>(&'e Env);
+
+impl LimitObjects for ClientObjects<'_> {
+    type Error = worker::Error;
+
+    async fn count(&self, limit: &Limit, units: u32, http: &HttpRequest) -> Result<HttpResponse> {
+        call_object(self.0, &limit.owner, LIMIT_PATH, Some((limit, units)), http).await
+    }
 }
 
 #[event(fetch)]
@@ -73,7 +98,23 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
 struct Trace {
     rpc: RpcSummary,
     client_key: Option<String>,
-    limiter: LimiterDecision,
+    /// The request's limiting (its outcome is the record's `limiter`).
+    limiter: Limiter<'static, IsolateDenials>,
+}
+
+impl Trace {
+    fn new(now_ms: i64) -> Self {
+        Self { rpc: RpcSummary::of(b""), client_key: None, limiter: Limiter::new(&IsolateDenials, now_ms) }
+    }
+}
+
+fn limiter_decision(outcome: Outcome) -> LimiterDecision {
+    match outcome {
+        Outcome::None => LimiterDecision::None,
+        Outcome::Admitted => LimiterDecision::Admitted,
+        Outcome::Rejected => LimiterDecision::Rejected,
+        Outcome::RejectedCached => LimiterDecision::RejectedCached,
+    }
 }
 
 async fn mcp(
@@ -89,7 +130,7 @@ async fn mcp(
     let origin = req.headers().get("Origin").ok().flatten();
     let protocol = RequestRecord::protocol_label(req.headers().get(VERSION_HEADER).ok().flatten().as_deref());
     let colo = req.cf().map(|cf| cf.colo()).unwrap_or_default();
-    let mut trace = Trace { rpc: RpcSummary::of(b""), client_key: None, limiter: LimiterDecision::None };
+    let mut trace = Trace::new(started);
     let mut failure = None;
     let mut response = match forward(req, env, ctx, &cfg, request_id, &mut trace, faults).await {
         Ok(r) => r,
@@ -118,7 +159,7 @@ async fn mcp(
         status: response.status,
         latency_ms: (now_ms() - started) as f64,
         handler_ms: internal(&response, HANDLER_MS_HEADER).and_then(|ms| ms.parse().ok()),
-        limiter: trace.limiter,
+        limiter: limiter_decision(trace.limiter.outcome),
         cache: internal(&response, CACHE_REPORT_HEADER).unwrap_or_else(|| "none".into()),
         degradation: internal(&response, DEGRADATION_REPORT_HEADER).unwrap_or_default(),
         colo,
@@ -181,7 +222,7 @@ async fn forward(
     let headers = convert::headers(&req);
     let method = convert::method(&req);
     let quotas = QuotaConfig::from_vars(|name| env.var(name).ok().map(|v| v.to_string()));
-    let now = now_ms();
+    let now = trace.limiter.now_ms();
     // Set by Cloudflare's edge (and by wrangler dev locally); clients cannot forge it there.
     let address = quotas::anonymous_identity(headers.get("CF-Connecting-IP"), &quotas);
     // 2026-07-28 has no sessions: there an Mcp-Session-Id is ignored (spec, Backward
@@ -206,19 +247,15 @@ async fn forward(
             charge_later(env, ctx, limits, now);
             return Ok(refusal);
         }
-        return charge_refusal(env, &limits, refusal, &bare_request(Method::Post), now, trace).await;
+        return charge_refusal(env, &limits, refusal, &bare_request(Method::Post), trace).await;
     }
-    let identity = match identify(env, &headers, &quotas, &address, now, faults).await {
+    let identity = match identify(env, &headers, &quotas, &address, &mut trace.limiter, faults).await {
         Ok(identity) => identity,
         Err(Unidentified::Auth(e)) => {
             let limits = quotas::refusal_limits(&address, session.as_ref(), &quotas);
-            return charge_refusal(env, &limits, unauthorized(&e), &bare_request(Method::Post), now, trace)
-                .await;
+            return charge_refusal(env, &limits, unauthorized(&e), &bare_request(Method::Post), trace).await;
         }
-        Err(Unidentified::AddressDenied(d)) => {
-            trace.limiter = LimiterDecision::RejectedCached;
-            return Ok(denied(&[], &d, now));
-        }
+        Err(Unidentified::AddressDenied(held)) => return Ok(held.answer(&[])),
         Err(Unidentified::KeyStore(e)) => {
             return Ok(HttpResponse::rpc_error(
                 503,
@@ -232,12 +269,10 @@ async fn forward(
     trace.client_key = Some(quotas::refusal_limits(&identity, None, &quotas)[0].owner.clone());
     // A client over quota is answered before its body is read or parsed (only a small body is
     // read, to echo its JSON-RPC id).
-    for limit in quotas::limits_before_body(&identity, session.as_ref(), &quotas) {
-        if let Some(d) = denial(&limit, now) {
-            trace.limiter = LimiterDecision::RejectedCached;
-            let small = convert::request(req, DENIED_BODY_BYTES).await.ok().flatten();
-            return Ok(denied(small.as_ref().map_or(&[][..], |h| &h.body), &d, now));
-        }
+    if let Some(held) = trace.limiter.held(&quotas::limits_before_body(&identity, session.as_ref(), &quotas))
+    {
+        let small = convert::request(req, DENIED_BODY_BYTES).await.ok().flatten();
+        return Ok(held.answer(small.as_ref().map_or(&[][..], |h| &h.body)));
     }
     let Some(mut http) = convert::request(req, cfg.max_body_bytes).await? else {
         let too_large = HttpResponse::rpc_error(
@@ -256,41 +291,36 @@ async fn forward(
         // over), counted against the caller — no object is contacted on its behalf.
         let not_found = streamable::session_not_found(jsonrpc::echo_id(&http.body).as_ref());
         let limits = quotas::refusal_limits(&identity, None, &quotas);
-        return charge_refusal(env, &limits, not_found, &http, now, trace).await;
+        return charge_refusal(env, &limits, not_found, &http, trace).await;
     }
     let plan = quotas::plan(&identity, session.as_ref(), is_initialize, &quotas, fresh_owner);
     trace.client_key = Some(plan.serve_owner.clone());
     let units = trace.rpc.units;
     if units > plan.max_units() {
         let refusal = ratelimit::batch_over_quota(&http.body, units, plan.max_units());
-        return charge_refusal(env, &plan.limits, refusal, &http, now, trace).await;
+        return charge_refusal(env, &plan.limits, refusal, &http, trace).await;
     }
 
     // Every limit must admit, in order. The last one usually lives in the serving object
     // itself, which then decides it inline: one round trip for the common case.
-    let (inline, elsewhere) = match plan.limits.split_last() {
-        Some((last, rest)) if last.owner == plan.serve_owner => (Some(last), rest),
-        _ => (None, plan.limits.as_slice()),
-    };
-    let standing = match admit(env, elsewhere, units, &http, now, trace).await? {
+    let (inline, elsewhere) = admission::split_inline(&plan);
+    let standing = match trace.limiter.admit(&ClientObjects(env), elsewhere, units, &http).await? {
         Admission::Admitted(standing) => standing,
         Admission::Denied(resp) => return Ok(resp),
     };
-    if let Some(d) = inline.and_then(|limit| denial(limit, now)) {
-        trace.limiter = LimiterDecision::RejectedCached;
-        return Ok(denied(&http.body, &d, now));
+    if let Some(held) = inline.and_then(|limit| trace.limiter.held(std::slice::from_ref(limit))) {
+        return Ok(held.answer(&http.body));
     }
     let resp = call_object(env, &plan.serve_owner, "/mcp", inline.map(|l| (l, units)), &http).await?;
     let mut resp = match inline {
-        Some(limit) => match verdict(resp, limit, now, trace) {
+        Some(limit) => match trace.limiter.verdict(resp, limit) {
             Ok(resp) => resp,
             Err(refused) => return Ok(refused),
         },
         None => resp,
     };
-    if let (None, Some((policy, state))) = (resp.headers.get(STATE_HEADER), standing) {
-        policy.into_iter().for_each(|p| resp.headers.insert(POLICY_HEADER, p));
-        state.into_iter().for_each(|s| resp.headers.insert(STATE_HEADER, s));
+    if let Some(standing) = standing {
+        standing.fill(&mut resp);
     }
     Ok(resp)
 }
@@ -304,7 +334,7 @@ enum Unidentified {
     KeyStore(String),
     /// A token this isolate has not seen, from an address already over quota: 429 without a KV
     /// read, so a flood of made-up tokens costs no storage reads.
-    AddressDenied(Denial),
+    AddressDenied(Held),
 }
 
 /// API key if one is presented (and valid), else the connecting address.
@@ -313,18 +343,18 @@ async fn identify(
     headers: &crate::transport::Headers,
     quotas: &QuotaConfig,
     address: &Identity,
-    now: i64,
+    limiter: &mut Limiter<'static, IsolateDenials>,
     faults: Faults,
 ) -> std::result::Result<Identity, Unidentified> {
+    let now = limiter.now_ms();
     let Some(token) = bearer_token(headers.get("Authorization")).map_err(Unidentified::Auth)? else {
         return Ok(address.clone());
     };
     let record = match api_keys::cached(token, now) {
         Some(known) => known,
         None => {
-            if let Some(d) = quotas::refusal_limits(address, None, quotas).iter().find_map(|l| denial(l, now))
-            {
-                return Err(Unidentified::AddressDenied(d));
+            if let Some(held) = limiter.held(&quotas::refusal_limits(address, None, quotas)) {
+                return Err(Unidentified::AddressDenied(held));
             }
             api_keys::lookup(env, token, now, faults).await.map_err(Unidentified::KeyStore)?
         }
@@ -337,75 +367,6 @@ async fn identify(
     }
 }
 
-/// The outcome of asking limits to admit a request.
-enum Admission {
-    /// All admitted; the last object's `RateLimit-Policy` and `RateLimit` values, if any.
-    Admitted(Option<(Option<String>, Option<String>)>),
-    /// Refused: the response to pass on.
-    Denied(HttpResponse),
-}
-
-/// Asks each limit's object to count `units` (limit-only calls), in order; the first refusal
-/// ends it. The deny cache answers for limits known to be full.
-async fn admit(
-    env: &Env,
-    limits: &[Limit],
-    units: u32,
-    http: &HttpRequest,
-    now: i64,
-    trace: &mut Trace,
-) -> Result<Admission> {
-    let mut standing = None;
-    for limit in limits {
-        if let Some(d) = denial(limit, now) {
-            trace.limiter = LimiterDecision::RejectedCached;
-            return Ok(Admission::Denied(denied(&http.body, &d, now)));
-        }
-        let resp = call_object(env, &limit.owner, LIMIT_PATH, Some((limit, units)), http).await?;
-        match verdict(resp, limit, now, trace) {
-            Ok(resp) => {
-                standing = Some((
-                    resp.headers.get(POLICY_HEADER).map(str::to_owned),
-                    resp.headers.get(STATE_HEADER).map(str::to_owned),
-                ));
-            }
-            Err(refused) => return Ok(Admission::Denied(refused)),
-        }
-    }
-    Ok(Admission::Admitted(standing))
-}
-
-/// What an object said about a limit it was asked to count: its response when admitted, else
-/// the refusal to pass on — its 429 (remembered in the deny cache), or a 503 when the object
-/// refused to count the limit at all (a role it does not hold: a bug, reported as one).
-fn verdict(
-    resp: HttpResponse,
-    limit: &Limit,
-    now: i64,
-    trace: &mut Trace,
-) -> std::result::Result<HttpResponse, HttpResponse> {
-    match resp.status {
-        429 => {
-            trace.limiter = LimiterDecision::Rejected;
-            Err(remember_denial(resp, limit, now))
-        }
-        409 => {
-            let detail = resp.headers.get(ERROR_REPORT_HEADER).unwrap_or("refused limit").to_owned();
-            Err(HttpResponse::rpc_error(
-                503,
-                None,
-                &ErrorData::internal_error("Temporarily unavailable; retry shortly", None),
-            )
-            .with_header("Retry-After", "1")
-            .with_header(ERROR_REPORT_HEADER, detail))
-        }
-        _ => {
-            trace.limiter = LimiterDecision::Admitted;
-            Ok(resp)
-        }
-    }
-}
-
 /// Counts a request that is refused before it is served against `limits` (the caller's own),
 /// then answers with `refusal` — or with the 429 when the caller is over quota.
 async fn charge_refusal(
@@ -413,20 +374,9 @@ async fn charge_refusal(
     limits: &[Limit],
     refusal: HttpResponse,
     http: &HttpRequest,
-    now: i64,
     trace: &mut Trace,
 ) -> Result<HttpResponse> {
-    match admit(env, limits, 1, http, now, trace).await? {
-        Admission::Denied(resp) => Ok(resp),
-        Admission::Admitted(standing) => {
-            let mut refusal = refusal;
-            if let Some((policy, state)) = standing {
-                policy.into_iter().for_each(|p| refusal.headers.insert(POLICY_HEADER, p));
-                state.into_iter().for_each(|s| refusal.headers.insert(STATE_HEADER, s));
-            }
-            Ok(refusal)
-        }
-    }
+    trace.limiter.charge_refusal(&ClientObjects(env), limits, refusal, http).await
 }
 
 /// Counts a 413 against `limits` after answering it: the client may still be uploading, and an
@@ -436,8 +386,8 @@ async fn charge_refusal(
 fn charge_later(env: &Env, ctx: &Context, limits: Vec<Limit>, now: i64) {
     let env = env.clone();
     ctx.wait_until(async move {
-        let mut trace = Trace { rpc: RpcSummary::of(b""), client_key: None, limiter: LimiterDecision::None };
-        if let Err(e) = admit(&env, &limits, 1, &bare_request(Method::Post), now, &mut trace).await {
+        let mut limiter = Limiter::new(&IsolateDenials, now);
+        if let Err(e) = limiter.admit(&ClientObjects(&env), &limits, 1, &bare_request(Method::Post)).await {
             tracing::warn!(error = %e, "could not count a 413");
         }
     });
@@ -446,34 +396,6 @@ fn charge_later(env: &Env, ctx: &Context, limits: Vec<Limit>, now: i64) {
 /// A request with no headers or body, for limit-only calls on behalf of a refused request.
 fn bare_request(method: Method) -> HttpRequest {
     HttpRequest { method, headers: crate::transport::Headers::new(), body: Vec::new() }
-}
-
-/// The deny cache's verdict for `limit`, if it holds one.
-fn denial(limit: &Limit, now: i64) -> Option<Denial> {
-    DENIED.with(|c| c.borrow_mut().check(&limit.deny_key(), now))
-}
-
-/// Caches an object's 429 for as long as the object says the key is full, and passes it on.
-fn remember_denial(mut resp: HttpResponse, limit: &Limit, now: i64) -> HttpResponse {
-    let until = resp.headers.get(BLOCKED_UNTIL_HEADER).and_then(|v| v.parse::<i64>().ok());
-    if let Some(until_ms) = until {
-        let quota = resp
-            .headers
-            .get(STATE_HEADER)
-            .and_then(|s| s.split(';').next())
-            .and_then(|name| limit.policy.quotas.iter().find(|q| format!("\"{}\"", q.name) == name))
-            .map_or("minute", |q| q.name);
-        let denial = Denial { until_ms, policy: limit.policy.clone(), quota };
-        DENIED.with(|c| c.borrow_mut().record(&limit.deny_key(), denial, now));
-    }
-    resp.headers.remove(BLOCKED_UNTIL_HEADER);
-    resp
-}
-
-/// A 429 straight from the deny cache, equal in form to the object's own.
-fn denied(body: &[u8], d: &Denial, now: i64) -> HttpResponse {
-    let secs = u32::try_from((d.until_ms - now + 999) / 1000).unwrap_or(u32::MAX);
-    ratelimit::too_many_requests(body, &d.policy, &format!("\"{}\";r=0;t={secs}", d.quota), secs)
 }
 
 fn unauthorized(e: &AuthError) -> HttpResponse {
@@ -487,10 +409,9 @@ async fn health(req: &Request, env: &Env, faults: Faults) -> HttpResponse {
     let quotas = QuotaConfig::from_vars(|name| env.var(name).ok().map(|v| v.to_string()));
     let ip = req.headers().get("CF-Connecting-IP").ok().flatten();
     let limit = quotas::health_limit(&quotas::anonymous_identity(ip.as_deref(), &quotas), &quotas);
-    let now = now_ms();
-    let mut trace = Trace { rpc: RpcSummary::of(b""), client_key: None, limiter: LimiterDecision::None };
+    let mut limiter = Limiter::new(&IsolateDenials, now_ms());
     let admitted =
-        admit(env, std::slice::from_ref(&limit), 1, &bare_request(Method::Get), now, &mut trace).await;
+        limiter.admit(&ClientObjects(env), std::slice::from_ref(&limit), 1, &bare_request(Method::Get)).await;
     match admitted {
         Ok(Admission::Admitted(_)) => super::health::report(env, &quotas, faults).await,
         Ok(Admission::Denied(resp)) => resp,

@@ -5,7 +5,8 @@
 //! so the table is one B-tree of 8-byte keys with no separate index.
 //!
 //! The log also remembers its [`Role`] (one row, written with the first admission) and refuses
-//! a limit of any other role: see `policy::quotas::Role`.
+//! a limit of any other role: see `policy::quotas::Role` and `policy::admissions::decide`, which
+//! judges that over this [`AdmissionStore`].
 
 use std::cell::{Cell, RefCell};
 
@@ -13,17 +14,9 @@ use worker::{SqlStorage, SqlStorageValue};
 
 use super::sql_sessions::table_exists;
 use crate::mcp::session::StoreError;
+use crate::policy::admissions::AdmissionStore;
 use crate::policy::limiter::{Decision, Policy, SlidingLog};
 use crate::policy::quotas::Role;
-
-#[derive(Debug, thiserror::Error)]
-pub enum AdmissionError {
-    #[error(transparent)]
-    Store(#[from] StoreError),
-    /// The router asked this object to count a limit its log does not hold.
-    #[error("this log counts {held:?}, refused a limit for {asked:?}")]
-    WrongRole { held: Role, asked: Role },
-}
 
 /// Row keys per millisecond; ms epoch × 1024 stays below 2^53 (exact in JS) until the 2250s.
 const SLOTS_PER_MS: i64 = 1024;
@@ -78,9 +71,10 @@ impl SqlAdmissions {
         }
         Ok(first_int(self.query("SELECT COUNT(*) FROM admission_log", vec![])?).unwrap_or(0))
     }
+}
 
-    /// The role this log counts, if it has counted anything (for the test build's state probe).
-    pub fn role(&self) -> Result<Option<Role>, StoreError> {
+impl AdmissionStore for SqlAdmissions {
+    fn role(&self) -> Result<Option<Role>, StoreError> {
         if self.role.get().is_none() && self.exists()? {
             let rows = self.query("SELECT role FROM admission_role LIMIT 1", vec![])?;
             let held = rows.into_iter().next().and_then(|r| r.into_iter().next()).and_then(|v| match v {
@@ -92,25 +86,16 @@ impl SqlAdmissions {
         Ok(self.role.get())
     }
 
-    /// Decides `units` admissions (all or none) and, when admitting, records them —
-    /// synchronously, so no other request of this object can run in between. A limit of another
-    /// role than the one this log holds is refused before anything is read or written.
-    pub fn decide(
-        &self,
-        now_ms: i64,
-        policy: &Policy,
-        role: Role,
-        units: u32,
-    ) -> Result<Decision, AdmissionError> {
-        match self.role()? {
-            Some(held) if held != role => return Err(AdmissionError::WrongRole { held, asked: role }),
-            Some(_) => {}
-            None => {
-                self.migrate()?;
-                self.exec("INSERT INTO admission_role (role) VALUES (?)", vec![role.as_str().into()])?;
-                self.role.set(Some(role));
-            }
-        }
+    fn claim(&self, role: Role) -> Result<(), StoreError> {
+        self.migrate()?;
+        self.exec("INSERT INTO admission_role (role) VALUES (?)", vec![role.as_str().into()])?;
+        self.role.set(Some(role));
+        Ok(())
+    }
+
+    /// The newest `depth` rows are kept in memory; admitted units become rows at once, and old
+    /// rows are pruned every [`PRUNE_EVERY`] admissions.
+    fn decide_units(&self, now_ms: i64, policy: &Policy, units: u32) -> Result<Decision, StoreError> {
         let mut slot = self.log.borrow_mut();
         if slot.as_ref().is_none_or(|(_, depth)| *depth < policy.depth()) {
             *slot = Some((self.load(policy)?, policy.depth()));
@@ -129,7 +114,7 @@ impl SqlAdmissions {
             if let Err(e) = self.exec(&insert, rows) {
                 // Not persisted means not admitted: forget it so memory matches storage.
                 *slot = None;
-                return Err(e.into());
+                return Err(e);
             }
             let mut since = self.since_prune.borrow_mut();
             *since += u64::from(units);
@@ -145,8 +130,7 @@ impl SqlAdmissions {
         Ok(decision)
     }
 
-    /// Drops admissions older than `horizon_ms` (alarm housekeeping); returns the newest kept.
-    pub fn expire(&self, now_ms: i64, horizon_ms: i64) -> Result<Option<i64>, StoreError> {
+    fn expire(&self, now_ms: i64, horizon_ms: i64) -> Result<Option<i64>, StoreError> {
         if !self.exists()? {
             return Ok(None);
         }
@@ -158,7 +142,9 @@ impl SqlAdmissions {
         let rows = self.query("SELECT MAX(k) FROM admission_log", vec![])?;
         Ok(first_int(rows).map(|k| k / SLOTS_PER_MS))
     }
+}
 
+impl SqlAdmissions {
     fn load(&self, policy: &Policy) -> Result<SlidingLog, StoreError> {
         let rows = self.query(
             "SELECT k FROM admission_log ORDER BY k DESC LIMIT ?",

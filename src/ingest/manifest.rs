@@ -1,10 +1,14 @@
 //! The statistics manifest (`stats/manifest.json` in the raw cache): which statistics files the
-//! cache holds, per format, month, kind and cutoff, and how one is chosen. Pure: the edge reads
+//! cache holds, per format, month, kind and cutoff, how one is chosen (against a pending
+//! candidate too), and which cutoff ingestion fetches. Pure: the edge reads
 //! and writes the JSON (`edge/raw_source.rs`).
 
 use serde::{Deserialize, Serialize};
 
-use crate::corpus::StatsKind;
+use crate::corpus::{Format, StatsKind};
+
+/// The cutoff ingested for a format whose id does not parse (Smogon's usual third cutoff).
+const USUAL_CUTOFF: u32 = 1630;
 
 /// One statistics file the cache holds.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -37,6 +41,29 @@ pub fn newest<'m>(manifest: &'m [StatsEntry], format: &str, wanted: Wanted<'_>) 
                 && wanted.cutoff.is_none_or(|c| c == e.cutoff)
         })
         .max_by(|a, b| a.month.cmp(&b.month))
+}
+
+/// What the corpus reads for `format`: the newest cached entry, or the pending candidate's
+/// (`(entry, where its body is)`) when it is at least as new — a candidate replaces the month it
+/// repeats. Either's body is found at the returned key.
+pub fn newest_or_pending(
+    newest: Option<StatsEntry>,
+    pending: Option<(StatsEntry, String)>,
+) -> Option<(StatsEntry, String)> {
+    match (newest, pending) {
+        (Some(old), Some((new, key))) if new.month >= old.month => Some((new, key)),
+        (Some(old), _) => {
+            let key = old.key.clone();
+            Some((old, key))
+        }
+        (None, pending) => pending,
+    }
+}
+
+/// The rating cutoff ingested for `format`: the third Smogon publishes for it (1630, or 1695 for
+/// the most-played formats, `corpus::Format::cutoffs`).
+pub fn ingested_cutoff(format: &str) -> u32 {
+    Format::parse(format).map_or(USUAL_CUTOFF, |f| f.cutoffs()[2])
 }
 
 /// `manifest` with `entry` added (replacing an entry of the same key), sorted by format and month.
@@ -88,6 +115,36 @@ mod tests {
             Some(("2024-05".into(), StatsKind::Chaos, 1695))
         );
         assert_eq!(newest(&manifest, "gen2ou", Wanted::default()), None);
+    }
+
+    #[test]
+    fn a_pending_candidate_is_read_when_at_least_as_new() {
+        let old = entry("gen9ou", StatsKind::Chaos, "2024-06", 1695);
+        let same = entry("gen9ou", StatsKind::Moveset, "2024-06", 1695);
+        let older = entry("gen9ou", StatsKind::Chaos, "2024-05", 1695);
+        let pending = |e: &StatsEntry| Some((e.clone(), format!("candidate/{}", e.key)));
+        let chosen =
+            |n: Option<&StatsEntry>, p| newest_or_pending(n.cloned(), p).map(|(e, k)| (e.month, e.kind, k));
+        assert_eq!(
+            chosen(Some(&old), pending(&same)),
+            Some(("2024-06".into(), StatsKind::Moveset, format!("candidate/{}", same.key)))
+        );
+        assert_eq!(
+            chosen(Some(&old), pending(&older)),
+            Some(("2024-06".into(), StatsKind::Chaos, old.key.clone()))
+        );
+        assert_eq!(chosen(Some(&old), None), Some(("2024-06".into(), StatsKind::Chaos, old.key.clone())));
+        assert_eq!(chosen(None, pending(&older)).map(|c| c.2), Some(format!("candidate/{}", older.key)));
+        assert_eq!(chosen(None, None), None);
+    }
+
+    #[test]
+    fn the_ingested_cutoff_is_the_formats_third() {
+        assert_eq!(ingested_cutoff("gen9ou"), 1695);
+        assert_eq!(ingested_cutoff("gen9doublesou"), 1695);
+        assert_eq!(ingested_cutoff("gen2nu"), 1630);
+        assert_eq!(ingested_cutoff("gen9nope1"), 1630);
+        assert_eq!(ingested_cutoff("not a format"), 1630);
     }
 
     #[test]

@@ -17,6 +17,18 @@ pub enum CheckStatus {
     Unavailable,
 }
 
+impl CheckStatus {
+    /// As the body writes it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Ok => "ok",
+            Self::Degraded => "degraded",
+            Self::Failing => "failing",
+            Self::Unavailable => "unavailable",
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Check {
@@ -30,13 +42,14 @@ pub struct Check {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Report {
-    pub status: &'static str,
+    /// Ok, degraded or failing.
+    pub status: CheckStatus,
     pub checks: Vec<Check>,
 }
 
 impl Report {
     pub fn http_status(&self) -> u16 {
-        if self.status == "failing" {
+        if self.status == CheckStatus::Failing {
             503
         } else {
             200
@@ -48,11 +61,11 @@ pub fn summarize(checks: Vec<Check>) -> Report {
     let failing = checks.iter().any(|c| c.critical && c.status == CheckStatus::Failing);
     let degraded = checks.iter().any(|c| matches!(c.status, CheckStatus::Degraded | CheckStatus::Failing));
     let status = if failing {
-        "failing"
+        CheckStatus::Failing
     } else if degraded {
-        "degraded"
+        CheckStatus::Degraded
     } else {
-        "ok"
+        CheckStatus::Ok
     };
     Report { status, checks }
 }
@@ -116,14 +129,18 @@ mod tests {
             check("kv", CheckStatus::Ok, true),
             check("semantic", CheckStatus::Unavailable, false),
         ]);
-        assert_eq!((ok.status, ok.http_status()), ("ok", 200));
+        assert_eq!((ok.status.as_str(), ok.http_status()), ("ok", 200));
+        assert_eq!(serde_json::to_value(&ok).unwrap()["status"], "ok");
         let degraded = summarize(vec![
             check("kv", CheckStatus::Ok, true),
             check("semantic", CheckStatus::Failing, false),
         ]);
-        assert_eq!((degraded.status, degraded.http_status()), ("degraded", 200));
+        assert_eq!((degraded.status.as_str(), degraded.http_status()), ("degraded", 200));
         let failing = summarize(vec![check("kv", CheckStatus::Failing, true)]);
-        assert_eq!((failing.status, failing.http_status()), ("failing", 503));
+        assert_eq!((failing.status.as_str(), failing.http_status()), ("failing", 503));
+        for s in [CheckStatus::Ok, CheckStatus::Degraded, CheckStatus::Failing, CheckStatus::Unavailable] {
+            assert_eq!(serde_json::to_value(s).unwrap(), s.as_str());
+        }
     }
 
     const DAY: i64 = 86_400_000;

@@ -122,10 +122,15 @@ impl Decision {
         }
     }
 
-    /// `RateLimit` header: the most constraining quota (fewest remaining).
+    /// The most constraining quota's standing (fewest remaining, then the longest reset).
+    pub fn tightest(&self) -> Option<&Standing> {
+        self.standings().iter().min_by_key(|s| (s.remaining, std::cmp::Reverse(s.reset_secs)))
+    }
+
+    /// `RateLimit` header: the most constraining quota (see [`Decision::tightest`]).
     pub fn header(&self) -> String {
-        let tightest = self.standings().iter().min_by_key(|s| (s.remaining, std::cmp::Reverse(s.reset_secs)));
-        tightest.map_or_else(String::new, |s| format!("\"{}\";r={};t={}", s.name, s.remaining, s.reset_secs))
+        self.tightest()
+            .map_or_else(String::new, |s| format!("\"{}\";r={};t={}", s.name, s.remaining, s.reset_secs))
     }
 }
 

@@ -25,8 +25,9 @@ pub const DEGRADATION_REPORT_HEADER: &str = "X-Porygon-Degradation";
 pub const HANDLER_MS_HEADER: &str = "X-Porygon-Handler-Ms";
 /// Object → router: what went wrong behind a 5xx (for the router's error report).
 pub const ERROR_REPORT_HEADER: &str = "X-Porygon-Error";
-/// Object → router: when the key can next be admitted, exactly, in epoch ms. The router's deny
-/// cache uses it so that it never denies longer than the object would.
+/// Object → router, on a 429 that blocks the key: when it can next be admitted, exactly, in
+/// epoch ms, and the quota that blocks (`<ms>;<quota>`, `transport::admission::Blocked`). The
+/// router's deny cache uses it so that it never denies longer than the object would.
 pub const BLOCKED_UNTIL_HEADER: &str = "X-Porygon-Blocked-Until";
 /// Object → router: "index_ms,storage_ms,ai_calls,vector_queries", the handler's waits on the
 /// hops behind it and its billed calls.
