@@ -3,10 +3,10 @@
 #![allow(dead_code)] // each test crate uses its own part
 
 use futures::executor::block_on;
-use porygon::mcp::session::{SessionKeys, SessionStore, DEFAULT_IDLE_TTL_MS};
-use porygon::mcp::{Dispatcher, McpHandler};
-use porygon::transport::streamable::Streamable;
-use porygon::transport::{HttpRequest, HttpResponse};
+use porygon::{
+    Dispatcher, HttpRequest, HttpResponse, McpHandler, SessionKeys, SessionStore, Streamable,
+    DEFAULT_IDLE_TTL_MS,
+};
 
 /// The client object's name in these tests.
 pub const OWNER: &str = "0123456789abcdef0123456789abcdef";

@@ -2,7 +2,7 @@
 //! classified as JSON-RPC 2.0 says — checked against an independent reading of the spec
 //! ([`expected`]), which the transport properties reuse for the ids they must echo.
 
-use porygon::mcp::jsonrpc::{parse, Incoming, Message, MAX_BATCH};
+use porygon::{parse_jsonrpc as parse, Incoming, Message, MAX_BATCH};
 use proptest::prelude::*;
 use rmcp::model::{ErrorCode, RequestId};
 use serde_json::{json, Map, Value};

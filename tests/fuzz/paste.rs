@@ -3,10 +3,9 @@
 //! Showdown export holds: nicknames, genders, levels, EVs/IVs, ...) and the corpus' own
 //! (`PokemonSet::to_paste`, the pastes `get_popular_sets` hands out).
 
-use porygon::corpus::{parse_sets, Format, PasteStyle, Stat};
-use porygon::tools::team::{
-    parse_paste, Gender, PasteError, PasteSet, StatSpread, Team, MAX_LINE_CHARS, MAX_MOVES, MAX_PASTE_CHARS,
-    MAX_TEAM_SIZE,
+use porygon::{
+    parse_paste, parse_sets, Format, Gender, PasteError, PasteSet, PasteStyle, Stat, StatSpread, Team,
+    MAX_LINE_CHARS, MAX_MOVES, MAX_PASTE_CHARS, MAX_TEAM_SIZE,
 };
 use proptest::prelude::*;
 use serde_json::{json, Map, Value};

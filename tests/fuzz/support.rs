@@ -2,7 +2,7 @@
 
 use std::sync::OnceLock;
 
-use porygon::dex::dex;
+use porygon::dex;
 use proptest::prelude::*;
 use proptest::test_runner::Config;
 
