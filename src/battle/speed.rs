@@ -34,15 +34,6 @@ impl NatureEffect {
             NatureEffect::Neutral => stat,
         }
     }
-
-    /// "+", "", "−" as speed tiers are written ("252+ Spe").
-    pub fn sign(self) -> &'static str {
-        match self {
-            NatureEffect::Plus => "+",
-            NatureEffect::Neutral => "",
-            NatureEffect::Minus => "-",
-        }
-    }
 }
 
 /// One non-HP stat (gens 3-9 formula; gens 1-2 ignore `nature`).

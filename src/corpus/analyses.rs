@@ -71,6 +71,7 @@ fn join_names(names: &[String]) -> String {
     }
 }
 
+#[cfg(test)]
 impl AnalysesFile {
     /// A species' analysis, matched on its id.
     pub fn get(&self, species: &str) -> Option<&SpeciesAnalysis> {

@@ -23,16 +23,12 @@ mod json;
 pub mod sets;
 pub mod stats;
 
-pub use analyses::{parse_analyses, AnalysesFile, Credits, SetAnalysis, SpeciesAnalysis};
-pub use documents::{build_format_corpus, Corpus, CorpusCounts, Document, Section, MAX_TEXT_BYTES};
-pub use format::{check_month, smogon_species_slug, Format, StatsKind};
-pub use html::html_to_text;
-pub use sets::{
-    parse_sets, PasteStyle, PokemonSet, SetsFile, SpeciesSets, Stat, StatValues, EV_DEFAULT, IV_DEFAULT,
-};
+pub use analyses::parse_analyses;
+pub use documents::{build_format_corpus, Corpus, Document};
+pub use format::{Format, StatsKind};
+pub use sets::{parse_sets, PasteStyle, PokemonSet, SetsFile, SpeciesSets, Stat, StatValues};
 pub use stats::{
-    parse_chaos, parse_moveset_report, parse_usage_table, Breakdown, CheckCounter, ReportSource, Share,
-    UsageReport, UsageRow, UsageStats, UsageTable,
+    parse_chaos, parse_moveset_report, Breakdown, CheckCounter, ReportSource, Share, UsageReport, UsageStats,
 };
 
 /// One month of a format's usage statistics, with where it came from.

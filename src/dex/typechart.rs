@@ -124,6 +124,7 @@ pub fn types(gen: u8) -> &'static [String] {
 }
 
 /// Damage multiplier of `attacking` on a defender of `defending` types in `gen`.
+#[cfg(test)]
 pub fn effectiveness<S: AsRef<str>>(gen: u8, attacking: &str, defending: &[S]) -> f64 {
     chart(gen).effectiveness(attacking, defending)
 }

@@ -212,7 +212,7 @@ mod tests {
     use futures::executor::block_on;
 
     use super::*;
-    use crate::corpus::Section;
+    use crate::corpus::documents::Section;
     use crate::ingest::diff::{DOCUMENT_TTL_SECS, KV_REFRESH_AFTER_MS};
     use crate::ingest::vectors::vector_id;
 

@@ -492,6 +492,7 @@ impl MonitorState {
     }
 
     /// Whether `kind` is firing.
+    #[cfg(test)]
     pub fn is_firing(&self, kind: AlertKind) -> bool {
         self.firing.iter().any(|f| f.alert == kind.slug())
     }

@@ -231,6 +231,7 @@ pub fn rerank(fused: Vec<Fused>, ctx: &RerankContext) -> Vec<Ranked> {
 }
 
 /// Fuses with [`RRF_K`] and reranks: the whole pipeline in one call.
+#[cfg(test)]
 pub fn rank(lists: &[RankedList], ctx: &RerankContext) -> Vec<Ranked> {
     rerank(reciprocal_rank_fusion(lists, RRF_K), ctx)
 }

@@ -38,17 +38,8 @@ pub struct RoleCandidate {
     pub members: Vec<String>,
 }
 
-/// Where the evidence came from, for the explanation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Basis<'a> {
-    /// Usage statistics of this month.
-    Statistics {
-        month: &'a str,
-    },
-    Sets,
-}
-
 /// Candidates for every ask at once, best first (ties by id).
+#[cfg(test)]
 pub fn candidates(
     asks: &[RoleAsk],
     gen: u8,

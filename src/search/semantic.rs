@@ -77,7 +77,7 @@ mod tests {
     use futures::executor::block_on;
 
     use super::*;
-    use crate::corpus::Section;
+    use crate::corpus::documents::Section;
     use crate::ingest::vectors::{sync, FakeVectorize, FakeWorkersAi, VectorDoc};
 
     /// Pending once, then ready: what waiting on a KV read looks like to the executor.

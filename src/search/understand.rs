@@ -71,11 +71,13 @@ fn types_of(words: &Words) -> Vec<String> {
 }
 
 /// The format a query names, if any (see the module docs).
+#[cfg(test)]
 pub fn format_in(query: &str) -> Option<String> {
     format_of(&Words::new(query))
 }
 
 /// The roles a query asks for, if any (see the module docs).
+#[cfg(test)]
 pub fn roles_in(query: &str) -> Vec<RoleAsk> {
     roles_of(&Words::new(query))
 }
