@@ -4,9 +4,9 @@
 //! (quotas, caching) ↔ `tools` (what the server knows) and the rest of the core are pure and
 //! tested natively; `edge` is the thin Workers platform layer and exists only on wasm32.
 
-// Natively there is no Worker (src/edge is wasm32-only), so most of the core has no caller here;
-// whether an item is used is judged on wasm32 (`make lint`).
-#![cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
+// Natively there is no Worker (src/edge is wasm32-only), so much of the core (and the re-exports
+// the edge imports) has no caller here; whether an item is used is judged on wasm32 (`make lint`).
+#![cfg_attr(not(target_arch = "wasm32"), allow(dead_code, unused_imports))]
 
 mod backup;
 mod battle;
@@ -25,13 +25,16 @@ mod transport;
 // tests/hostile_transport.rs, tests/fuzz/, bench/golden.rs) — and nothing else. Every module is
 // private, so an item nothing in the Worker or these harnesses uses is a compiler warning
 // (`dead_code`, `unreachable_pub`; [lints] in Cargo.toml).
-pub use corpus::{parse_chaos, parse_sets, Format, PasteStyle, SetsFile, Stat};
+pub use corpus::format::Format;
+pub use corpus::sets::{parse_sets, PasteStyle, SetsFile, Stat};
+pub use corpus::stats::parse_chaos;
 pub use dex::dex;
+pub use mcp::dispatch::Dispatcher;
+pub use mcp::handler::McpHandler;
 pub use mcp::jsonrpc::{parse as parse_jsonrpc, Incoming, Message, MAX_BATCH};
 pub use mcp::session::{
     MemorySessionStore, Session, SessionKeys, SessionStore, StoreError, DEFAULT_IDLE_TTL_MS,
 };
-pub use mcp::{Dispatcher, McpHandler};
 pub use observe::scrub::scrub_ips;
 pub use search::fts_query::{any_terms, phrase};
 pub use search::golden;

@@ -15,19 +15,19 @@
 //! Real data is messy, so parsers fail only when a whole file is unusable; a bad entry inside
 //! it is skipped and listed in a [`Skipped`] report instead.
 
-pub mod analyses;
-pub mod documents;
-pub mod format;
-pub mod html;
+pub(crate) mod analyses;
+pub(crate) mod documents;
+pub(crate) mod format;
+pub(crate) mod html;
 mod json;
-pub mod sets;
-pub mod stats;
+pub(crate) mod sets;
+pub(crate) mod stats;
 
-pub use analyses::parse_analyses;
-pub use documents::{build_format_corpus, Corpus, Document};
-pub use format::{Format, StatsKind};
-pub use sets::{parse_sets, PasteStyle, PokemonSet, SetsFile, SpeciesSets, Stat, StatValues};
-pub use stats::{
+pub(crate) use analyses::parse_analyses;
+pub(crate) use documents::{build_format_corpus, Corpus, Document};
+pub(crate) use format::{Format, StatsKind};
+pub(crate) use sets::{parse_sets, PasteStyle, PokemonSet, SetsFile, SpeciesSets, Stat, StatValues};
+pub(crate) use stats::{
     parse_chaos, parse_moveset_report, Breakdown, CheckCounter, ReportSource, Share, UsageReport, UsageStats,
 };
 

@@ -291,7 +291,7 @@ struct Cell<'a> {
 /// name block, a block with Raw count / Avg. weight / Viability Ceiling, then one block per
 /// section. Percentages keep their printed text. Lines that do not fit are skipped and reported;
 /// the report itself fails only when it holds no species at all.
-pub fn parse_moveset_report(text: &str) -> Result<UsageReport, CorpusError> {
+pub(crate) fn parse_moveset_report(text: &str) -> Result<UsageReport, CorpusError> {
     let blocks = blocks(text);
     let mut report = UsageReport {
         source: ReportSource::MovesetReport,
@@ -321,7 +321,7 @@ pub fn parse_moveset_report(text: &str) -> Result<UsageReport, CorpusError> {
         match report.species.last_mut() {
             Some(stats) => read_section(block, stats, &mut report.skipped),
             None => {
-                report.skipped.push(Skipped::new(line_ref(block[0].line), "text before the first species"))
+                report.skipped.push(Skipped::new(line_ref(block[0].line), "text before the first species"));
             }
         }
         i += 1;
