@@ -8,7 +8,7 @@
 use std::collections::BTreeMap;
 use std::io::Read;
 
-use porygon::search::golden::{self, Answer, Gate};
+use porygon::golden::{self, Answer, Gate};
 
 fn main() {
     if let Err(e) = run() {

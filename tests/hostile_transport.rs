@@ -1,11 +1,10 @@
 //! Hostile input against the Streamable HTTP machine, natively (issue #7): what the integration
 //! corpus (tests/integration/hostile.test.mjs) found, pinned where it is decided.
 
-use porygon::mcp::session::{MemorySessionStore, SessionStore};
-use porygon::mcp::Dispatcher;
-use porygon::tools::Porygon;
-use porygon::transport::streamable::{MAX_STORED_CAPABILITIES_BYTES, SESSION_HEADER};
-use porygon::transport::{HttpRequest, HttpResponse, Method};
+use porygon::{
+    Dispatcher, HttpRequest, HttpResponse, MemorySessionStore, Method, Porygon, SessionStore,
+    MAX_STORED_CAPABILITIES_BYTES, SESSION_HEADER,
+};
 use serde_json::{json, Value};
 
 mod common;

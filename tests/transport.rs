@@ -2,11 +2,10 @@
 //! session store and a controllable clock. (The same machine runs inside the Durable Object; the
 //! integration suite under tests/integration exercises it through workerd.)
 
-use porygon::mcp::session::{MemorySessionStore, SessionStore, DEFAULT_IDLE_TTL_MS};
-use porygon::mcp::Dispatcher;
-use porygon::tools::Porygon;
-use porygon::transport::streamable::SESSION_HEADER;
-use porygon::transport::{Headers, HttpRequest, HttpResponse, Method};
+use porygon::{
+    Dispatcher, Headers, HttpRequest, HttpResponse, MemorySessionStore, Method, Porygon, SessionStore,
+    DEFAULT_IDLE_TTL_MS, SESSION_HEADER,
+};
 use serde_json::{json, Value};
 
 mod common;
@@ -352,9 +351,9 @@ fn stateless_revision_2026_07_28() {
 #[test]
 fn session_count_per_client_is_bounded() {
     let mut h = Harness::new();
-    for _ in 0..(porygon::transport::streamable::MAX_SESSIONS_PER_CLIENT + 5) {
+    for _ in 0..(porygon::MAX_SESSIONS_PER_CLIENT + 5) {
         h.now_ms += 1;
         h.initialize("2025-06-18");
     }
-    assert_eq!(h.store.len(), porygon::transport::streamable::MAX_SESSIONS_PER_CLIENT);
+    assert_eq!(h.store.len(), porygon::MAX_SESSIONS_PER_CLIENT);
 }

@@ -16,7 +16,7 @@ pub trait DamageCalculator {
 /// One Pokémon as the library's `new Pokemon(gen, name, options)` takes it.
 #[derive(Debug, Clone, PartialEq, Serialize, Default)]
 #[serde(rename_all = "camelCase")]
-pub struct CalcPokemon {
+pub(crate) struct CalcPokemon {
     pub name: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub level: Option<u8>,
@@ -50,7 +50,7 @@ pub struct CalcPokemon {
 impl CalcPokemon {
     /// A set as the calculator takes it, not terastallized, at full HP, no boosts or status.
     /// What a generation lacks is left out (items before 2, abilities and natures before 3).
-    pub fn from_set(set: &super::sets::ConcreteSet, gen: u8) -> Self {
+    pub(crate) fn from_set(set: &super::sets::ConcreteSet, gen: u8) -> Self {
         let table = |v: &Option<[u16; 6]>| -> BTreeMap<&'static str, u16> {
             v.map(|v| STAT_IDS.iter().copied().zip(v).collect()).unwrap_or_default()
         };
@@ -69,7 +69,7 @@ impl CalcPokemon {
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct CalcMove {
+pub(crate) struct CalcMove {
     pub name: String,
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub is_crit: bool,
@@ -80,7 +80,7 @@ pub struct CalcMove {
 /// One side of the field, with the library's flag names.
 #[derive(Debug, Clone, PartialEq, Serialize, Default)]
 #[serde(rename_all = "camelCase")]
-pub struct CalcSide {
+pub(crate) struct CalcSide {
     #[serde(skip_serializing_if = "is_false")]
     pub is_reflect: bool,
     #[serde(skip_serializing_if = "is_false")]
@@ -119,7 +119,7 @@ fn is_zero(n: &u8) -> bool {
 /// `new Field(options)`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct CalcField {
+pub(crate) struct CalcField {
     /// `Singles` or `Doubles` (spread moves are reduced in doubles).
     pub game_type: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -135,14 +135,14 @@ pub struct CalcField {
 /// Everything one tool call asks: one attacker, one defender, one or more moves.
 impl CalcMove {
     /// The move as it is: no crit, its usual number of hits.
-    pub fn plain(name: &str) -> Self {
+    pub(crate) fn plain(name: &str) -> Self {
         Self { name: name.to_owned(), is_crit: false, hits: None }
     }
 }
 
 impl CalcField {
     /// No weather, terrain or side conditions; singles or doubles (spread moves then hit two).
-    pub fn singles_or_doubles(doubles: bool) -> Self {
+    pub(crate) fn singles_or_doubles(doubles: bool) -> Self {
         Self {
             game_type: if doubles { "Doubles" } else { "Singles" },
             weather: None,
@@ -156,7 +156,7 @@ impl CalcField {
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct CalcRequest {
+pub(crate) struct CalcRequest {
     pub gen: u8,
     pub attacker: CalcPokemon,
     pub defender: CalcPokemon,
@@ -167,7 +167,7 @@ pub struct CalcRequest {
 /// What the library answered for one move.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct MoveResult {
+pub(crate) struct MoveResult {
     /// The move as the library names it.
     pub r#move: String,
     /// `result.damage` as the library gives it: the rolls (16, or 39 in generations 1-2), one
@@ -184,7 +184,7 @@ pub struct MoveResult {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct KoChance {
+pub(crate) struct KoChance {
     /// 0..1; absent when the library cannot tell.
     pub chance: Option<f64>,
     /// Hits to KO (0: not within the library's horizon).
@@ -195,24 +195,24 @@ pub struct KoChance {
 /// Final stats after nature, EVs and IVs, as the library computed them.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct CalcStats {
+pub(crate) struct CalcStats {
     pub max_hp: u32,
     pub cur_hp: u32,
     pub stats: BTreeMap<String, u32>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct CalcResponse {
+pub(crate) struct CalcResponse {
     pub attacker: CalcStats,
     pub defender: CalcStats,
     pub results: Vec<MoveResult>,
 }
 
 impl MoveResult {
-    pub fn does_damage(&self) -> bool {
+    pub(crate) fn does_damage(&self) -> bool {
         self.range[1] > 0
     }
 }
 
 /// Stat ids in Showdown's order.
-pub const STAT_IDS: [&str; 6] = ["hp", "atk", "def", "spa", "spd", "spe"];
+pub(crate) const STAT_IDS: [&str; 6] = ["hp", "atk", "def", "spa", "spd", "spe"];

@@ -3,6 +3,6 @@
 //! and result (`calc`) — the calculation itself runs in `@smogon/calc` behind the
 //! [`calc::DamageCalculator`] trait (the edge calls it through wasm-bindgen; see ARCHITECTURE.md).
 
-pub mod calc;
-pub mod sets;
-pub mod speed;
+pub(crate) mod calc;
+pub(crate) mod sets;
+pub(crate) mod speed;

@@ -18,7 +18,7 @@ use crate::dex::{dex, is_id, to_id};
 /// SpA, SpD, Spe); `None` leaves the calculator's default.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct ConcreteSet {
+pub(crate) struct ConcreteSet {
     pub species: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub level: Option<u8>,
@@ -38,7 +38,7 @@ pub struct ConcreteSet {
 }
 
 impl ConcreteSet {
-    pub fn bare(species: &str) -> Self {
+    pub(crate) fn bare(species: &str) -> Self {
         Self {
             species: species.to_owned(),
             level: None,
@@ -53,7 +53,7 @@ impl ConcreteSet {
     }
 
     /// The set as a Showdown paste (Tera type only from generation 9).
-    pub fn to_paste(&self, gen: u8) -> String {
+    pub(crate) fn to_paste(&self, gen: u8) -> String {
         let mut lines = vec![match &self.item {
             Some(item) => format!("{} @ {item}", self.species),
             None => self.species.clone(),
@@ -81,7 +81,7 @@ impl ConcreteSet {
 /// Where an assumed set came from.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "source", rename_all = "camelCase")]
-pub enum SetSource {
+pub(crate) enum SetSource {
     /// The most common options of the format's usage statistics.
     #[serde(rename_all = "camelCase")]
     UsageStatistics { month: String, cutoff: u32 },
@@ -93,7 +93,7 @@ pub enum SetSource {
 /// A set a tool assumed for a species, and why.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct AssumedSet {
+pub(crate) struct AssumedSet {
     pub set: ConcreteSet,
     #[serde(flatten)]
     pub source: SetSource,
@@ -217,7 +217,7 @@ fn from_smogon(species: &str, gen: u8, sets: &SetsFile, format: &Format) -> Opti
 
 /// The likeliest set of `species` (a display name, e.g. "Great Tusk") in `format`: from the
 /// format's usage statistics when they list it, else its first Smogon set, else `None`.
-pub fn likeliest_set(
+pub(crate) fn likeliest_set(
     species: &str,
     format: &Format,
     usage: Option<&FormatUsage>,

@@ -15,12 +15,12 @@ const CAP_OLD: u32 = 999;
 const CAP_NEW: u32 = 10_000;
 
 /// A stat index in Showdown's order (`hp, atk, def, spa, spd, spe`).
-pub const HP: usize = 0;
-pub const SPE: usize = 5;
+pub(crate) const HP: usize = 0;
+pub(crate) const SPE: usize = 5;
 
 /// How a nature treats one stat.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum NatureEffect {
+pub(crate) enum NatureEffect {
     Minus,
     Neutral,
     Plus,
@@ -34,19 +34,10 @@ impl NatureEffect {
             NatureEffect::Neutral => stat,
         }
     }
-
-    /// "+", "", "−" as speed tiers are written ("252+ Spe").
-    pub fn sign(self) -> &'static str {
-        match self {
-            NatureEffect::Plus => "+",
-            NatureEffect::Neutral => "",
-            NatureEffect::Minus => "-",
-        }
-    }
 }
 
 /// One non-HP stat (gens 3-9 formula; gens 1-2 ignore `nature`).
-pub fn stat(gen: u8, base: u16, iv: u16, ev: u16, level: u8, nature: NatureEffect) -> u32 {
+pub(crate) fn stat(gen: u8, base: u16, iv: u16, ev: u16, level: u8, nature: NatureEffect) -> u32 {
     let (base, iv, ev, level) = (u32::from(base), u32::from(iv), u32::from(ev), u32::from(level));
     if gen <= 2 {
         // Showdown's EV e is stat experience (e-1)^2+1, whose term floor((sqrt(x-1)+1)/4) is
@@ -57,7 +48,7 @@ pub fn stat(gen: u8, base: u16, iv: u16, ev: u16, level: u8, nature: NatureEffec
 }
 
 /// All six stats; HP uses its own formula (Shedinja's base 1 stays 1).
-pub fn stats(
+pub(crate) fn stats(
     gen: u8,
     base: [u16; 6],
     ivs: [u16; 6],
@@ -88,7 +79,7 @@ fn hp(gen: u8, base: u16, iv: u16, ev: u16, level: u8) -> u32 {
 }
 
 /// A stat after `stage` boosts (-6..=6), `getModifiedStat`.
-pub fn staged(gen: u8, stat: u32, stage: i8) -> u32 {
+pub(crate) fn staged(gen: u8, stat: u32, stage: i8) -> u32 {
     let stage = stage.clamp(-6, 6);
     if gen <= 2 {
         let boosted = if stage >= 0 {
@@ -115,7 +106,7 @@ fn of16(n: u32) -> u32 {
 
 /// Weather as speed abilities see it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Weather {
+pub(crate) enum Weather {
     Sun,
     Rain,
     Sand,
@@ -125,7 +116,7 @@ pub enum Weather {
 
 /// Everything that changes a Pokémon's final speed.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
-pub struct Conditions {
+pub(crate) struct Conditions {
     pub stage: i8,
     pub tailwind: bool,
     pub paralyzed: bool,
@@ -142,7 +133,7 @@ pub struct Conditions {
 
 /// What a Pokémon brings to `final_speed`: its stats (before boosts) and ability id.
 #[derive(Debug, Clone, Copy)]
-pub struct Mon<'a> {
+pub(crate) struct Mon<'a> {
     pub gen: u8,
     pub stats: [u32; 6],
     /// Ability id (`swiftswim`), "" if none.
@@ -151,12 +142,12 @@ pub struct Mon<'a> {
 
 /// Why a speed is what it is: which modifiers applied (for explaining a tier).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Applied {
+pub(crate) struct Applied {
     pub names: Vec<&'static str>,
 }
 
 /// The speed Showdown uses for turn order (`getFinalSpeed`), and the modifiers that applied.
-pub fn final_speed(mon: &Mon<'_>, c: &Conditions) -> (u32, Applied) {
+pub(crate) fn final_speed(mon: &Mon<'_>, c: &Conditions) -> (u32, Applied) {
     let gen = mon.gen;
     let mut applied = Applied::default();
     let speed = staged(gen, mon.stats[SPE], c.stage);
@@ -208,7 +199,7 @@ pub fn final_speed(mon: &Mon<'_>, c: &Conditions) -> (u32, Applied) {
 /// Protosynthesis (sun or Booster Energy) or Quark Drive (Electric Terrain or Booster Energy)
 /// is active and Speed is the highest stat after boosts, earlier stats winning ties
 /// (`getQPBoostedStat`: atk, def, spa, spd, spe; only Speed is boosted here).
-pub fn paradox_boosts_speed(mon: &Mon<'_>, c: &Conditions) -> bool {
+pub(crate) fn paradox_boosts_speed(mon: &Mon<'_>, c: &Conditions) -> bool {
     let active = match mon.ability {
         "protosynthesis" => c.booster_energy || c.weather == Some(Weather::Sun),
         "quarkdrive" => c.booster_energy || c.electric_terrain,
@@ -240,14 +231,14 @@ fn poke_round_div(n: u64, d: u64) -> u32 {
 
 /// A way to invest in Speed: nature effect, IV and EV.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct Investment {
+pub(crate) struct Investment {
     pub nature: NatureEffect,
     pub iv: u16,
     pub ev: u16,
 }
 
 /// Who moves first under the field: strictly faster normally, strictly slower in Trick Room.
-pub fn moves_first(a: u32, b: u32, trick_room: bool) -> bool {
+pub(crate) fn moves_first(a: u32, b: u32, trick_room: bool) -> bool {
     if trick_room {
         a < b
     } else {
@@ -257,7 +248,7 @@ pub fn moves_first(a: u32, b: u32, trick_room: bool) -> bool {
 
 /// The answer to "how little Speed investment lets A move before B?".
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Outspeed {
+pub(crate) enum Outspeed {
     /// The least investment that works, with A's final speed.
     Yes { investment: Investment, speed: u32 },
     /// Nothing tried works; A's best speed (fastest, or slowest in Trick Room).
@@ -268,7 +259,7 @@ pub enum Outspeed {
 /// Trick Room: neutral nature first, then +Spe, each with the fewest EVs (multiples of 4, IV
 /// 31). In Trick Room "before" means slower: 0 EVs with a neutral nature, then −Spe, then −Spe
 /// with 0 IVs. `speed_of` gives A's final speed for an investment. Gens 1-2 have no natures.
-pub fn solve_outspeed(
+pub(crate) fn solve_outspeed(
     gen: u8,
     target: u32,
     trick_room: bool,
@@ -399,7 +390,7 @@ mod tests {
         // Trick Room: slower. Neutral 0 EVs is 236; −Spe makes it 212.
         match solve_outspeed(9, 230, true, speed_of) {
             Outspeed::Yes { investment, speed } => {
-                assert_eq!((investment.nature, investment.iv, investment.ev, speed), (Minus, 31, 0, 212))
+                assert_eq!((investment.nature, investment.iv, investment.ev, speed), (Minus, 31, 0, 212));
             }
             other => panic!("{other:?}"),
         }

@@ -8,11 +8,10 @@ use serde::{Deserialize, Serialize};
 
 use super::json::{Entries, Json};
 use super::{CorpusError, Skipped};
-use crate::dex::{is_id, to_id};
 
 /// One format's analyses, in file order.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct AnalysesFile {
+pub(crate) struct AnalysesFile {
     pub species: Vec<SpeciesAnalysis>,
     /// Species left out because they did not match the schema.
     pub skipped: Vec<Skipped>,
@@ -20,7 +19,7 @@ pub struct AnalysesFile {
 
 /// One species' analysis. Any part may be missing: some species have only set descriptions.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct SpeciesAnalysis {
+pub(crate) struct SpeciesAnalysis {
     pub species: String,
     /// HTML.
     pub overview: Option<String>,
@@ -32,7 +31,7 @@ pub struct SpeciesAnalysis {
 
 /// One set's write-up; the name matches the set in the sets file of the same format.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct SetAnalysis {
+pub(crate) struct SetAnalysis {
     pub name: String,
     /// HTML; None when the analysis lists the set without describing it.
     pub description: Option<String>,
@@ -41,7 +40,7 @@ pub struct SetAnalysis {
 /// Who wrote and checked an analysis (usernames).
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Credits {
+pub(crate) struct Credits {
     pub written_by: Vec<String>,
     /// Team name ("Quality checked by") → members.
     pub teams: Vec<(String, Vec<String>)>,
@@ -50,7 +49,7 @@ pub struct Credits {
 impl Credits {
     /// "Written by A and B. Quality checked by C, D. Grammar checked by E." — empty when nobody
     /// is named.
-    pub fn summary(&self) -> String {
+    pub(crate) fn summary(&self) -> String {
         let mut parts = Vec::new();
         if !self.written_by.is_empty() {
             parts.push(format!("Written by {}.", join_names(&self.written_by)));
@@ -71,9 +70,11 @@ fn join_names(names: &[String]) -> String {
     }
 }
 
+#[cfg(test)]
 impl AnalysesFile {
     /// A species' analysis, matched on its id.
-    pub fn get(&self, species: &str) -> Option<&SpeciesAnalysis> {
+    pub(crate) fn get(&self, species: &str) -> Option<&SpeciesAnalysis> {
+        use crate::dex::{is_id, to_id};
         let id = to_id(species);
         self.species.iter().find(|s| is_id(&s.species, &id))
     }
@@ -81,7 +82,7 @@ impl AnalysesFile {
 
 /// Parses a data.pkmn.cc analyses file. Fails only if the file is not a JSON object; a species
 /// entry that does not match the schema is skipped and reported.
-pub fn parse_analyses(json: &str) -> Result<AnalysesFile, CorpusError> {
+pub(crate) fn parse_analyses(json: &str) -> Result<AnalysesFile, CorpusError> {
     let root = Json::parse(json, "analyses")?;
     let entries =
         root.entries().ok_or_else(|| CorpusError::malformed("analyses", "expected an object of species"))?;

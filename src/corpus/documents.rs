@@ -34,7 +34,7 @@ use chunk::split_text;
 
 /// Largest document text, in bytes (UTF-8), header included: small enough to embed or show
 /// whole, large enough that almost every analysis section fits in one piece.
-pub const MAX_TEXT_BYTES: usize = 8 * 1024;
+pub(crate) const MAX_TEXT_BYTES: usize = 8 * 1024;
 
 /// Bumped whenever document text or keys change shape.
 const KEY_VERSION: &str = "v1";
@@ -48,7 +48,7 @@ const TOP_CHECKS: usize = 8;
 /// What part of the strategy material a document holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
-pub enum Section {
+pub(crate) enum Section {
     Overview,
     Set,
     Comments,
@@ -63,7 +63,7 @@ impl std::fmt::Display for Section {
 }
 
 impl Section {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Section::Overview => "overview",
             Section::Set => "set",
@@ -76,7 +76,7 @@ impl Section {
 /// One indexed document.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Document {
+pub(crate) struct Document {
     /// Stable and versioned; see the module docs.
     pub key: String,
     /// Dex id (`ninetalesalola`); the plain id of the name for species the dex does not know.
@@ -103,7 +103,7 @@ pub struct Document {
 /// Documents per section and other totals.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct CorpusCounts {
+pub(crate) struct CorpusCounts {
     pub overview: usize,
     pub set: usize,
     pub comments: usize,
@@ -119,7 +119,7 @@ pub struct CorpusCounts {
 /// One format's documents.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Corpus {
+pub(crate) struct Corpus {
     pub documents: Vec<Document>,
     /// Species names the dex does not know for the format's generation (still indexed, under
     /// their plain id), in first-seen order.
@@ -134,7 +134,7 @@ pub struct Corpus {
 ///
 /// Fails on unusable input as a whole (invalid JSON, a bad month or cutoff, statistics of
 /// another format); anything smaller is skipped and listed in [`Corpus::skipped`].
-pub fn build_format_corpus(
+pub(crate) fn build_format_corpus(
     format: &Format,
     sets_json: &str,
     analyses_json: Option<&str>,
@@ -249,7 +249,8 @@ impl<'a> Builder<'a> {
     fn add_analysis(&mut self, analysis: &SpeciesAnalysis, sets: &SetsFile) {
         let Some(species) = self.species(&analysis.species) else { return };
         let format = self.format.id().to_owned();
-        let credits = analysis.credits.as_ref().map(|c| c.summary()).filter(|c| !c.is_empty());
+        let credits =
+            analysis.credits.as_ref().map(super::analyses::Credits::summary).filter(|c| !c.is_empty());
         let with_credits = |text: String| match &credits {
             Some(credits) => format!("{text}\n\n{credits}"),
             None => text,

@@ -171,7 +171,7 @@ impl std::fmt::Display for Format {
 }
 
 /// Checks a statistics month: `YYYY-MM`, month 01-12.
-pub fn check_month(month: &str) -> Result<(), CorpusError> {
+pub(crate) fn check_month(month: &str) -> Result<(), CorpusError> {
     let bytes = month.as_bytes();
     let digits = |range: std::ops::Range<usize>| bytes[range].iter().all(u8::is_ascii_digit);
     let valid = bytes.len() == 7
@@ -189,7 +189,7 @@ pub fn check_month(month: &str) -> Result<(), CorpusError> {
 /// Smogon's URL alias of a species: lowercase words joined by hyphens, accents folded and other
 /// punctuation dropped ("Ninetales-Alola" → `ninetales-alola`, "Mr. Mime" → `mr-mime`,
 /// "Farfetch’d" → `farfetchd`, "Nidoran♀" → `nidoran-f`).
-pub fn smogon_species_slug(name: &str) -> String {
+pub(crate) fn smogon_species_slug(name: &str) -> String {
     // Smogon's one special case (pkmn/smogon `toPokemonAlias`): the male forme is explicit.
     if to_id(name) == "meowstic" {
         return "meowstic-m".to_owned();

@@ -10,7 +10,7 @@
 
 /// Plain text of an HTML fragment: paragraphs separated by one blank line, no leading or
 /// trailing whitespace.
-pub fn html_to_text(html: &str) -> String {
+pub(crate) fn html_to_text(html: &str) -> String {
     let mut out = TextBuilder::default();
     let mut rest = html;
     while let Some(i) = rest.find(['<', '&']) {
@@ -133,7 +133,7 @@ fn apply_tag(name: &str, closing: bool, out: &mut TextBuilder) {
     match name {
         "p" | "div" | "h1" | "h2" | "h3" | "h4" | "h5" | "h6" | "ul" | "ol" | "dl" | "table"
         | "blockquote" | "pre" | "section" | "article" | "header" | "footer" | "hr" => {
-            out.request(Break::Paragraph)
+            out.request(Break::Paragraph);
         }
         "br" | "tr" | "dt" | "dd" => out.request(Break::Line),
         "li" if !closing => {

@@ -15,24 +15,20 @@
 //! Real data is messy, so parsers fail only when a whole file is unusable; a bad entry inside
 //! it is skipped and listed in a [`Skipped`] report instead.
 
-pub mod analyses;
-pub mod documents;
-pub mod format;
-pub mod html;
+pub(crate) mod analyses;
+pub(crate) mod documents;
+pub(crate) mod format;
+pub(crate) mod html;
 mod json;
-pub mod sets;
-pub mod stats;
+pub(crate) mod sets;
+pub(crate) mod stats;
 
-pub use analyses::{parse_analyses, AnalysesFile, Credits, SetAnalysis, SpeciesAnalysis};
-pub use documents::{build_format_corpus, Corpus, CorpusCounts, Document, Section, MAX_TEXT_BYTES};
-pub use format::{check_month, smogon_species_slug, Format, StatsKind};
-pub use html::html_to_text;
-pub use sets::{
-    parse_sets, PasteStyle, PokemonSet, SetsFile, SpeciesSets, Stat, StatValues, EV_DEFAULT, IV_DEFAULT,
-};
-pub use stats::{
-    parse_chaos, parse_moveset_report, parse_usage_table, Breakdown, CheckCounter, ReportSource, Share,
-    UsageReport, UsageRow, UsageStats, UsageTable,
+pub(crate) use analyses::parse_analyses;
+pub(crate) use documents::{build_format_corpus, Corpus, Document};
+pub(crate) use format::{Format, StatsKind};
+pub(crate) use sets::{parse_sets, PasteStyle, PokemonSet, SetsFile, SpeciesSets, Stat, StatValues};
+pub(crate) use stats::{
+    parse_chaos, parse_moveset_report, Breakdown, CheckCounter, ReportSource, Share, UsageReport, UsageStats,
 };
 
 /// One month of a format's usage statistics, with where it came from.

@@ -13,9 +13,9 @@ use super::{CorpusError, Skipped};
 use crate::dex::{is_id, to_id};
 
 /// An EV a spread does not name.
-pub const EV_DEFAULT: u16 = 0;
+pub(crate) const EV_DEFAULT: u16 = 0;
 /// An IV a spread does not name.
-pub const IV_DEFAULT: u16 = 31;
+pub(crate) const IV_DEFAULT: u16 = 31;
 const EV_MAX: u16 = 255;
 const IV_MAX: u16 = 31;
 

@@ -291,7 +291,7 @@ struct Cell<'a> {
 /// name block, a block with Raw count / Avg. weight / Viability Ceiling, then one block per
 /// section. Percentages keep their printed text. Lines that do not fit are skipped and reported;
 /// the report itself fails only when it holds no species at all.
-pub fn parse_moveset_report(text: &str) -> Result<UsageReport, CorpusError> {
+pub(crate) fn parse_moveset_report(text: &str) -> Result<UsageReport, CorpusError> {
     let blocks = blocks(text);
     let mut report = UsageReport {
         source: ReportSource::MovesetReport,
@@ -321,7 +321,7 @@ pub fn parse_moveset_report(text: &str) -> Result<UsageReport, CorpusError> {
         match report.species.last_mut() {
             Some(stats) => read_section(block, stats, &mut report.skipped),
             None => {
-                report.skipped.push(Skipped::new(line_ref(block[0].line), "text before the first species"))
+                report.skipped.push(Skipped::new(line_ref(block[0].line), "text before the first species"));
             }
         }
         i += 1;
@@ -475,74 +475,6 @@ fn parse_outcome(text: &str) -> Option<(f64, f64)> {
     let percent =
         |part: &str, label: &str| part.trim().strip_suffix(label)?.trim().strip_suffix('%')?.parse().ok();
     Some((percent(koed, "KOed")?, percent(switched, "switched out")?))
-}
-
-// ---------------------------------------------------------------------------
-// Usage table
-
-/// The usage ranking (`stats/<month>/<format>-<cutoff>.txt`).
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct UsageTable {
-    pub total_battles: Option<u64>,
-    pub avg_weight_per_team: Option<f64>,
-    pub rows: Vec<UsageRow>,
-    pub skipped: Vec<Skipped>,
-}
-
-/// One ranked species: weighted usage, raw and "real" (actually sent out) counts.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct UsageRow {
-    pub rank: u32,
-    pub name: String,
-    /// Weighted usage, percent of teams.
-    pub usage: Share,
-    pub raw: u64,
-    pub raw_percent: f64,
-    pub real: u64,
-    pub real_percent: f64,
-}
-
-/// Parses the usage table text report.
-pub fn parse_usage_table(text: &str) -> Result<UsageTable, CorpusError> {
-    let mut table =
-        UsageTable { total_battles: None, avg_weight_per_team: None, rows: Vec::new(), skipped: Vec::new() };
-    for (i, line) in text.lines().enumerate() {
-        let trimmed = line.trim();
-        if let Some(v) = trimmed.strip_prefix("Total battles:") {
-            table.total_battles = v.trim().parse().ok();
-        } else if let Some(v) = trimmed.strip_prefix("Avg. weight/team:") {
-            table.avg_weight_per_team = v.trim().parse().ok();
-        } else if trimmed.starts_with('|') && !trimmed.starts_with("| Rank") {
-            match parse_usage_row(trimmed) {
-                Some(row) => table.rows.push(row),
-                None => {
-                    table.skipped.push(Skipped::new(format!("usage table line {}", i + 1), "unreadable row"))
-                }
-            }
-        }
-    }
-    if table.rows.is_empty() {
-        return Err(CorpusError::malformed("usage table", "no rows found"));
-    }
-    Ok(table)
-}
-
-/// `| 1    | Landorus-Therian   | 47.93238% | 1020905 | 28.377% | 868691 | 31.859% |`
-fn parse_usage_row(line: &str) -> Option<UsageRow> {
-    let cells: Vec<&str> = line.split('|').map(str::trim).collect();
-    let [_, rank, name, usage, raw, raw_pct, real, real_pct, ..] = cells.as_slice() else { return None };
-    let percent = |s: &str| s.strip_suffix('%')?.trim().parse::<f64>().ok();
-    Some(UsageRow {
-        rank: rank.parse().ok()?,
-        name: (*name).to_owned(),
-        usage: parse_share(&format!("{name} {usage}"))?,
-        raw: raw.parse().ok()?,
-        raw_percent: percent(raw_pct)?,
-        real: real.parse().ok()?,
-        real_percent: percent(real_pct)?,
-    })
 }
 
 #[cfg(test)]

@@ -23,23 +23,23 @@
 //!   [`roles`]).
 
 mod names;
-pub mod roles;
+pub(crate) mod roles;
 pub(crate) use names::osa_distance_within;
-pub mod typechart;
+pub(crate) mod typechart;
 
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
 use serde::{Deserialize, Serialize};
 
-pub use names::{is_id, to_id};
+pub(crate) use names::{is_id, to_id};
 use names::{Candidate, MAX_SUGGESTIONS};
-pub use roles::{MemberKind, Role, RoleMember, RoleTable};
-pub use typechart::{Matchups, TypeChart};
+pub(crate) use roles::{MemberKind, Role, RoleMember, RoleTable};
+pub(crate) use typechart::{Matchups, TypeChart};
 
 /// Oldest and newest supported generations.
-pub const MIN_GEN: u8 = 1;
-pub const MAX_GEN: u8 = 9;
+pub(crate) const MIN_GEN: u8 = 1;
+pub(crate) const MAX_GEN: u8 = 9;
 
 /// Schema version written by `scripts/export-dex.mjs`.
 const SCHEMA_VERSION: u32 = 1;
@@ -75,13 +75,13 @@ pub fn dex() -> &'static Dex {
 }
 
 /// Whether [`dex`] is ready (always, natively).
-pub fn installed() -> bool {
+pub(crate) fn installed() -> bool {
     cfg!(not(target_arch = "wasm32")) || DEX.get().is_some()
 }
 
 /// Parses and installs the table (`dex.json` as `scripts/export-dex.mjs` writes it), unless one
 /// is installed already: concurrent first requests may both call this, the first wins.
-pub fn install(json: &str) -> Result<(), String> {
+pub(crate) fn install(json: &str) -> Result<(), String> {
     if DEX.get().is_none() {
         let _ = DEX.set(Dex::from_json(json)?);
     }
@@ -116,7 +116,7 @@ fn did_you_mean(suggestions: &[String]) -> String {
 }
 
 /// Validates a generation number (1..=9).
-pub fn check_gen(gen: u8) -> Result<u8, DexError> {
+pub(crate) fn check_gen(gen: u8) -> Result<u8, DexError> {
     if (MIN_GEN..=MAX_GEN).contains(&gen) {
         Ok(gen)
     } else {

@@ -16,13 +16,13 @@ const MAX_REORDER_WORDS: usize = 6;
 /// Accented Latin letters are folded first ("Flabébé" → "flabebe"), which is
 /// what Showdown's own ids amount to for every name in the dex; everything
 /// else (spaces, hyphens, dots, apostrophes of any kind, colons) is dropped.
-pub fn to_id(s: &str) -> String {
+pub(crate) fn to_id(s: &str) -> String {
     id_chars(s).collect()
 }
 
 /// Whether `to_id(name) == id`, without building the id: lookups that scan every entry of a
 /// usage report or a breakdown by name run this hundreds of times per call.
-pub fn is_id(name: &str, id: &str) -> bool {
+pub(crate) fn is_id(name: &str, id: &str) -> bool {
     id_chars(name).eq(id.chars())
 }
 

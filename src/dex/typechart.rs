@@ -114,22 +114,23 @@ pub struct Matchups {
 
 /// The chart for `gen`. Out-of-range gens are clamped to 1..=9 so the maths
 /// never panics; validate user input with `Dex::check_gen` first.
-pub fn chart(gen: u8) -> &'static TypeChart {
+pub(crate) fn chart(gen: u8) -> &'static TypeChart {
     dex().type_chart(gen.clamp(MIN_GEN, MAX_GEN))
 }
 
 /// Types that exist in `gen` (e.g. no Dark/Steel/Fairy in gen 1).
-pub fn types(gen: u8) -> &'static [String] {
+pub(crate) fn types(gen: u8) -> &'static [String] {
     chart(gen).types()
 }
 
 /// Damage multiplier of `attacking` on a defender of `defending` types in `gen`.
-pub fn effectiveness<S: AsRef<str>>(gen: u8, attacking: &str, defending: &[S]) -> f64 {
+#[cfg(test)]
+pub(crate) fn effectiveness<S: AsRef<str>>(gen: u8, attacking: &str, defending: &[S]) -> f64 {
     chart(gen).effectiveness(attacking, defending)
 }
 
 /// Weaknesses / resistances / immunities of a defender of `types` in `gen`.
-pub fn defensive_matchups<S: AsRef<str>>(gen: u8, types: &[S]) -> Matchups {
+pub(crate) fn defensive_matchups<S: AsRef<str>>(gen: u8, types: &[S]) -> Matchups {
     chart(gen).defensive_matchups(types)
 }
 

@@ -6,12 +6,12 @@ use hmac::Mac;
 use serde::{Deserialize, Serialize};
 
 use crate::primitives::digest::hmac_sha256;
-use crate::primitives::hex::{hex, unhex};
+use crate::primitives::hex::hex;
 
 /// Errors in one run above which the webhook fires (issue #4: default 5).
-pub const DEFAULT_ERROR_THRESHOLD: u32 = 5;
+pub(crate) const DEFAULT_ERROR_THRESHOLD: u32 = 5;
 /// Header carrying `sha256=<hex hmac of the body>`.
-pub const SIGNATURE_HEADER: &str = "X-Porygon-Signature";
+pub(crate) const SIGNATURE_HEADER: &str = "X-Porygon-Signature";
 
 /// Error samples and notes kept per run (the counts are exact).
 const MAX_SAMPLES: usize = 20;
@@ -20,7 +20,7 @@ const MAX_SAMPLES: usize = 20;
 /// the webhook.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct RunReport {
+pub(crate) struct RunReport {
     pub run_id: String,
     pub trigger: String,
     pub pokemon_processed: u32,
@@ -49,12 +49,12 @@ pub struct RunReport {
 }
 
 impl RunReport {
-    pub fn needs_alert(&self, threshold: u32) -> bool {
+    pub(crate) fn needs_alert(&self, threshold: u32) -> bool {
         self.errors > threshold || !self.refusals.is_empty()
     }
 
     /// The alert's `event`: a refusal outranks errors (it needs an operator's decision).
-    pub fn alert_event(&self) -> &'static str {
+    pub(crate) fn alert_event(&self) -> &'static str {
         if self.refusals.is_empty() {
             "ingestion.errors"
         } else {
@@ -64,12 +64,12 @@ impl RunReport {
 
     /// Only a run without errors or refusals vouches for the corpus being current (`/health`'s
     /// freshness): a refusal kept older data.
-    pub fn succeeded(&self) -> bool {
+    pub(crate) fn succeeded(&self) -> bool {
         self.errors == 0 && self.refusals.is_empty()
     }
 
     /// Records a refusal: in `refusals` (which alerts) and in `notes` (what operators read).
-    pub fn refuse(&mut self, message: String) {
+    pub(crate) fn refuse(&mut self, message: String) {
         if self.refusals.contains(&message) {
             return;
         }
@@ -80,7 +80,7 @@ impl RunReport {
         self.note(message);
     }
 
-    pub fn record_error(&mut self, message: String) {
+    pub(crate) fn record_error(&mut self, message: String) {
         tracing::warn!(error = %message, "ingestion error");
         self.errors += 1;
         if self.error_samples.len() < MAX_SAMPLES {
@@ -89,7 +89,7 @@ impl RunReport {
     }
 
     /// Records `message` once per run (a format's steps may each come across it).
-    pub fn note(&mut self, message: String) {
+    pub(crate) fn note(&mut self, message: String) {
         if self.notes.len() < MAX_SAMPLES && !self.notes.contains(&message) {
             tracing::info!(note = %message, "ingestion note");
             self.notes.push(message);
@@ -99,7 +99,7 @@ impl RunReport {
 
 /// The note for a statistics month the upstream does not have (yet): normal early in a month,
 /// so neither an error nor an alert, but visible. `kept`: the newest cached month still in use.
-pub fn stats_not_published(format: &str, month: &str, kept: Option<&str>) -> String {
+pub(crate) fn stats_not_published(format: &str, month: &str, kept: Option<&str>) -> String {
     let kept = match kept {
         Some(m) => format!("kept {m}"),
         None => "no statistics are cached for it".to_owned(),
@@ -110,23 +110,24 @@ pub fn stats_not_published(format: &str, month: &str, kept: Option<&str>) -> Str
 /// The last successful run, as `/health` reads it (KV `meta:last-ingest`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct LastRun {
+pub(crate) struct LastRun {
     pub run_id: String,
     pub trigger: String,
     pub finished_at_ms: i64,
 }
 
 /// `sha256=<hex>` of `body` under `secret`.
-pub fn sign(secret: &[u8], body: &[u8]) -> String {
+pub(crate) fn sign(secret: &[u8], body: &[u8]) -> String {
     let mut mac = hmac_sha256(secret);
     mac.update(body);
     format!("sha256={}", hex(&mac.finalize().into_bytes()))
 }
 
-/// Constant-time check of a signature header, for receivers (and our tests).
-pub fn verify(secret: &[u8], body: &[u8], header: &str) -> bool {
+/// Constant-time check of a signature header, as a receiver does it (the tests' receiver).
+#[cfg(test)]
+pub(crate) fn verify(secret: &[u8], body: &[u8], header: &str) -> bool {
     let Some(hex_sig) = header.strip_prefix("sha256=") else { return false };
-    let Some(sig) = unhex(hex_sig) else { return false };
+    let Some(sig) = crate::primitives::hex::unhex(hex_sig) else { return false };
     let mut mac = hmac_sha256(secret);
     mac.update(body);
     mac.verify_slice(&sig).is_ok()

@@ -22,17 +22,17 @@ use std::collections::{HashMap, HashSet};
 use serde::{Deserialize, Serialize};
 
 /// KV documents expire unless rewritten within this time (the plan's 180-day TTL).
-pub const DOCUMENT_TTL_SECS: u64 = 180 * 24 * 3600;
+pub(crate) const DOCUMENT_TTL_SECS: u64 = 180 * 24 * 3600;
 /// Unchanged documents whose KV body is older than this are rewritten. A third of the TTL: daily
 /// runs refresh each body long before it expires, and ingestion may stop for four months before
 /// anything is lost.
-pub const KV_REFRESH_AFTER_MS: i64 = 60 * 24 * 3600 * 1000;
+pub(crate) const KV_REFRESH_AFTER_MS: i64 = 60 * 24 * 3600 * 1000;
 const _: () = assert!(KV_REFRESH_AFTER_MS < DOCUMENT_TTL_SECS as i64 * 1000 / 2);
 
 /// What the index holds for one document.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Indexed {
+pub(crate) struct Indexed {
     pub hash: String,
     /// When its KV body was last written (ms).
     pub written_at_ms: i64,
@@ -41,7 +41,7 @@ pub struct Indexed {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Policy {
+pub(crate) struct Policy {
     /// The run's start: ages are measured from it, and what the run writes is stamped later.
     pub as_of_ms: i64,
     /// KV bodies written longer ago than this are refreshed (`KV_REFRESH_AFTER_MS`).
@@ -53,7 +53,7 @@ pub struct Policy {
 }
 
 #[derive(Debug, Default, PartialEq, Eq)]
-pub struct Changes {
+pub(crate) struct Changes {
     /// Keys to write (new or changed), in input order.
     pub upserts: Vec<String>,
     /// Keys to remove, sorted.
@@ -68,7 +68,7 @@ pub struct Changes {
 
 /// `existing`: what the index holds now; `incoming`: (key, hash) of the fresh corpus.
 /// Duplicate incoming keys keep the last occurrence (a corpus should never produce them).
-pub fn diff<'a>(
+pub(crate) fn diff<'a>(
     existing: &HashMap<String, Indexed>,
     incoming: impl IntoIterator<Item = (&'a str, &'a str)>,
     policy: &Policy,
@@ -109,7 +109,7 @@ pub fn diff<'a>(
 
 /// The part of `Changes` one bounded step applies.
 #[derive(Debug, Default, PartialEq, Eq)]
-pub struct Step {
+pub(crate) struct Step {
     pub upserts: Vec<String>,
     pub deletes: Vec<String>,
     pub refreshes: Vec<String>,
@@ -122,7 +122,7 @@ impl Changes {
     /// At most `budget` operations (a document both refreshed and re-embedded counts twice):
     /// content changes first, then deletes, then refreshes (an expiring body is a loss), then
     /// re-embeds.
-    pub fn step(&self, budget: usize) -> Step {
+    pub(crate) fn step(&self, budget: usize) -> Step {
         let mut left = budget;
         let mut take = |keys: &[String]| {
             let taken: Vec<String> = keys.iter().take(left).cloned().collect();

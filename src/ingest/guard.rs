@@ -18,20 +18,20 @@ use crate::corpus::{parse_analyses, parse_chaos, parse_moveset_report, parse_set
 
 /// Default cap on one upstream response (the admin upload cap too): the largest real file, a
 /// big format's chaos JSON, is a few MiB.
-pub const DEFAULT_MAX_RAW_BYTES: u64 = 25 * 1024 * 1024;
+pub(crate) const DEFAULT_MAX_RAW_BYTES: u64 = 25 * 1024 * 1024;
 /// Default time for one upstream fetch, headers and body.
-pub const DEFAULT_FETCH_TIMEOUT_MS: u64 = 30_000;
+pub(crate) const DEFAULT_FETCH_TIMEOUT_MS: u64 = 30_000;
 /// Default share of a format's documents one run may delete (`INGEST_MAX_DELETE_SHARE`).
-pub const DEFAULT_MAX_DELETE_SHARE: f64 = 0.2;
+pub(crate) const DEFAULT_MAX_DELETE_SHARE: f64 = 0.2;
 /// A new file with fewer species than this share of the last good one is refused.
-pub const MIN_SPECIES_SHARE: f64 = 0.5;
+pub(crate) const MIN_SPECIES_SHARE: f64 = 0.5;
 /// A new file smaller than this share of the last good one (in bytes) is refused.
-pub const MIN_BYTES_SHARE: f64 = 0.5;
+pub(crate) const MIN_BYTES_SHARE: f64 = 0.5;
 
 /// The kinds of upstream file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
-pub enum RawKind {
+pub(crate) enum RawKind {
     Sets,
     Analyses,
     /// Statistics, chaos JSON.
@@ -41,7 +41,7 @@ pub enum RawKind {
 }
 
 impl RawKind {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             RawKind::Sets => "sets",
             RawKind::Analyses => "analyses",
@@ -52,7 +52,7 @@ impl RawKind {
 
     /// The statistics kind named in the R2 layout and manifest ("chaos" / "moveset").
     /// The raw kind of a statistics file the cache holds (the usage table is never cached).
-    pub fn from_stats_kind(kind: StatsKind) -> Option<Self> {
+    pub(crate) fn from_stats_kind(kind: StatsKind) -> Option<Self> {
         match kind {
             StatsKind::Chaos => Some(RawKind::Chaos),
             StatsKind::Moveset => Some(RawKind::Moveset),
@@ -63,14 +63,14 @@ impl RawKind {
 
 /// What a valid file holds, kept beside it (R2 custom metadata) to judge its successor.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Profile {
+pub(crate) struct Profile {
     pub bytes: u64,
     pub species: u32,
 }
 
 /// Bounds on an upstream fetch, from the vars (`INGEST_MAX_RAW_BYTES`, `INGEST_FETCH_TIMEOUT_MS`).
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Limits {
+pub(crate) struct Limits {
     pub max_bytes: u64,
     pub timeout_ms: u64,
     pub max_delete_share: f64,
@@ -89,7 +89,7 @@ impl Default for Limits {
 impl Limits {
     /// From the vars' text; a missing or unusable value keeps its default (never 0 bytes or
     /// 0 ms, never a share outside 0..=1).
-    pub fn from_vars(
+    pub(crate) fn from_vars(
         max_bytes: Option<&str>,
         timeout_ms: Option<&str>,
         max_delete_share: Option<&str>,
@@ -110,14 +110,14 @@ impl Limits {
     }
 
     /// A declared `Content-Length` already over the cap: refused before reading the body.
-    pub fn declared_too_large(&self, content_length: Option<&str>) -> bool {
+    pub(crate) fn declared_too_large(&self, content_length: Option<&str>) -> bool {
         content_length.and_then(|v| v.trim().parse::<u64>().ok()).is_some_and(|n| n > self.max_bytes)
     }
 }
 
 /// Why an upstream file was not accepted. All of these keep the last good version.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Rejection {
+pub(crate) enum Rejection {
     /// More than the cap (declared or streamed).
     TooLarge {
         limit: u64,
@@ -164,7 +164,7 @@ impl fmt::Display for Rejection {
 }
 
 /// Whether `body` is a usable file of `kind` on its own: its profile, or why not.
-pub fn inspect(kind: RawKind, body: &[u8]) -> Result<Profile, Rejection> {
+pub(crate) fn inspect(kind: RawKind, body: &[u8]) -> Result<Profile, Rejection> {
     let text = std::str::from_utf8(body).map_err(|_| Rejection::NotText)?;
     let trimmed = text.trim_start_matches('\u{feff}').trim();
     if trimmed.is_empty() {
@@ -195,7 +195,7 @@ pub fn inspect(kind: RawKind, body: &[u8]) -> Result<Profile, Rejection> {
 
 /// Whether a valid `candidate` is plausible as the successor of `last_good`. `allow_shrink` (an
 /// operator's explicit override) accepts a large drop.
-pub fn plausible(
+pub(crate) fn plausible(
     candidate: &Profile,
     last_good: Option<&Profile>,
     allow_shrink: bool,
@@ -214,7 +214,7 @@ pub fn plausible(
 }
 
 /// The whole verdict on a fetched body: cap, validity, plausibility.
-pub fn vet(
+pub(crate) fn vet(
     kind: RawKind,
     body: &[u8],
     last_good: Option<&Profile>,
@@ -230,21 +230,21 @@ pub fn vet(
 }
 
 /// The note (and alert line) for a refused upstream file.
-pub fn refused_file(format: &str, kind: RawKind, why: &Rejection, kept_last_good: bool) -> String {
+pub(crate) fn refused_file(format: &str, kind: RawKind, why: &Rejection, kept_last_good: bool) -> String {
     let kept = if kept_last_good { "kept the last good version" } else { "no earlier version to keep" };
     format!("{format}: upstream {} refused ({why}); {kept}", kind.as_str())
 }
 
 /// A refused mass delete.
 #[derive(Debug, Clone, PartialEq)]
-pub struct MassDelete {
+pub(crate) struct MassDelete {
     pub deletes: usize,
     pub existing: usize,
     pub max_share: f64,
 }
 
 impl MassDelete {
-    pub fn message(&self, format: &str) -> String {
+    pub(crate) fn message(&self, format: &str) -> String {
         format!(
             "{format}: refused to delete {} of {} documents ({:.0}% > {:.0}%); nothing of the format was changed; \
              rerun with allowMassDelete to accept",
@@ -259,7 +259,12 @@ impl MassDelete {
 /// A run that would delete more than `max_share` of the `existing` documents is refused, unless
 /// `allowed`. The share only falls as a run proceeds (deletes shrink, upserts add rows), so it
 /// can be judged at every step.
-pub fn mass_delete(existing: usize, deletes: usize, max_share: f64, allowed: bool) -> Result<(), MassDelete> {
+pub(crate) fn mass_delete(
+    existing: usize,
+    deletes: usize,
+    max_share: f64,
+    allowed: bool,
+) -> Result<(), MassDelete> {
     if allowed || existing == 0 || deletes == 0 {
         return Ok(());
     }
@@ -271,7 +276,10 @@ pub fn mass_delete(existing: usize, deletes: usize, max_share: f64, allowed: boo
 
 /// The override names its formats: an operator accepts the deletions of specific formats, never
 /// "whatever the default list is today".
-pub fn check_override(allow_mass_delete: bool, formats: Option<&[String]>) -> Result<(), &'static str> {
+pub(crate) fn check_override(
+    allow_mass_delete: bool,
+    formats: Option<&[String]>,
+) -> Result<(), &'static str> {
     if allow_mass_delete && formats.is_none_or(<[String]>::is_empty) {
         return Err("allowMassDelete needs an explicit \"formats\" list");
     }

@@ -13,7 +13,7 @@ const USUAL_CUTOFF: u32 = 1630;
 /// One statistics file the cache holds.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct StatsEntry {
+pub(crate) struct StatsEntry {
     pub format: String,
     /// Chaos or moveset (the usage table is not cached).
     pub kind: StatsKind,
@@ -24,14 +24,18 @@ pub struct StatsEntry {
 
 /// What a reader asks of the manifest; `None` fields match anything.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Wanted<'a> {
+pub(crate) struct Wanted<'a> {
     pub kind: Option<StatsKind>,
     pub month: Option<&'a str>,
     pub cutoff: Option<u32>,
 }
 
 /// The newest month of `format`'s entries that match `wanted` (the last listed among equals).
-pub fn newest<'m>(manifest: &'m [StatsEntry], format: &str, wanted: Wanted<'_>) -> Option<&'m StatsEntry> {
+pub(crate) fn newest<'m>(
+    manifest: &'m [StatsEntry],
+    format: &str,
+    wanted: Wanted<'_>,
+) -> Option<&'m StatsEntry> {
     manifest
         .iter()
         .filter(|e| {
@@ -67,7 +71,7 @@ pub fn ingested_cutoff(format: &str) -> u32 {
 }
 
 /// `manifest` with `entry` added (replacing an entry of the same key), sorted by format and month.
-pub fn with(mut manifest: Vec<StatsEntry>, entry: StatsEntry) -> Vec<StatsEntry> {
+pub(crate) fn with(mut manifest: Vec<StatsEntry>, entry: StatsEntry) -> Vec<StatsEntry> {
     manifest.retain(|e| e.key != entry.key);
     manifest.push(entry);
     manifest.sort_by(|a, b| (&a.format, &a.month).cmp(&(&b.format, &b.month)));

@@ -3,11 +3,11 @@
 //! alerts. The orchestration that fetches raw inputs, keeps
 //! progress and binds KV/FTS/Vectorize is in `edge`.
 
-pub mod alert;
-pub mod diff;
-pub mod guard;
-pub mod manifest;
-pub mod months;
-pub mod replicas;
-pub mod step;
-pub mod vectors;
+pub(crate) mod alert;
+pub(crate) mod diff;
+pub(crate) mod guard;
+pub(crate) mod manifest;
+pub(crate) mod months;
+pub(crate) mod replicas;
+pub(crate) mod step;
+pub(crate) mod vectors;

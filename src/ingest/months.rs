@@ -11,10 +11,10 @@
 
 use crate::primitives::calendar::{day_of, days_from_civil};
 
-pub const RAW_STATS_KEEP_DAYS: i64 = 90;
+pub(crate) const RAW_STATS_KEEP_DAYS: i64 = 90;
 
 /// `YYYY-MM` with a real month (1-12) and a plausible year.
-pub fn is_month(s: &str) -> bool {
+pub(crate) fn is_month(s: &str) -> bool {
     parse(s).is_some()
 }
 
@@ -30,7 +30,7 @@ fn parse(s: &str) -> Option<(i64, u32)> {
 
 /// The months an index page links to (`href="2026-10/"`), oldest first, without duplicates.
 /// Anything else on the page — variants such as `2022-12-DLC1/`, files, other links — is ignored.
-pub fn listed_months(html: &str) -> Vec<String> {
+pub(crate) fn listed_months(html: &str) -> Vec<String> {
     let mut months = Vec::new();
     for part in html.split("href=").skip(1) {
         let part = part.trim_start_matches(['"', '\'']);
@@ -48,7 +48,7 @@ pub fn listed_months(html: &str) -> Vec<String> {
 
 /// The month a statistics refresh ingests: `STATS_MONTH` when set to a month (an operator's
 /// override), else the newest month upstream lists. `None`: nothing to refresh to.
-pub fn month_to_ingest(configured: Option<&str>, listed: &[String]) -> Option<String> {
+pub(crate) fn month_to_ingest(configured: Option<&str>, listed: &[String]) -> Option<String> {
     match configured.map(str::trim).filter(|s| !s.is_empty()) {
         Some(month) if is_month(month) => Some(month.to_owned()),
         _ => listed.iter().max().cloned(),
@@ -68,7 +68,7 @@ fn end_day(month: &str) -> Option<i64> {
 /// Which `(format, month)` pairs of the cache retention deletes at `now_ms`, sorted, each once:
 /// months that ended more than `keep_days` ago, never a format's newest month (nor an unreadable
 /// month name).
-pub fn expired_months(cached: &[(&str, &str)], now_ms: i64, keep_days: i64) -> Vec<(String, String)> {
+pub(crate) fn expired_months(cached: &[(&str, &str)], now_ms: i64, keep_days: i64) -> Vec<(String, String)> {
     let today = day_of(now_ms);
     let newest =
         |format: &str| cached.iter().filter(|(f, m)| *f == format && is_month(m)).map(|(_, m)| *m).max();

@@ -22,7 +22,7 @@ use super::step::{ApplyBatch, IndexStore, StoreFailure};
 
 /// The Durable Object name of replica `n` of `format`'s index: replica 0 keeps the format's own
 /// name, so the primary is the index object that existed before replicas did.
-pub fn replica_name(format: &str, n: usize) -> String {
+pub(crate) fn replica_name(format: &str, n: usize) -> String {
     if n == 0 {
         format.to_owned()
     } else {
@@ -31,17 +31,17 @@ pub fn replica_name(format: &str, n: usize) -> String {
 }
 
 /// Which replica serves a search, from a uniform random number in `[0, 1)`.
-pub fn pick_replica(replicas: usize, random: f64) -> usize {
+pub(crate) fn pick_replica(replicas: usize, random: f64) -> usize {
     let n = replicas.max(1);
     ((random.clamp(0.0, 1.0) * n as f64) as usize).min(n - 1)
 }
 
 /// Every replica of one format's index as one store (see the module docs).
-pub struct Replicated<'a, S>(pub &'a [S]);
+pub(crate) struct Replicated<'a, S>(pub &'a [S]);
 
 impl<S: IndexStore> IndexStore for Replicated<'_, S> {
     async fn entries(&self) -> Result<HashMap<String, Indexed>, StoreFailure> {
-        let views = futures::future::join_all(self.0.iter().map(|s| s.entries())).await;
+        let views = futures::future::join_all(self.0.iter().map(super::step::IndexStore::entries)).await;
         let views: Vec<HashMap<String, Indexed>> = views.into_iter().collect::<Result<_, _>>()?;
         let Some((primary, others)) = views.split_first() else { return Ok(HashMap::new()) };
         let mut agreed = primary.clone();

@@ -21,12 +21,12 @@ use crate::corpus::Document;
 
 /// Operations per step (KV writes and deletes, re-embeds): well inside Workers' subrequest limit
 /// per invocation.
-pub const MAX_CHANGES_PER_STEP: usize = 200;
+pub(crate) const MAX_CHANGES_PER_STEP: usize = 200;
 
 /// A batch of index changes, applied by the index in one synchronous transaction.
 #[derive(Debug, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct ApplyBatch {
+pub(crate) struct ApplyBatch {
     /// New or changed documents: replaced whole.
     pub upserts: Vec<Document>,
     pub deletes: Vec<String>,
@@ -46,7 +46,7 @@ pub struct ApplyBatch {
 /// A store a step writes could not do its part. The step stops there; the next step (or run)
 /// recomputes from the diff, so the failure loses nothing. The message is the store's own.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum StoreFailure {
+pub(crate) enum StoreFailure {
     /// The document bodies (KV).
     #[error("{0}")]
     Documents(String),
@@ -56,33 +56,33 @@ pub enum StoreFailure {
 }
 
 #[allow(async_fn_in_trait)]
-pub trait DocStore {
+pub(crate) trait DocStore {
     /// Writes a document body with the document TTL (`diff::DOCUMENT_TTL_SECS`).
     async fn put(&self, doc: &Document) -> Result<(), StoreFailure>;
     async fn delete(&self, key: &str) -> Result<(), StoreFailure>;
 }
 
 #[allow(async_fn_in_trait)]
-pub trait IndexStore {
+pub(crate) trait IndexStore {
     async fn entries(&self) -> Result<HashMap<String, Indexed>, StoreFailure>;
     async fn apply(&self, batch: &ApplyBatch) -> Result<(), StoreFailure>;
 }
 
 /// The semantic path, where Workers AI and Vectorize are bound.
-pub struct Semantic<'a, E, V> {
+pub(crate) struct Semantic<'a, E, V> {
     pub embedder: &'a E,
     pub index: &'a V,
 }
 
 /// No semantic path (locally): the type parameters are placeholders.
-pub fn unbound() -> Option<Semantic<'static, FakeWorkersAi, FakeVectorize>> {
+pub(crate) fn unbound() -> Option<Semantic<'static, FakeWorkersAi, FakeVectorize>> {
     None
 }
 
 /// Progress through the current format, persisted between steps.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct FormatProgress {
+pub(crate) struct FormatProgress {
     /// Documents written by earlier steps: later diffs see them as unchanged, and must not count
     /// them so.
     pub written: u32,
@@ -91,7 +91,7 @@ pub struct FormatProgress {
     pub vectors_failed: bool,
 }
 
-pub struct StepInput<'a> {
+pub(crate) struct StepInput<'a> {
     pub format: &'a str,
     pub documents: &'a [Document],
     /// The run's start (`diff::Policy::as_of_ms`).
@@ -108,7 +108,7 @@ pub struct StepInput<'a> {
 
 /// What a step left to do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum StepOutcome {
+pub(crate) enum StepOutcome {
     /// More steps are needed.
     More,
     /// The format is fully applied.
@@ -120,7 +120,7 @@ pub enum StepOutcome {
 /// One step of `input.format`. Store failures end the step with `Err` (the caller records it
 /// and moves on); vector failures are recorded in `report` and the step goes on, lexical search
 /// being the baseline.
-pub async fn step<E: Embedder, V: VectorIndex>(
+pub(crate) async fn step<E: Embedder, V: VectorIndex>(
     input: &StepInput<'_>,
     kv: &impl DocStore,
     index: &impl IndexStore,
@@ -212,7 +212,7 @@ mod tests {
     use futures::executor::block_on;
 
     use super::*;
-    use crate::corpus::Section;
+    use crate::corpus::documents::Section;
     use crate::ingest::diff::{DOCUMENT_TTL_SECS, KV_REFRESH_AFTER_MS};
     use crate::ingest::vectors::vector_id;
 

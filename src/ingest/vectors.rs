@@ -11,17 +11,17 @@ use serde::{Deserialize, Serialize};
 use crate::primitives::digest::sha256;
 use crate::primitives::hex::hex;
 
-pub const EMBEDDING_MODEL: &str = "@cf/baai/bge-base-en-v1.5";
-pub const DIMENSIONS: usize = 768;
+pub(crate) const EMBEDDING_MODEL: &str = "@cf/baai/bge-base-en-v1.5";
+pub(crate) const DIMENSIONS: usize = 768;
 /// Texts per Workers AI embedding call.
-pub const MAX_EMBED_BATCH: usize = 100;
+pub(crate) const MAX_EMBED_BATCH: usize = 100;
 /// Vectors per Vectorize upsert call.
-pub const MAX_UPSERT_BATCH: usize = 500;
+pub(crate) const MAX_UPSERT_BATCH: usize = 500;
 const MAX_METADATA_BYTES: usize = 10 * 1024;
 const MAX_ID_BYTES: usize = 64;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum VectorError {
+pub(crate) enum VectorError {
     #[error("embedding failed: {0}")]
     Embed(String),
     #[error("vector index failed: {0}")]
@@ -30,7 +30,7 @@ pub enum VectorError {
 
 /// What gets embedded for one document.
 #[derive(Debug, Clone, PartialEq)]
-pub struct VectorDoc {
+pub(crate) struct VectorDoc {
     pub key: String,
     pub text: String,
     pub pokemon_id: String,
@@ -41,7 +41,7 @@ pub struct VectorDoc {
 /// Metadata stored with each vector; `pokemon`, `format` and `section` have metadata indexes
 /// (created by the commands in RUNBOOK.md) so queries can filter before topK.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct VectorMetadata {
+pub(crate) struct VectorMetadata {
     pub key: String,
     pub pokemon: String,
     pub format: String,
@@ -49,21 +49,21 @@ pub struct VectorMetadata {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct VectorRecord {
+pub(crate) struct VectorRecord {
     pub id: String,
     pub values: Vec<f32>,
     pub metadata: VectorMetadata,
 }
 
 #[allow(async_fn_in_trait)]
-pub trait Embedder {
+pub(crate) trait Embedder {
     async fn embed(&self, texts: &[String]) -> Result<Vec<Vec<f32>>, VectorError>;
 }
 
 /// What a query keeps: the format, and optionally one Pokémon and one section (the metadata
 /// indexes of [`VectorMetadata`]).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct MetadataFilter {
+pub(crate) struct MetadataFilter {
     pub format: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub pokemon: Option<String>,
@@ -73,13 +73,13 @@ pub struct MetadataFilter {
 
 /// One query match: similarity and the vector's metadata.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
-pub struct VectorMatch {
+pub(crate) struct VectorMatch {
     pub score: f64,
     pub metadata: VectorMetadata,
 }
 
 #[allow(async_fn_in_trait)]
-pub trait VectorIndex {
+pub(crate) trait VectorIndex {
     async fn upsert(&self, records: Vec<VectorRecord>) -> Result<(), VectorError>;
     async fn delete(&self, ids: Vec<String>) -> Result<(), VectorError>;
     /// The `top_k` vectors nearest to `vector` that pass `filter`, best first.
@@ -92,13 +92,13 @@ pub trait VectorIndex {
 }
 
 /// Vectorize ids are at most 64 bytes; document keys can be longer, so ids are key hashes.
-pub fn vector_id(key: &str) -> String {
+pub(crate) fn vector_id(key: &str) -> String {
     hex(&sha256(key.as_bytes())[..16])
 }
 
 /// Embeds `upserts` (batched) and writes them, then deletes `deleted_keys`. Returns the number
 /// of embeddings generated.
-pub async fn sync(
+pub(crate) async fn sync(
     embedder: &impl Embedder,
     index: &impl VectorIndex,
     upserts: &[VectorDoc],
@@ -142,7 +142,7 @@ fn embedding_text(d: &VectorDoc) -> String {
 
 /// Contract fake of Workers AI embeddings: deterministic vectors, Workers AI's batch limit.
 #[derive(Default)]
-pub struct FakeWorkersAi {
+pub(crate) struct FakeWorkersAi {
     pub calls: std::cell::RefCell<Vec<usize>>,
     /// An outage: every call fails.
     pub down: std::cell::Cell<bool>,
@@ -174,7 +174,7 @@ fn fake_vector(text: &str) -> Vec<f32> {
 
 /// Contract fake of Vectorize: an in-memory index that refuses what Vectorize refuses.
 #[derive(Default)]
-pub struct FakeVectorize {
+pub(crate) struct FakeVectorize {
     pub vectors: std::cell::RefCell<std::collections::BTreeMap<String, VectorRecord>>,
     pub upsert_calls: std::cell::RefCell<usize>,
 }

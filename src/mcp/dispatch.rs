@@ -172,7 +172,7 @@ impl<H: McpHandler> Dispatcher<H> {
 
 /// Why a 2026-07-28 request is refused before dispatch.
 #[derive(Debug)]
-pub enum StatelessRejection {
+pub(crate) enum StatelessRejection {
     /// `_meta` lacks a required key (-32602).
     Meta(ErrorData),
     /// `_meta`'s protocol version disagrees with the header (-32020).
@@ -183,7 +183,7 @@ pub enum StatelessRejection {
 
 /// 2026-07-28 requests carry their own client context in `_meta` (SEP-2575), and only the
 /// revision's own methods exist (no initialize, ping or logging).
-pub fn check_stateless_request(
+pub(crate) fn check_stateless_request(
     method: &str,
     params: Option<&JsonObject>,
     header_version: &ProtocolVersion,
@@ -242,7 +242,7 @@ fn cursor(params: Option<&JsonObject>) -> Result<Option<String>, ErrorData> {
 const MAX_ERROR_DETAIL_CHARS: usize = 200;
 
 /// Decodes `params` into the method's rmcp type; absent params decode as `{}`.
-pub fn decode<T: DeserializeOwned>(params: Option<&JsonObject>) -> Result<T, ErrorData> {
+pub(crate) fn decode<T: DeserializeOwned>(params: Option<&JsonObject>) -> Result<T, ErrorData> {
     let value = Value::Object(params.cloned().unwrap_or_default());
     serde_json::from_value(value).map_err(|e| {
         let detail = e.to_string();

@@ -113,7 +113,7 @@ pub fn parse(body: &[u8]) -> Result<Incoming, ErrorData> {
 
 /// The id an HTTP-level refusal (a 429, a 404) echoes: the lone request's, or a batch's first
 /// request's. `None` when the body is not readable JSON-RPC.
-pub fn echo_id(body: &[u8]) -> Option<RequestId> {
+pub(crate) fn echo_id(body: &[u8]) -> Option<RequestId> {
     match parse(body).ok()? {
         Incoming::Single(Message::Request(r)) => Some(r.id),
         Incoming::Single(Message::Invalid { id, .. }) => id,
@@ -191,7 +191,7 @@ fn invalid(id: Option<RequestId>, message: &'static str) -> Message {
 }
 
 /// A success response.
-pub fn response(id: &RequestId, result: Value) -> Value {
+pub(crate) fn response(id: &RequestId, result: Value) -> Value {
     let mut obj = Map::with_capacity(3);
     obj.insert("jsonrpc".into(), "2.0".into());
     obj.insert("id".into(), id.clone().into_json_value());
@@ -200,7 +200,7 @@ pub fn response(id: &RequestId, result: Value) -> Value {
 }
 
 /// An error response; `id` is null when the request's id could not be read.
-pub fn error_response(id: Option<&RequestId>, error: &ErrorData) -> Value {
+pub(crate) fn error_response(id: Option<&RequestId>, error: &ErrorData) -> Value {
     let mut obj = Map::with_capacity(3);
     obj.insert("jsonrpc".into(), "2.0".into());
     obj.insert("id".into(), id.map_or(Value::Null, |id| id.clone().into_json_value()));

@@ -6,12 +6,12 @@
 // rmcp marks logging as deprecated (SEP-2577), yet every session revision we serve has it.
 #![allow(deprecated)]
 
-pub mod dispatch;
-pub mod handler;
-pub mod jsonrpc;
-pub mod pagination;
-pub mod session;
-pub mod version;
+pub(crate) mod dispatch;
+pub(crate) mod handler;
+pub(crate) mod jsonrpc;
+pub(crate) mod pagination;
+pub(crate) mod session;
+pub(crate) mod version;
 
-pub use dispatch::{Dispatcher, NotificationEffect};
-pub use handler::{McpHandler, RequestScope};
+pub(crate) use dispatch::{Dispatcher, NotificationEffect};
+pub(crate) use handler::{McpHandler, RequestScope};

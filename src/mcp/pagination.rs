@@ -4,13 +4,16 @@
 use rmcp::model::ErrorData;
 
 /// Items per page of `*/list` results.
-pub const PAGE_SIZE: usize = 50;
+pub(crate) const PAGE_SIZE: usize = 50;
 
 const PREFIX: &str = "o:";
 
 /// One page of `items` starting at `cursor`, and the cursor of the next page if any.
 /// A cursor we did not issue is `-32602` (spec: "Invalid cursors SHOULD result in -32602").
-pub fn paginate<T>(items: Vec<T>, cursor: Option<&str>) -> Result<(Vec<T>, Option<String>), ErrorData> {
+pub(crate) fn paginate<T>(
+    items: Vec<T>,
+    cursor: Option<&str>,
+) -> Result<(Vec<T>, Option<String>), ErrorData> {
     let start = match cursor {
         None => 0,
         Some(c) => decode_offset(PREFIX, c, items.len())
@@ -22,13 +25,13 @@ pub fn paginate<T>(items: Vec<T>, cursor: Option<&str>) -> Result<(Vec<T>, Optio
 }
 
 /// The cursor of the page starting at `offset`.
-pub fn encode(prefix: &str, offset: usize) -> String {
+pub(crate) fn encode(prefix: &str, offset: usize) -> String {
     format!("{prefix}{offset}")
 }
 
 /// The offset a cursor of `prefix` names, if it is one this server could have issued for a list
 /// of `len` items (0 < offset < len, at most 9 digits, nothing else).
-pub fn decode_offset(prefix: &str, cursor: &str, len: usize) -> Option<usize> {
+pub(crate) fn decode_offset(prefix: &str, cursor: &str, len: usize) -> Option<usize> {
     let digits = cursor.strip_prefix(prefix)?;
     if digits.is_empty() || digits.len() > 9 || !digits.bytes().all(|b| b.is_ascii_digit()) {
         return None;

@@ -18,7 +18,7 @@ use crate::primitives::hex::{hex, unhex};
 pub const DEFAULT_IDLE_TTL_MS: i64 = 30 * 24 * 3600 * 1000;
 /// `last_seen` is persisted at most this often: expiry is a 30-day figure, so an hour of slack
 /// saves a storage write on nearly every request.
-pub const TOUCH_GRANULARITY_MS: i64 = 3600 * 1000;
+pub(crate) const TOUCH_GRANULARITY_MS: i64 = 3600 * 1000;
 
 const HALF_HEX: usize = 32;
 
@@ -105,7 +105,7 @@ pub struct SessionKeys {
 }
 
 /// Shortest key accepted: 128 bits of hex or base64 text is 22+ characters.
-pub const MIN_SESSION_KEY_LEN: usize = 16;
+pub(crate) const MIN_SESSION_KEY_LEN: usize = 16;
 
 impl std::fmt::Debug for SessionKeys {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -156,7 +156,7 @@ impl SessionKeys {
 
 /// The Durable Object name owning a client's sessions: a hash, so ids and object names never
 /// carry the raw client key (an IP address or API key).
-pub fn owner_for(client_key: &str) -> String {
+pub(crate) fn owner_for(client_key: &str) -> String {
     hex(&sha256(client_key.as_bytes())[..HALF_HEX / 2])
 }
 

@@ -3,7 +3,7 @@
 use rmcp::model::ProtocolVersion;
 
 /// Revisions negotiable through `initialize`, oldest first.
-pub const WITH_INITIALIZE: [ProtocolVersion; 4] = [
+pub(crate) const WITH_INITIALIZE: [ProtocolVersion; 4] = [
     ProtocolVersion::V_2024_11_05,
     ProtocolVersion::V_2025_03_26,
     ProtocolVersion::V_2025_06_18,
@@ -11,7 +11,7 @@ pub const WITH_INITIALIZE: [ProtocolVersion; 4] = [
 ];
 
 /// Every revision served, oldest first. 2026-07-28 is stateless (no `initialize`).
-pub const SUPPORTED: [ProtocolVersion; 5] = [
+pub(crate) const SUPPORTED: [ProtocolVersion; 5] = [
     ProtocolVersion::V_2024_11_05,
     ProtocolVersion::V_2025_03_26,
     ProtocolVersion::V_2025_06_18,
@@ -21,15 +21,15 @@ pub const SUPPORTED: [ProtocolVersion; 5] = [
 
 /// What a client that sends no `MCP-Protocol-Version` header is assumed to speak (spec 2025-06-18
 /// "Protocol Version Header": "the server SHOULD assume protocol version 2025-03-26").
-pub const DEFAULT_WITHOUT_HEADER: ProtocolVersion = ProtocolVersion::V_2025_03_26;
+pub(crate) const DEFAULT_WITHOUT_HEADER: ProtocolVersion = ProtocolVersion::V_2025_03_26;
 
-pub fn parse_supported(raw: &str) -> Option<ProtocolVersion> {
+pub(crate) fn parse_supported(raw: &str) -> Option<ProtocolVersion> {
     SUPPORTED.iter().find(|v| v.as_str() == raw).cloned()
 }
 
 /// Answer to `initialize`: echo the client's revision when we speak it over `initialize`,
 /// otherwise offer our newest such revision (the client may then disconnect).
-pub fn negotiate(requested: &ProtocolVersion) -> ProtocolVersion {
+pub(crate) fn negotiate(requested: &ProtocolVersion) -> ProtocolVersion {
     if WITH_INITIALIZE.contains(requested) {
         requested.clone()
     } else {
@@ -38,7 +38,7 @@ pub fn negotiate(requested: &ProtocolVersion) -> ProtocolVersion {
 }
 
 /// Revision-dependent behaviour, in one place.
-pub trait Revision {
+pub(crate) trait Revision {
     /// JSON-RPC batches were allowed only in 2025-03-26 (and tolerated in 2024-11-05).
     fn allows_batches(&self) -> bool;
     /// 2026-07-28 dropped `initialize` and sessions: every request carries its own context.

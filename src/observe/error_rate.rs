@@ -10,7 +10,7 @@ use std::collections::VecDeque;
 const BUCKET_MS: i64 = 10_000;
 
 #[derive(Debug, Clone)]
-pub struct ErrorRateMonitor {
+pub(crate) struct ErrorRateMonitor {
     window_ms: i64,
     threshold: f64,
     min_requests: u32,
@@ -22,7 +22,7 @@ pub struct ErrorRateMonitor {
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct ErrorRateAlert {
+pub(crate) struct ErrorRateAlert {
     pub requests: u32,
     pub errors: u32,
     pub rate: f64,
@@ -33,7 +33,7 @@ pub struct ErrorRateAlert {
 impl ErrorRateMonitor {
     /// Defaults: 5-minute window, alert at ≥ `threshold` (default 5%) over ≥ `min_requests`
     /// (default 20) requests, at most once per 15 minutes.
-    pub fn from_vars(threshold: Option<&str>, min_requests: Option<&str>) -> Self {
+    pub(crate) fn from_vars(threshold: Option<&str>, min_requests: Option<&str>) -> Self {
         let threshold = threshold
             .and_then(|v| v.trim().parse::<f64>().ok())
             .filter(|t| *t > 0.0 && *t <= 1.0)
@@ -43,7 +43,7 @@ impl ErrorRateMonitor {
         Self::new(300_000, threshold, min_requests, 900_000)
     }
 
-    pub fn new(window_ms: i64, threshold: f64, min_requests: u32, cooldown_ms: i64) -> Self {
+    pub(crate) fn new(window_ms: i64, threshold: f64, min_requests: u32, cooldown_ms: i64) -> Self {
         Self {
             window_ms,
             threshold,
@@ -56,7 +56,7 @@ impl ErrorRateMonitor {
 
     /// Counts one answer; returns an alert when the window crosses the threshold (and the
     /// previous alert is older than the cooldown).
-    pub fn record(&mut self, now_ms: i64, server_error: bool) -> Option<ErrorRateAlert> {
+    pub(crate) fn record(&mut self, now_ms: i64, server_error: bool) -> Option<ErrorRateAlert> {
         let bucket = now_ms - now_ms.rem_euclid(BUCKET_MS);
         while self.buckets.front().is_some_and(|(start, _, _)| *start <= now_ms - self.window_ms) {
             self.buckets.pop_front();

@@ -12,15 +12,15 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 /// The window every rate is judged on, ending [`LAG_MINUTES`] ago.
-pub const WINDOW_MINUTES: u32 = 5;
+pub(crate) const WINDOW_MINUTES: u32 = 5;
 /// Analytics Engine makes points queryable within about a minute: a window ending now would
 /// always look like a traffic drop.
-pub const LAG_MINUTES: u32 = 1;
+pub(crate) const LAG_MINUTES: u32 = 1;
 /// A daily job (ingestion, backup) must have succeeded within this many hours.
-pub const JOB_WINDOW_HOURS: u32 = 26;
+pub(crate) const JOB_WINDOW_HOURS: u32 = 26;
 
 #[derive(Debug, thiserror::Error, PartialEq)]
-pub enum FleetError {
+pub(crate) enum FleetError {
     #[error("the SQL API answer has no row: {0}")]
     NoRow(&'static str),
     #[error("the SQL API answer's `{0}` is not a number")]
@@ -31,7 +31,7 @@ pub enum FleetError {
 
 /// What pages whom: thresholds, all configurable (`from_vars`), defaults from the plan.
 #[derive(Debug, Clone, PartialEq)]
-pub struct FleetRules {
+pub(crate) struct FleetRules {
     /// 5xx share of the window (`ERROR_ALERT_RATE`, default 0.05).
     pub error_rate: f64,
     /// Requests a window needs before its error rate or p95 mean anything
@@ -74,7 +74,7 @@ impl Default for FleetRules {
 impl FleetRules {
     /// Reads the variables named on each field; a missing or invalid value keeps its default
     /// (a typo must not silence an alert).
-    pub fn from_vars(var: impl Fn(&str) -> Option<String>) -> Self {
+    pub(crate) fn from_vars(var: impl Fn(&str) -> Option<String>) -> Self {
         let d = Self::default();
         let num = |name: &str, ok: fn(f64) -> bool| {
             var(name).and_then(|v| v.trim().parse::<f64>().ok()).filter(|v| v.is_finite() && ok(*v))
@@ -101,7 +101,7 @@ impl FleetRules {
 /// The Analytics Engine table of an environment: `ANALYTICS_DATASET` when set, else the
 /// wrangler.toml convention (`porygon` in production, `porygon_<environment>` elsewhere). It is
 /// spliced into SQL, so anything but `[A-Za-z0-9_]` is refused.
-pub fn dataset_name(environment: &str, configured: Option<&str>) -> Result<String, FleetError> {
+pub(crate) fn dataset_name(environment: &str, configured: Option<&str>) -> Result<String, FleetError> {
     let name = match configured.map(str::trim).filter(|s| !s.is_empty()) {
         Some(name) => name.to_owned(),
         None if environment == "production" => "porygon".to_owned(),
@@ -116,7 +116,7 @@ pub fn dataset_name(environment: &str, configured: Option<&str>) -> Result<Strin
 /// The four queries of one check, in the order [`Snapshot::parse`] reads their answers. Counts
 /// are weighted by `_sample_interval` (Analytics Engine samples under load).
 #[derive(Debug, Clone, PartialEq)]
-pub struct Queries {
+pub(crate) struct Queries {
     /// Requests, 5xx, 429 and p95 latency of the window.
     pub traffic: String,
     /// Requests of the same window an hour and a week earlier.
@@ -128,7 +128,7 @@ pub struct Queries {
 }
 
 impl Queries {
-    pub fn new(dataset: &str, rules: &FleetRules) -> Self {
+    pub(crate) fn new(dataset: &str, rules: &FleetRules) -> Self {
         let (end, start) = (LAG_MINUTES, LAG_MINUTES + WINDOW_MINUTES);
         let window = |offset: u32| {
             format!(
@@ -167,7 +167,7 @@ impl Queries {
         }
     }
 
-    pub fn all(&self) -> [&str; 4] {
+    pub(crate) fn all(&self) -> [&str; 4] {
         [&self.traffic, &self.baselines, &self.ingestion, &self.backups]
     }
 }
@@ -175,7 +175,7 @@ impl Queries {
 /// One check's figures, fleet-wide.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Snapshot {
+pub(crate) struct Snapshot {
     pub requests: f64,
     pub errors: f64,
     pub denied: f64,
@@ -188,7 +188,7 @@ pub struct Snapshot {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct JobFigures {
+pub(crate) struct JobFigures {
     pub runs: f64,
     pub succeeded: f64,
     /// The latest run failed (ingestion: more errors than the threshold).
@@ -199,7 +199,7 @@ impl Snapshot {
     /// Reads the SQL API's JSON answers to [`Queries::all`], in that order. Numbers may come as
     /// JSON numbers or strings (64-bit integers are quoted); an aggregate over no rows may be
     /// null or NaN, read as 0.
-    pub fn parse(answers: [&Value; 4], rules: &FleetRules) -> Result<Self, FleetError> {
+    pub(crate) fn parse(answers: [&Value; 4], rules: &FleetRules) -> Result<Self, FleetError> {
         let row =
             |answer: &Value, what: &'static str| -> Result<serde_json::Map<String, Value>, FleetError> {
                 match answer.get("data").and_then(Value::as_array).and_then(|rows| rows.first()) {
@@ -250,7 +250,7 @@ impl Snapshot {
 
 /// Each alert, with its RUNBOOK playbook (`RUNBOOK.md#<anchor>`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum AlertKind {
+pub(crate) enum AlertKind {
     ErrorRate,
     Latency,
     TrafficDrop,
@@ -262,7 +262,7 @@ pub enum AlertKind {
 }
 
 impl AlertKind {
-    pub fn slug(self) -> &'static str {
+    pub(crate) fn slug(self) -> &'static str {
         match self {
             Self::ErrorRate => "error-rate",
             Self::Latency => "latency",
@@ -274,7 +274,7 @@ impl AlertKind {
         }
     }
 
-    pub const ALL: [Self; 7] = [
+    pub(crate) const ALL: [Self; 7] = [
         Self::ErrorRate,
         Self::Latency,
         Self::TrafficDrop,
@@ -284,19 +284,19 @@ impl AlertKind {
         Self::MonitorBlind,
     ];
 
-    pub fn from_slug(slug: &str) -> Option<Self> {
+    pub(crate) fn from_slug(slug: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|k| k.slug() == slug)
     }
 
     /// The RUNBOOK heading `### Alert: <slug>` renders as this anchor on GitHub.
-    pub fn runbook_anchor(self) -> String {
+    pub(crate) fn runbook_anchor(self) -> String {
         format!("alert-{}", self.slug())
     }
 }
 
 /// A rule that holds in a snapshot: what was seen against what is allowed.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Finding {
+pub(crate) struct Finding {
     pub kind: AlertKind,
     pub value: f64,
     pub threshold: f64,
@@ -304,7 +304,7 @@ pub struct Finding {
 }
 
 /// Every rule that holds in `s` (empty on a healthy or quiet fleet).
-pub fn findings(rules: &FleetRules, s: &Snapshot) -> Vec<Finding> {
+pub(crate) fn findings(rules: &FleetRules, s: &Snapshot) -> Vec<Finding> {
     let mut out = Vec::new();
     let mut add = |kind, value: f64, threshold: f64, detail: String| {
         out.push(Finding { kind, value, threshold, detail });
@@ -368,7 +368,7 @@ pub fn findings(rules: &FleetRules, s: &Snapshot) -> Vec<Finding> {
 /// A firing alert, remembered between checks. Flat, with the alert as its slug: each type
 /// persisted through rmp-serde costs the wasm its own decoder (bench/REPORT-peer.md, size).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Firing {
+pub(crate) struct Firing {
     /// [`AlertKind::slug`].
     pub alert: String,
     pub since_ms: i64,
@@ -397,7 +397,7 @@ impl Firing {
 
 /// What the monitor remembers (persisted by the monitor object, rmp-serde).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct MonitorState {
+pub(crate) struct MonitorState {
     /// At most one per alert.
     pub firing: Vec<Firing>,
     pub consecutive_failures: u32,
@@ -406,7 +406,7 @@ pub struct MonitorState {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-pub enum NoticeKind {
+pub(crate) enum NoticeKind {
     /// A rule started to hold.
     #[serde(rename = "alert.fired")]
     Fired,
@@ -420,7 +420,7 @@ pub enum NoticeKind {
 
 /// One webhook message.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Notice {
+pub(crate) struct Notice {
     pub kind: NoticeKind,
     pub alert: AlertKind,
     pub since_ms: i64,
@@ -429,7 +429,7 @@ pub struct Notice {
 
 impl Notice {
     /// The signed webhook body. `runbook` is the RUNBOOK's URL (`RUNBOOK_URL`), the anchor added.
-    pub fn payload(&self, environment: &str, runbook: &str, now_ms: i64) -> Value {
+    pub(crate) fn payload(&self, environment: &str, runbook: &str, now_ms: i64) -> Value {
         serde_json::json!({
             "event": self.kind,
             "alert": self.alert.slug(),
@@ -447,7 +447,7 @@ impl Notice {
 impl MonitorState {
     /// A successful check: fires what newly holds, reminds about what still holds past the
     /// cooldown, announces the recovery of what no longer holds (the blind alert included).
-    pub fn observe(&mut self, now_ms: i64, rules: &FleetRules, findings: Vec<Finding>) -> Vec<Notice> {
+    pub(crate) fn observe(&mut self, now_ms: i64, rules: &FleetRules, findings: Vec<Finding>) -> Vec<Notice> {
         self.last_check_ms = Some(now_ms);
         self.consecutive_failures = 0;
         self.last_error = None;
@@ -475,7 +475,7 @@ impl MonitorState {
 
     /// A failed check (the SQL API unreachable, refusing, or answering nonsense): nothing fires
     /// or recovers on missing data, but after `blind_after` failures in a row the monitor says so.
-    pub fn check_failed(&mut self, now_ms: i64, rules: &FleetRules, error: String) -> Vec<Notice> {
+    pub(crate) fn check_failed(&mut self, now_ms: i64, rules: &FleetRules, error: String) -> Vec<Notice> {
         self.last_check_ms = Some(now_ms);
         self.consecutive_failures = self.consecutive_failures.saturating_add(1);
         self.last_error = Some(error.clone());
@@ -492,7 +492,8 @@ impl MonitorState {
     }
 
     /// Whether `kind` is firing.
-    pub fn is_firing(&self, kind: AlertKind) -> bool {
+    #[cfg(test)]
+    pub(crate) fn is_firing(&self, kind: AlertKind) -> bool {
         self.firing.iter().any(|f| f.alert == kind.slug())
     }
 

@@ -2,12 +2,12 @@
 //! Sentry envelopes, and the error-rate alarm. Pure: the edge supplies clocks, randomness and
 //! I/O, and sends what these build.
 
-pub mod error_rate;
-pub mod fleet;
-pub mod request;
-pub mod scrub;
-pub mod sentry;
+pub(crate) mod error_rate;
+pub(crate) mod fleet;
+pub(crate) mod request;
+pub(crate) mod scrub;
+pub(crate) mod sentry;
 
-pub use error_rate::{ErrorRateAlert, ErrorRateMonitor};
-pub use request::{DataPoint, RequestLog, RequestRecord, RpcSummary};
-pub use sentry::{ErrorReport, OutgoingEnvelope, ReportKind, SentryConfig};
+pub(crate) use error_rate::{ErrorRateAlert, ErrorRateMonitor};
+pub(crate) use request::{DataPoint, RequestLog, RequestRecord, RpcSummary};
+pub(crate) use sentry::{ErrorReport, OutgoingEnvelope, ReportKind, SentryConfig};

@@ -9,7 +9,7 @@ use crate::primitives::digest::hmac_sha256;
 
 /// What the router could tell about the JSON-RPC payload before forwarding it.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct RpcSummary {
+pub(crate) struct RpcSummary {
     /// The method, "batch" for a batch, "-" when there is none (unparseable body, GET, DELETE).
     pub method: String,
     /// The tool of a `tools/call`, sanitised: it is client-chosen text.
@@ -19,7 +19,7 @@ pub struct RpcSummary {
 }
 
 impl RpcSummary {
-    pub fn of(body: &[u8]) -> Self {
+    pub(crate) fn of(body: &[u8]) -> Self {
         match jsonrpc::parse(body) {
             Ok(Incoming::Single(Message::Request(r))) => {
                 let tool = (r.method == "tools/call")
@@ -52,7 +52,7 @@ fn label(text: &str) -> String {
 /// A client key (address, /64 prefix, API key id, session owner) as a 16-hex-digit pseudonym:
 /// HMAC-SHA256 under a server secret, so logs can follow one client without anyone being able
 /// to recover an IPv4 address by hashing all 2³² of them.
-pub fn client_pseudonym(secret: &[u8], client_key: &str) -> String {
+pub(crate) fn client_pseudonym(secret: &[u8], client_key: &str) -> String {
     let mut mac = hmac_sha256(secret);
     mac.update(b"porygon-client:");
     mac.update(client_key.as_bytes());
@@ -61,7 +61,7 @@ pub fn client_pseudonym(secret: &[u8], client_key: &str) -> String {
 
 /// The limiter's part in a request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum LimiterDecision {
+pub(crate) enum LimiterDecision {
     Admitted,
     /// Rejected by a client object.
     Rejected,
@@ -72,7 +72,7 @@ pub enum LimiterDecision {
 }
 
 impl LimiterDecision {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Self::Admitted => "admitted",
             Self::Rejected => "rejected",
@@ -83,7 +83,7 @@ impl LimiterDecision {
 }
 
 #[derive(Debug, Clone)]
-pub struct RequestRecord {
+pub(crate) struct RequestRecord {
     pub request_id: String,
     /// [`client_pseudonym`] of the quota key, or "-" when the request was refused before identification.
     pub client: String,
@@ -108,7 +108,7 @@ pub struct RequestRecord {
 
 /// Calls a request made that are billed per call.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct BilledCalls {
+pub(crate) struct BilledCalls {
     pub ai_calls: u32,
     pub vector_queries: u32,
 }
@@ -116,7 +116,7 @@ pub struct BilledCalls {
 impl BilledCalls {
     /// Reads the object's `index_ms,storage_ms,ai_calls,vector_queries` note; what is missing or
     /// unreadable counts 0.
-    pub fn from_hops_header(value: &str) -> Self {
+    pub(crate) fn from_hops_header(value: &str) -> Self {
         let field = |i: usize| value.split(',').nth(i).and_then(|v| v.trim().parse().ok()).unwrap_or(0);
         Self { ai_calls: field(2), vector_queries: field(3) }
     }
@@ -124,7 +124,7 @@ impl BilledCalls {
 
 /// An Analytics Engine point as plain data.
 #[derive(Debug, Clone, PartialEq)]
-pub struct DataPoint {
+pub(crate) struct DataPoint {
     pub index: String,
     pub blobs: Vec<String>,
     pub doubles: Vec<f64>,
@@ -138,7 +138,7 @@ pub struct DataPoint {
 /// wrangler reads the console through the inspector, about a fifth of workerd's CPU
 /// (bench/REPORT-peer.md).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RequestLog {
+pub(crate) enum RequestLog {
     All,
     Problems,
 }
@@ -146,7 +146,7 @@ pub enum RequestLog {
 impl RequestLog {
     /// `REQUEST_LOG`'s value; anything but "problems" logs every request (a typo must not
     /// silence the logs).
-    pub fn parse(value: Option<&str>) -> Self {
+    pub(crate) fn parse(value: Option<&str>) -> Self {
         match value.map(str::trim) {
             Some("problems") => Self::Problems,
             _ => Self::All,
@@ -156,15 +156,15 @@ impl RequestLog {
 
 impl RequestRecord {
     /// Whether this record is written as a log line under `policy`.
-    pub fn logged_under(&self, policy: RequestLog) -> bool {
+    pub(crate) fn logged_under(&self, policy: RequestLog) -> bool {
         policy == RequestLog::All || self.status >= 400 || !self.degradation.is_empty()
     }
 
-    pub fn protocol_label(header: Option<&str>) -> String {
+    pub(crate) fn protocol_label(header: Option<&str>) -> String {
         header.map_or_else(|| "-".to_owned(), |v| label(v.trim()))
     }
 
-    pub fn is_server_error(&self) -> bool {
+    pub(crate) fn is_server_error(&self) -> bool {
         self.status >= 500
     }
 
@@ -173,7 +173,7 @@ impl RequestRecord {
     /// blob10 protocol; double1 status, double2 latency ms, double3 5xx, double4 429,
     /// double5 degraded, double6 handler ms (0 when the object did not answer), double7 Workers
     /// AI calls, double8 Vectorize queries.
-    pub fn data_point(&self) -> DataPoint {
+    pub(crate) fn data_point(&self) -> DataPoint {
         DataPoint {
             index: self.client.clone(),
             blobs: vec![

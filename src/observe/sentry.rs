@@ -17,14 +17,14 @@ use super::scrub::scrub_ips;
 const MAX_MESSAGE_CHARS: usize = 2_000;
 
 #[derive(Debug, thiserror::Error)]
-pub enum SentryConfigError {
+pub(crate) enum SentryConfigError {
     #[error("SENTRY_DSN is not a valid DSN: {0}")]
     Dsn(String),
 }
 
 /// Where and how reports go: from the SENTRY_DSN secret and the SENTRY_SAMPLE_RATE var.
 #[derive(Debug, Clone)]
-pub struct SentryConfig {
+pub(crate) struct SentryConfig {
     dsn: Dsn,
     pub environment: String,
     pub release: String,
@@ -33,7 +33,7 @@ pub struct SentryConfig {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ReportKind {
+pub(crate) enum ReportKind {
     /// A failure we handled (a 5xx answer, a failed ingestion step).
     Error,
     /// A Rust panic: the wasm instance is being torn down.
@@ -42,7 +42,7 @@ pub enum ReportKind {
 
 /// One failure, described without personal data: no addresses, no request bodies.
 #[derive(Debug, Clone)]
-pub struct ErrorReport {
+pub(crate) struct ErrorReport {
     pub kind: ReportKind,
     /// A stable name for the failure, used as the exception type (and for grouping).
     pub error_type: String,
@@ -56,18 +56,18 @@ pub struct ErrorReport {
 
 /// An envelope ready to POST.
 #[derive(Debug, Clone)]
-pub struct OutgoingEnvelope {
+pub(crate) struct OutgoingEnvelope {
     pub url: String,
     /// Value of the `X-Sentry-Auth` header.
     pub auth: String,
     pub body: Vec<u8>,
 }
 
-pub const ENVELOPE_CONTENT_TYPE: &str = "application/x-sentry-envelope";
+pub(crate) const ENVELOPE_CONTENT_TYPE: &str = "application/x-sentry-envelope";
 
 impl SentryConfig {
     /// `None` when no DSN is configured (reporting off), an error when it is malformed.
-    pub fn from_vars(
+    pub(crate) fn from_vars(
         dsn: Option<&str>,
         environment: &str,
         sample_rate: Option<&str>,
@@ -90,12 +90,12 @@ impl SentryConfig {
     }
 
     /// Whether to send a report, given a uniform random `roll` in [0, 1).
-    pub fn sampled(&self, kind: ReportKind, roll: f64) -> bool {
+    pub(crate) fn sampled(&self, kind: ReportKind, roll: f64) -> bool {
         kind == ReportKind::Panic || roll < self.sample_rate
     }
 
     /// The envelope for `report` at `now_ms` (epoch ms), with `event_id` from 16 random bytes.
-    pub fn envelope(&self, report: &ErrorReport, now_ms: i64, event_id: [u8; 16]) -> OutgoingEnvelope {
+    pub(crate) fn envelope(&self, report: &ErrorReport, now_ms: i64, event_id: [u8; 16]) -> OutgoingEnvelope {
         let event = self.event(report, now_ms, event_id);
         let mut body = Vec::with_capacity(1024);
         // Writing to a Vec cannot fail; serde_json cannot fail on these plain types.

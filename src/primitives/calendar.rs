@@ -4,7 +4,7 @@
 
 use time::{Date, Month, PrimitiveDateTime, Time};
 
-pub const MS_PER_DAY: i64 = 86_400_000;
+pub(crate) const MS_PER_DAY: i64 = 86_400_000;
 /// The Julian day number of 1970-01-01.
 const EPOCH_JULIAN_DAY: i64 = 2_440_588;
 
@@ -17,41 +17,41 @@ fn date(days: i64) -> Date {
 }
 
 /// Days since 1970-01-01 of a civil date; `None` for a date that does not exist (2026-02-30).
-pub fn days_from_civil(year: i64, month: u32, day: u32) -> Option<i64> {
+pub(crate) fn days_from_civil(year: i64, month: u32, day: u32) -> Option<i64> {
     let month = Month::try_from(u8::try_from(month).ok()?).ok()?;
     let date = Date::from_calendar_date(i32::try_from(year).ok()?, month, u8::try_from(day).ok()?).ok()?;
     Some(i64::from(date.to_julian_day()) - EPOCH_JULIAN_DAY)
 }
 
 /// The civil date (year, month, day) of a day number.
-pub fn civil_from_days(days: i64) -> (i64, u32, u32) {
+pub(crate) fn civil_from_days(days: i64) -> (i64, u32, u32) {
     let d = date(days);
     (i64::from(d.year()), u32::from(u8::from(d.month())), u32::from(d.day()))
 }
 
 /// The UTC day number of an epoch-millisecond instant.
-pub fn day_of(epoch_ms: i64) -> i64 {
+pub(crate) fn day_of(epoch_ms: i64) -> i64 {
     epoch_ms.div_euclid(MS_PER_DAY)
 }
 
 /// Monday = 0 … Sunday = 6.
-pub fn weekday(days: i64) -> i64 {
+pub(crate) fn weekday(days: i64) -> i64 {
     i64::from(date(days).weekday().number_days_from_monday())
 }
 
 /// The Monday starting the ISO week that contains `days`: one number per ISO week.
-pub fn week_start(days: i64) -> i64 {
+pub(crate) fn week_start(days: i64) -> i64 {
     days - weekday(days)
 }
 
 /// ISO 8601 week-numbering year and week (the week belongs to the year of its Thursday).
-pub fn iso_week(days: i64) -> (i64, u32) {
+pub(crate) fn iso_week(days: i64) -> (i64, u32) {
     let (year, week, _) = date(days).to_iso_week_date();
     (i64::from(year), u32::from(week))
 }
 
 /// A month as one number (year × 12 + month − 1), so consecutive months differ by one.
-pub fn month_index(days: i64) -> i64 {
+pub(crate) fn month_index(days: i64) -> i64 {
     let (year, month, _) = civil_from_days(days);
     year * 12 + i64::from(month) - 1
 }
@@ -63,20 +63,20 @@ fn split(epoch_ms: i64) -> ((i64, u32, u32), i64, i64, i64, i64) {
 }
 
 /// `2026-11-26T03:23:00.123Z`.
-pub fn iso8601(epoch_ms: i64) -> String {
+pub(crate) fn iso8601(epoch_ms: i64) -> String {
     let ((y, mo, d), h, mi, s, ms) = split(epoch_ms);
     format!("{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}.{ms:03}Z")
 }
 
 /// A backup id: its start time in UTC to the second, safe in object keys and URLs
 /// (`2026-11-26T03-23-00Z`).
-pub fn backup_id(epoch_ms: i64) -> String {
+pub(crate) fn backup_id(epoch_ms: i64) -> String {
     let ((y, mo, d), h, mi, s, _) = split(epoch_ms);
     format!("{y:04}-{mo:02}-{d:02}T{h:02}-{mi:02}-{s:02}Z")
 }
 
 /// The start time (epoch ms) a backup id names; `None` for anything not exactly of that form.
-pub fn parse_backup_id(id: &str) -> Option<i64> {
+pub(crate) fn parse_backup_id(id: &str) -> Option<i64> {
     let b = id.as_bytes();
     let shape = b.len() == 20
         && b.iter().enumerate().all(|(i, c)| match i {

@@ -6,21 +6,21 @@ use sha2::{Digest, Sha256};
 
 use super::hex::hex;
 
-pub type HmacSha256 = Hmac<Sha256>;
+pub(crate) type HmacSha256 = Hmac<Sha256>;
 
 /// A MAC keyed with `key`, ready for `update`s.
-pub fn hmac_sha256(key: &[u8]) -> HmacSha256 {
+pub(crate) fn hmac_sha256(key: &[u8]) -> HmacSha256 {
     // HMAC takes keys of any length (longer ones are hashed first): this cannot fail.
     <HmacSha256 as Mac>::new_from_slice(key).expect("HMAC accepts keys of any length")
 }
 
 /// SHA-256 of `bytes`.
-pub fn sha256(bytes: &[u8]) -> [u8; 32] {
+pub(crate) fn sha256(bytes: &[u8]) -> [u8; 32] {
     Sha256::digest(bytes).into()
 }
 
 /// SHA-256 of `bytes`, as lowercase hex.
-pub fn sha256_hex(bytes: &[u8]) -> String {
+pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
     hex(&sha256(bytes))
 }
 

@@ -1,7 +1,7 @@
 //! Lowercase hex text of bytes, and back.
 
 /// `bytes` as lowercase hex.
-pub fn hex(bytes: &[u8]) -> String {
+pub(crate) fn hex(bytes: &[u8]) -> String {
     use std::fmt::Write;
     bytes.iter().fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
         let _ = write!(s, "{b:02x}");
@@ -10,7 +10,7 @@ pub fn hex(bytes: &[u8]) -> String {
 }
 
 /// The bytes of hex text (either case); `None` for an odd length or a non-hex digit.
-pub fn unhex(s: &str) -> Option<Vec<u8>> {
+pub(crate) fn unhex(s: &str) -> Option<Vec<u8>> {
     if !s.len().is_multiple_of(2) {
         return None;
     }

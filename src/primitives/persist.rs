@@ -13,7 +13,7 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 #[derive(Debug, thiserror::Error)]
-pub enum PersistError {
+pub(crate) enum PersistError {
     #[error("cannot encode the record: {0}")]
     Encode(#[from] rmp_serde::encode::Error),
     #[error("corrupt record: {0}")]
@@ -22,11 +22,11 @@ pub enum PersistError {
     Shape(#[from] serde_json::Error),
 }
 
-pub fn encode<T: Serialize>(record: &T) -> Result<Vec<u8>, PersistError> {
+pub(crate) fn encode<T: Serialize>(record: &T) -> Result<Vec<u8>, PersistError> {
     Ok(rmp_serde::to_vec_named(record)?)
 }
 
-pub fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, PersistError> {
+pub(crate) fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, PersistError> {
     let value: serde_json::Value = rmp_serde::from_slice(bytes)?;
     Ok(serde_json::from_value(value)?)
 }

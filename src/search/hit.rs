@@ -19,7 +19,7 @@ pub struct SearchHit {
 }
 
 /// The most Pokémon one request may filter on (the SQL holds one bound parameter each).
-pub const MAX_POKEMON_IDS: usize = 20;
+pub(crate) const MAX_POKEMON_IDS: usize = 20;
 
 /// A search request to one format's index.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -10,7 +10,7 @@ use crate::dex::{to_id, Dex, DexError};
 
 /// Species names that are also everyday English words: typed in lowercase they are read as the
 /// word ("ditto for Zapdos", "gloom", "a golem of a wall"), capitalised as the Pokémon ("Ditto").
-pub const ENGLISH_SPECIES: &[&str] =
+pub(crate) const ENGLISH_SPECIES: &[&str] =
     &["ditto", "electrode", "gloom", "golem", "mew", "persian", "slaking", "slowpoke"];
 
 /// Words never typo-corrected into a Pokémon, in any case: every lowercase word of an English
@@ -20,7 +20,7 @@ pub const ENGLISH_SPECIES: &[&str] =
 /// Sorted, separated by spaces; the unit tests check that every entry is still needed.
 /// Regenerate it when the dex gains species. Moves, items, abilities and natures are recognised
 /// from the dex and are not corrected either.
-pub const NOT_TYPOS: &str = "\
+pub(crate) const NOT_TYPOS: &str = "\
     acrobat annihilate annihilated annihilates applying apron arbor arched archer arches argon aromatics \
     arson audio bacon baton beautiful beautifully beautify bible binnacle binnacles bitten blink bloom \
     bobble bogon bombardier bombardiers bouffant brambles breviary bronzing brutish burly buzzword \
@@ -247,7 +247,7 @@ fn max_typos(len: usize) -> usize {
 ///
 /// Ordinary English stays English: the names in [`ENGLISH_SPECIES`] count only capitalised,
 /// and the words in [`NOT_TYPOS`], moves, items, abilities and natures are never corrected.
-pub fn mentioned_pokemon(query: &str, dex: &Dex) -> Vec<String> {
+pub(crate) fn mentioned_pokemon(query: &str, dex: &Dex) -> Vec<String> {
     Finder { dex, ids: dex_ids(dex), guard: true, lookups: 0 }.find(query)
 }
 

@@ -2,11 +2,11 @@
 //! job in a format ([`roles`]), safe FTS5 queries ([`fts_query`]), fusion and reranking
 //! ([`rank`]) and the evaluation of all of it against labelled questions ([`golden`]).
 
-pub mod fts_query;
+pub(crate) mod fts_query;
 pub mod golden;
-pub mod hit;
-pub mod mentions;
-pub mod rank;
-pub mod roles;
-pub mod semantic;
-pub mod understand;
+pub(crate) mod hit;
+pub(crate) mod mentions;
+pub(crate) mod rank;
+pub(crate) mod roles;
+pub(crate) mod semantic;
+pub(crate) mod understand;

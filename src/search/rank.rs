@@ -49,12 +49,12 @@ use serde::Serialize;
 use super::hit::SearchHit;
 
 /// RRF's `k`: large enough that the first few ranks of one list do not dominate.
-pub const RRF_K: f64 = 60.0;
+pub(crate) const RRF_K: f64 = 60.0;
 
 /// Which retrieval produced a ranked list.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
-pub enum Retriever {
+pub(crate) enum Retriever {
     /// BM25 over the question.
     Lexical,
     /// BM25 over one named Pokémon's own documents.
@@ -67,29 +67,29 @@ pub enum Retriever {
 
 /// One retriever's results, best first.
 #[derive(Debug, Clone, PartialEq)]
-pub struct RankedList {
+pub(crate) struct RankedList {
     pub retriever: Retriever,
     pub hits: Vec<SearchHit>,
 }
 
 /// Boost for a document about a Pokémon the query names.
-pub const POKEMON_BOOST: f64 = 1.0;
+pub(crate) const POKEMON_BOOST: f64 = 1.0;
 /// Boost for a perfect section fit (scaled by [`section_fit`]).
-pub const SECTION_BOOST: f64 = 0.5;
+pub(crate) const SECTION_BOOST: f64 = 0.5;
 /// Boost for a document of the requested format.
-pub const FORMAT_BOOST: f64 = 0.25;
+pub(crate) const FORMAT_BOOST: f64 = 0.25;
 /// Boost for a document about the Pokémon that best does the asked job (scaled by strength).
-pub const ROLE_BOOST: f64 = 2.0;
+pub(crate) const ROLE_BOOST: f64 = 2.0;
 /// Largest penalty for stale statistics (scaled by staleness).
-pub const FRESHNESS_PENALTY: f64 = 0.1;
+pub(crate) const FRESHNESS_PENALTY: f64 = 0.1;
 /// Months behind the newest after which statistics get the whole penalty.
-pub const FRESHNESS_MONTHS: f64 = 12.0;
+pub(crate) const FRESHNESS_MONTHS: f64 = 12.0;
 /// Documents per Pokémon kept in place by the diversity pass (unnamed Pokémon only).
-pub const MAX_PER_POKEMON: usize = 2;
+pub(crate) const MAX_PER_POKEMON: usize = 2;
 
 /// One list that returned a document, and where.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-pub struct FoundBy {
+pub(crate) struct FoundBy {
     pub retriever: Retriever,
     /// Index into the fused lists (several lists can come from one retriever).
     pub list: usize,
@@ -100,7 +100,7 @@ pub struct FoundBy {
 /// A document after fusion.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Fused {
+pub(crate) struct Fused {
     /// The hit as the first list that returned it has it.
     pub hit: SearchHit,
     /// The RRF score.
@@ -111,7 +111,7 @@ pub struct Fused {
 
 impl Fused {
     /// Whether a list of `retriever` returned this document.
-    pub fn found_by(&self, retriever: Retriever) -> bool {
+    pub(crate) fn found_by(&self, retriever: Retriever) -> bool {
         self.found_by.iter().any(|f| f.retriever == retriever)
     }
 }
@@ -119,7 +119,7 @@ impl Fused {
 /// Fuses ranked lists by reciprocal rank (see the module docs), best first; equal scores are
 /// ordered by key. A key repeated within one list counts at its first (best) rank only. A `k`
 /// that is negative or not finite is replaced by [`RRF_K`].
-pub fn reciprocal_rank_fusion(lists: &[RankedList], k: f64) -> Vec<Fused> {
+pub(crate) fn reciprocal_rank_fusion(lists: &[RankedList], k: f64) -> Vec<Fused> {
     let k = if k.is_finite() && k >= 0.0 { k } else { RRF_K };
     let mut fused: Vec<Fused> = Vec::new();
     let mut index: HashMap<&str, usize> = HashMap::new();
@@ -144,7 +144,7 @@ pub fn reciprocal_rank_fusion(lists: &[RankedList], k: f64) -> Vec<Fused> {
 
 /// What the reranker knows about the request.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct RerankContext {
+pub(crate) struct RerankContext {
     /// Canonical dex ids the query names or the `pokemon` filter gives.
     pub query_pokemon: Vec<String>,
     /// The requested format id, if any.
@@ -163,7 +163,7 @@ pub struct RerankContext {
 
 /// The boosts one document received (each already scaled; see the module docs).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
-pub struct Boosts {
+pub(crate) struct Boosts {
     pub pokemon: f64,
     pub section: f64,
     pub format: f64,
@@ -172,7 +172,7 @@ pub struct Boosts {
 }
 
 impl Boosts {
-    pub fn total(&self) -> f64 {
+    pub(crate) fn total(&self) -> f64 {
         self.pokemon + self.section + self.format + self.role + self.freshness
     }
 }
@@ -180,7 +180,7 @@ impl Boosts {
 /// A document after reranking.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Ranked {
+pub(crate) struct Ranked {
     pub hit: SearchHit,
     /// `rrf × (1 + boosts.total())`.
     pub score: f64,
@@ -193,7 +193,7 @@ pub struct Ranked {
 
 /// Scores `fused` with the boosts of `ctx`, sorts best first (ties by key), then applies the
 /// per-Pokémon diversity cap (see the module docs).
-pub fn rerank(fused: Vec<Fused>, ctx: &RerankContext) -> Vec<Ranked> {
+pub(crate) fn rerank(fused: Vec<Fused>, ctx: &RerankContext) -> Vec<Ranked> {
     let newest = ctx.newest_month.as_deref().and_then(month_index);
     let mut ranked: Vec<Ranked> = fused
         .into_iter()
@@ -231,7 +231,8 @@ pub fn rerank(fused: Vec<Fused>, ctx: &RerankContext) -> Vec<Ranked> {
 }
 
 /// Fuses with [`RRF_K`] and reranks: the whole pipeline in one call.
-pub fn rank(lists: &[RankedList], ctx: &RerankContext) -> Vec<Ranked> {
+#[cfg(test)]
+pub(crate) fn rank(lists: &[RankedList], ctx: &RerankContext) -> Vec<Ranked> {
     rerank(reciprocal_rank_fusion(lists, RRF_K), ctx)
 }
 
@@ -270,7 +271,7 @@ fn month_index(month: &str) -> Option<i64> {
 /// pastes, so they answer set questions too; analysis set documents discuss teammates and
 /// threats, and the overview discusses checks, so they partly answer usage questions. An
 /// unknown hint fits nothing (no boost for anyone).
-pub fn section_fit(hint: &str, section: &str) -> f64 {
+pub(crate) fn section_fit(hint: &str, section: &str) -> f64 {
     match (hint, section) {
         (h, s) if h == s => 1.0,
         ("usage", "overview") => 0.5,
@@ -303,7 +304,7 @@ const OVERVIEW_WORDS: &str = "overview role niche playstyle strength weakness vi
 /// `usage`; set, moveset, EVs, spread, nature, item, moves, tera → `set`; overview, role, niche,
 /// "what does X do", "what is X good/used for" → `overview`. Words are compared lowercased, as
 /// written and with one trailing "s" removed ("checks" = "check").
-pub fn infer_section_hint(query: &str) -> Option<&'static str> {
+pub(crate) fn infer_section_hint(query: &str) -> Option<&'static str> {
     let words: Vec<String> = query
         .split(|c: char| !c.is_alphanumeric())
         .filter(|w| !w.is_empty())

@@ -22,12 +22,12 @@ use crate::corpus::{Breakdown, SetsFile, UsageReport};
 use crate::dex::{dex, is_id, to_id, MemberKind, Role, RoleMember};
 
 /// Below this share of its sets a species is not said to do the job.
-pub const MIN_STRENGTH: f64 = 0.05;
+pub(crate) const MIN_STRENGTH: f64 = 0.05;
 
 /// One Pokémon that does the asked job.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct RoleCandidate {
+pub(crate) struct RoleCandidate {
     pub pokemon_id: String,
     pub pokemon_name: String,
     /// `strength × √popularity` (see the module docs), in (0, 1].
@@ -38,18 +38,9 @@ pub struct RoleCandidate {
     pub members: Vec<String>,
 }
 
-/// Where the evidence came from, for the explanation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Basis<'a> {
-    /// Usage statistics of this month.
-    Statistics {
-        month: &'a str,
-    },
-    Sets,
-}
-
 /// Candidates for every ask at once, best first (ties by id).
-pub fn candidates(
+#[cfg(test)]
+pub(crate) fn candidates(
     asks: &[RoleAsk],
     gen: u8,
     stats: Option<(&UsageReport, &str)>,
@@ -59,7 +50,7 @@ pub fn candidates(
 }
 
 /// [`candidates`] that have every type of `types` (`["Steel"]` for "Steel-type hazard removers").
-pub fn candidates_of_types(
+pub(crate) fn candidates_of_types(
     asks: &[RoleAsk],
     types: &[String],
     gen: u8,
@@ -100,7 +91,7 @@ pub fn candidates_of_types(
 
 /// The most used Pokémon of a format's statistics, best first, as candidates (empty without
 /// statistics).
-pub fn most_used(gen: u8, report: &UsageReport, month: &str) -> Vec<RoleCandidate> {
+pub(crate) fn most_used(gen: u8, report: &UsageReport, month: &str) -> Vec<RoleCandidate> {
     let most = report.species.iter().map(popularity).fold(0.0, f64::max);
     if most <= 0.0 {
         return Vec::new();
@@ -147,7 +138,7 @@ fn from_statistics(
     month: &str,
 ) -> Vec<RoleCandidate> {
     let popularity: Vec<f64> = report.species.iter().map(popularity).collect();
-    let most = popularity.iter().cloned().fold(0.0, f64::max);
+    let most = popularity.iter().copied().fold(0.0, f64::max);
     let mut out = Vec::new();
     for (species, pop) in report.species.iter().zip(popularity) {
         let (id, name) = species_id(&species.name, gen);

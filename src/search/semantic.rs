@@ -14,17 +14,17 @@ use crate::ingest::vectors::{Embedder, MetadataFilter, VectorError, VectorIndex}
 use super::hit::{SearchHit, SearchRequest};
 
 /// Vectorize returns at most this many matches with metadata.
-pub const MAX_TOP_K: u32 = 20;
+pub(crate) const MAX_TOP_K: u32 = 20;
 
 /// Reads a strategy document by its key (KV on the edge). `None`: expired, deleted or unreadable
 /// — the match is skipped, not an error.
 #[allow(async_fn_in_trait)]
-pub trait DocumentReader {
+pub(crate) trait DocumentReader {
     async fn document(&self, key: &str) -> Option<Document>;
 }
 
 /// The nearest documents of `format` to `request.query`, best first.
-pub async fn search(
+pub(crate) async fn search(
     embedder: &impl Embedder,
     index: &impl VectorIndex,
     documents: &impl DocumentReader,
@@ -77,7 +77,7 @@ mod tests {
     use futures::executor::block_on;
 
     use super::*;
-    use crate::corpus::Section;
+    use crate::corpus::documents::Section;
     use crate::ingest::vectors::{sync, FakeVectorize, FakeWorkersAi, VectorDoc};
 
     /// Pending once, then ready: what waiting on a KV read looks like to the executor.

@@ -23,7 +23,7 @@ use crate::dex::{dex, MemberKind, Role};
 
 /// A job the question asks for.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RoleAsk {
+pub(crate) struct RoleAsk {
     pub role: Role,
     /// Only members with one of these effects (`raindance`, `stealthrock`); empty: any.
     pub effects: Vec<String>,
@@ -33,7 +33,7 @@ pub struct RoleAsk {
 
 /// Everything [`understand`] found.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Understood {
+pub(crate) struct Understood {
     /// The format the question names (`gen4ou` for "DPP OU"), if any.
     pub format: Option<String>,
     pub roles: Vec<RoleAsk>,
@@ -43,7 +43,7 @@ pub struct Understood {
     pub types: Vec<String>,
 }
 
-pub fn understand(query: &str) -> Understood {
+pub(crate) fn understand(query: &str) -> Understood {
     let words = Words::new(query);
     let most_used =
         words.any_phrase(&["most used", "most popular", "most common", "highest usage", "top usage"]);
@@ -71,12 +71,14 @@ fn types_of(words: &Words) -> Vec<String> {
 }
 
 /// The format a query names, if any (see the module docs).
-pub fn format_in(query: &str) -> Option<String> {
+#[cfg(test)]
+pub(crate) fn format_in(query: &str) -> Option<String> {
     format_of(&Words::new(query))
 }
 
 /// The roles a query asks for, if any (see the module docs).
-pub fn roles_in(query: &str) -> Vec<RoleAsk> {
+#[cfg(test)]
+pub(crate) fn roles_in(query: &str) -> Vec<RoleAsk> {
     roles_of(&Words::new(query))
 }
 

@@ -3,21 +3,21 @@
 #![allow(dead_code)] // each test crate uses its own part
 
 use futures::executor::block_on;
-use porygon::mcp::session::{SessionKeys, SessionStore, DEFAULT_IDLE_TTL_MS};
-use porygon::mcp::{Dispatcher, McpHandler};
-use porygon::transport::streamable::Streamable;
-use porygon::transport::{HttpRequest, HttpResponse};
+use porygon::{
+    Dispatcher, HttpRequest, HttpResponse, McpHandler, SessionKeys, SessionStore, Streamable,
+    DEFAULT_IDLE_TTL_MS,
+};
 
 /// The client object's name in these tests.
-pub const OWNER: &str = "0123456789abcdef0123456789abcdef";
+pub(crate) const OWNER: &str = "0123456789abcdef0123456789abcdef";
 
 /// The server's session-id key in these tests (production reads `SESSION_ID_KEY`).
-pub fn test_session_keys() -> SessionKeys {
+pub(crate) fn test_session_keys() -> SessionKeys {
     SessionKeys::new(Some("native-test-session-key-0001"), None).expect("long enough")
 }
 
 /// One request through the machine, as [`OWNER`]'s object at `now_ms` with the default idle TTL.
-pub fn handle<H: McpHandler, S: SessionStore>(
+pub(crate) fn handle<H: McpHandler, S: SessionStore>(
     dispatcher: &Dispatcher<H>,
     store: &S,
     now_ms: i64,

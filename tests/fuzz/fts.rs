@@ -4,7 +4,7 @@
 
 use std::collections::BTreeSet;
 
-use porygon::search::fts_query::{any_terms, phrase};
+use porygon::{any_terms, phrase};
 use proptest::prelude::*;
 use rusqlite::{params, Connection};
 

@@ -2,7 +2,7 @@
 //! classified as JSON-RPC 2.0 says — checked against an independent reading of the spec
 //! ([`expected`]), which the transport properties reuse for the ids they must echo.
 
-use porygon::mcp::jsonrpc::{parse, Incoming, Message, MAX_BATCH};
+use porygon::{parse_jsonrpc as parse, Incoming, Message, MAX_BATCH};
 use proptest::prelude::*;
 use rmcp::model::{ErrorCode, RequestId};
 use serde_json::{json, Map, Value};
@@ -10,12 +10,12 @@ use serde_json::{json, Map, Value};
 use crate::support::{config, nasty_text, one_of_pool, species_names, Bytes, FORMATS};
 
 /// Nesting `parse` accepts (jsonrpc::MAX_DEPTH).
-pub const MAX_DEPTH: usize = 64;
+pub(crate) const MAX_DEPTH: usize = 64;
 
 /// What one message of a body is, by the JSON-RPC 2.0 spec (and this server's choice that ids
 /// are strings or integers that fit an i64, never null).
 #[derive(Debug, Clone, PartialEq)]
-pub enum Kind {
+pub(crate) enum Kind {
     Request {
         id: Value,
         method: String,
@@ -35,7 +35,7 @@ pub enum Kind {
 
 impl Kind {
     /// The id a reply to this message carries: `None` when it gets no reply.
-    pub fn reply_id(&self) -> Option<Value> {
+    pub(crate) fn reply_id(&self) -> Option<Value> {
         match self {
             Kind::Request { id, .. } => Some(id.clone()),
             Kind::Invalid { id } => Some(id.clone().unwrap_or(Value::Null)),
@@ -44,7 +44,7 @@ impl Kind {
     }
 
     /// The id the client can read back, if the message had one.
-    pub fn readable_id(&self) -> Option<Value> {
+    pub(crate) fn readable_id(&self) -> Option<Value> {
         match self {
             Kind::Request { id, .. } | Kind::Invalid { id: Some(id) } => Some(id.clone()),
             _ => None,
@@ -52,7 +52,7 @@ impl Kind {
     }
 }
 
-pub fn expected(v: &Value) -> Kind {
+pub(crate) fn expected(v: &Value) -> Kind {
     let Value::Object(obj) = v else { return Kind::Invalid { id: None } };
     let id = match obj.get("id") {
         None => None,
@@ -81,7 +81,7 @@ pub fn expected(v: &Value) -> Kind {
     }
 }
 
-pub fn depth(v: &Value) -> usize {
+pub(crate) fn depth(v: &Value) -> usize {
     1 + match v {
         Value::Array(items) => items.iter().map(depth).max().unwrap_or(0),
         Value::Object(map) => map.values().map(depth).max().unwrap_or(0),
@@ -92,7 +92,7 @@ pub fn depth(v: &Value) -> usize {
 /// How a body is read: the whole-body refusal's code (not JSON: -32700; an empty or oversized
 /// batch, or nesting past [`MAX_DEPTH`]: -32600), else whether it is a batch and its messages.
 /// A lone object nested too deep is still a message: refused, under its id when readable.
-pub fn expected_body(body: &[u8]) -> Result<(bool, Vec<Kind>), ErrorCode> {
+pub(crate) fn expected_body(body: &[u8]) -> Result<(bool, Vec<Kind>), ErrorCode> {
     let v: Value = match serde_json::from_slice(body) {
         Ok(v) => v,
         // serde_json's own depth limit (128): too deep, like anything past MAX_DEPTH.
@@ -136,7 +136,7 @@ fn actual(m: &Message) -> Kind {
 // Generators, shared with the transport properties.
 
 /// Every method a client may send, and some it may not.
-pub const METHODS: [&str; 18] = [
+pub(crate) const METHODS: [&str; 18] = [
     "initialize",
     "ping",
     "server/discover",
@@ -156,12 +156,12 @@ pub const METHODS: [&str; 18] = [
     "sampling/createMessage",
     "tools/List",
 ];
-pub const VERSIONS: [&str; 5] = ["2024-11-05", "2025-03-26", "2025-06-18", "2025-11-25", "2026-07-28"];
-pub const TOOLS: [&str; 5] =
+pub(crate) const VERSIONS: [&str; 5] = ["2024-11-05", "2025-03-26", "2025-06-18", "2025-11-25", "2026-07-28"];
+pub(crate) const TOOLS: [&str; 5] =
     ["get_pokemon", "query_strategy", "get_popular_sets", "get_usage_stats", "analyze_team"];
-pub const PROMPTS: [&str; 3] = ["pokemon_overview", "plan_against", "review_team"];
+pub(crate) const PROMPTS: [&str; 3] = ["pokemon_overview", "plan_against", "review_team"];
 
-pub fn arbitrary_json() -> BoxedStrategy<Value> {
+pub(crate) fn arbitrary_json() -> BoxedStrategy<Value> {
     let leaf = prop_oneof![
         Just(Value::Null),
         any::<bool>().prop_map(Value::from),
@@ -198,7 +198,7 @@ fn key() -> BoxedStrategy<String> {
 }
 
 /// An id of every JSON type (and none).
-pub fn id_field() -> BoxedStrategy<Option<Value>> {
+pub(crate) fn id_field() -> BoxedStrategy<Option<Value>> {
     prop_oneof![
         2 => Just(None),
         3 => (0i64..100).prop_map(|i| Some(json!(i))),
@@ -271,7 +271,7 @@ fn uri() -> BoxedStrategy<Value> {
 }
 
 /// `_meta` as 2026-07-28 wants it — or nearly.
-pub fn meta() -> BoxedStrategy<Option<Value>> {
+pub(crate) fn meta() -> BoxedStrategy<Option<Value>> {
     prop_oneof![
         2 => Just(None),
         4 => Just(Some(json!({"io.modelcontextprotocol/protocolVersion": "2026-07-28", "io.modelcontextprotocol/clientCapabilities": {}}))),
@@ -384,7 +384,7 @@ fn prompt_arguments(prompt: &str) -> BoxedStrategy<Value> {
 }
 
 /// Params shaped for `method`, sometimes wrongly.
-pub fn params_for(method: &str) -> BoxedStrategy<Value> {
+pub(crate) fn params_for(method: &str) -> BoxedStrategy<Value> {
     let shaped = match method {
         "initialize" => object(vec![
             ("protocolVersion", pick(&VERSIONS), true),
@@ -458,7 +458,7 @@ pub fn params_for(method: &str) -> BoxedStrategy<Value> {
 }
 
 /// A JSON-RPC message, mostly well formed: a real method with fitting params.
-pub fn message() -> BoxedStrategy<Value> {
+pub(crate) fn message() -> BoxedStrategy<Value> {
     let method = prop_oneof![
         8 => prop::sample::select(METHODS.to_vec()).prop_map(|m| Some(Value::from(m))),
         1 => nasty_text().prop_map(|m| Some(Value::from(m))),
@@ -505,7 +505,7 @@ pub fn message() -> BoxedStrategy<Value> {
 
 /// A body: one message, a batch (of any size), anything JSON, bytes, a mangled message, or a
 /// message buried deep in nesting.
-pub fn body() -> BoxedStrategy<Bytes> {
+pub(crate) fn body() -> BoxedStrategy<Bytes> {
     let message_bytes = || message().prop_map(|v| serde_json::to_vec(&v).unwrap());
     prop_oneof![
         8 => message_bytes(),

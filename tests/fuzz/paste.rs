@@ -3,10 +3,9 @@
 //! Showdown export holds: nicknames, genders, levels, EVs/IVs, ...) and the corpus' own
 //! (`PokemonSet::to_paste`, the pastes `get_popular_sets` hands out).
 
-use porygon::corpus::{parse_sets, Format, PasteStyle, Stat};
-use porygon::tools::team::{
-    parse_paste, Gender, PasteError, PasteSet, StatSpread, Team, MAX_LINE_CHARS, MAX_MOVES, MAX_PASTE_CHARS,
-    MAX_TEAM_SIZE,
+use porygon::{
+    parse_paste, parse_sets, Format, Gender, PasteError, PasteSet, PasteStyle, Stat, StatSpread, Team,
+    MAX_LINE_CHARS, MAX_MOVES, MAX_PASTE_CHARS, MAX_TEAM_SIZE,
 };
 use proptest::prelude::*;
 use serde_json::{json, Map, Value};
@@ -50,22 +49,22 @@ fn check_invariants(input: &str, result: &Result<Team, PasteError>) -> Result<()
             }
         }
         Err(PasteError::LineTooLong { line, chars, max }) => {
-            prop_assert!(*line <= lines && *chars > *max && *max == MAX_LINE_CHARS)
+            prop_assert!(*line <= lines && *chars > *max && *max == MAX_LINE_CHARS);
         }
         Err(PasteError::Binary { line, code }) => {
             prop_assert!(*line <= lines);
             prop_assert!(char::from_u32(*code).is_some_and(char::is_control));
         }
         Err(PasteError::TooManyPokemon { line, max }) => {
-            prop_assert!(*line <= lines && *max == MAX_TEAM_SIZE)
+            prop_assert!(*line <= lines && *max == MAX_TEAM_SIZE);
         }
         Err(PasteError::TooLong { chars, max }) => {
-            prop_assert!(*chars > *max && *chars == input.chars().count())
+            prop_assert!(*chars > *max && *chars == input.chars().count());
         }
         Err(PasteError::Empty) => {
             // Whitespace and byte-order marks only.
             let blank = input.chars().all(|c| c.is_whitespace() || c == '\u{feff}');
-            prop_assert!(blank, "not empty: {:?}", input)
+            prop_assert!(blank, "not empty: {:?}", input);
         }
         Err(PasteError::NoPokemon) => {}
     }
@@ -95,7 +94,7 @@ fn line_ending() -> impl Strategy<Value = &'static str> {
     prop::sample::select(vec!["\n", "\r\n", "\r", "\n\n", "\r\r\n"])
 }
 
-pub fn junk_paste() -> impl Strategy<Value = String> {
+pub(crate) fn junk_paste() -> impl Strategy<Value = String> {
     prop::collection::vec((paste_line(), line_ending()), 0..40)
         .prop_map(|lines| lines.into_iter().flat_map(|(l, e)| [l, e.to_owned()]).collect())
 }
@@ -298,7 +297,7 @@ fn render(team: &mut [PasteSet], layout: &Layout) -> String {
 }
 
 /// A valid team's paste, in any layout (for the tools that take one).
-pub fn team_paste() -> BoxedStrategy<String> {
+pub(crate) fn team_paste() -> BoxedStrategy<String> {
     (prop::collection::vec(paste_set(), 1..=MAX_TEAM_SIZE), layout())
         .prop_map(|(mut team, layout)| render(&mut team, &layout))
         .boxed()
@@ -415,7 +414,7 @@ proptest! {
         let firsts: Vec<&String> = set.moves.iter().map(|slot| &slot[0]).collect();
         prop_assert_eq!(got.moves.iter().collect::<Vec<_>>(), firsts);
         for (spread, values, default) in [(&got.evs, set.evs.first(), 0), (&got.ivs, set.ivs.first(), 31)] {
-            let named: Vec<(&str, u16)> = spread.iter().flat_map(|s| s.named()).collect();
+            let named: Vec<(&str, u16)> = spread.iter().flat_map(porygon::StatSpread::named).collect();
             for stat in Stat::ALL {
                 let want = values.and_then(|v| v.given(stat)).unwrap_or(default);
                 let have = named.iter().find(|(label, _)| *label == stat.label()).map_or(default, |(_, v)| *v);

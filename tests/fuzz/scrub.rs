@@ -5,7 +5,7 @@
 
 use std::net::{Ipv4Addr, Ipv6Addr};
 
-use porygon::observe::scrub::scrub_ips;
+use porygon::scrub_ips;
 use proptest::prelude::*;
 
 use crate::support::{config, nasty_text, one_of_pool, species_names};

@@ -7,15 +7,12 @@
 use std::cell::Cell;
 use std::rc::Rc;
 
-use porygon::corpus::{parse_chaos, parse_sets, SetsFile};
-use porygon::mcp::session::{MemorySessionStore, Session, SessionStore, StoreError, DEFAULT_IDLE_TTL_MS};
-use porygon::mcp::Dispatcher;
-use porygon::search::hit::{SearchHit, SearchRequest};
-use porygon::tools::backend::{BackendError, FormatUsage, NoCorpus, Source, StrategyBackend};
-use porygon::tools::Porygon;
-use porygon::transport::gate::{self, GateConfig, Verdict};
-use porygon::transport::streamable::SESSION_HEADER;
-use porygon::transport::{Headers, HttpRequest, HttpResponse, Method};
+use porygon::{
+    gate, parse_chaos, parse_sets, BackendError, Dispatcher, FormatUsage, GateConfig, Headers, HttpRequest,
+    HttpResponse, MemorySessionStore, Method, NoCorpus, Porygon, SearchHit, SearchRequest, Session,
+    SessionStore, SetsFile, Source, StoreError, StrategyBackend, Verdict, DEFAULT_IDLE_TTL_MS,
+    SESSION_HEADER,
+};
 use proptest::prelude::*;
 use rmcp::model::ErrorCode;
 use serde_json::{json, Value};

@@ -35,7 +35,7 @@ pub(super) fn chunk(text: &str, budget: usize, separators: &[&str]) -> Vec<Strin
             current = pieces.pop().unwrap_or_default();
             out.extend(pieces);
         } else if current.is_empty() {
-            current = piece.to_owned();
+            piece.clone_into(&mut current);
         } else if current.len() + sep.len() + piece.len() <= budget {
             current.push_str(sep);
             current.push_str(piece);

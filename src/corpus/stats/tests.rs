@@ -179,23 +179,3 @@ fn chaos_bad_species_are_skipped() {
     assert!(matches!(parse_chaos("{}"), Err(CorpusError::Malformed { what: "chaos stats", .. })));
     assert!(matches!(parse_chaos("{"), Err(CorpusError::Json { what: "chaos stats", .. })));
 }
-
-#[test]
-fn usage_table_gen7ou() {
-    let table = parse_usage_table(&shared_data("smogon-stats/usage-gen7ou-1695.txt")).unwrap();
-    assert_eq!((table.total_battles, table.avg_weight_per_team), (Some(1798798), Some(0.064)));
-    assert_eq!(table.rows.len(), 898);
-    assert_eq!(table.skipped, []);
-    let first = &table.rows[0];
-    assert_eq!(
-        (first.rank, first.name.as_str(), first.usage.text.as_str()),
-        (1, "Landorus-Therian", "47.93238")
-    );
-    assert_eq!(
-        (first.raw, first.raw_percent, first.real, first.real_percent),
-        (1020905, 28.377, 868691, 31.859)
-    );
-    let last = table.rows.last().unwrap();
-    assert_eq!((last.rank, last.name.as_str(), last.raw, last.real), (898, "Skrelp", 5, 4));
-    assert!(table.rows.iter().enumerate().all(|(i, r)| r.rank as usize == i + 1));
-}

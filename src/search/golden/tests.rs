@@ -1,7 +1,8 @@
 use std::collections::{HashMap, HashSet};
 
 use super::*;
-use crate::corpus::{build_format_corpus, parse_chaos, parse_moveset_report, shared_data, Document};
+use crate::corpus::documents::build_format_corpus;
+use crate::corpus::{parse_chaos, parse_moveset_report, shared_data, Document};
 
 fn hit(pokemon: &str, format: &str, section: &str, set: Option<&str>) -> SearchHit {
     let slug = set.map(|s| format!(":{}", to_id(s))).unwrap_or_default();

@@ -9,7 +9,7 @@ fn hit(key: &str) -> SearchHit {
         pokemon_name: parts[3].to_owned(),
         format: parts[2].to_owned(),
         section: parts[4].to_owned(),
-        set_name: parts.get(5).map(|s| s.to_string()),
+        set_name: parts.get(5).map(std::string::ToString::to_string),
         source_url: String::new(),
         data_month: None,
         score: 0.0,
