@@ -11,11 +11,11 @@ use super::retention::POLICY;
 use super::{checked_id, BackupError};
 
 /// The daily backup cron (wrangler.toml [triggers]).
-pub const CRON: &str = "23 3 * * *";
+pub(crate) const CRON: &str = "23 3 * * *";
 
 /// The methods the backup routes tell apart.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Method {
+pub(crate) enum Method {
     Get,
     Post,
     Other,
@@ -23,18 +23,19 @@ pub enum Method {
 
 /// A status and a JSON body (the text: a job is written in its own field order).
 #[derive(Debug, Clone, PartialEq)]
-pub struct Reply {
+pub(crate) struct Reply {
     pub status: u16,
     pub body: String,
 }
 
 impl Reply {
-    pub fn new(status: u16, body: Value) -> Self {
+    pub(crate) fn new(status: u16, body: Value) -> Self {
         Self { status, body: body.to_string() }
     }
 
-    /// The body, parsed back (for tests and the admin listing).
-    pub fn json(&self) -> Value {
+    /// The body, parsed back (for tests).
+    #[cfg(test)]
+    pub(crate) fn json(&self) -> Value {
         serde_json::from_str(&self.body).unwrap_or_default()
     }
 
@@ -43,20 +44,20 @@ impl Reply {
     }
 
     /// A job: running → 202, over (finished or failed) → 200.
-    pub fn job(job: &Job) -> Self {
+    pub(crate) fn job(job: &Job) -> Self {
         let status = if job.status == JobStatus::Running { 202 } else { 200 };
         Self { status, body: serde_json::to_string(job).unwrap_or_default() }
     }
 
     /// A job just started (or resumed): 202.
-    pub fn started(job: &Job) -> Self {
+    pub(crate) fn started(job: &Job) -> Self {
         Self { status: 202, body: serde_json::to_string(job).unwrap_or_default() }
     }
 }
 
 /// What an admin request asks of backups.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Route {
+pub(crate) enum Route {
     /// `POST /admin/backups`: start a backup (202; 409 while any job runs).
     StartBackup,
     /// `GET /admin/backups`: backups in R2 with status, the current job, the last of each kind.
@@ -73,7 +74,7 @@ pub enum Route {
 /// The admin route `path` (under `/admin/backups`) names, or the answer when it names none: 404
 /// outside the tree, 400 for an id that is not a backup id (before anything is named by it),
 /// 405 for a known path under another method.
-pub fn route(method: Method, path: &str) -> Result<Route, Reply> {
+pub(crate) fn route(method: Method, path: &str) -> Result<Route, Reply> {
     let rest = path.strip_prefix("/admin/backups").unwrap_or_default();
     if !(rest.is_empty() || rest.starts_with('/')) {
         return Err(Reply::error(404, "not_found"));
@@ -99,7 +100,7 @@ pub fn route(method: Method, path: &str) -> Result<Route, Reply> {
 
 /// A request to the backup object.
 #[derive(Debug, Clone, PartialEq)]
-pub struct ObjectCall {
+pub(crate) struct ObjectCall {
     pub method: Method,
     pub path: String,
     pub body: Option<Value>,
@@ -107,7 +108,7 @@ pub struct ObjectCall {
 
 impl ObjectCall {
     /// Start a job of `kind` (`id`: the backup to restore or verify; a backup names its own).
-    pub fn start(kind: JobKind, id: Option<&str>, trigger: &str) -> Self {
+    pub(crate) fn start(kind: JobKind, id: Option<&str>, trigger: &str) -> Self {
         let body = match id {
             Some(id) => json!({"id": id, "trigger": trigger}),
             None => json!({"trigger": trigger}),
@@ -116,19 +117,19 @@ impl ObjectCall {
     }
 
     /// The running or last job of `kind` for backup `id`.
-    pub fn latest(kind: JobKind, id: &str) -> Self {
+    pub(crate) fn latest(kind: JobKind, id: &str) -> Self {
         Self { method: Method::Get, path: format!("/job?kind={}&id={id}", kind.as_str()), body: None }
     }
 
     /// The current job and the last of each kind.
-    pub fn state() -> Self {
+    pub(crate) fn state() -> Self {
         Self { method: Method::Get, path: "/state".into(), body: None }
     }
 }
 
 impl Route {
     /// The object call that answers this route (`List` and `Manifest` read the bucket instead).
-    pub fn object_call(&self) -> Option<ObjectCall> {
+    pub(crate) fn object_call(&self) -> Option<ObjectCall> {
         match self {
             Route::StartBackup => Some(ObjectCall::start(JobKind::Backup, None, "admin")),
             Route::Start { kind, id } => Some(ObjectCall::start(*kind, Some(id), "admin")),
@@ -139,7 +140,7 @@ impl Route {
 
     /// When the object knows no latest job (its 404): the call to make instead, if any — a
     /// verification is started.
-    pub fn when_none(&self) -> Option<ObjectCall> {
+    pub(crate) fn when_none(&self) -> Option<ObjectCall> {
         match self {
             Route::Latest { kind: JobKind::Verify, id } => {
                 Some(ObjectCall::start(JobKind::Verify, Some(id), "admin"))
@@ -151,7 +152,7 @@ impl Route {
 
 /// What the bucket holds for one backup id.
 #[derive(Debug, Clone, PartialEq)]
-pub enum ManifestLookup {
+pub(crate) enum ManifestLookup {
     Found(Manifest),
     /// A manifest that does not read: 422.
     Invalid(BackupError),
@@ -163,7 +164,7 @@ pub enum ManifestLookup {
 
 impl ManifestLookup {
     /// The manifest of a complete backup, or the answer when there is none.
-    pub fn complete(self, id: &str) -> Result<Manifest, Reply> {
+    pub(crate) fn complete(self, id: &str) -> Result<Manifest, Reply> {
         match self {
             Self::Found(m) => Ok(m),
             Self::Invalid(e) => Err(Reply::error(422, format!("backup {id}: {e}"))),
@@ -175,7 +176,7 @@ impl ManifestLookup {
     }
 
     /// `GET /admin/backups/<id>`.
-    pub fn reply(self, id: &str) -> Reply {
+    pub(crate) fn reply(self, id: &str) -> Reply {
         match self.complete(id) {
             Ok(m) => Reply::new(200, serde_json::to_value(m).unwrap_or_default()),
             Err(reply) => reply,
@@ -185,7 +186,7 @@ impl ManifestLookup {
 
 /// What the backup object is asked.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ObjectRoute {
+pub(crate) enum ObjectRoute {
     /// `POST /backup|/restore|/verify`.
     Start(JobKind),
     /// `GET /state`.
@@ -196,7 +197,7 @@ pub enum ObjectRoute {
     Resume,
 }
 
-pub fn object_route(method: Method, path: &str) -> Result<ObjectRoute, Reply> {
+pub(crate) fn object_route(method: Method, path: &str) -> Result<ObjectRoute, Reply> {
     match (method, path) {
         (Method::Post, _) if start_kind(path).is_some() => Ok(ObjectRoute::Start(start_kind(path).unwrap())),
         (Method::Get, "/state") => Ok(ObjectRoute::State),
@@ -212,7 +213,7 @@ fn start_kind(path: &str) -> Option<JobKind> {
 
 /// Why the object did not start a job.
 #[derive(Debug, Clone, PartialEq)]
-pub enum NotStarted {
+pub(crate) enum NotStarted {
     /// A backup with this second's id exists already.
     Exists(String),
     /// The id to restore or verify is not a backup id.
@@ -224,7 +225,7 @@ pub enum NotStarted {
 }
 
 impl NotStarted {
-    pub fn reply(self) -> Reply {
+    pub(crate) fn reply(self) -> Reply {
         match self {
             Self::Exists(id) => Reply::error(409, format!("backup {id} exists: retry in a second")),
             Self::BadId(e) => Reply::error(400, e.to_string()),
@@ -238,24 +239,28 @@ impl NotStarted {
 }
 
 /// `GET /job`'s answer when the object holds no such job (`kind` as asked).
-pub fn no_latest(kind: &str, id: &str) -> Reply {
+pub(crate) fn no_latest(kind: &str, id: &str) -> Reply {
     Reply::error(404, format!("no {kind} of backup {id}"))
 }
 
 /// `POST /resume`'s answer when no job is in progress.
-pub fn nothing_to_resume() -> Reply {
+pub(crate) fn nothing_to_resume() -> Reply {
     Reply::error(404, "no job in progress")
 }
 
 /// The backup a running job is writing, when the current job is a backup (listed as "running").
-pub fn running_backup(current: &Value) -> Option<String> {
+pub(crate) fn running_backup(current: &Value) -> Option<String> {
     let job: Job = serde_json::from_value(current.clone()).ok()?;
     (job.job_kind() == JobKind::Backup).then_some(job.backup_id)
 }
 
 /// One backup of `GET /admin/backups`: complete (its manifest's summary), invalid, running or
 /// incomplete.
-pub fn listing(id: &str, manifest: Option<&Result<Manifest, BackupError>>, running: Option<&str>) -> Value {
+pub(crate) fn listing(
+    id: &str,
+    manifest: Option<&Result<Manifest, BackupError>>,
+    running: Option<&str>,
+) -> Value {
     match manifest {
         Some(Ok(m)) => json!({
             "id": m.id,
@@ -276,7 +281,7 @@ pub fn listing(id: &str, manifest: Option<&Result<Manifest, BackupError>>, runni
 }
 
 /// `GET /admin/backups`: the backups (newest first), the object's state, retention and schedule.
-pub fn list_reply(backups: Vec<Value>, state: &Value) -> Reply {
+pub(crate) fn list_reply(backups: Vec<Value>, state: &Value) -> Reply {
     Reply::new(
         200,
         json!({

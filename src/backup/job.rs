@@ -11,16 +11,16 @@ use super::NAMESPACES;
 use crate::primitives::calendar::iso8601;
 
 /// A job fails after this many consecutive failed steps (each retried with backoff).
-pub const MAX_CONSECUTIVE_FAILURES: u32 = 5;
+pub(crate) const MAX_CONSECUTIVE_FAILURES: u32 = 5;
 const MAX_ERROR_SAMPLES: usize = 20;
 const MAX_MISMATCH_SAMPLES: usize = 20;
 /// KV refuses an expiration less than 60 s ahead; a restore skips keys expiring sooner than
 /// this (with a margin for the time the write takes), and verification counts them as expired.
-pub const MIN_RESTORE_TTL_SECS: u64 = 70;
+pub(crate) const MIN_RESTORE_TTL_SECS: u64 = 70;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
-pub enum JobStatus {
+pub(crate) enum JobStatus {
     Running,
     Finished,
     Failed,
@@ -28,7 +28,7 @@ pub enum JobStatus {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Job {
+pub(crate) struct Job {
     /// The backup this job writes, restores or verifies.
     pub backup_id: String,
     /// `admin`, `cron:23 3 * * *`, …
@@ -45,16 +45,16 @@ pub struct Job {
 
 /// What a job does (its [`Task`] without the progress): `backup`, `restore`, `verify`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum JobKind {
+pub(crate) enum JobKind {
     Backup,
     Restore,
     Verify,
 }
 
 impl JobKind {
-    pub const ALL: [JobKind; 3] = [JobKind::Backup, JobKind::Restore, JobKind::Verify];
+    pub(crate) const ALL: [JobKind; 3] = [JobKind::Backup, JobKind::Restore, JobKind::Verify];
 
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             JobKind::Backup => "backup",
             JobKind::Restore => "restore",
@@ -62,14 +62,14 @@ impl JobKind {
         }
     }
 
-    pub fn parse(s: &str) -> Option<Self> {
+    pub(crate) fn parse(s: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|k| k.as_str() == s)
     }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", content = "progress", rename_all = "lowercase")]
-pub enum Task {
+pub(crate) enum Task {
     Backup(BackupProgress),
     Restore(RestoreProgress),
     Verify(VerifyProgress),
@@ -91,11 +91,11 @@ impl Job {
         }
     }
 
-    pub fn backup(backup_id: String, trigger: String, now_ms: i64) -> Self {
+    pub(crate) fn backup(backup_id: String, trigger: String, now_ms: i64) -> Self {
         Self::new(backup_id, trigger, now_ms, Task::Backup(BackupProgress::new()))
     }
 
-    pub fn restore(manifest: &Manifest, trigger: String, now_ms: i64) -> Self {
+    pub(crate) fn restore(manifest: &Manifest, trigger: String, now_ms: i64) -> Self {
         let task = Task::Restore(RestoreProgress {
             parts: parts_of(manifest),
             next: 0,
@@ -107,7 +107,7 @@ impl Job {
         Self::new(manifest.id.clone(), trigger, now_ms, task)
     }
 
-    pub fn verify(manifest: &Manifest, trigger: String, now_ms: i64) -> Self {
+    pub(crate) fn verify(manifest: &Manifest, trigger: String, now_ms: i64) -> Self {
         let task = Task::Verify(VerifyProgress {
             parts: parts_of(manifest),
             next: 0,
@@ -119,7 +119,7 @@ impl Job {
         Self::new(manifest.id.clone(), trigger, now_ms, task)
     }
 
-    pub fn job_kind(&self) -> JobKind {
+    pub(crate) fn job_kind(&self) -> JobKind {
         match self.task {
             Task::Backup(_) => JobKind::Backup,
             Task::Restore(_) => JobKind::Restore,
@@ -127,18 +127,18 @@ impl Job {
         }
     }
 
-    pub fn kind(&self) -> &'static str {
+    pub(crate) fn kind(&self) -> &'static str {
         self.job_kind().as_str()
     }
 
-    pub fn step_succeeded(&mut self) {
+    pub(crate) fn step_succeeded(&mut self) {
         self.steps += 1;
         self.consecutive_failures = 0;
     }
 
     /// Records a failed step. `Some(delay_ms)`: retry after that long; `None`: the job has
     /// failed for good (too many failures in a row) and is finished.
-    pub fn step_failed(&mut self, error: String, now_ms: i64) -> Option<i64> {
+    pub(crate) fn step_failed(&mut self, error: String, now_ms: i64) -> Option<i64> {
         self.steps += 1;
         self.errors += 1;
         self.consecutive_failures += 1;
@@ -154,13 +154,13 @@ impl Job {
         }
     }
 
-    pub fn finish(&mut self, now_ms: i64) {
+    pub(crate) fn finish(&mut self, now_ms: i64) {
         self.status = JobStatus::Finished;
         self.finished_at_ms = Some(now_ms);
     }
 
     /// One line for the logs: what the job did.
-    pub fn summary(&self) -> String {
+    pub(crate) fn summary(&self) -> String {
         match &self.task {
             Task::Backup(p) => {
                 let keys: u64 = p.namespaces.iter().map(|n| n.keys).sum();
@@ -185,7 +185,7 @@ impl Job {
     }
 
     /// The manifest of a backup whose copy phase is over.
-    pub fn manifest(&self, finished_at_ms: i64) -> Option<Manifest> {
+    pub(crate) fn manifest(&self, finished_at_ms: i64) -> Option<Manifest> {
         let Task::Backup(p) = &self.task else { return None };
         let namespaces: Vec<NamespaceSummary> = p
             .namespaces
@@ -219,7 +219,7 @@ impl Job {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct NamespaceProgress {
+pub(crate) struct NamespaceProgress {
     pub binding: String,
     pub keys: u64,
     pub value_bytes: u64,
@@ -235,7 +235,7 @@ pub struct NamespaceProgress {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct PruneProgress {
+pub(crate) struct PruneProgress {
     pub keep: Vec<Kept>,
     pub delete: Vec<String>,
     /// Index in `delete` of the backup being deleted.
@@ -245,7 +245,7 @@ pub struct PruneProgress {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct BackupProgress {
+pub(crate) struct BackupProgress {
     pub namespaces: Vec<NamespaceProgress>,
     /// Index of the namespace being copied.
     pub next: usize,
@@ -255,7 +255,7 @@ pub struct BackupProgress {
 
 /// What the next step of a backup does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum BackupPhase<'a> {
+pub(crate) enum BackupPhase<'a> {
     /// Copy one page of this namespace into the next part.
     Copy {
         binding: &'a str,
@@ -274,7 +274,7 @@ pub enum BackupPhase<'a> {
 
 /// The outcome of one copy step.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PageStep {
+pub(crate) struct PageStep {
     /// Keys of the listed page from the offset on.
     pub remaining: usize,
     /// How many of those this step copied (or found gone).
@@ -307,7 +307,7 @@ impl BackupProgress {
         Self { namespaces, next: 0, manifest_written: false, prune: None }
     }
 
-    pub fn phase(&self) -> BackupPhase<'_> {
+    pub(crate) fn phase(&self) -> BackupPhase<'_> {
         if let Some(ns) = self.namespaces.get(self.next) {
             return BackupPhase::Copy {
                 binding: &ns.binding,
@@ -325,7 +325,7 @@ impl BackupProgress {
         }
     }
 
-    pub fn apply_page(&mut self, step: PageStep) {
+    pub(crate) fn apply_page(&mut self, step: PageStep) {
         let Some(ns) = self.namespaces.get_mut(self.next) else { return };
         if let Some(part) = step.part {
             ns.keys += u64::from(part.keys);
@@ -347,13 +347,13 @@ impl BackupProgress {
         }
     }
 
-    pub fn manifest_written(&mut self, keep: Vec<Kept>, delete: Vec<String>) {
+    pub(crate) fn manifest_written(&mut self, keep: Vec<Kept>, delete: Vec<String>) {
         self.manifest_written = true;
         self.prune = Some(PruneProgress { keep, delete, next: 0, objects_deleted: 0 });
     }
 
     /// One batch of the current pruned backup was deleted; `emptied` when none is left.
-    pub fn pruned(&mut self, objects: u64, emptied: bool) {
+    pub(crate) fn pruned(&mut self, objects: u64, emptied: bool) {
         if let Some(p) = &mut self.prune {
             p.objects_deleted += objects;
             if emptied {
@@ -368,7 +368,7 @@ impl BackupProgress {
 /// One part to read back.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct PartRef {
+pub(crate) struct PartRef {
     pub binding: String,
     pub key: String,
     pub sha256: String,
@@ -391,13 +391,13 @@ fn parts_of(manifest: &Manifest) -> Vec<PartRef> {
 }
 
 /// Whether a key can be written back now: never expires, or expires far enough ahead.
-pub fn restorable(expiration: Option<u64>, now_secs: u64) -> bool {
+pub(crate) fn restorable(expiration: Option<u64>, now_secs: u64) -> bool {
     expiration.is_none_or(|e| e >= now_secs + MIN_RESTORE_TTL_SECS)
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct RestoreCounts {
+pub(crate) struct RestoreCounts {
     pub binding: String,
     pub restored: u64,
     pub skipped_expiring: u64,
@@ -412,7 +412,7 @@ impl RestoreCounts {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct RestoreProgress {
+pub(crate) struct RestoreProgress {
     pub parts: Vec<PartRef>,
     /// Index of the next part to restore.
     pub next: usize,
@@ -423,19 +423,19 @@ pub struct RestoreProgress {
 }
 
 impl RestoreProgress {
-    pub fn current(&self) -> Option<&PartRef> {
+    pub(crate) fn current(&self) -> Option<&PartRef> {
         self.parts.get(self.next)
     }
 
     /// The records of the current part to write back now, and how many were skipped.
-    pub fn plan(records: &[Record], now_secs: u64) -> (Vec<&Record>, u64) {
+    pub(crate) fn plan(records: &[Record], now_secs: u64) -> (Vec<&Record>, u64) {
         let put: Vec<&Record> = records.iter().filter(|r| restorable(r.expiration, now_secs)).collect();
         let skipped = (records.len() - put.len()) as u64;
         (put, skipped)
     }
 
     /// The current part was written back.
-    pub fn part_done(&mut self, restored: u64, skipped: u64, value_bytes: u64) {
+    pub(crate) fn part_done(&mut self, restored: u64, skipped: u64, value_bytes: u64) {
         let Some(part) = self.parts.get(self.next) else { return };
         if let Some(c) = self.namespaces.iter_mut().find(|c| c.binding == part.binding) {
             c.restored += restored;
@@ -451,14 +451,14 @@ impl RestoreProgress {
 
 /// A key as KV holds it now.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Current {
+pub(crate) struct Current {
     pub value: Vec<u8>,
     pub expiration: Option<u64>,
     pub metadata: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Verdict {
+pub(crate) enum Verdict {
     Equal,
     /// Which of `value`, `expiration`, `metadata` differ.
     Different(Vec<&'static str>),
@@ -467,7 +467,7 @@ pub enum Verdict {
     Expired,
 }
 
-pub fn compare(backup: &Record, current: Option<&Current>, now_secs: u64) -> Verdict {
+pub(crate) fn compare(backup: &Record, current: Option<&Current>, now_secs: u64) -> Verdict {
     let Some(current) = current else {
         return if restorable(backup.expiration, now_secs) { Verdict::Missing } else { Verdict::Expired };
     };
@@ -490,7 +490,7 @@ pub fn compare(backup: &Record, current: Option<&Current>, now_secs: u64) -> Ver
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct VerifyCounts {
+pub(crate) struct VerifyCounts {
     pub binding: String,
     pub equal: u64,
     pub different: u64,
@@ -515,7 +515,7 @@ impl VerifyCounts {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Mismatch {
+pub(crate) struct Mismatch {
     pub binding: String,
     pub key: String,
     /// `missing`, or the fields that differ.
@@ -524,7 +524,7 @@ pub struct Mismatch {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct VerifyProgress {
+pub(crate) struct VerifyProgress {
     pub parts: Vec<PartRef>,
     pub next: usize,
     /// Records of the current part already compared.
@@ -537,11 +537,11 @@ pub struct VerifyProgress {
 }
 
 impl VerifyProgress {
-    pub fn current(&self) -> Option<&PartRef> {
+    pub(crate) fn current(&self) -> Option<&PartRef> {
         self.parts.get(self.next)
     }
 
-    pub fn record(&mut self, binding: &str, key: &str, verdict: &Verdict) {
+    pub(crate) fn record(&mut self, binding: &str, key: &str, verdict: &Verdict) {
         self.totals.add(verdict);
         if let Some(c) = self.namespaces.iter_mut().find(|c| c.binding == binding) {
             c.add(verdict);
@@ -557,7 +557,7 @@ impl VerifyProgress {
     }
 
     /// `compared` more records of the current part (of `part_len`) were checked.
-    pub fn advance(&mut self, compared: usize, part_len: usize) {
+    pub(crate) fn advance(&mut self, compared: usize, part_len: usize) {
         let offset = self.offset as usize + compared;
         if offset >= part_len {
             self.next += 1;

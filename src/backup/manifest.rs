@@ -3,12 +3,12 @@
 use serde::{Deserialize, Serialize};
 
 /// The manifest's `format` field; a reader refuses any other.
-pub const FORMAT: &str = "porygon-kv-backup/1";
+pub(crate) const FORMAT: &str = "porygon-kv-backup/1";
 
 /// One part object.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct PartInfo {
+pub(crate) struct PartInfo {
     /// R2 key, `kv/<id>/<binding>/part-NNNNN`.
     pub key: String,
     /// Records (KV keys) in the part.
@@ -23,7 +23,7 @@ pub struct PartInfo {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct NamespaceSummary {
+pub(crate) struct NamespaceSummary {
     /// The KV binding (`STRATEGY_KV`, `API_KEYS`): a restore writes back into the same binding.
     pub binding: String,
     pub keys: u64,
@@ -38,7 +38,7 @@ pub struct NamespaceSummary {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Manifest {
+pub(crate) struct Manifest {
     pub format: String,
     pub id: String,
     pub trigger: String,
@@ -55,7 +55,7 @@ pub struct Manifest {
 impl Manifest {
     /// Parses and checks a manifest read back from R2: the format, the id it claims and the
     /// shape of its part keys (a restore reads exactly those objects).
-    pub fn parse(bytes: &[u8], expected_id: &str) -> Result<Self, super::BackupError> {
+    pub(crate) fn parse(bytes: &[u8], expected_id: &str) -> Result<Self, super::BackupError> {
         let m: Manifest =
             serde_json::from_slice(bytes).map_err(|e| super::BackupError::BadManifest(e.to_string()))?;
         if m.format != FORMAT {

@@ -11,19 +11,19 @@
 //! kv/<backup-id>/manifest.json            written last: a backup is complete iff it exists
 //! ```
 
-pub mod admin;
-pub mod job;
-pub mod manifest;
-pub mod part;
-pub mod retention;
+pub(crate) mod admin;
+pub(crate) mod job;
+pub(crate) mod manifest;
+pub(crate) mod part;
+pub(crate) mod retention;
 
 /// The KV bindings backed up, in order.
-pub const NAMESPACES: [&str; 2] = ["STRATEGY_KV", "API_KEYS"];
+pub(crate) const NAMESPACES: [&str; 2] = ["STRATEGY_KV", "API_KEYS"];
 /// Root of all backups in the bucket.
-pub const ROOT: &str = "kv/";
+pub(crate) const ROOT: &str = "kv/";
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum BackupError {
+pub(crate) enum BackupError {
     #[error("not a backup id: {0:?} (expected e.g. 2026-11-26T03-23-00Z)")]
     BadId(String),
     #[error("corrupt part: {0}")]
@@ -35,17 +35,17 @@ pub enum BackupError {
 }
 
 /// `kv/<id>/`.
-pub fn prefix(backup_id: &str) -> String {
+pub(crate) fn prefix(backup_id: &str) -> String {
     format!("{ROOT}{backup_id}/")
 }
 
 /// `kv/<id>/manifest.json`.
-pub fn manifest_key(backup_id: &str) -> String {
+pub(crate) fn manifest_key(backup_id: &str) -> String {
     format!("{}manifest.json", prefix(backup_id))
 }
 
 /// A backup id from a URL path segment, checked before it names any object.
-pub fn checked_id(id: &str) -> Result<&str, BackupError> {
+pub(crate) fn checked_id(id: &str) -> Result<&str, BackupError> {
     crate::primitives::calendar::parse_backup_id(id)
         .map(|_| id)
         .ok_or_else(|| BackupError::BadId(id.chars().take(40).collect()))

@@ -19,11 +19,11 @@ use serde::{Deserialize, Serialize};
 
 use super::BackupError;
 
-pub const CONTENT_TYPE: &str = "application/x-ndjson";
+pub(crate) const CONTENT_TYPE: &str = "application/x-ndjson";
 
 /// One key as backed up.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Record {
+pub(crate) struct Record {
     pub key: String,
     pub value: Vec<u8>,
     /// Seconds since the epoch.
@@ -47,7 +47,7 @@ struct Line {
 }
 
 /// The part's bytes: one JSON line per record, each ending in `\n`.
-pub fn encode(records: &[Record]) -> Vec<u8> {
+pub(crate) fn encode(records: &[Record]) -> Vec<u8> {
     let mut out = Vec::new();
     for r in records {
         let (value, value_base64) = match std::str::from_utf8(&r.value) {
@@ -68,7 +68,7 @@ pub fn encode(records: &[Record]) -> Vec<u8> {
     out
 }
 
-pub fn decode(bytes: &[u8]) -> Result<Vec<Record>, BackupError> {
+pub(crate) fn decode(bytes: &[u8]) -> Result<Vec<Record>, BackupError> {
     let mut records = Vec::new();
     for (n, line) in bytes.split(|b| *b == b'\n').enumerate() {
         if line.is_empty() {
@@ -87,7 +87,7 @@ pub fn decode(bytes: &[u8]) -> Result<Vec<Record>, BackupError> {
 }
 
 /// `kv/<backup-id>/<binding>/part-00001`.
-pub fn part_key(backup_id: &str, binding: &str, number: u32) -> String {
+pub(crate) fn part_key(backup_id: &str, binding: &str, number: u32) -> String {
     format!("{}{binding}/part-{number:05}", super::prefix(backup_id))
 }
 

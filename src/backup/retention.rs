@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use crate::primitives::calendar::{day_of, iso_week, month_index, parse_backup_id, week_start, MS_PER_DAY};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Policy {
+pub(crate) struct Policy {
     pub daily: i64,
     pub weekly: i64,
     pub monthly: i64,
@@ -17,11 +17,12 @@ pub struct Policy {
     pub incomplete_grace_ms: i64,
 }
 
-pub const POLICY: Policy = Policy { daily: 7, weekly: 4, monthly: 12, incomplete_grace_ms: MS_PER_DAY };
+pub(crate) const POLICY: Policy =
+    Policy { daily: 7, weekly: 4, monthly: 12, incomplete_grace_ms: MS_PER_DAY };
 
 /// One backup found in the bucket.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Listed {
+pub(crate) struct Listed {
     pub id: String,
     /// Has a manifest.
     pub complete: bool,
@@ -29,7 +30,7 @@ pub struct Listed {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Kept {
+pub(crate) struct Kept {
     pub id: String,
     /// Why: `newest`, `daily 2026-11-26`, `weekly 2026-W48`, `monthly 2026-11`, `incomplete, recent`,
     /// `future`, `not a backup id`.
@@ -38,14 +39,14 @@ pub struct Kept {
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Selection {
+pub(crate) struct Selection {
     /// Newest first.
     pub keep: Vec<Kept>,
     /// Newest first.
     pub delete: Vec<String>,
 }
 
-pub fn select(backups: &[Listed], now_ms: i64, policy: &Policy) -> Selection {
+pub(crate) fn select(backups: &[Listed], now_ms: i64, policy: &Policy) -> Selection {
     let today = day_of(now_ms);
     let mut dated: Vec<(i64, &Listed)> = Vec::new();
     let mut selection = Selection::default();

@@ -31,7 +31,7 @@ use crate::transport::HttpResponse;
 /// Raw files can be large (a month of chaos statistics for a big format is several MiB).
 const MAX_RAW_BYTES: usize = 25 * 1024 * 1024;
 
-pub async fn handle(req: Request, env: &Env, faults: Faults) -> HttpResponse {
+pub(super) async fn handle(req: Request, env: &Env, faults: Faults) -> HttpResponse {
     let auth = req.headers().get("Authorization").ok().flatten();
     let secret = env.secret("ADMIN_TOKEN").ok().map(|s| s.to_string());
     match check(auth.as_deref(), secret.as_deref()) {
@@ -225,7 +225,7 @@ async fn scheduled(event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
     match result {
         Ok(r) if r.status == 202 => tracing::info!(cron = %event.cron(), "scheduled ingestion started"),
         Ok(r) => {
-            tracing::warn!(cron = %event.cron(), status = r.status, "scheduled ingestion not started (one running?)")
+            tracing::warn!(cron = %event.cron(), status = r.status, "scheduled ingestion not started (one running?)");
         }
         Err(e) => tracing::error!(cron = %event.cron(), error = %e, "scheduled ingestion failed to start"),
     }

@@ -23,7 +23,7 @@ thread_local! {
 
 /// What this isolate remembers of `token`: `Some(Some(record))` valid, `Some(None)` known
 /// invalid or revoked, `None` not seen within the last minute.
-pub fn cached(token: &str, now_ms: i64) -> Option<Option<ApiKeyRecord>> {
+pub(super) fn cached(token: &str, now_ms: i64) -> Option<Option<ApiKeyRecord>> {
     let key = storage_key(token);
     CACHE.with(|c| c.borrow_mut().get(&key).filter(|(t, _)| now_ms < *t).map(|(_, r)| r.clone()))
 }
@@ -31,7 +31,7 @@ pub fn cached(token: &str, now_ms: i64) -> Option<Option<ApiKeyRecord>> {
 /// The record for `token`: `Ok(None)` if unknown or revoked. A KV failure is an `Err` (not cached),
 /// which the router answers with 503 + `Retry-After`: during a KV outage key holders are told to
 /// retry — never that their key is invalid, and never let through unlimited.
-pub async fn lookup(
+pub(super) async fn lookup(
     env: &Env,
     token: &str,
     now_ms: i64,

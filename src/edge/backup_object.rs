@@ -24,7 +24,7 @@ use super::backup_store::{digest, Kv, Store};
 use super::clock::now_ms;
 use super::convert;
 use super::sql_slots::StateSlots;
-pub use crate::backup::admin::CRON;
+pub(super) use crate::backup::admin::CRON;
 use crate::backup::admin::{self, ManifestLookup, NotStarted, ObjectCall, ObjectRoute, Reply, Route};
 use crate::backup::job::{compare, BackupPhase, Job, JobKind, JobStatus, PageStep, RestoreProgress, Task};
 use crate::backup::manifest::PartInfo;
@@ -251,7 +251,8 @@ impl BackupObject {
                         duration_ms = manifest.finished_at_ms - manifest.started_at_ms,
                         "backup written"
                     );
-                    let listed: Vec<_> = store.list().await?.iter().map(|f| f.listed()).collect();
+                    let listed: Vec<_> =
+                        store.list().await?.iter().map(super::backup_store::Found::listed).collect();
                     let selection = retention::select(&listed, now, &POLICY);
                     if !selection.delete.is_empty() {
                         tracing::info!(delete = ?selection.delete, "backup retention prunes");
@@ -459,7 +460,7 @@ fn reply(reply: Reply) -> HttpResponse {
 }
 
 /// `/admin/backups…` (the admin token is already checked), routed by `backup::admin::route`.
-pub async fn admin(req: Request, env: &Env) -> Result<HttpResponse> {
+pub(super) async fn admin(req: Request, env: &Env) -> Result<HttpResponse> {
     let route = match admin::route(method(&req), &req.path()) {
         Ok(route) => route,
         Err(refused) => return Ok(reply(refused)),
@@ -492,7 +493,7 @@ async fn list(env: &Env) -> Result<HttpResponse> {
 }
 
 /// The daily cron: start a backup (a running job makes it a logged no-op).
-pub async fn scheduled(env: &Env, cron: &str) {
+pub(super) async fn scheduled(env: &Env, cron: &str) {
     match call(env, ObjectCall::start(JobKind::Backup, None, &format!("cron:{cron}"))).await {
         Ok(r) if r.status == 202 => tracing::info!(cron, "scheduled backup started"),
         Ok(r) => tracing::warn!(

@@ -37,19 +37,19 @@ extern "C" {
 }
 
 /// One key of a KV list page.
-pub struct ListedKey {
+pub(super) struct ListedKey {
     pub name: String,
     pub expiration: Option<u64>,
     pub metadata: Option<String>,
 }
 
-pub struct Page {
+pub(super) struct Page {
     pub keys: Vec<ListedKey>,
     pub list_complete: bool,
     pub cursor: Option<String>,
 }
 
-pub struct Kv(KvNamespace);
+pub(super) struct Kv(KvNamespace);
 
 async fn settle(promise: std::result::Result<Promise, JsValue>) -> Result<JsValue> {
     Ok(JsFuture::from(promise?).await?)
@@ -68,7 +68,7 @@ fn field(value: &JsValue, name: &str) -> Option<JsValue> {
 }
 
 impl Kv {
-    pub fn bind(env: &Env, binding: &str) -> Result<Self> {
+    pub(super) fn bind(env: &Env, binding: &str) -> Result<Self> {
         let value = Reflect::get(env.as_ref(), &binding.into())?;
         if value.is_undefined() || value.is_null() {
             return Err(worker::Error::BindingError(binding.into()));
@@ -77,7 +77,7 @@ impl Kv {
     }
 
     /// One page of keys (with expiration and metadata), in key order.
-    pub async fn list(&self, cursor: Option<&str>, prefix: Option<&str>, limit: u32) -> Result<Page> {
+    pub(super) async fn list(&self, cursor: Option<&str>, prefix: Option<&str>, limit: u32) -> Result<Page> {
         let mut options = vec![("limit", JsValue::from(limit))];
         if let Some(c) = cursor {
             options.push(("cursor", c.into()));
@@ -107,7 +107,7 @@ impl Kv {
     }
 
     /// A value's bytes.
-    pub async fn get(&self, key: &str) -> Result<Option<Vec<u8>>> {
+    pub(super) async fn get(&self, key: &str) -> Result<Option<Vec<u8>>> {
         let value = settle(self.0.js_get(key, &object(&[("type", "arrayBuffer".into())])?)).await?;
         if value.is_null() || value.is_undefined() {
             return Ok(None);
@@ -116,7 +116,7 @@ impl Kv {
     }
 
     /// Writes a record back: the same bytes, absolute expiration and metadata JSON.
-    pub async fn put(&self, record: &Record) -> Result<()> {
+    pub(super) async fn put(&self, record: &Record) -> Result<()> {
         let mut options = Vec::new();
         if let Some(e) = record.expiration {
             options.push(("expiration", JsValue::from_f64(e as f64)));
@@ -131,7 +131,7 @@ impl Kv {
 
     /// A key as it is now: its value, and its expiration and metadata (from a one-key list,
     /// the only read that returns the expiration).
-    pub async fn current(&self, key: &str) -> Result<Option<Current>> {
+    pub(super) async fn current(&self, key: &str) -> Result<Option<Current>> {
         let (listed, value) = futures::join!(self.list(None, Some(key), 1), self.get(key));
         let Some(value) = value? else { return Ok(None) };
         let listed = listed?.keys.into_iter().find(|k| k.name == key);
@@ -144,27 +144,27 @@ impl Kv {
 }
 
 /// A backup found in the bucket, with its manifest when it has a readable one.
-pub struct Found {
+pub(super) struct Found {
     pub id: String,
     pub manifest: Option<std::result::Result<Manifest, BackupError>>,
 }
 
 impl Found {
-    pub fn listed(&self) -> Listed {
+    pub(super) fn listed(&self) -> Listed {
         // A manifest that does not parse still marks the backup complete: retention may then
         // delete it like any complete backup, never keep it forever as "incomplete, recent".
         Listed { id: self.id.clone(), complete: self.manifest.is_some() }
     }
 }
 
-pub struct Store(Bucket);
+pub(super) struct Store(Bucket);
 
 impl Store {
-    pub fn new(env: &Env) -> Result<Self> {
+    pub(super) fn new(env: &Env) -> Result<Self> {
         Ok(Self(env.bucket("BACKUPS")?))
     }
 
-    pub async fn get(&self, key: &str) -> Result<Option<Vec<u8>>> {
+    pub(super) async fn get(&self, key: &str) -> Result<Option<Vec<u8>>> {
         match self.0.get(key).execute().await? {
             Some(object) => match object.body() {
                 Some(body) => body.bytes().await.map(Some),
@@ -175,18 +175,24 @@ impl Store {
     }
 
     /// Stores an object; R2 checks the upload against `sha256`.
-    pub async fn put(&self, key: &str, bytes: Vec<u8>, sha256: Vec<u8>, content_type: &str) -> Result<()> {
+    pub(super) async fn put(
+        &self,
+        key: &str,
+        bytes: Vec<u8>,
+        sha256: Vec<u8>,
+        content_type: &str,
+    ) -> Result<()> {
         let metadata = HttpMetadata { content_type: Some(content_type.into()), ..Default::default() };
         self.0.put(key, bytes).http_metadata(metadata).sha256(sha256).execute().await.map(|_| ())
     }
 
     /// Whether anything is stored under the backup's prefix.
-    pub async fn exists(&self, backup_id: &str) -> Result<bool> {
+    pub(super) async fn exists(&self, backup_id: &str) -> Result<bool> {
         let listed = self.0.list().prefix(prefix(backup_id)).limit(1).execute().await?;
         Ok(!listed.objects().is_empty())
     }
 
-    pub async fn manifest(
+    pub(super) async fn manifest(
         &self,
         backup_id: &str,
     ) -> Result<Option<std::result::Result<Manifest, BackupError>>> {
@@ -194,7 +200,7 @@ impl Store {
     }
 
     /// Every backup in the bucket (any prefix under `kv/`), oldest first, with its manifest.
-    pub async fn list(&self) -> Result<Vec<Found>> {
+    pub(super) async fn list(&self) -> Result<Vec<Found>> {
         let mut ids = Vec::new();
         let mut cursor: Option<String> = None;
         loop {
@@ -225,9 +231,9 @@ impl Store {
     }
 
     /// Deletes up to 1,000 objects of a backup; returns how many, and whether none are left.
-    pub async fn delete_batch(&self, backup_id: &str) -> Result<(u64, bool)> {
+    pub(super) async fn delete_batch(&self, backup_id: &str) -> Result<(u64, bool)> {
         let page = self.0.list().prefix(prefix(backup_id)).limit(1000).execute().await?;
-        let keys: Vec<String> = page.objects().iter().map(|o| o.key()).collect();
+        let keys: Vec<String> = page.objects().iter().map(worker::Object::key).collect();
         if !keys.is_empty() {
             self.0.delete_multiple(keys.clone()).await?;
         }
@@ -236,6 +242,6 @@ impl Store {
 }
 
 /// The raw SHA-256 of an object, for `Store::put`.
-pub fn digest(bytes: &[u8]) -> Vec<u8> {
+pub(super) fn digest(bytes: &[u8]) -> Vec<u8> {
     crate::primitives::digest::sha256(bytes).to_vec()
 }

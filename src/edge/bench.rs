@@ -13,7 +13,7 @@ use crate::transport::HttpResponse;
 
 const PLAN_LIMIT_PER_MINUTE: u64 = 100;
 
-pub async fn handle(req: Request, env: &Env) -> HttpResponse {
+pub(super) async fn handle(req: Request, env: &Env) -> HttpResponse {
     if env.var("ENVIRONMENT").map(|v| v.to_string()).ok().as_deref() != Some("local") {
         return HttpResponse::json(404, &json!({"error": "not_found"}));
     }

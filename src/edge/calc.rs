@@ -11,7 +11,7 @@ extern "C" {
     fn damage_calc(request: &str) -> Result<String, JsValue>;
 }
 
-pub struct JsCalculator;
+pub(super) struct JsCalculator;
 
 impl DamageCalculator for JsCalculator {
     fn calculate(&self, request: &str) -> Result<String, String> {

@@ -5,7 +5,7 @@ use crate::corpus::{
 };
 use crate::ingest::manifest::StatsEntry;
 
-pub fn build(
+pub(super) fn build(
     format: &str,
     sets: &str,
     analyses: Option<&str>,

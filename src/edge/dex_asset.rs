@@ -8,7 +8,7 @@ use worker::{Env, Error, Result};
 const DEX_URL: &str = "https://assets.invalid/dex.json";
 
 /// Installs the table unless this isolate has it already (one asset read per isolate).
-pub async fn ensure(env: &Env) -> Result<()> {
+pub(super) async fn ensure(env: &Env) -> Result<()> {
     if crate::dex::installed() {
         return Ok(());
     }

@@ -21,7 +21,7 @@ use serde::{Deserialize, Serialize};
 /// construction rather than by a grep of the wasm.
 #[cfg(feature = "faults")]
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Faults {
+pub(super) struct Faults {
     panic: bool,
     panic_object: bool,
     storage_error: bool,
@@ -34,7 +34,7 @@ pub struct Faults {
 
 #[cfg(not(feature = "faults"))]
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Faults;
+pub(super) struct Faults;
 
 /// One accessor per fault: the field with the feature, `false` without.
 macro_rules! questions {
@@ -43,12 +43,12 @@ macro_rules! questions {
             $(
                 $(#[$doc])*
                 #[cfg(feature = "faults")]
-                pub fn $name(self) -> bool {
+                pub(crate) fn $name(self) -> bool {
                     self.$name
                 }
                 $(#[$doc])*
                 #[cfg(not(feature = "faults"))]
-                pub const fn $name(self) -> bool {
+                pub(crate) const fn $name(self) -> bool {
                     false
                 }
             )*
@@ -76,17 +76,17 @@ questions! {
 impl Faults {
     /// Every backend call first waits this long (timeouts still apply).
     #[cfg(feature = "faults")]
-    pub fn slow_ms(self) -> u32 {
+    pub(super) fn slow_ms(self) -> u32 {
         self.slow_ms
     }
 
     #[cfg(not(feature = "faults"))]
-    pub const fn slow_ms(self) -> u32 {
+    pub(super) const fn slow_ms(self) -> u32 {
         0
     }
 
     /// Waits the injected slowness, if any.
-    pub async fn delay(self) {
+    pub(super) async fn delay(self) {
         let ms = self.slow_ms();
         if ms > 0 {
             worker::Delay::from(std::time::Duration::from_millis(u64::from(ms))).await;
@@ -95,18 +95,18 @@ impl Faults {
 
     /// Whether no fault is asked for.
     #[cfg(feature = "faults")]
-    pub fn is_clear(self) -> bool {
+    pub(super) fn is_clear(self) -> bool {
         self == Self::default()
     }
 
     #[cfg(not(feature = "faults"))]
-    pub const fn is_clear(self) -> bool {
+    pub(super) const fn is_clear(self) -> bool {
         true
     }
 
     /// The faults a request asks for; none unless `environment` is "local".
     #[cfg(feature = "faults")]
-    pub fn from_header(environment: &str, value: Option<&str>) -> Self {
+    pub(super) fn from_header(environment: &str, value: Option<&str>) -> Self {
         let Some(value) = value.filter(|_| environment == "local") else { return Self::default() };
         let mut faults = Self::default();
         for name in value.split(',').map(str::trim) {
@@ -129,7 +129,7 @@ impl Faults {
     }
 
     #[cfg(not(feature = "faults"))]
-    pub fn from_header(_environment: &str, _value: Option<&str>) -> Self {
+    pub(super) fn from_header(_environment: &str, _value: Option<&str>) -> Self {
         Self
     }
 }
@@ -137,7 +137,7 @@ impl Faults {
 /// What an ingestion run pretends, for local tests of paths that need time or the cloud.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct IngestFaults {
+pub(super) struct IngestFaults {
     /// Refresh KV bodies older than this instead of `ingest::diff::KV_REFRESH_AFTER_MS` (0: every
     /// body written before the run), so a test need not wait 60 days.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -150,14 +150,14 @@ pub struct IngestFaults {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
-pub enum FakeSemantic {
+pub(super) enum FakeSemantic {
     Up,
     Down,
 }
 
 impl IngestFaults {
     /// The faults a run asked for; none unless built with `faults` and `environment` is "local".
-    pub fn effective(requested: Option<Self>, environment: &str) -> Self {
+    pub(super) fn effective(requested: Option<Self>, environment: &str) -> Self {
         match requested {
             Some(f) if cfg!(feature = "faults") && environment == "local" => f,
             _ => Self::default(),
@@ -169,13 +169,13 @@ impl IngestFaults {
 /// client object of the caller's `CF-Connecting-IP` — or of `?owner=<32 hex>` — holds, so tests
 /// can check that hostile requests stored nothing.
 #[cfg(feature = "faults")]
-pub const CLIENT_STATE_ROUTE: &str = "/__test/client-state";
+pub(super) const CLIENT_STATE_ROUTE: &str = "/__test/client-state";
 /// Router → object path of the same probe.
 #[cfg(feature = "faults")]
-pub const OBJECT_STATE_PATH: &str = "/__test/state";
+pub(super) const OBJECT_STATE_PATH: &str = "/__test/state";
 
 #[cfg(feature = "faults")]
-pub async fn client_state(req: &worker::Request, env: &worker::Env) -> crate::transport::HttpResponse {
+pub(super) async fn client_state(req: &worker::Request, env: &worker::Env) -> crate::transport::HttpResponse {
     use crate::policy::quotas::{self, QuotaConfig};
     use crate::transport::{HttpRequest, HttpResponse, Method};
 
@@ -215,10 +215,10 @@ pub async fn client_state(req: &worker::Request, env: &worker::Env) -> crate::tr
 /// only way to show that an object refuses a limit of a role it does not hold (the router never
 /// sends one: every object it charges comes from a verified id or the caller's own key).
 #[cfg(feature = "faults")]
-pub const CHARGE_ROUTE: &str = "/__test/charge";
+pub(super) const CHARGE_ROUTE: &str = "/__test/charge";
 
 #[cfg(feature = "faults")]
-pub async fn charge(req: &worker::Request, env: &worker::Env) -> crate::transport::HttpResponse {
+pub(super) async fn charge(req: &worker::Request, env: &worker::Env) -> crate::transport::HttpResponse {
     use crate::policy::quotas::{Limit, QuotaConfig, Role};
     use crate::transport::{HttpRequest, HttpResponse, Method};
 
@@ -249,7 +249,7 @@ pub async fn charge(req: &worker::Request, env: &worker::Env) -> crate::transpor
 
 /// The object's side of [`client_state`]: reads only, so probing an object creates nothing.
 #[cfg(feature = "faults")]
-pub fn object_state(
+pub(super) fn object_state(
     sessions: &super::sql_sessions::SqlSessions,
     admissions: &super::sql_admissions::SqlAdmissions,
 ) -> crate::transport::HttpResponse {

@@ -26,7 +26,7 @@ const MAX_CORPUS_AGE_MS: i64 = 3 * 24 * 3600 * 1000;
 /// The format whose index stands for the corpus.
 const REFERENCE_FORMAT: &str = "gen9ou";
 /// How long an isolate reuses its deep checks.
-pub const DEEP_CHECKS_TTL_MS: i64 = 10_000;
+pub(super) const DEEP_CHECKS_TTL_MS: i64 = 10_000;
 
 /// Deep checks as last taken: when, under which dataset version, and what they found.
 struct DeepChecks {
@@ -41,7 +41,7 @@ thread_local! {
     static DEEP: RefCell<Option<DeepChecks>> = const { RefCell::new(None) };
 }
 
-pub async fn report(env: &Env, quotas: &QuotaConfig, faults: Faults) -> HttpResponse {
+pub(super) async fn report(env: &Env, quotas: &QuotaConfig, faults: Faults) -> HttpResponse {
     let (kv, last_run) = futures::join!(kv_check(env, faults), last_run(env, faults));
     let now = now_ms();
     // Faults (test build only) must show at once, so they bypass the memory.

@@ -22,7 +22,7 @@ use crate::search::hit::{SearchHit, SearchRequest, MAX_POKEMON_IDS};
 
 #[derive(Debug, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct IndexStats {
+pub(super) struct IndexStats {
     pub documents: i64,
     pub pokemon: i64,
     pub updated_at_ms: Option<i64>,
@@ -39,7 +39,7 @@ const MAX_BATCH_SEARCHES: usize = 8;
 
 /// How many replicas each format's index has (`INDEX_REPLICAS`, 1-16, default 1): see
 /// `ingest::replicas`. Ingestion writes to all of them; each search reads one.
-pub fn replicas(env: &Env) -> usize {
+pub(super) fn replicas(env: &Env) -> usize {
     env.var("INDEX_REPLICAS")
         .ok()
         .and_then(|v| v.to_string().parse::<usize>().ok())

@@ -34,14 +34,14 @@ use crate::ingest::step::{
 use crate::ingest::vectors::{FakeVectorize, FakeWorkersAi};
 
 /// KV key holding the dataset version; tools cache by it, so a finished run invalidates caches.
-pub const DATASET_VERSION_KEY: &str = "meta:dataset-version";
+pub(super) const DATASET_VERSION_KEY: &str = "meta:dataset-version";
 /// KV key holding the last successful run (`LastRun`): `/health` measures freshness from it, as
 /// document writes stop when upstream stops changing.
-pub const LAST_INGEST_KEY: &str = "meta:last-ingest";
+pub(super) const LAST_INGEST_KEY: &str = "meta:last-ingest";
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct StartRequest {
+pub(super) struct StartRequest {
     /// Formats to ingest; default: the raw cache's formats (cache mode) or INGEST_FORMATS.
     #[serde(default)]
     pub formats: Option<Vec<String>>,
@@ -99,14 +99,14 @@ fn default_trigger() -> String {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
-pub enum RunStatus {
+pub(super) enum RunStatus {
     Running,
     Finished,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct RunState {
+pub(super) struct RunState {
     pub id: String,
     pub request: StartRequest,
     pub formats: Vec<String>,

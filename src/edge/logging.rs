@@ -8,7 +8,7 @@ use std::sync::Once;
 use tracing_subscriber::fmt::MakeWriter;
 
 /// Installs the subscriber and the panic reporter once per instance; every entry point calls it.
-pub fn init() {
+pub(super) fn init() {
     static INIT: Once = Once::new();
     INIT.call_once(|| {
         let subscriber = tracing_subscriber::fmt()

@@ -23,7 +23,7 @@ use crate::observe::fleet::{self, FleetRules, MonitorState, Queries, Snapshot};
 use crate::transport::HttpResponse;
 
 /// The fleet check's cron (wrangler.toml [triggers]).
-pub const CRON: &str = "*/5 * * * *";
+pub(super) const CRON: &str = "*/5 * * * *";
 const QUERY_TIMEOUT_MS: u64 = 10_000;
 /// Read the answer of a SQL query up to this size (an aggregate is a few hundred bytes).
 const MAX_ANSWER_BYTES: usize = 64 * 1024;
@@ -180,7 +180,7 @@ fn json(status: u16, value: &Value) -> Result<Response> {
 }
 
 /// `GET /admin/alerts` (the alert state) and `POST /admin/alerts/check` (a check now).
-pub async fn admin(req: &Request, env: &Env) -> Result<HttpResponse> {
+pub(super) async fn admin(req: &Request, env: &Env) -> Result<HttpResponse> {
     let path = match (req.method(), req.path().as_str()) {
         (Method::Get, "/admin/alerts") => "/state",
         (Method::Post, "/admin/alerts/check") => "/check",
@@ -203,7 +203,7 @@ async fn call(env: &Env, path: &str) -> Result<HttpResponse> {
 }
 
 /// The 5-minute cron.
-pub async fn scheduled(env: &Env) {
+pub(super) async fn scheduled(env: &Env) {
     match call(env, "/check").await {
         Ok(r) if r.status == 200 => tracing::info!("fleet alert check done"),
         Ok(r) => tracing::warn!(status = r.status, "fleet alert check not run"),

@@ -15,11 +15,11 @@ use crate::transport::{HttpRequest, HttpResponse, Method};
 const CLIENTS_BINDING: &str = "CLIENTS";
 /// An object path that only records an admission (the limits a request faces before the one
 /// that serves it).
-pub const LIMIT_PATH: &str = "/limit";
+pub(super) const LIMIT_PATH: &str = "/limit";
 
 /// Sends the request to the object named `owner`, asking it to count `units` against `limit`
 /// first.
-pub async fn call_object(
+pub(super) async fn call_object(
     env: &Env,
     owner: &str,
     path: &str,

@@ -31,14 +31,14 @@ use crate::ingest::months;
 /// whether formats that hold it already are skipped (the daily cron, which retries the formats
 /// still missing it; an operator's run re-fetches).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StatsRefresh {
+pub(super) struct StatsRefresh {
     pub month: String,
     pub only_new: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
-pub enum SourceMode {
+pub(super) enum SourceMode {
     /// Read the R2 cache only (local runs, rebuilds).
     Cache,
     /// Fetch upstream, store in R2, then read.
@@ -48,7 +48,7 @@ pub enum SourceMode {
 /// A vetted upstream file waiting for its format's diff to be accepted, at `candidate/<key>`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Candidate {
+pub(super) struct Candidate {
     /// The key it is promoted to.
     pub key: String,
     pub kind: RawKind,
@@ -59,7 +59,7 @@ pub struct Candidate {
 }
 
 impl Candidate {
-    pub fn storage_key(&self) -> String {
+    pub(super) fn storage_key(&self) -> String {
         candidate_key(&self.key)
     }
 }
@@ -68,11 +68,11 @@ fn candidate_key(key: &str) -> String {
     format!("candidate/{key}")
 }
 
-pub fn sets_key(format: &str) -> String {
+pub(super) fn sets_key(format: &str) -> String {
     format!("sets/{format}.json")
 }
 
-pub fn analyses_key(format: &str) -> String {
+pub(super) fn analyses_key(format: &str) -> String {
     format!("analyses/{format}.json")
 }
 
@@ -107,7 +107,7 @@ impl fmt::Display for FetchError {
     }
 }
 
-pub struct RawSource<'a> {
+pub(super) struct RawSource<'a> {
     env: &'a Env,
     bucket: Bucket,
     limits: Limits,
@@ -118,7 +118,7 @@ const PROFILE_BYTES: &str = "bytes";
 const PROFILE_SPECIES: &str = "species";
 
 impl<'a> RawSource<'a> {
-    pub fn new(env: &'a Env) -> worker::Result<Self> {
+    pub(super) fn new(env: &'a Env) -> worker::Result<Self> {
         let var = |name: &str| env.var(name).ok().map(|v| v.to_string());
         let limits = Limits::from_vars(
             var("INGEST_MAX_RAW_BYTES").as_deref(),
@@ -128,17 +128,17 @@ impl<'a> RawSource<'a> {
         Ok(Self { env, bucket: env.bucket("RAW_CACHE")?, limits })
     }
 
-    pub fn limits(&self) -> &Limits {
+    pub(super) fn limits(&self) -> &Limits {
         &self.limits
     }
 
     /// The last good sets of `format`.
-    pub async fn sets(&self, format: &str) -> worker::Result<Option<String>> {
+    pub(super) async fn sets(&self, format: &str) -> worker::Result<Option<String>> {
         self.get(&sets_key(format)).await
     }
 
     /// The newest cached statistics for `format`, or `candidate`'s when it is at least as new.
-    pub async fn newest_stats(
+    pub(super) async fn newest_stats(
         &self,
         format: &str,
         candidate: Option<&Candidate>,
@@ -152,7 +152,7 @@ impl<'a> RawSource<'a> {
     }
 
     /// Cached statistics of `format` matching `month` and/or `cutoff` (newest month first).
-    pub async fn stats_matching(
+    pub(super) async fn stats_matching(
         &self,
         format: &str,
         month: Option<&str>,
@@ -166,20 +166,20 @@ impl<'a> RawSource<'a> {
         }
     }
 
-    pub async fn manifest(&self) -> worker::Result<Vec<StatsEntry>> {
+    pub(super) async fn manifest(&self) -> worker::Result<Vec<StatsEntry>> {
         Ok(self.get(MANIFEST).await?.and_then(|m| serde_json::from_str(&m).ok()).unwrap_or_default())
     }
 
-    pub async fn put(&self, key: &str, body: Vec<u8>) -> worker::Result<()> {
+    pub(super) async fn put(&self, key: &str, body: Vec<u8>) -> worker::Result<()> {
         self.bucket.put(key, body).execute().await.map(|_| ())
     }
 
-    pub async fn add_to_manifest(&self, entry: StatsEntry) -> worker::Result<()> {
+    pub(super) async fn add_to_manifest(&self, entry: StatsEntry) -> worker::Result<()> {
         let manifest = manifest::with(self.manifest().await?, entry);
         self.put(MANIFEST, serde_json::to_vec(&manifest)?).await
     }
 
-    pub async fn get(&self, key: &str) -> worker::Result<Option<String>> {
+    pub(super) async fn get(&self, key: &str) -> worker::Result<Option<String>> {
         match self.bucket.get(key).execute().await? {
             Some(object) => match object.body() {
                 Some(body) => body.text().await.map(Some),
@@ -193,7 +193,7 @@ impl<'a> RawSource<'a> {
     /// `stats`' month, when given), vets each against its last good version and stores those
     /// that pass as candidates. Refusals, errors and notes go to `report`; nothing a tool reads
     /// changes here.
-    pub async fn fetch_candidates(
+    pub(super) async fn fetch_candidates(
         &self,
         format: &str,
         stats: Option<&StatsRefresh>,
@@ -222,7 +222,7 @@ impl<'a> RawSource<'a> {
     }
 
     /// Makes `candidates` the last good versions (statistics also enter the manifest).
-    pub async fn promote(&self, candidates: &[Candidate]) -> worker::Result<()> {
+    pub(super) async fn promote(&self, candidates: &[Candidate]) -> worker::Result<()> {
         for c in candidates {
             let Some(object) = self.bucket.get(c.storage_key()).execute().await? else {
                 // Promoted already (a step that crashed after promoting, before saving).
@@ -241,7 +241,7 @@ impl<'a> RawSource<'a> {
     }
 
     /// Drops `candidates` whose format was refused: kept at `rejected/<key>` for inspection.
-    pub async fn discard(&self, candidates: &[Candidate]) -> worker::Result<()> {
+    pub(super) async fn discard(&self, candidates: &[Candidate]) -> worker::Result<()> {
         for c in candidates {
             if let Some(object) = self.bucket.get(c.storage_key()).execute().await? {
                 if let Some(body) = object.body() {
@@ -367,7 +367,7 @@ impl<'a> RawSource<'a> {
     }
 
     /// The months the statistics index (`STATS_BASE_URL/`) lists, oldest first.
-    pub async fn listed_months(&self) -> Result<Vec<String>, String> {
+    pub(super) async fn listed_months(&self) -> Result<Vec<String>, String> {
         let url = format!("{}/", self.var("STATS_BASE_URL"));
         match self.fetch(&url).await {
             Ok(Some(body)) => Ok(months::listed_months(&String::from_utf8_lossy(&body))),
@@ -378,7 +378,7 @@ impl<'a> RawSource<'a> {
 
     /// Retention of cached statistics (`ingest::months::expired_months`): the expired months'
     /// files leave the manifest first (no tool reads them after that), then R2. The deleted keys.
-    pub async fn prune_stats(&self, now_ms: i64) -> worker::Result<Vec<String>> {
+    pub(super) async fn prune_stats(&self, now_ms: i64) -> worker::Result<Vec<String>> {
         let manifest = self.manifest().await?;
         let pairs: Vec<(&str, &str)> =
             manifest.iter().map(|e| (e.format.as_str(), e.month.as_str())).collect();

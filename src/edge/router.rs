@@ -129,7 +129,7 @@ async fn mcp(
     let cfg = gate_config(env);
     let origin = req.headers().get("Origin").ok().flatten();
     let protocol = RequestRecord::protocol_label(req.headers().get(VERSION_HEADER).ok().flatten().as_deref());
-    let colo = req.cf().map(|cf| cf.colo()).unwrap_or_default();
+    let colo = req.cf().map(worker::Cf::colo).unwrap_or_default();
     let mut trace = Trace::new(started);
     let mut failure = None;
     let mut response = match forward(req, env, ctx, &cfg, request_id, &mut trace, faults).await {

@@ -23,7 +23,7 @@ fn secret(env: &Env, name: &str) -> Option<String> {
     env.secret(name).ok().map(|s| s.to_string()).filter(|s| !s.trim().is_empty())
 }
 
-pub fn session_keys(env: &Env) -> Option<SessionKeys> {
+pub(super) fn session_keys(env: &Env) -> Option<SessionKeys> {
     SESSION_KEYS.with(|cell| {
         cell.get_or_init(|| {
             let keys = SessionKeys::new(
@@ -39,7 +39,7 @@ pub fn session_keys(env: &Env) -> Option<SessionKeys> {
     })
 }
 
-pub fn pseudonym_key(env: &Env) -> Option<Rc<[u8]>> {
+pub(super) fn pseudonym_key(env: &Env) -> Option<Rc<[u8]>> {
     PSEUDONYM_KEY.with(|cell| {
         cell.get_or_init(|| {
             let key = secret(env, "PSEUDONYM_KEY").filter(|k| k.len() >= 16).map(|k| Rc::from(k.as_bytes()));

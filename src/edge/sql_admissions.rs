@@ -23,7 +23,7 @@ const SLOTS_PER_MS: i64 = 1024;
 /// Prune once per this many admissions (a DELETE per request would double the writes).
 const PRUNE_EVERY: u64 = 32;
 
-pub struct SqlAdmissions {
+pub(super) struct SqlAdmissions {
     sql: SqlStorage,
     /// `migrate` has run in this instance; the table is created by the first admission (see
     /// `sql_sessions`).
@@ -36,7 +36,7 @@ pub struct SqlAdmissions {
 }
 
 impl SqlAdmissions {
-    pub fn new(sql: SqlStorage) -> Self {
+    pub(super) fn new(sql: SqlStorage) -> Self {
         Self {
             sql,
             ready: Cell::new(false),
@@ -47,14 +47,14 @@ impl SqlAdmissions {
     }
 
     /// Whether the table exists, without creating it.
-    pub fn exists(&self) -> Result<bool, StoreError> {
+    pub(super) fn exists(&self) -> Result<bool, StoreError> {
         if !self.ready.get() && table_exists(&self.sql, "admission_log")? {
             self.migrate()?;
         }
         Ok(self.ready.get())
     }
 
-    pub fn migrate(&self) -> Result<(), StoreError> {
+    pub(super) fn migrate(&self) -> Result<(), StoreError> {
         if !self.ready.get() {
             self.exec("CREATE TABLE IF NOT EXISTS admission_log (k INTEGER PRIMARY KEY)", vec![])?;
             self.exec("CREATE TABLE IF NOT EXISTS admission_role (role TEXT NOT NULL)", vec![])?;
@@ -65,7 +65,7 @@ impl SqlAdmissions {
 
     /// How many admissions are stored (for the test build's state probe).
     #[cfg(feature = "faults")]
-    pub fn count(&self) -> Result<i64, StoreError> {
+    pub(super) fn count(&self) -> Result<i64, StoreError> {
         if !self.exists()? {
             return Ok(0);
         }

@@ -11,20 +11,20 @@ use worker::{SqlStorage, SqlStorageValue};
 
 use crate::mcp::session::{Session, SessionStore, StoreError};
 
-pub struct SqlSessions {
+pub(super) struct SqlSessions {
     sql: SqlStorage,
     /// `migrate` has run in this instance (the schema is present and current).
     ready: Cell<bool>,
 }
 
 impl SqlSessions {
-    pub fn new(sql: SqlStorage) -> Self {
+    pub(super) fn new(sql: SqlStorage) -> Self {
         Self { sql, ready: Cell::new(false) }
     }
 
     /// Whether the table exists, without creating it (an object that has one is migrated, as
     /// every object used to be in its constructor).
-    pub fn exists(&self) -> Result<bool, StoreError> {
+    pub(super) fn exists(&self) -> Result<bool, StoreError> {
         if !self.ready.get() && table_exists(&self.sql, "sessions")? {
             self.migrate()?;
         }
@@ -32,7 +32,7 @@ impl SqlSessions {
     }
 
     /// Idempotent schema setup, run before the first write.
-    pub fn migrate(&self) -> Result<(), StoreError> {
+    pub(super) fn migrate(&self) -> Result<(), StoreError> {
         if self.ready.get() {
             return Ok(());
         }
@@ -53,7 +53,7 @@ impl SqlSessions {
     /// How many sessions are stored, and the largest one's size in bytes (for the test build's
     /// state probe).
     #[cfg(feature = "faults")]
-    pub fn census(&self) -> Result<(i64, i64), StoreError> {
+    pub(super) fn census(&self) -> Result<(i64, i64), StoreError> {
         if !self.exists()? {
             return Ok((0, 0));
         }
@@ -67,7 +67,7 @@ impl SqlSessions {
     }
 
     /// Deletes idle-expired sessions; returns the earliest remaining expiry, if any.
-    pub fn sweep(&self, now_ms: i64) -> Result<Option<i64>, StoreError> {
+    pub(super) fn sweep(&self, now_ms: i64) -> Result<Option<i64>, StoreError> {
         if !self.exists()? {
             return Ok(None);
         }
@@ -147,7 +147,7 @@ impl SessionStore for SqlSessions {
 }
 
 /// Whether `table` exists in this object's database (a read: creates nothing).
-pub fn table_exists(sql: &SqlStorage, table: &str) -> Result<bool, StoreError> {
+pub(super) fn table_exists(sql: &SqlStorage, table: &str) -> Result<bool, StoreError> {
     let cursor = sql
         .exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", vec![table.into()])
         .map_err(store_error)?;

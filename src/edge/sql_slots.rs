@@ -8,7 +8,7 @@ use serde::Serialize;
 use worker::{Result, SqlStorage, SqlStorageValue};
 
 /// Slots holding `T`s, in `table`.
-pub struct StateSlots<T> {
+pub(super) struct StateSlots<T> {
     sql: SqlStorage,
     table: &'static str,
     state: PhantomData<T>,
@@ -16,17 +16,17 @@ pub struct StateSlots<T> {
 
 impl<T: Serialize + DeserializeOwned> StateSlots<T> {
     /// `table` is a constant of ours, never input: it is spliced into the statements.
-    pub fn new(sql: SqlStorage, table: &'static str) -> Self {
+    pub(super) fn new(sql: SqlStorage, table: &'static str) -> Self {
         Self { sql, table, state: PhantomData }
     }
 
-    pub fn migrate(&self) -> Result<()> {
+    pub(super) fn migrate(&self) -> Result<()> {
         let q =
             format!("CREATE TABLE IF NOT EXISTS {} (slot TEXT PRIMARY KEY, state BLOB NOT NULL)", self.table);
         self.sql.exec(&q, None).map(|_| ())
     }
 
-    pub fn load(&self, slot: &str) -> Result<Option<T>> {
+    pub(super) fn load(&self, slot: &str) -> Result<Option<T>> {
         let q = format!("SELECT state FROM {} WHERE slot = ?", self.table);
         let rows: Vec<Vec<SqlStorageValue>> =
             self.sql.exec(&q, vec![slot.into()])?.raw().collect::<Result<_>>()?;
@@ -38,7 +38,7 @@ impl<T: Serialize + DeserializeOwned> StateSlots<T> {
         }
     }
 
-    pub fn save(&self, slot: &str, state: &T) -> Result<()> {
+    pub(super) fn save(&self, slot: &str, state: &T) -> Result<()> {
         let bytes =
             crate::primitives::persist::encode(state).map_err(|e| worker::Error::RustError(e.to_string()))?;
         let q = format!(
@@ -49,7 +49,7 @@ impl<T: Serialize + DeserializeOwned> StateSlots<T> {
         Ok(())
     }
 
-    pub fn delete(&self, slot: &str) -> Result<()> {
+    pub(super) fn delete(&self, slot: &str) -> Result<()> {
         let q = format!("DELETE FROM {} WHERE slot = ?", self.table);
         let _ = self.sql.exec(&q, vec![slot.into()])?.raw().count();
         Ok(())

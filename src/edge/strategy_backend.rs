@@ -42,7 +42,7 @@ thread_local! {
 /// billed calls made on the way (Workers AI embeddings, Vectorize queries), for the request
 /// record (RUNBOOK "Cost controls").
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct HopWaits {
+pub(super) struct HopWaits {
     pub index_ms: i64,
     pub storage_ms: i64,
     pub ai_calls: u32,
@@ -50,7 +50,7 @@ pub struct HopWaits {
 }
 
 /// The waits recorded since the last call, reset.
-pub fn take_waits() -> HopWaits {
+pub(super) fn take_waits() -> HopWaits {
     WAITS.with(|w| w.replace(HopWaits::default()))
 }
 
@@ -85,19 +85,19 @@ fn version_ttl_ms(env: &Env) -> i64 {
 const LEXICAL_TIMEOUT_MS: u64 = 2_000;
 const SEMANTIC_TIMEOUT_MS: u64 = 2_500;
 
-pub struct EdgeBackend {
+pub(super) struct EdgeBackend {
     env: Env,
     /// The faults of the request being served (test builds; zero-sized otherwise).
     faults: std::cell::Cell<Faults>,
 }
 
 impl EdgeBackend {
-    pub fn new(env: Env) -> Self {
+    pub(super) fn new(env: Env) -> Self {
         Self { env, faults: std::cell::Cell::default() }
     }
 
     /// The faults of the request the owner is about to serve.
-    pub fn set_faults(&self, faults: Faults) {
+    pub(super) fn set_faults(&self, faults: Faults) {
         self.faults.set(faults);
     }
 

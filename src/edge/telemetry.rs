@@ -32,14 +32,14 @@ struct PanicScope {
     request_id: Option<String>,
 }
 
-pub fn environment(env: &Env) -> String {
+pub(super) fn environment(env: &Env) -> String {
     env.var("ENVIRONMENT").map(|v| v.to_string()).unwrap_or_else(|_| "unknown".into())
 }
 
 /// Reporting config from SENTRY_DSN (secret) and SENTRY_SAMPLE_RATE, read once per isolate
 /// (bindings do not change while it lives: a new deploy or secret starts new isolates), so the
 /// request path does not parse a DSN each time. A malformed DSN is logged and means "off".
-pub fn sentry_config(env: &Env) -> Option<Rc<SentryConfig>> {
+pub(super) fn sentry_config(env: &Env) -> Option<Rc<SentryConfig>> {
     SENTRY.with(|cell| {
         cell.get_or_init(|| {
             let dsn = env.secret("SENTRY_DSN").ok().map(|s| s.to_string());
@@ -57,7 +57,7 @@ pub fn sentry_config(env: &Env) -> Option<Rc<SentryConfig>> {
 }
 
 /// Called first thing in every entry point, so a panic can be reported with its context.
-pub fn enter(
+pub(super) fn enter(
     wait_until_target: JsValue,
     sentry: Option<Rc<SentryConfig>>,
     route: &str,
@@ -77,7 +77,7 @@ pub fn enter(
 }
 
 /// `enter` for a Durable Object: a panic there is sent through the object's own `waitUntil`.
-pub fn enter_object(
+pub(super) fn enter_object(
     state: &worker::State,
     sentry: Option<Rc<SentryConfig>>,
     route: &str,
@@ -90,7 +90,7 @@ pub fn enter_object(
 /// Chains a hook that sends the panic to Sentry before workers-rs's own hook marks the
 /// instance for reinitialisation. Everything it does is synchronous JS (the fetch promise is
 /// handed to `waitUntil`), because the wasm instance is gone once the hook returns.
-pub fn install_panic_hook() {
+pub(super) fn install_panic_hook() {
     let previous = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
         PANIC_SCOPE.with(|s| {
@@ -116,7 +116,7 @@ pub fn install_panic_hook() {
 }
 
 /// Sends an error report (sampled by SENTRY_SAMPLE_RATE) without delaying the response.
-pub fn report_error(wait_until_target: &JsValue, config: Option<&SentryConfig>, report: &ErrorReport) {
+pub(super) fn report_error(wait_until_target: &JsValue, config: Option<&SentryConfig>, report: &ErrorReport) {
     let Some(config) = config else { return };
     if !config.sampled(
         report.kind,
@@ -150,7 +150,7 @@ fn post_envelope(target: &JsValue, envelope: &OutgoingEnvelope) -> Result<(), Js
 /// `/health` or an `/admin/*` route answered 5xx (a dependency down, a failed admin call): a
 /// Sentry report naming the route (its first two segments: admin paths carry keys) and what
 /// the body said, sampled like every error.
-pub fn operator_route_failed(
+pub(super) fn operator_route_failed(
     wait_until_target: &JsValue,
     sentry: Option<&SentryConfig>,
     path: &str,
@@ -174,7 +174,7 @@ pub fn operator_route_failed(
 /// A `/mcp` request is answered: its log line and data point; for a server error (`failure`:
 /// its type and detail) a Sentry report; and, past the error-rate threshold, the signed alert.
 /// Everything that goes out over the network does so in `waitUntil`, after the response.
-pub fn request_finished(
+pub(super) fn request_finished(
     env: &Env,
     ctx: &worker::Context,
     sentry: Option<&SentryConfig>,
@@ -266,7 +266,7 @@ fn write_point(env: &Env, point: &DataPoint) {
 
 /// Writes the run's data point (blobs: kind, run id, trigger; doubles: the counters, columns only
 /// ever appended — RUNBOOK.md documents them) and logs it.
-pub fn ingestion_finished(env: &Env, report: &RunReport, unknown_species: &[String]) {
+pub(super) fn ingestion_finished(env: &Env, report: &RunReport, unknown_species: &[String]) {
     tracing::info!(
         run = %report.run_id,
         trigger = %report.trigger,
@@ -307,7 +307,14 @@ pub fn ingestion_finished(env: &Env, report: &RunReport, unknown_species: &[Stri
 /// A backup, restore or verify job is over: its data point (index1 `backup`; blob1 `backup`,
 /// blob2 backup id, blob3 kind, blob4 status; double1 1 if it failed, double2 duration ms,
 /// double3 steps). The fleet check (`observe::fleet`) reads the `backup` kind's.
-pub fn backup_finished(env: &Env, kind: &str, backup_id: &str, failed: bool, duration_ms: i64, steps: u32) {
+pub(super) fn backup_finished(
+    env: &Env,
+    kind: &str,
+    backup_id: &str,
+    failed: bool,
+    duration_ms: i64,
+    steps: u32,
+) {
     write_point(
         env,
         &DataPoint {
@@ -324,7 +331,7 @@ pub fn backup_finished(env: &Env, kind: &str, backup_id: &str, failed: bool, dur
 }
 
 /// POSTs `payload` to ALERT_WEBHOOK, signed with ALERT_WEBHOOK_SECRET.
-pub async fn send_alert(env: &Env, payload: &serde_json::Value) -> worker::Result<()> {
+pub(super) async fn send_alert(env: &Env, payload: &serde_json::Value) -> worker::Result<()> {
     let (Ok(url), Ok(secret)) = (env.secret("ALERT_WEBHOOK"), env.secret("ALERT_WEBHOOK_SECRET")) else {
         tracing::warn!(event = %payload["event"], "alert not sent: no ALERT_WEBHOOK/ALERT_WEBHOOK_SECRET configured");
         return Ok(());
@@ -346,7 +353,7 @@ pub async fn send_alert(env: &Env, payload: &serde_json::Value) -> worker::Resul
 
 use super::clock::now_ms;
 
-pub fn random_bytes() -> [u8; 16] {
+pub(super) fn random_bytes() -> [u8; 16] {
     let mut bytes = [0u8; 16];
     // crypto.getRandomValues cannot fail on Workers; zeros would still be a usable id.
     let _ = getrandom::fill(&mut bytes);
@@ -354,7 +361,7 @@ pub fn random_bytes() -> [u8; 16] {
 }
 
 /// 16 hex digits: Cloudflare's ray id when there is one, else random.
-pub fn request_id(ray: Option<String>) -> String {
+pub(super) fn request_id(ray: Option<String>) -> String {
     ray.and_then(|r| r.split('-').next().map(str::to_owned))
         .filter(|r| !r.is_empty() && r.len() <= 32 && r.chars().all(|c| c.is_ascii_alphanumeric()))
         .unwrap_or_else(|| random_bytes()[..8].iter().map(|b| format!("{b:02x}")).collect())

@@ -31,17 +31,17 @@ extern "C" {
 }
 
 /// The VECTORIZE binding, if this environment has one.
-pub fn vectorize(env: &Env) -> Option<VectorizeBinding> {
+pub(super) fn vectorize(env: &Env) -> Option<VectorizeBinding> {
     let value = js_sys::Reflect::get(env.as_ref(), &"VECTORIZE".into()).ok()?;
     (!value.is_undefined() && !value.is_null()).then(|| value.unchecked_into())
 }
 
 /// Workers AI and Vectorize, when both are bound here.
-pub fn bindings(env: &Env) -> Option<(WorkersAi, Vectorize)> {
+pub(super) fn bindings(env: &Env) -> Option<(WorkersAi, Vectorize)> {
     Some((WorkersAi(env.ai("AI").ok()?), Vectorize(vectorize(env)?)))
 }
 
-pub struct WorkersAi(worker::Ai);
+pub(super) struct WorkersAi(worker::Ai);
 
 #[derive(Serialize)]
 struct EmbedIn<'a> {
@@ -64,7 +64,7 @@ impl Embedder for WorkersAi {
     }
 }
 
-pub struct Vectorize(VectorizeBinding);
+pub(super) struct Vectorize(VectorizeBinding);
 
 fn to_js<T: Serialize>(value: &T) -> Result<JsValue, VectorError> {
     // Plain objects, not Maps: Vectorize ignores Map entries.

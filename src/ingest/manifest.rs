@@ -50,7 +50,7 @@ pub(crate) fn newest<'m>(
 /// What the corpus reads for `format`: the newest cached entry, or the pending candidate's
 /// (`(entry, where its body is)`) when it is at least as new — a candidate replaces the month it
 /// repeats. Either's body is found at the returned key.
-pub fn newest_or_pending(
+pub(crate) fn newest_or_pending(
     newest: Option<StatsEntry>,
     pending: Option<(StatsEntry, String)>,
 ) -> Option<(StatsEntry, String)> {
@@ -66,7 +66,7 @@ pub fn newest_or_pending(
 
 /// The rating cutoff ingested for `format`: the third Smogon publishes for it (1630, or 1695 for
 /// the most-played formats, `corpus::Format::cutoffs`).
-pub fn ingested_cutoff(format: &str) -> u32 {
+pub(crate) fn ingested_cutoff(format: &str) -> u32 {
     Format::parse(format).map_or(USUAL_CUTOFF, |f| f.cutoffs()[2])
 }
 

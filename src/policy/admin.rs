@@ -3,7 +3,7 @@
 use crate::primitives::digest::sha256;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum AdminAuth {
+pub(crate) enum AdminAuth {
     Allowed,
     /// No or wrong token.
     Denied,
@@ -12,7 +12,7 @@ pub enum AdminAuth {
 }
 
 /// Compares hashes in constant time, so response timing says nothing about the token.
-pub fn check(authorization: Option<&str>, secret: Option<&str>) -> AdminAuth {
+pub(crate) fn check(authorization: Option<&str>, secret: Option<&str>) -> AdminAuth {
     let Some(secret) = secret.filter(|s| s.len() >= 16) else { return AdminAuth::Disabled };
     let presented = authorization
         .and_then(|h| h.trim().split_once(' '))

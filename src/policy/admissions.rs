@@ -3,14 +3,17 @@
 //! its record have no await in between). The rule every store obeys — a log counts one
 //! [`Role`] for life and refuses a limit of any other — is [`decide`], written once here.
 
+#[cfg(test)]
 use std::cell::{Cell, RefCell};
 
-use super::limiter::{Decision, Policy, Quota, SlidingLog};
+use super::limiter::{Decision, Policy};
+#[cfg(test)]
+use super::limiter::{Quota, SlidingLog};
 use super::quotas::Role;
 use crate::mcp::session::StoreError;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum AdmissionError {
+pub(crate) enum AdmissionError {
     #[error(transparent)]
     Store(#[from] StoreError),
     /// The router asked this object to count a limit its log does not hold.
@@ -19,7 +22,7 @@ pub enum AdmissionError {
 }
 
 /// One object's admission log.
-pub trait AdmissionStore {
+pub(crate) trait AdmissionStore {
     /// The role this log counts, if it has counted anything.
     fn role(&self) -> Result<Option<Role>, StoreError>;
     /// Makes `role` the log's role for life (before its first admission).
@@ -33,7 +36,7 @@ pub trait AdmissionStore {
 
 /// Decides `units` admissions of `role` under `policy`. A limit of another role than the one the
 /// log holds is refused before anything is read or written; the first admission claims the role.
-pub fn decide(
+pub(crate) fn decide(
     store: &impl AdmissionStore,
     now_ms: i64,
     policy: &Policy,
@@ -49,29 +52,32 @@ pub fn decide(
 }
 
 /// An in-memory log for native tests.
+#[cfg(test)]
 #[derive(Debug, Default)]
-pub struct MemoryAdmissions {
+pub(crate) struct MemoryAdmissions {
     role: Cell<Option<Role>>,
     log: RefCell<SlidingLog>,
     /// When set, every call fails with it (a storage outage).
     pub failing: RefCell<Option<StoreError>>,
 }
 
+#[cfg(test)]
 impl MemoryAdmissions {
     fn check(&self) -> Result<(), StoreError> {
         self.failing.borrow().clone().map_or(Ok(()), Err)
     }
 
     /// How many admissions the log holds.
-    pub fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.log.borrow().len()
     }
 
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.len() == 0
     }
 }
 
+#[cfg(test)]
 impl AdmissionStore for MemoryAdmissions {
     fn role(&self) -> Result<Option<Role>, StoreError> {
         self.check()?;

@@ -7,12 +7,12 @@ use super::limiter::{Policy, MAX_LIMIT};
 use crate::primitives::digest::sha256_hex;
 
 /// Tokens look like `pgn_<43 base62 chars>`; anything else is refused before any lookup.
-pub const TOKEN_PREFIX: &str = "pgn_";
+pub(crate) const TOKEN_PREFIX: &str = "pgn_";
 
 /// What the KV record holds for one key (no secret material).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct ApiKeyRecord {
+pub(crate) struct ApiKeyRecord {
     /// Public id, used in logs and to revoke.
     pub id: String,
     pub name: String,
@@ -24,7 +24,7 @@ pub struct ApiKeyRecord {
 impl ApiKeyRecord {
     /// The key's own figures where they are valid (1..=`MAX_LIMIT`), else the default's: a
     /// record with a zero or absurd figure neither locks its holder out nor reaches the limiter.
-    pub fn policy(&self, default: &Policy) -> Policy {
+    pub(crate) fn policy(&self, default: &Policy) -> Policy {
         let pick = |name: &str, own: Option<u32>| {
             let fallback = default.quotas.iter().find(|q| q.name == name).map_or(1, |q| q.limit);
             own.filter(|n| (1..=MAX_LIMIT).contains(n)).unwrap_or(fallback)
@@ -34,7 +34,7 @@ impl ApiKeyRecord {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum AuthError {
+pub(crate) enum AuthError {
     #[error("Authorization header must be `Bearer <api key>`")]
     Malformed,
     #[error("invalid or revoked API key")]
@@ -42,7 +42,7 @@ pub enum AuthError {
 }
 
 /// The bearer token of an `Authorization` header, if any. `Ok(None)`: anonymous.
-pub fn bearer_token(header: Option<&str>) -> Result<Option<&str>, AuthError> {
+pub(crate) fn bearer_token(header: Option<&str>) -> Result<Option<&str>, AuthError> {
     let Some(value) = header.map(str::trim).filter(|v| !v.is_empty()) else { return Ok(None) };
     let (scheme, token) = value.split_once(' ').ok_or(AuthError::Malformed)?;
     if !scheme.eq_ignore_ascii_case("bearer") {
@@ -61,7 +61,7 @@ pub fn bearer_token(header: Option<&str>) -> Result<Option<&str>, AuthError> {
 }
 
 /// KV key under which a token's record is stored.
-pub fn storage_key(token: &str) -> String {
+pub(crate) fn storage_key(token: &str) -> String {
     format!("key:{}", sha256_hex(token.as_bytes()))
 }
 

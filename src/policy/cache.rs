@@ -16,14 +16,14 @@ use lru::LruCache;
 
 /// How a value was obtained, for logs and metrics.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Outcome {
+pub(crate) enum Outcome {
     Hit,
     Coalesced,
     Miss,
 }
 
 impl Outcome {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Outcome::Hit => "hit",
             Outcome::Coalesced => "coalesced",
@@ -32,21 +32,21 @@ impl Outcome {
     }
 }
 
-pub struct CoalescingCache<V> {
+pub(crate) struct CoalescingCache<V> {
     ttl_ms: i64,
     entries: RefCell<LruCache<String, (i64, V)>>,
     waiting: RefCell<HashMap<String, Vec<oneshot::Sender<V>>>>,
 }
 
 impl<V: Clone> CoalescingCache<V> {
-    pub fn new(capacity: usize, ttl_ms: i64) -> Self {
+    pub(crate) fn new(capacity: usize, ttl_ms: i64) -> Self {
         let capacity = NonZeroUsize::new(capacity.max(1)).expect("capacity ≥ 1");
         Self { ttl_ms, entries: RefCell::new(LruCache::new(capacity)), waiting: RefCell::new(HashMap::new()) }
     }
 
     /// The cached value for `key`, or `compute`'s — run at most once for concurrent callers.
     /// `cacheable` decides whether a computed value may be kept (e.g. not errors).
-    pub async fn get_or_compute<F, Fut>(
+    pub(crate) async fn get_or_compute<F, Fut>(
         &self,
         key: &str,
         now_ms: i64,
@@ -105,11 +105,13 @@ impl<V: Clone> CoalescingCache<V> {
         }
     }
 
-    pub fn len(&self) -> usize {
+    #[cfg(test)]
+    pub(crate) fn len(&self) -> usize {
         self.entries.borrow().len()
     }
 
-    pub fn is_empty(&self) -> bool {
+    #[cfg(test)]
+    pub(crate) fn is_empty(&self) -> bool {
         self.len() == 0
     }
 }

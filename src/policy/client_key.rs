@@ -4,7 +4,7 @@
 use std::net::IpAddr;
 
 /// The client key for a connecting address, or `None` when the address is not an IP.
-pub fn from_ip(raw: &str) -> Option<String> {
+pub(crate) fn from_ip(raw: &str) -> Option<String> {
     match raw.trim().parse::<IpAddr>().ok()? {
         IpAddr::V4(v4) => Some(format!("ip:{v4}")),
         IpAddr::V6(v6) => match v6.to_ipv4_mapped() {

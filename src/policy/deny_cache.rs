@@ -12,7 +12,7 @@ use super::limiter::Policy;
 const CAPACITY: usize = 10_000;
 
 #[derive(Debug, Clone)]
-pub struct Denial {
+pub(crate) struct Denial {
     pub until_ms: i64,
     pub policy: Policy,
     /// The quota that blocks (for the `RateLimit` header).
@@ -20,13 +20,13 @@ pub struct Denial {
 }
 
 #[derive(Debug, Default)]
-pub struct DenyCache {
+pub(crate) struct DenyCache {
     entries: HashMap<String, Denial>,
 }
 
 impl DenyCache {
     /// The denial in force for `owner` at `now_ms`, if any.
-    pub fn check(&mut self, owner: &str, now_ms: i64) -> Option<Denial> {
+    pub(crate) fn check(&mut self, owner: &str, now_ms: i64) -> Option<Denial> {
         match self.entries.get(owner) {
             Some(d) if now_ms < d.until_ms => Some(d.clone()),
             Some(_) => {
@@ -37,7 +37,7 @@ impl DenyCache {
         }
     }
 
-    pub fn record(&mut self, owner: &str, denial: Denial, now_ms: i64) {
+    pub(crate) fn record(&mut self, owner: &str, denial: Denial, now_ms: i64) {
         if denial.until_ms <= now_ms {
             return;
         }
@@ -50,11 +50,13 @@ impl DenyCache {
         self.entries.insert(owner.to_owned(), denial);
     }
 
-    pub fn len(&self) -> usize {
+    #[cfg(test)]
+    pub(crate) fn len(&self) -> usize {
         self.entries.len()
     }
 
-    pub fn is_empty(&self) -> bool {
+    #[cfg(test)]
+    pub(crate) fn is_empty(&self) -> bool {
         self.entries.is_empty()
     }
 }

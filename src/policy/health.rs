@@ -8,7 +8,7 @@ use serde::Serialize;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
-pub enum CheckStatus {
+pub(crate) enum CheckStatus {
     Ok,
     /// Working, but not as it should (stale corpus, optional dependency down).
     Degraded,
@@ -19,7 +19,8 @@ pub enum CheckStatus {
 
 impl CheckStatus {
     /// As the body writes it.
-    pub fn as_str(self) -> &'static str {
+    #[cfg(test)]
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Self::Ok => "ok",
             Self::Degraded => "degraded",
@@ -31,7 +32,7 @@ impl CheckStatus {
 
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Check {
+pub(crate) struct Check {
     pub name: &'static str,
     pub status: CheckStatus,
     pub critical: bool,
@@ -41,14 +42,14 @@ pub struct Check {
 }
 
 #[derive(Debug, Clone, Serialize)]
-pub struct Report {
+pub(crate) struct Report {
     /// Ok, degraded or failing.
     pub status: CheckStatus,
     pub checks: Vec<Check>,
 }
 
 impl Report {
-    pub fn http_status(&self) -> u16 {
+    pub(crate) fn http_status(&self) -> u16 {
         if self.status == CheckStatus::Failing {
             503
         } else {
@@ -57,7 +58,7 @@ impl Report {
     }
 }
 
-pub fn summarize(checks: Vec<Check>) -> Report {
+pub(crate) fn summarize(checks: Vec<Check>) -> Report {
     let failing = checks.iter().any(|c| c.critical && c.status == CheckStatus::Failing);
     let degraded = checks.iter().any(|c| matches!(c.status, CheckStatus::Degraded | CheckStatus::Failing));
     let status = if failing {
@@ -73,7 +74,7 @@ pub fn summarize(checks: Vec<Check>) -> Report {
 /// The last successful ingestion run, as far as freshness is concerned (the edge reads it from
 /// the run's KV record, `ingest::alert::LastRun`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct LastSuccess<'a> {
+pub(crate) struct LastSuccess<'a> {
     pub run_id: &'a str,
     pub finished_at_ms: i64,
 }
@@ -83,7 +84,7 @@ pub struct LastSuccess<'a> {
 /// that finds upstream unchanged writes nothing, and the corpus is current all the same. Without
 /// a recorded run (before the first one since this was introduced), the index's newest write
 /// stands in.
-pub fn corpus_check(
+pub(crate) fn corpus_check(
     documents: i64,
     last_run: Option<LastSuccess<'_>>,
     index_updated_at_ms: Option<i64>,

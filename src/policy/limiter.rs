@@ -13,7 +13,7 @@ use std::collections::VecDeque;
 
 /// `limit` admissions per `window_secs`, named for the `RateLimit-Policy` header.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Quota {
+pub(crate) struct Quota {
     pub name: &'static str,
     pub limit: u32,
     pub window_secs: u32,
@@ -26,27 +26,27 @@ impl Quota {
 }
 
 /// The longest window any policy may use; admissions older than this are never needed.
-pub const MAX_WINDOW_SECS: u32 = 3600;
+pub(crate) const MAX_WINDOW_SECS: u32 = 3600;
 /// The largest limit a quota may have: a log keeps `limit` timestamps (8 bytes in memory and
 /// one row in storage each), so this bounds what one object holds.
-pub const MAX_LIMIT: u32 = 100_000;
+pub(crate) const MAX_LIMIT: u32 = 100_000;
 
 impl Quota {
     /// A limit of 1..=[`MAX_LIMIT`] over a window of 1..=[`MAX_WINDOW_SECS`] seconds. Anything
     /// else (a zero quota, a typo'd million) is refused where configuration is parsed.
-    pub fn is_valid(&self) -> bool {
+    pub(crate) fn is_valid(&self) -> bool {
         (1..=MAX_LIMIT).contains(&self.limit) && (1..=MAX_WINDOW_SECS).contains(&self.window_secs)
     }
 }
 
 /// The quotas applying to one client key, all enforced together.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Policy {
+pub(crate) struct Policy {
     pub quotas: Vec<Quota>,
 }
 
 impl Policy {
-    pub fn per_minute_and_hour(per_minute: u32, per_hour: u32) -> Self {
+    pub(crate) fn per_minute_and_hour(per_minute: u32, per_hour: u32) -> Self {
         Self {
             quotas: vec![
                 Quota { name: "minute", limit: per_minute, window_secs: 60 },
@@ -56,27 +56,22 @@ impl Policy {
     }
 
     /// Every quota valid (see [`Quota::is_valid`]), and at least one.
-    pub fn is_valid(&self) -> bool {
+    pub(crate) fn is_valid(&self) -> bool {
         !self.quotas.is_empty() && self.quotas.iter().all(Quota::is_valid)
     }
 
     /// The most units one request may ask for: more could never be admitted.
-    pub fn max_units(&self) -> u32 {
+    pub(crate) fn max_units(&self) -> u32 {
         self.quotas.iter().map(|q| q.limit).min().unwrap_or(0)
     }
 
     /// How many timestamps a log must keep to decide every quota.
-    pub fn depth(&self) -> usize {
+    pub(crate) fn depth(&self) -> usize {
         self.quotas.iter().map(|q| q.limit as usize).max().unwrap_or(0)
     }
 
-    /// The longest window: admissions older than this never matter again.
-    pub fn horizon_ms(&self) -> i64 {
-        self.quotas.iter().map(Quota::window_ms).max().unwrap_or(0)
-    }
-
     /// `RateLimit-Policy` (draft-ietf-httpapi-ratelimit-headers).
-    pub fn header(&self) -> String {
+    pub(crate) fn header(&self) -> String {
         self.quotas
             .iter()
             .map(|q| format!("\"{}\";q={};w={}", q.name, q.limit, q.window_secs))
@@ -87,7 +82,7 @@ impl Policy {
 
 /// Where a key stands against one quota after a decision.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Standing {
+pub(crate) struct Standing {
     pub name: &'static str,
     pub remaining: u32,
     /// Seconds until one more unit of this quota frees up (0 when some remain).
@@ -95,7 +90,7 @@ pub struct Standing {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Decision {
+pub(crate) enum Decision {
     Admit {
         standings: Vec<Standing>,
     },
@@ -112,23 +107,23 @@ pub enum Decision {
 }
 
 impl Decision {
-    pub fn admitted(&self) -> bool {
+    pub(crate) fn admitted(&self) -> bool {
         matches!(self, Decision::Admit { .. })
     }
 
-    pub fn standings(&self) -> &[Standing] {
+    pub(crate) fn standings(&self) -> &[Standing] {
         match self {
             Decision::Admit { standings } | Decision::Reject { standings, .. } => standings,
         }
     }
 
     /// The most constraining quota's standing (fewest remaining, then the longest reset).
-    pub fn tightest(&self) -> Option<&Standing> {
+    pub(crate) fn tightest(&self) -> Option<&Standing> {
         self.standings().iter().min_by_key(|s| (s.remaining, std::cmp::Reverse(s.reset_secs)))
     }
 
     /// `RateLimit` header: the most constraining quota (see [`Decision::tightest`]).
-    pub fn header(&self) -> String {
+    pub(crate) fn header(&self) -> String {
         self.tightest()
             .map_or_else(String::new, |s| format!("\"{}\";r={};t={}", s.name, s.remaining, s.reset_secs))
     }
@@ -138,38 +133,41 @@ impl Decision {
 /// (a decision never records a time earlier than the newest), so every question a decision asks
 /// is an index or a binary search: O(log n) even for a network ceiling's 60,000-entry log.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct SlidingLog {
+pub(crate) struct SlidingLog {
     admitted_ms: VecDeque<i64>,
 }
 
 impl SlidingLog {
     /// From persisted timestamps (any order; only the newest `depth` are kept).
-    pub fn from_timestamps(mut ts: Vec<i64>, policy: &Policy) -> Self {
+    pub(crate) fn from_timestamps(mut ts: Vec<i64>, policy: &Policy) -> Self {
         ts.sort_unstable();
         let keep = ts.len().saturating_sub(policy.depth());
         Self { admitted_ms: ts.into_iter().skip(keep).collect() }
     }
 
-    pub fn timestamps(&self) -> impl DoubleEndedIterator<Item = i64> + '_ {
+    pub(crate) fn timestamps(&self) -> impl DoubleEndedIterator<Item = i64> + '_ {
         self.admitted_ms.iter().copied()
     }
 
-    pub fn len(&self) -> usize {
+    #[cfg(test)]
+    pub(crate) fn len(&self) -> usize {
         self.admitted_ms.len()
     }
 
-    pub fn is_empty(&self) -> bool {
+    #[cfg(test)]
+    pub(crate) fn is_empty(&self) -> bool {
         self.admitted_ms.is_empty()
     }
 
     /// Decides one unit at `now_ms`; on admission records it. A rejection changes nothing.
-    pub fn decide(&mut self, now_ms: i64, policy: &Policy) -> Decision {
+    #[cfg(test)]
+    pub(crate) fn decide(&mut self, now_ms: i64, policy: &Policy) -> Decision {
         self.decide_units(now_ms, policy, 1)
     }
 
     /// Decides `units` admissions at once (a JSON-RPC batch counts each of its messages): all of
     /// them are admitted and recorded at `now_ms`, or none. `units` of 0 counts as 1.
-    pub fn decide_units(&mut self, now_ms: i64, policy: &Policy, units: u32) -> Decision {
+    pub(crate) fn decide_units(&mut self, now_ms: i64, policy: &Policy, units: u32) -> Decision {
         let units = units.max(1);
         // A clock that went backwards (another isolate's skew after a restart) must not let a
         // request in early: treat "now" as no earlier than the newest admission.

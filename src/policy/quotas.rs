@@ -9,10 +9,10 @@ use super::limiter::{Policy, MAX_LIMIT, MAX_WINDOW_SECS};
 use crate::mcp::session::{owner_for, SessionId};
 
 /// Anthropic's published egress range: all Claude.ai connector traffic (REFERENCE §5).
-pub const DEFAULT_SHARED_EGRESS: &str = "160.79.104.0/21";
+pub(crate) const DEFAULT_SHARED_EGRESS: &str = "160.79.104.0/21";
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct QuotaConfig {
+pub(crate) struct QuotaConfig {
     /// Anonymous clients (per IPv4 address or IPv6 /64).
     pub anonymous: Policy,
     /// API keys without their own figures.
@@ -35,7 +35,7 @@ impl QuotaConfig {
     /// 1..=[`MAX_LIMIT`] is refused (a zero quota would block everyone, a typo must not switch
     /// limiting off, and neither may reach the limiter's arithmetic): the default applies and
     /// the refusal is listed in `problems`.
-    pub fn from_vars(var: impl Fn(&str) -> Option<String>) -> Self {
+    pub(crate) fn from_vars(var: impl Fn(&str) -> Option<String>) -> Self {
         let mut problems = Vec::new();
         let mut num = |name: &str, default: u32| match var(name) {
             None => default,
@@ -82,8 +82,9 @@ impl QuotaConfig {
 }
 
 impl QuotaConfig {
-    /// The policy a log of `role` is counted under.
-    pub fn policy_for(&self, role: Role) -> &Policy {
+    /// The policy a log of `role` is counted under (the fault switch's exhausted-quota fault).
+    #[cfg(feature = "faults")]
+    pub(crate) fn policy_for(&self, role: Role) -> &Policy {
         match role {
             Role::Address | Role::Session => &self.anonymous,
             Role::ApiKey => &self.api_key_default,
@@ -102,13 +103,13 @@ impl Default for QuotaConfig {
 
 /// An IP network in CIDR notation.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Cidr {
+pub(crate) struct Cidr {
     network: IpAddr,
     prefix: u8,
 }
 
 impl Cidr {
-    pub fn parse(s: &str) -> Option<Self> {
+    pub(crate) fn parse(s: &str) -> Option<Self> {
         let (addr, prefix) = s.split_once('/').unwrap_or((s, ""));
         let network: IpAddr = addr.trim().parse().ok()?;
         let max = if network.is_ipv4() { 32 } else { 128 };
@@ -116,7 +117,7 @@ impl Cidr {
         (prefix <= max).then_some(Self { network, prefix })
     }
 
-    pub fn contains(&self, ip: IpAddr) -> bool {
+    pub(crate) fn contains(&self, ip: IpAddr) -> bool {
         match (self.network, ip) {
             (IpAddr::V4(n), IpAddr::V4(a)) => {
                 masked(u32::from(n).into(), 32, self.prefix) == masked(u32::from(a).into(), 32, self.prefix)
@@ -146,7 +147,7 @@ fn masked(bits: u128, width: u32, prefix: u8) -> u128 {
 
 /// Who a request counts against.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Identity {
+pub(crate) enum Identity {
     /// A valid API key (`id` is the key's public id, never the secret).
     ApiKey { id: String, policy: Policy },
     /// An anonymous client, keyed by address (see `policy::client_key`).
@@ -159,7 +160,7 @@ pub enum Identity {
 /// another: a log can never be charged, trimmed or blocked under someone else's policy, even if
 /// a bug (or a forged header) ever pointed a request at the wrong object.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Role {
+pub(crate) enum Role {
     /// One anonymous address (IPv4, IPv6 /64).
     Address,
     /// One API key.
@@ -175,7 +176,7 @@ pub enum Role {
 }
 
 impl Role {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Role::Address => "address",
             Role::ApiKey => "api-key",
@@ -186,7 +187,7 @@ impl Role {
         }
     }
 
-    pub fn parse(s: &str) -> Option<Self> {
+    pub(crate) fn parse(s: &str) -> Option<Self> {
         [Role::Address, Role::ApiKey, Role::Session, Role::Sessionless, Role::Network, Role::Health]
             .into_iter()
             .find(|r| r.as_str() == s)
@@ -196,7 +197,7 @@ impl Role {
 /// One limiting decision to take: `policy` against the log held by the object named `owner`,
 /// whose log counts `role`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Limit {
+pub(crate) struct Limit {
     pub owner: String,
     pub role: Role,
     pub policy: Policy,
@@ -209,14 +210,14 @@ impl Limit {
 
     /// The key the router's deny cache files a denial under: the same object under another
     /// policy is another verdict.
-    pub fn deny_key(&self) -> String {
+    pub(crate) fn deny_key(&self) -> String {
         format!("{}|{}|{}", self.owner, self.role.as_str(), encode_policy(&self.policy))
     }
 }
 
 /// Where a request is limited and served.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Plan {
+pub(crate) struct Plan {
     /// Limits to pass, in order: a session's own quota before its network's ceiling, so that
     /// requests one session is refused never use up the network's share of the others.
     pub limits: Vec<Limit>,
@@ -227,7 +228,7 @@ pub struct Plan {
 impl Plan {
     /// The most messages one request may carry under these limits: a larger batch could never
     /// be admitted, so it is refused outright rather than told to retry.
-    pub fn max_units(&self) -> u32 {
+    pub(crate) fn max_units(&self) -> u32 {
         self.limits.iter().map(|l| l.policy.max_units()).min().unwrap_or(u32::MAX)
     }
 }
@@ -236,7 +237,7 @@ impl Plan {
 /// only thing in a request that can point at an object other than the caller's own.
 /// `fresh_owner` names a new object, used when a shared-network client opens a session: each
 /// Claude.ai session gets an object — and so a quota — of its own.
-pub fn plan(
+pub(crate) fn plan(
     identity: &Identity,
     session: Option<&SessionId>,
     is_initialize: bool,
@@ -285,7 +286,11 @@ pub fn plan(
 /// The limits a request faces whatever its body says (an initialize or not): the router checks
 /// its deny cache for these before reading and parsing the body, so a client over quota costs
 /// no body read.
-pub fn limits_before_body(identity: &Identity, session: Option<&SessionId>, cfg: &QuotaConfig) -> Vec<Limit> {
+pub(crate) fn limits_before_body(
+    identity: &Identity,
+    session: Option<&SessionId>,
+    cfg: &QuotaConfig,
+) -> Vec<Limit> {
     // A fresh owner is never in any cache, so the placeholder only ever drops out.
     let as_initialize = plan(identity, session, true, cfg, String::new);
     plan(identity, session, false, cfg, String::new)
@@ -300,12 +305,16 @@ pub fn limits_before_body(identity: &Identity, session: Option<&SessionId>, cfg:
 /// or, on a shared network without a session, the sessionless pool. Refusals cost quota like
 /// answers do, so probing is not free; they never reach a network's ceiling, which is there for
 /// served traffic, so one member's refused requests cannot block the network.
-pub fn refusal_limits(identity: &Identity, session: Option<&SessionId>, cfg: &QuotaConfig) -> Vec<Limit> {
+pub(crate) fn refusal_limits(
+    identity: &Identity,
+    session: Option<&SessionId>,
+    cfg: &QuotaConfig,
+) -> Vec<Limit> {
     plan(identity, session, false, cfg, String::new).limits.into_iter().take(1).collect()
 }
 
 /// `/health` is limited per address under its own policy, in an object of its own.
-pub fn health_limit(identity: &Identity, cfg: &QuotaConfig) -> Limit {
+pub(crate) fn health_limit(identity: &Identity, cfg: &QuotaConfig) -> Limit {
     let key = match identity {
         Identity::ApiKey { id, .. } => format!("key:{id}"),
         Identity::Address { key } => key.clone(),
@@ -315,7 +324,7 @@ pub fn health_limit(identity: &Identity, cfg: &QuotaConfig) -> Limit {
 }
 
 /// Classifies an anonymous request by its connecting address.
-pub fn anonymous_identity(ip: Option<&str>, cfg: &QuotaConfig) -> Identity {
+pub(crate) fn anonymous_identity(ip: Option<&str>, cfg: &QuotaConfig) -> Identity {
     let parsed = ip.and_then(|ip| ip.trim().parse::<IpAddr>().ok());
     if let Some(addr) = parsed {
         if let Some(network) = cfg.shared_egress.iter().find(|c| c.contains(addr)) {
@@ -327,11 +336,11 @@ pub fn anonymous_identity(ip: Option<&str>, cfg: &QuotaConfig) -> Identity {
 }
 
 /// Policies cross from router to object in a header: `100/60,1000/3600`.
-pub fn encode_policy(p: &Policy) -> String {
+pub(crate) fn encode_policy(p: &Policy) -> String {
     p.quotas.iter().map(|q| format!("{}/{}", q.limit, q.window_secs)).collect::<Vec<_>>().join(",")
 }
 
-pub fn decode_policy(s: &str) -> Option<Policy> {
+pub(crate) fn decode_policy(s: &str) -> Option<Policy> {
     let quotas = s
         .split(',')
         .map(|part| {

@@ -2,11 +2,11 @@
 //! decide → 429 → annotate), the router's gate, the Streamable HTTP session machine and the
 //! rate-limit headers. No platform types: the edge converts at the boundary.
 
-pub mod admission;
+pub(crate) mod admission;
 pub mod gate;
-pub mod http;
-pub mod internal;
-pub mod ratelimit;
-pub mod streamable;
+pub(crate) mod http;
+pub(crate) mod internal;
+pub(crate) mod ratelimit;
+pub(crate) mod streamable;
 
 pub use http::{Headers, HttpRequest, HttpResponse, Method};

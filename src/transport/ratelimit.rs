@@ -6,21 +6,26 @@ use super::http::HttpResponse;
 use crate::mcp::jsonrpc;
 use crate::policy::limiter::{Decision, Policy};
 
-pub const POLICY_HEADER: &str = "RateLimit-Policy";
-pub const STATE_HEADER: &str = "RateLimit";
+pub(crate) const POLICY_HEADER: &str = "RateLimit-Policy";
+pub(crate) const STATE_HEADER: &str = "RateLimit";
 
 /// JSON-RPC code for "over quota" (implementation-defined server-error range).
-pub const RATE_LIMITED: ErrorCode = ErrorCode(-32000);
+pub(crate) const RATE_LIMITED: ErrorCode = ErrorCode(-32000);
 
 /// Adds `RateLimit-Policy` and `RateLimit` to a response.
-pub fn annotate(resp: &mut HttpResponse, policy: &Policy, decision: &Decision) {
+pub(crate) fn annotate(resp: &mut HttpResponse, policy: &Policy, decision: &Decision) {
     resp.headers.insert(POLICY_HEADER, policy.header());
     resp.headers.insert(STATE_HEADER, decision.header());
 }
 
 /// The 429 for a rejected request, echoing its JSON-RPC id when the body has one.
 /// `state` is the `RateLimit` header value (see [`Decision::header`]).
-pub fn too_many_requests(body: &[u8], policy: &Policy, state: &str, retry_after_secs: u32) -> HttpResponse {
+pub(crate) fn too_many_requests(
+    body: &[u8],
+    policy: &Policy,
+    state: &str,
+    retry_after_secs: u32,
+) -> HttpResponse {
     let id = jsonrpc::echo_id(body);
     let limits: Vec<String> = policy.quotas.iter().map(|q| format!("{} per {}", q.limit, q.name)).collect();
     let error = ErrorData::new(
@@ -39,7 +44,7 @@ pub fn too_many_requests(body: &[u8], policy: &Policy, state: &str, retry_after_
 
 /// A batch with more messages than the caller's quota could ever admit: refused outright, not
 /// told to retry (it never would fit).
-pub fn batch_over_quota(body: &[u8], units: u32, max_units: u32) -> HttpResponse {
+pub(crate) fn batch_over_quota(body: &[u8], units: u32, max_units: u32) -> HttpResponse {
     let error = ErrorData::invalid_request(
         format!(
             "Invalid Request: a batch of {units} messages exceeds your quota of {max_units} per window; \

@@ -20,13 +20,13 @@ use crate::mcp::version::{self, Revision};
 use crate::mcp::{Dispatcher, McpHandler, NotificationEffect, RequestScope};
 
 pub const SESSION_HEADER: &str = "Mcp-Session-Id";
-pub const VERSION_HEADER: &str = "MCP-Protocol-Version";
-pub const METHOD_HEADER: &str = "Mcp-Method";
-pub const NAME_HEADER: &str = "Mcp-Name";
+pub(crate) const VERSION_HEADER: &str = "MCP-Protocol-Version";
+pub(crate) const METHOD_HEADER: &str = "Mcp-Method";
+pub(crate) const NAME_HEADER: &str = "Mcp-Name";
 use super::internal::{CACHE_REPORT_HEADER, DEGRADATION_REPORT_HEADER, ERROR_REPORT_HEADER};
 
 /// JSON-RPC code for an unknown or expired session (as the TypeScript SDK uses).
-pub const SESSION_NOT_FOUND: ErrorCode = ErrorCode(-32001);
+pub(crate) const SESSION_NOT_FOUND: ErrorCode = ErrorCode(-32001);
 
 /// Most live sessions one client object keeps; creating more evicts the least recently seen.
 pub const MAX_SESSIONS_PER_CLIENT: usize = 1_000;
@@ -213,7 +213,7 @@ impl<H: McpHandler, S: SessionStore> Streamable<'_, H, S> {
                     Err(error) => jsonrpc::error_response(Some(&r.id), &error),
                 }),
                 Message::Notification(n) => {
-                    initialized |= self.dispatcher.notification(&n) == NotificationEffect::Initialized
+                    initialized |= self.dispatcher.notification(&n) == NotificationEffect::Initialized;
                 }
                 Message::Response => {}
                 Message::Invalid { id, error } => replies.push(jsonrpc::error_response(id.as_ref(), &error)),
@@ -432,7 +432,7 @@ fn bad_request(id: Option<&RequestId>, message: impl Into<String>) -> HttpRespon
 }
 
 fn unsupported_version(id: Option<&RequestId>, raw: &str) -> HttpResponse {
-    let supported: Vec<&str> = version::SUPPORTED.iter().map(|v| v.as_str()).collect();
+    let supported: Vec<&str> = version::SUPPORTED.iter().map(rmcp::model::ProtocolVersion::as_str).collect();
     HttpResponse::rpc_error(
         400,
         id,
@@ -444,7 +444,7 @@ fn unsupported_version(id: Option<&RequestId>, raw: &str) -> HttpResponse {
     )
 }
 
-pub fn session_not_found(id: Option<&RequestId>) -> HttpResponse {
+pub(crate) fn session_not_found(id: Option<&RequestId>) -> HttpResponse {
     HttpResponse::rpc_error(
         404,
         id,

@@ -7,7 +7,7 @@
 //! object) and [`DenyMemory`] (where the isolate keeps its deny cache). `edge/router.rs` and
 //! `edge/client_object.rs` implement them and convert; every decision is here, tested natively.
 
-pub mod object;
+pub(crate) mod object;
 
 use std::cell::RefCell;
 
@@ -21,7 +21,7 @@ use crate::policy::limiter::Policy;
 use crate::policy::quotas::{Limit, Plan};
 
 /// Where an isolate remembers the keys its objects said are full.
-pub trait DenyMemory {
+pub(crate) trait DenyMemory {
     /// The denial in force for `key` at `now_ms`, if any.
     fn check(&self, key: &str, now_ms: i64) -> Option<Denial>;
     fn record(&self, key: &str, denial: Denial, now_ms: i64);
@@ -39,7 +39,7 @@ impl DenyMemory for RefCell<DenyCache> {
 
 /// The router's limit-only call: ask `limit`'s object to count `units` on behalf of `http`.
 #[allow(async_fn_in_trait)] // Workers are single-threaded: no Send bound wanted.
-pub trait LimitObjects {
+pub(crate) trait LimitObjects {
     type Error;
     async fn count(&self, limit: &Limit, units: u32, http: &HttpRequest)
         -> Result<HttpResponse, Self::Error>;
@@ -47,7 +47,7 @@ pub trait LimitObjects {
 
 /// What the limiter did with a request, for its record (`observe::request::LimiterDecision`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Outcome {
+pub(crate) enum Outcome {
     /// Never reached the limiter (refused earlier).
     None,
     Admitted,
@@ -61,17 +61,17 @@ pub enum Outcome {
 /// quota that blocks (the one its `RateLimit` header names). Travels in
 /// [`BLOCKED_UNTIL_HEADER`] as `<epoch ms>;<quota>`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Blocked {
+pub(crate) struct Blocked {
     pub until_ms: i64,
     pub quota: String,
 }
 
 impl Blocked {
-    pub fn header(&self) -> String {
+    pub(crate) fn header(&self) -> String {
         format!("{};{}", self.until_ms, self.quota)
     }
 
-    pub fn parse(value: &str) -> Option<Self> {
+    pub(crate) fn parse(value: &str) -> Option<Self> {
         let (until, quota) = value.split_once(';')?;
         Some(Self { until_ms: until.parse().ok()?, quota: quota.to_owned() })
     }
@@ -86,7 +86,7 @@ impl Blocked {
 
 /// The `RateLimit-Policy` and `RateLimit` values of the last object that admitted a request.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Standing {
+pub(crate) struct Standing {
     pub policy: Option<String>,
     pub state: Option<String>,
 }
@@ -100,7 +100,7 @@ impl Standing {
     }
 
     /// Puts them on `resp`, unless an object already said where the client stands there.
-    pub fn fill(self, resp: &mut HttpResponse) {
+    pub(crate) fn fill(self, resp: &mut HttpResponse) {
         if resp.headers.get(STATE_HEADER).is_some() {
             return;
         }
@@ -111,7 +111,7 @@ impl Standing {
 
 /// The outcome of asking limits to admit a request.
 #[derive(Debug)]
-pub enum Admission {
+pub(crate) enum Admission {
     /// All admitted; where the last object said the client stands, if any was asked.
     Admitted(Option<Standing>),
     /// Refused: the response to pass on.
@@ -120,14 +120,14 @@ pub enum Admission {
 
 /// A denial the deny cache holds: answered as the object would, without asking it.
 #[derive(Debug, Clone)]
-pub struct Held {
+pub(crate) struct Held {
     denial: Denial,
     now_ms: i64,
 }
 
 impl Held {
     /// The 429, equal in form to the object's own, echoing `body`'s JSON-RPC id.
-    pub fn answer(&self, body: &[u8]) -> HttpResponse {
+    pub(crate) fn answer(&self, body: &[u8]) -> HttpResponse {
         let d = &self.denial;
         let secs = u32::try_from((d.until_ms - self.now_ms + 999) / 1000).unwrap_or(u32::MAX);
         ratelimit::too_many_requests(body, &d.policy, &format!("\"{}\";r=0;t={secs}", d.quota), secs)
@@ -136,23 +136,23 @@ impl Held {
 
 /// One request's limiting, at one instant: every limit must admit, in order; the first refusal
 /// ends it.
-pub struct Limiter<'d, D> {
+pub(crate) struct Limiter<'d, D> {
     denials: &'d D,
     now_ms: i64,
     pub outcome: Outcome,
 }
 
 impl<'d, D: DenyMemory> Limiter<'d, D> {
-    pub fn new(denials: &'d D, now_ms: i64) -> Self {
+    pub(crate) fn new(denials: &'d D, now_ms: i64) -> Self {
         Self { denials, now_ms, outcome: Outcome::None }
     }
 
-    pub fn now_ms(&self) -> i64 {
+    pub(crate) fn now_ms(&self) -> i64 {
         self.now_ms
     }
 
     /// The deny cache's verdict for the first of `limits` it holds as full.
-    pub fn held(&mut self, limits: &[Limit]) -> Option<Held> {
+    pub(crate) fn held(&mut self, limits: &[Limit]) -> Option<Held> {
         let denial = limits.iter().find_map(|l| self.denials.check(&l.deny_key(), self.now_ms))?;
         self.outcome = Outcome::RejectedCached;
         Some(Held { denial, now_ms: self.now_ms })
@@ -160,7 +160,7 @@ impl<'d, D: DenyMemory> Limiter<'d, D> {
 
     /// Asks each limit's object to count `units` (limit-only calls), in order; the first refusal
     /// ends it. The deny cache answers for limits known to be full.
-    pub async fn admit<O: LimitObjects>(
+    pub(crate) async fn admit<O: LimitObjects>(
         &mut self,
         objects: &O,
         limits: &[Limit],
@@ -185,7 +185,11 @@ impl<'d, D: DenyMemory> Limiter<'d, D> {
     /// else the refusal to pass on — its 429 (remembered in the deny cache when it blocks the
     /// key), or a 503 when the object refused to count the limit at all (a role it does not
     /// hold: a bug, reported as one).
-    pub fn verdict(&mut self, resp: HttpResponse, limit: &Limit) -> Result<HttpResponse, HttpResponse> {
+    pub(crate) fn verdict(
+        &mut self,
+        resp: HttpResponse,
+        limit: &Limit,
+    ) -> Result<HttpResponse, HttpResponse> {
         match resp.status {
             429 => {
                 self.outcome = Outcome::Rejected;
@@ -210,7 +214,7 @@ impl<'d, D: DenyMemory> Limiter<'d, D> {
 
     /// Counts a request that is refused before it is served against `limits` (the caller's
     /// own), then answers with `refusal` — or with the 429 when the caller is over quota.
-    pub async fn charge_refusal<O: LimitObjects>(
+    pub(crate) async fn charge_refusal<O: LimitObjects>(
         &mut self,
         objects: &O,
         limits: &[Limit],
@@ -240,7 +244,7 @@ impl<'d, D: DenyMemory> Limiter<'d, D> {
 /// A plan's limits as the router asks them: the last one, when the serving object holds it, is
 /// decided by that object inline with the request (one round trip for the common case); the
 /// others by limit-only calls first.
-pub fn split_inline(plan: &Plan) -> (Option<&Limit>, &[Limit]) {
+pub(crate) fn split_inline(plan: &Plan) -> (Option<&Limit>, &[Limit]) {
     match plan.limits.split_last() {
         Some((last, rest)) if last.owner == plan.serve_owner => (Some(last), rest),
         _ => (None, plan.limits.as_slice()),

@@ -18,7 +18,7 @@ use crate::transport::{Headers, HttpResponse};
 
 /// A limit the router asked this object to count.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Asked {
+pub(crate) struct Asked {
     pub policy: Policy,
     pub role: Role,
     pub units: u32,
@@ -27,7 +27,7 @@ pub struct Asked {
 /// The limit a request asks this object to count: `Ok(None)` when it asks none; `Err` with the
 /// answer when it is unreadable (the router always sends policy and role, valid: anything else
 /// is refused, not guessed).
-pub fn asked(headers: &Headers) -> Result<Option<Asked>, HttpResponse> {
+pub(crate) fn asked(headers: &Headers) -> Result<Option<Asked>, HttpResponse> {
     let Some(raw) = headers.get(LIMIT_HEADER) else { return Ok(None) };
     let role = headers.get(LIMIT_ROLE_HEADER).and_then(Role::parse);
     let units = headers.get(LIMIT_UNITS_HEADER).and_then(|u| u.parse::<u32>().ok()).unwrap_or(1);
@@ -39,19 +39,19 @@ pub fn asked(headers: &Headers) -> Result<Option<Asked>, HttpResponse> {
 
 /// What counting admitted: nothing asked, or the decision under a policy.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Counted {
+pub(crate) enum Counted {
     Unlimited,
     Admitted { policy: Policy, decision: Decision },
 }
 
 impl Counted {
     /// Whether an admission was stored (for the object's alarm to clean up).
-    pub fn stored(&self) -> bool {
+    pub(crate) fn stored(&self) -> bool {
         matches!(self, Counted::Admitted { .. })
     }
 
     /// `RateLimit-Policy` and `RateLimit` on what is served.
-    pub fn annotate(&self, resp: &mut HttpResponse) {
+    pub(crate) fn annotate(&self, resp: &mut HttpResponse) {
         if let Counted::Admitted { policy, decision } = self {
             ratelimit::annotate(resp, policy, decision);
         }
@@ -61,7 +61,7 @@ impl Counted {
 /// Decides and records `asked` at `now_ms`, with nothing awaited in between. `Err` is the answer
 /// instead of serving: the 429 (`body` gives its JSON-RPC id), a 503 when storage failed, a 409
 /// when the limit is another role's.
-pub fn count(
+pub(crate) fn count(
     store: &impl AdmissionStore,
     asked: Option<&Asked>,
     now_ms: i64,
@@ -86,14 +86,14 @@ pub fn count(
 }
 
 /// The rate-limit storage failed: 503, the client may retry.
-pub fn storage_failed(e: &StoreError) -> HttpResponse {
+pub(crate) fn storage_failed(e: &StoreError) -> HttpResponse {
     tracing::error!(error = %e, "rate-limit storage failed");
     temporarily_unavailable(format!("rate-limit storage: {e}"))
 }
 
 /// 503 + `Retry-After` for a failure of ours the client can retry; `report` reaches the router
 /// (the request record, Sentry), never the client.
-pub fn temporarily_unavailable(report: String) -> HttpResponse {
+pub(crate) fn temporarily_unavailable(report: String) -> HttpResponse {
     HttpResponse::rpc_error(
         503,
         None,
