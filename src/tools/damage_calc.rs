@@ -10,7 +10,7 @@ use serde_json::{json, Value};
 
 use super::backend::StrategyBackend;
 use super::team::{parse_paste, StatSpread};
-use super::{args, tool_error};
+use super::{args, ToolError};
 use crate::battle::calc::{
     CalcField, CalcMove, CalcPokemon, CalcRequest, CalcResponse, CalcSide, DamageCalculator, STAT_IDS,
 };
@@ -550,26 +550,25 @@ pub const CALCULATOR: &str = "@smogon/calc 0.12.0";
 pub async fn call(backend: &impl StrategyBackend, arguments: &JsonObject) -> CallToolResult {
     let prepared = match prepare(backend, arguments).await {
         Ok(p) => p,
-        Err(e) => return tool_error(format!("Invalid arguments: {e}")),
+        Err(e) => return ToolError::InvalidArguments(e).into(),
     };
-    let Some(calculator) = backend.damage_calculator() else {
-        return tool_error("The damage calculator is not available in this deployment.");
-    };
-    calculate_with(calculator, &prepared)
+    match backend.damage_calculator() {
+        Some(calculator) => calculate_with(calculator, &prepared).unwrap_or_else(CallToolResult::from),
+        None => ToolError::NoCalculator.into(),
+    }
 }
 
-fn calculate_with(calculator: &dyn DamageCalculator, prepared: &Prepared) -> CallToolResult {
-    let request = match serde_json::to_string(&prepared.request) {
-        Ok(r) => r,
-        Err(e) => return tool_error(format!("The damage calculator failed: {e}")),
-    };
-    match calculator
+fn calculate_with(
+    calculator: &dyn DamageCalculator,
+    prepared: &Prepared,
+) -> Result<CallToolResult, ToolError> {
+    let failed = |e: String| ToolError::CalculatorFailed(e);
+    let request = serde_json::to_string(&prepared.request).map_err(|e| failed(e.to_string()))?;
+    let response = calculator
         .calculate(&request)
         .and_then(|s| serde_json::from_str::<CalcResponse>(&s).map_err(|e| e.to_string()))
-    {
-        Ok(response) => shape(prepared, response, CALCULATOR),
-        Err(e) => tool_error(format!("The damage calculator failed: {e}")),
-    }
+        .map_err(failed)?;
+    Ok(shape(prepared, response, CALCULATOR))
 }
 
 #[cfg(test)]

@@ -8,8 +8,8 @@ fn every_definition_names_its_tool_and_is_a_closed_object_schema() {
         [
             get_pokemon::NAME,
             query_strategy::NAME,
-            usage::SETS_NAME,
-            usage::USAGE_NAME,
+            get_popular_sets::NAME,
+            get_usage_stats::NAME,
             analyze_team::NAME,
             damage_calc::NAME,
             speed_tiers::NAME
