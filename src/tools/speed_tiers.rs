@@ -389,8 +389,8 @@ pub struct Output {
     /// What orders the Pokémon: "usage", else "sets".
     pub ranking: &'static str,
     pub tiers: Vec<Tier>,
-    /// The answer to an outspeed question (`outspeed::answer_outspeed`).
-    pub outspeed: Option<Value>,
+    /// The answer to an outspeed question.
+    pub outspeed: Option<outspeed::Answer>,
     pub notes: Vec<String>,
     pub provenance: Provenance,
 }
@@ -578,7 +578,7 @@ impl Render for Output {
             ));
         }
         if let Some(o) = &self.outspeed {
-            text.push_str(&format!("\n{}\n", o["summary"].as_str().unwrap_or("")));
+            text.push_str(&format!("\n{}\n", o.summary));
         }
         for n in &self.notes {
             text.push_str(&format!("Note: {n}\n"));
