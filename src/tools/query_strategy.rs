@@ -414,25 +414,21 @@ fn passage(rank: usize, hit: SearchHit, score: f64) -> Passage {
 
 impl Render for Output {
     fn render(&self) -> String {
-        render(self)
+        let mut out = format!("Strategy passages for \"{}\" ({}):\n", self.query, self.format);
+        for p in &self.results {
+            let set = p.set_name.as_deref().map(|s| format!(" — {s}")).unwrap_or_default();
+            let month = p.data_month.as_deref().map(|m| format!(", data {m}")).unwrap_or_default();
+            let why = p.why.as_deref().map(|w| format!("Why: {w}\n")).unwrap_or_default();
+            out.push_str(&format!(
+                "\n{}. {} [{}{}]{} — source: {}\n{why}{}\n",
+                p.rank, p.pokemon_name, p.section, set, month, p.source_url, p.text
+            ));
+        }
+        for n in &self.notes {
+            out.push_str(&format!("\nNote: {n}"));
+        }
+        out
     }
-}
-
-fn render(o: &Output) -> String {
-    let mut out = format!("Strategy passages for \"{}\" ({}):\n", o.query, o.format);
-    for p in &o.results {
-        let set = p.set_name.as_deref().map(|s| format!(" — {s}")).unwrap_or_default();
-        let month = p.data_month.as_deref().map(|m| format!(", data {m}")).unwrap_or_default();
-        let why = p.why.as_deref().map(|w| format!("Why: {w}\n")).unwrap_or_default();
-        out.push_str(&format!(
-            "\n{}. {} [{}{}]{} — source: {}\n{why}{}\n",
-            p.rank, p.pokemon_name, p.section, set, month, p.source_url, p.text
-        ));
-    }
-    for n in &o.notes {
-        out.push_str(&format!("\nNote: {n}"));
-    }
-    out
 }
 
 #[cfg(test)]
