@@ -3,32 +3,42 @@
 //! matrix (`team::matrix`: each top threat's best move against each member, and who is faster).
 
 use rmcp::model::{CallToolResult, JsonObject};
-use serde_json::Value;
 
 use super::backend::StrategyBackend;
-use super::{args, structured, team, tool_error};
+use super::team::{self, TeamAnalysis};
+use super::{args, respond, Render, ToolError};
 use crate::corpus::Format;
 
 pub const NAME: &str = "analyze_team";
 
-pub async fn call(backend: &impl StrategyBackend, arguments: &JsonObject) -> CallToolResult {
-    let parsed = args::only(arguments, &["paste", "format"]).map_err(|e| e.to_string()).and_then(|()| {
-        let paste = args::required_str(arguments, "paste", 20_000).map_err(|e| e.to_string())?;
-        let format = Format::parse(args::required_str(arguments, "format", 40).map_err(|e| e.to_string())?)
-            .map_err(|e| e.to_string())?;
-        Ok((paste, format))
-    });
-    let (paste, format) = match parsed {
-        Ok(p) => p,
-        Err(e) => return tool_error(format!("Invalid arguments: {e}")),
-    };
+/// The arguments, checked.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Input {
+    /// The team export (trimmed, at most 20,000 characters).
+    pub paste: String,
+    pub format: Format,
+}
+
+impl Input {
+    pub fn parse(arguments: &JsonObject) -> Result<Self, ToolError> {
+        args::only(arguments, &["paste", "format"])?;
+        let paste = args::required_str(arguments, "paste", 20_000)?;
+        let format =
+            Format::parse(args::required_str(arguments, "format", 40)?).map_err(ToolError::invalid)?;
+        Ok(Self { paste: paste.to_owned(), format })
+    }
+}
+
+/// The analysis is the output: `team::TeamAnalysis`.
+pub type Output = TeamAnalysis;
+
+pub async fn run(backend: &impl StrategyBackend, input: Input) -> Result<Output, ToolError> {
+    let Input { paste, format } = input;
     // Without statistics the analysis still runs (validation, type chart) and says so.
     let (usage, sets) = futures::join!(backend.usage(format.id()), backend.sets(format.id()));
     let (usage, sets) = (usage.ok().flatten(), sets.ok().flatten());
-    let mut analysis = match team::analyze(paste, &format, usage.as_ref().map(|u| &u.report)) {
-        Ok(analysis) => analysis,
-        Err(e) => return tool_error(format!("Cannot read this team: {e}")),
-    };
+    let mut analysis = team::analyze(&paste, &format, usage.as_ref().map(|u| &u.report))
+        .map_err(|e| ToolError::UnreadableTeam(e.to_string()))?;
     match (usage.as_deref(), backend.damage_calculator()) {
         (Some(usage), Some(calculator)) => {
             let built = team::matrix::build(
@@ -49,5 +59,18 @@ pub async fn call(backend: &impl StrategyBackend, arguments: &JsonObject) -> Cal
         }
         (None, _) => {}
     }
-    structured(team::render_text(&analysis), serde_json::to_value(&analysis).unwrap_or(Value::Null))
+    Ok(analysis)
+}
+
+impl Render for TeamAnalysis {
+    fn render(&self) -> String {
+        team::render_text(self)
+    }
+}
+
+pub async fn call(backend: &impl StrategyBackend, arguments: &JsonObject) -> CallToolResult {
+    match Input::parse(arguments) {
+        Ok(input) => respond(run(backend, input).await),
+        Err(e) => e.into(),
+    }
 }

@@ -40,10 +40,20 @@ pub fn optional_str<'a>(
 ) -> Result<Option<&'a str>, ArgError> {
     match args.get(name) {
         None | Some(Value::Null) => Ok(None),
-        Some(Value::String(s)) if s.trim().is_empty() => Err(ArgError::Empty { name }),
-        Some(Value::String(s)) if s.chars().count() > max => Err(ArgError::TooLong { name, max }),
-        Some(Value::String(s)) => Ok(Some(s.trim())),
+        Some(Value::String(s)) => text(name, s, max).map(Some),
         Some(_) => Err(ArgError::WrongType { name, expected: "a string" }),
+    }
+}
+
+/// A string argument's checks, for callers that hold the text already (resources, prompts):
+/// not blank, at most `max` characters; trimmed.
+pub fn text<'a>(name: &'static str, s: &'a str, max: usize) -> Result<&'a str, ArgError> {
+    if s.trim().is_empty() {
+        Err(ArgError::Empty { name })
+    } else if s.chars().count() > max {
+        Err(ArgError::TooLong { name, max })
+    } else {
+        Ok(s.trim())
     }
 }
 

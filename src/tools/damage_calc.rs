@@ -10,17 +10,15 @@ use serde_json::{json, Value};
 
 use super::backend::StrategyBackend;
 use super::team::{parse_paste, StatSpread};
-use super::{args, tool_error};
-use crate::battle::calc::{
-    CalcField, CalcMove, CalcPokemon, CalcRequest, CalcResponse, CalcSide, DamageCalculator, STAT_IDS,
-};
+use super::{args, respond, ToolError};
+use crate::battle::calc::{CalcField, CalcMove, CalcPokemon, CalcRequest, CalcResponse, CalcSide, STAT_IDS};
 use crate::battle::sets::{likeliest_set, AssumedSet, ConcreteSet};
 use crate::corpus::Format;
 use crate::dex::{self, dex, to_id};
 
 mod report;
 
-pub use report::shape;
+pub use report::{output, shape, Output};
 
 pub const NAME: &str = "damage_calc";
 
@@ -484,7 +482,8 @@ fn calc_pokemon(side: &Side, gen: u8) -> CalcPokemon {
     }
 }
 
-/// A validated call: the request for the calculator and what to report about it.
+/// A validated call (the typed input `prepare` makes of the arguments, resolving sets through
+/// the backend): the request for the calculator and what to report about it.
 pub struct Prepared {
     pub gen: u8,
     pub format: Option<Format>,
@@ -548,28 +547,22 @@ pub async fn prepare(backend: &impl StrategyBackend, arguments: &JsonObject) -> 
 pub const CALCULATOR: &str = "@smogon/calc 0.12.0";
 
 pub async fn call(backend: &impl StrategyBackend, arguments: &JsonObject) -> CallToolResult {
-    let prepared = match prepare(backend, arguments).await {
-        Ok(p) => p,
-        Err(e) => return tool_error(format!("Invalid arguments: {e}")),
-    };
-    let Some(calculator) = backend.damage_calculator() else {
-        return tool_error("The damage calculator is not available in this deployment.");
-    };
-    calculate_with(calculator, &prepared)
+    match prepare(backend, arguments).await {
+        Ok(prepared) => respond(run(backend, prepared).await),
+        Err(e) => ToolError::InvalidArguments(e).into(),
+    }
 }
 
-fn calculate_with(calculator: &dyn DamageCalculator, prepared: &Prepared) -> CallToolResult {
-    let request = match serde_json::to_string(&prepared.request) {
-        Ok(r) => r,
-        Err(e) => return tool_error(format!("The damage calculator failed: {e}")),
-    };
-    match calculator
+/// The prepared call through the backend's calculator.
+pub async fn run(backend: &impl StrategyBackend, prepared: Prepared) -> Result<Output, ToolError> {
+    let calculator = backend.damage_calculator().ok_or(ToolError::NoCalculator)?;
+    let failed = |e: String| ToolError::CalculatorFailed(e);
+    let request = serde_json::to_string(&prepared.request).map_err(|e| failed(e.to_string()))?;
+    let response = calculator
         .calculate(&request)
         .and_then(|s| serde_json::from_str::<CalcResponse>(&s).map_err(|e| e.to_string()))
-    {
-        Ok(response) => shape(prepared, response, CALCULATOR),
-        Err(e) => tool_error(format!("The damage calculator failed: {e}")),
-    }
+        .map_err(failed)?;
+    Ok(output(&prepared, response, CALCULATOR))
 }
 
 #[cfg(test)]

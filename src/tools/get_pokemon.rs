@@ -2,11 +2,9 @@
 
 use rmcp::model::{CallToolResult, JsonObject};
 use serde::Serialize;
-use serde_json::{json, Value};
 
-use super::args;
 use super::backend::{FormatUsage, StrategyBackend};
-use super::{structured, tool_error};
+use super::{args, respond, Render, ToolError};
 use crate::corpus::Format;
 use crate::dex::{self, dex, DexError};
 
@@ -72,53 +70,86 @@ pub struct Multiplier {
     pub multiplier: f64,
 }
 
-pub async fn call(backend: &impl StrategyBackend, arguments: &JsonObject) -> CallToolResult {
-    let parsed = args::only(arguments, &["name", "generation", "format"]).and_then(|()| {
-        Ok((
-            args::required_str(arguments, "name", 100)?,
-            args::optional_generation(arguments, "generation")?,
-            args::optional_str(arguments, "format", 40)?,
-        ))
-    });
-    let (name, generation, format) = match parsed {
-        Ok(p) => p,
-        Err(e) => return tool_error(format!("Invalid arguments: {e}")),
-    };
-    let format = match format.map(Format::parse).transpose() {
-        Ok(f) => f,
-        Err(e) => return tool_error(format!("Invalid arguments: {e}")),
-    };
-    let entry = match lookup(name, generation.or(format.as_ref().map(Format::gen))) {
-        Ok(entry) => entry,
-        Err(e) => return tool_error(capitalise(&e.to_string())),
-    };
+/// The arguments, checked.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Input {
+    pub name: String,
+    pub generation: Option<u8>,
+    /// A format whose generation to read (unless `generation` says) and whose usage to show.
+    pub format: Option<Format>,
+}
+
+impl Input {
+    pub fn parse(arguments: &JsonObject) -> Result<Self, ToolError> {
+        args::only(arguments, &["name", "generation", "format"])?;
+        let name = args::required_str(arguments, "name", 100)?.to_owned();
+        let generation = args::optional_generation(arguments, "generation")?;
+        let format = args::optional_str(arguments, "format", 40)?;
+        let format = format.map(Format::parse).transpose().map_err(ToolError::invalid)?;
+        Ok(Self { name, generation, format })
+    }
+}
+
+/// The dex entry, and the species' standing in a format when statistics exist.
+#[derive(Debug, Serialize)]
+pub struct Output {
+    #[serde(flatten)]
+    pub entry: PokemonEntry,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub usage: Option<UsageSummary>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UsageSummary {
+    pub format: String,
+    pub month: String,
+    pub cutoff: u32,
+    pub rank: usize,
+    pub usage_percent: Option<f64>,
+    pub top_abilities: Vec<String>,
+    pub top_items: Vec<String>,
+    pub top_moves: Vec<String>,
+    pub source: String,
+}
+
+pub async fn run(backend: &impl StrategyBackend, input: Input) -> Result<Output, ToolError> {
+    let Input { name, generation, format } = input;
+    let entry = lookup(&name, generation.or(format.as_ref().map(Format::gen)))
+        .map_err(|e| ToolError::NotFound(capitalise(&e.to_string())))?;
     // The species' standing in its generation's OU (or the format asked for), when statistics exist.
     let format_id = format.map_or_else(|| format!("gen{}ou", entry.generation), |f| f.id().to_owned());
     let usage =
         backend.usage(&format_id).await.ok().flatten().and_then(|u| usage_summary(&u, &format_id, &entry.id));
-    let mut text = render(&entry);
-    if let Some(u) = &usage {
-        text.push_str(&format!(
-            "\nUsage in {} ({}, rating ≥ {}): #{} at {} — most common: {}",
-            u["format"].as_str().unwrap_or_default(),
-            u["month"].as_str().unwrap_or_default(),
-            u["cutoff"],
-            u["rank"],
-            u["usagePercent"].as_f64().map_or("?".into(), |p| format!("{p:.3}%")),
-            u["topMoves"]
-                .as_array()
-                .map(|m| m.iter().filter_map(Value::as_str).collect::<Vec<_>>().join(", "))
-                .unwrap_or_default(),
-        ));
-    }
-    let mut value = serde_json::to_value(&entry).unwrap_or(Value::Null);
-    if let (Some(obj), Some(u)) = (value.as_object_mut(), usage) {
-        obj.insert("usage".into(), u);
-    }
-    structured(text, value)
+    Ok(Output { entry, usage })
 }
 
-fn usage_summary(usage: &FormatUsage, format: &str, id: &str) -> Option<Value> {
+impl Render for Output {
+    fn render(&self) -> String {
+        let mut text = render(&self.entry);
+        if let Some(u) = &self.usage {
+            text.push_str(&format!(
+                "\nUsage in {} ({}, rating ≥ {}): #{} at {} — most common: {}",
+                u.format,
+                u.month,
+                u.cutoff,
+                u.rank,
+                u.usage_percent.map_or("?".into(), |p| format!("{p:.3}%")),
+                u.top_moves.join(", "),
+            ));
+        }
+        text
+    }
+}
+
+pub async fn call(backend: &impl StrategyBackend, arguments: &JsonObject) -> CallToolResult {
+    match Input::parse(arguments) {
+        Ok(input) => respond(run(backend, input).await),
+        Err(e) => e.into(),
+    }
+}
+
+fn usage_summary(usage: &FormatUsage, format: &str, id: &str) -> Option<UsageSummary> {
     let s = usage.report.species.iter().find(|s| dex::is_id(&s.name, id))?;
     let names = |b: &crate::corpus::Breakdown, n: usize| -> Vec<String> {
         b.shares
@@ -128,11 +159,17 @@ fn usage_summary(usage: &FormatUsage, format: &str, id: &str) -> Option<Value> {
             .map(|x| x.name.clone())
             .collect()
     };
-    Some(json!({
-        "format": format, "month": usage.month, "cutoff": usage.cutoff, "rank": s.rank, "usagePercent": s.usage,
-        "topAbilities": names(&s.abilities, 2), "topItems": names(&s.items, 3), "topMoves": names(&s.moves, 4),
-        "source": usage.source_url,
-    }))
+    Some(UsageSummary {
+        format: format.to_owned(),
+        month: usage.month.clone(),
+        cutoff: usage.cutoff,
+        rank: s.rank,
+        usage_percent: s.usage,
+        top_abilities: names(&s.abilities, 2),
+        top_items: names(&s.items, 3),
+        top_moves: names(&s.moves, 4),
+        source: usage.source_url.clone(),
+    })
 }
 
 pub fn lookup(name: &str, generation: Option<u8>) -> Result<PokemonEntry, DexError> {
@@ -235,6 +272,7 @@ fn capitalise(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::{json, Value};
 
     fn call_json(v: Value) -> CallToolResult {
         futures::executor::block_on(call(&crate::tools::backend::NoCorpus, v.as_object().unwrap()))

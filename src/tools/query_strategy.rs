@@ -4,11 +4,9 @@
 
 use rmcp::model::{CallToolResult, JsonObject};
 use serde::Serialize;
-use serde_json::Value;
 
-use super::args;
 use super::backend::StrategyBackend;
-use super::{structured, tool_error};
+use super::{args, get_popular_sets, respond, Render, ToolError};
 use crate::corpus::Format;
 use crate::dex::{dex, to_id};
 use crate::search::hit::{SearchHit, SearchRequest, MAX_POKEMON_IDS};
@@ -75,7 +73,9 @@ pub struct Retrieval {
     pub semantic: &'static str,
 }
 
-struct Input {
+/// The arguments, checked; the question already understood.
+#[derive(Debug)]
+pub struct Input {
     query: String,
     pokemon: Option<String>,
     format: String,
@@ -83,6 +83,12 @@ struct Input {
     section: Option<String>,
     limit: u32,
     understood: Understood,
+}
+
+impl Input {
+    pub fn parse(arguments: &JsonObject) -> Result<Self, ToolError> {
+        parse(arguments).map_err(ToolError::InvalidArguments)
+    }
 }
 
 fn parse(arguments: &JsonObject) -> Result<Input, String> {
@@ -117,10 +123,13 @@ fn parse(arguments: &JsonObject) -> Result<Input, String> {
 }
 
 pub async fn call(backend: &impl StrategyBackend, arguments: &JsonObject) -> CallToolResult {
-    let input = match parse(arguments) {
-        Ok(i) => i,
-        Err(e) => return tool_error(format!("Invalid arguments: {e}")),
-    };
+    match Input::parse(arguments) {
+        Ok(input) => respond(run(backend, input).await),
+        Err(e) => e.into(),
+    }
+}
+
+pub async fn run(backend: &impl StrategyBackend, input: Input) -> Result<Output, ToolError> {
     let request = SearchRequest {
         query: input.query.clone(),
         limit: CANDIDATES.max(input.limit * 4),
@@ -262,7 +271,7 @@ pub async fn call(backend: &impl StrategyBackend, arguments: &JsonObject) -> Cal
         degraded,
         notes,
     };
-    structured(render(&output), serde_json::to_value(&output).unwrap_or(Value::Null))
+    Ok(output)
 }
 
 fn understanding(input: &Input, asks: &[RoleAsk]) -> Understanding {
@@ -345,31 +354,27 @@ async fn usage_fallback(
     lexical: &'static str,
     semantic: &'static str,
     mut notes: Vec<String>,
-) -> CallToolResult {
-    let unavailable = || tool_error(format!("Strategy search is unavailable right now: {}", notes.join(" ")));
-    let Some(pokemon) = mentioned.first() else { return unavailable() };
-    let mut arguments = JsonObject::new();
-    arguments.insert("pokemon".into(), pokemon.as_str().into());
-    arguments.insert("format".into(), input.format.as_str().into());
-    let sets = super::usage::call_sets(backend, &arguments).await;
-    let (Some(false), Some(data)) = (sets.is_error, sets.structured_content.as_ref()) else {
-        return unavailable();
+) -> Result<Output, ToolError> {
+    let unavailable = |notes: &[String]| ToolError::SearchUnavailable(notes.join(" "));
+    let Some(pokemon) = mentioned.first() else { return Err(unavailable(&notes)) };
+    let sets = match get_popular_sets::Input::newest(pokemon, &input.format) {
+        Ok(sets_input) => get_popular_sets::run(backend, sets_input).await,
+        Err(e) => Err(e),
     };
-    let text = sets.content.first().and_then(|c| c.as_text()).map(|t| t.text.clone()).unwrap_or_default();
+    let Ok(sets) = sets else { return Err(unavailable(&notes)) };
+    let text = sets.render();
     notes.push("Answered from usage statistics instead of strategy search.".into());
     tracing::warn!(tool = NAME, lexical, semantic, fallback = "usage", "degraded answer");
-    let source =
-        data.pointer("/provenance/statsSource").and_then(Value::as_str).unwrap_or_default().to_owned();
     let result = Passage {
         rank: 1,
         pokemon: pokemon.clone(),
-        pokemon_name: data["name"].as_str().unwrap_or(pokemon).to_owned(),
+        pokemon_name: sets.name,
         format: input.format.clone(),
         section: "usage".into(),
         set_name: None,
         score: 0.0,
-        data_month: data.pointer("/provenance/statsMonth").and_then(Value::as_str).map(str::to_owned),
-        source_url: source,
+        data_month: sets.provenance.stats_month,
+        source_url: sets.provenance.stats_source.unwrap_or_default(),
         why: None,
         text: text.chars().take(PASSAGE_CHARS).collect(),
     };
@@ -382,7 +387,7 @@ async fn usage_fallback(
         degraded: true,
         notes,
     };
-    structured(render(&output), serde_json::to_value(&output).unwrap_or(Value::Null))
+    Ok(output)
 }
 
 fn passage(rank: usize, hit: SearchHit, score: f64) -> Passage {
@@ -407,21 +412,23 @@ fn passage(rank: usize, hit: SearchHit, score: f64) -> Passage {
     }
 }
 
-fn render(o: &Output) -> String {
-    let mut out = format!("Strategy passages for \"{}\" ({}):\n", o.query, o.format);
-    for p in &o.results {
-        let set = p.set_name.as_deref().map(|s| format!(" — {s}")).unwrap_or_default();
-        let month = p.data_month.as_deref().map(|m| format!(", data {m}")).unwrap_or_default();
-        let why = p.why.as_deref().map(|w| format!("Why: {w}\n")).unwrap_or_default();
-        out.push_str(&format!(
-            "\n{}. {} [{}{}]{} — source: {}\n{why}{}\n",
-            p.rank, p.pokemon_name, p.section, set, month, p.source_url, p.text
-        ));
+impl Render for Output {
+    fn render(&self) -> String {
+        let mut out = format!("Strategy passages for \"{}\" ({}):\n", self.query, self.format);
+        for p in &self.results {
+            let set = p.set_name.as_deref().map(|s| format!(" — {s}")).unwrap_or_default();
+            let month = p.data_month.as_deref().map(|m| format!(", data {m}")).unwrap_or_default();
+            let why = p.why.as_deref().map(|w| format!("Why: {w}\n")).unwrap_or_default();
+            out.push_str(&format!(
+                "\n{}. {} [{}{}]{} — source: {}\n{why}{}\n",
+                p.rank, p.pokemon_name, p.section, set, month, p.source_url, p.text
+            ));
+        }
+        for n in &self.notes {
+            out.push_str(&format!("\nNote: {n}"));
+        }
+        out
     }
-    for n in &o.notes {
-        out.push_str(&format!("\nNote: {n}"));
-    }
-    out
 }
 
 #[cfg(test)]

@@ -5,17 +5,19 @@
 
 use rmcp::model::{CallToolResult, JsonObject};
 use serde::Serialize;
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use super::backend::StrategyBackend;
-use super::{args, structured, tool_error};
+use super::{args, respond, ToolError};
 use crate::battle::speed::{self, Conditions, Mon, Weather};
 use crate::corpus::{Format, SpeciesSets, UsageStats};
 use crate::dex::{dex, to_id, SpeciesView};
 
+mod output;
 mod outspeed;
 mod spreads;
 
+pub use output::{Modifiers, Output, Provenance, Tier};
 use outspeed::answer_outspeed;
 use spreads::{benchmarks, common_spreads, likeliest_set, Spread};
 
@@ -282,7 +284,9 @@ fn entry(
     }
 }
 
-struct Parsed {
+/// The arguments, checked.
+#[derive(Debug)]
+pub struct Input {
     format: Format,
     limit: usize,
     spreads: usize,
@@ -292,6 +296,7 @@ struct Parsed {
     outspeed: Option<OutspeedArgs>,
 }
 
+#[derive(Debug)]
 struct OutspeedArgs {
     pokemon: String,
     target: String,
@@ -300,7 +305,28 @@ struct OutspeedArgs {
     target_mods: Mods,
 }
 
-fn parse(arguments: &JsonObject) -> Result<Parsed, String> {
+impl Input {
+    pub fn parse(arguments: &JsonObject) -> Result<Self, ToolError> {
+        parse(arguments).map_err(ToolError::InvalidArguments)
+    }
+
+    /// The `limit` most used Pokémon of `format` (given as text, checked as the argument is),
+    /// with the default spreads and benchmarks and no modifiers.
+    pub fn top(format: &str, limit: usize) -> Result<Self, ToolError> {
+        let format = Format::parse(args::text("format", format, 40)?).map_err(ToolError::invalid)?;
+        Ok(Self {
+            format,
+            limit,
+            spreads: DEFAULT_SPREADS as usize,
+            benchmarks: true,
+            mods: Mods::default(),
+            field: Field::default(),
+            outspeed: None,
+        })
+    }
+}
+
+fn parse(arguments: &JsonObject) -> Result<Input, String> {
     args::only(arguments, &["format", "limit", "spreads", "benchmarks", "modifiers", "outspeed"])
         .map_err(|e| e.to_string())?;
     let format = args::required_str(arguments, "format", 40).map_err(|e| e.to_string())?;
@@ -341,7 +367,7 @@ fn parse(arguments: &JsonObject) -> Result<Parsed, String> {
         }
         Some(_) => return Err("argument \"outspeed\" must be an object".into()),
     };
-    Ok(Parsed {
+    Ok(Input {
         format,
         limit: limit.unwrap_or(DEFAULT_LIMIT) as usize,
         spreads: spreads.unwrap_or(DEFAULT_SPREADS) as usize,
@@ -352,19 +378,15 @@ fn parse(arguments: &JsonObject) -> Result<Parsed, String> {
     })
 }
 
-pub async fn call(backend: &impl StrategyBackend, arguments: &JsonObject) -> CallToolResult {
-    let p = match parse(arguments) {
-        Ok(p) => p,
-        Err(e) => return tool_error(format!("Invalid arguments: {e}")),
-    };
+pub async fn run(backend: &impl StrategyBackend, p: Input) -> Result<Output, ToolError> {
     let format_id = p.format.id().to_owned();
     let (gen, level) = (p.format.gen(), format_level(&p.format));
     let (usage, sets) = futures::join!(backend.usage(&format_id), backend.sets(&format_id));
     let (usage, sets) = (usage.ok().flatten(), sets.ok().flatten());
     if usage.is_none() && sets.is_none() {
-        return tool_error(format!(
+        return Err(ToolError::NotFound(format!(
             "No usage statistics or sets are loaded for {format_id}; try a format such as gen9ou."
-        ));
+        )));
     }
     let stats_of = |name: &str| usage.as_ref().and_then(|u| u.report.get(name));
     let sets_of = |name: &str| sets.as_ref().and_then(|s| s.get(name));
@@ -433,26 +455,22 @@ pub async fn call(backend: &impl StrategyBackend, arguments: &JsonObject) -> Cal
         let order = if tr { a.speed.cmp(&b.speed) } else { b.speed.cmp(&a.speed) };
         order.then(a.rank.unwrap_or(usize::MAX).cmp(&b.rank.unwrap_or(usize::MAX))).then(a.name.cmp(&b.name))
     });
-    let mut tiers: Vec<(u32, Vec<Entry>)> = Vec::new();
+    let mut tiers: Vec<Tier> = Vec::new();
     for e in entries {
         match tiers.last_mut() {
-            Some((speed, group)) if *speed == e.speed => group.push(e),
-            _ => tiers.push((e.speed, vec![e])),
+            Some(tier) if tier.speed == e.speed => tier.entries.push(e),
+            _ => tiers.push(Tier { speed: e.speed, tie: false, entries: vec![e] }),
         }
     }
-    let tier_values: Vec<Value> = tiers
-        .iter()
-        .map(|(speed, group)| {
-            let tie = group.iter().any(|e| e.pokemon != group[0].pokemon);
-            json!({"speed": speed, "tie": tie, "entries": group})
-        })
-        .collect();
+    for tier in &mut tiers {
+        tier.tie = tier.entries.iter().any(|e| e.pokemon != tier.entries[0].pokemon);
+    }
 
     let outspeed = match &p.outspeed {
-        Some(o) => match answer_outspeed(o, gen, level, &p.field, &stats_of, &sets_of, p.spreads) {
-            Ok(v) => Some(v),
-            Err(e) => return tool_error(e),
-        },
+        Some(o) => Some(
+            answer_outspeed(o, gen, level, &p.field, &stats_of, &sets_of, p.spreads)
+                .map_err(ToolError::NotFound)?,
+        ),
         None => None,
     };
 
@@ -466,44 +484,32 @@ pub async fn call(backend: &impl StrategyBackend, arguments: &JsonObject) -> Cal
     if p.field.electric_terrain {
         field_words.push("Electric Terrain".into());
     }
-    let provenance = json!({
-        "statsMonth": usage.as_ref().map(|u| u.month.clone()),
-        "cutoff": usage.as_ref().map(|u| u.cutoff),
-        "statsSource": usage.as_ref().map(|u| u.source_url.clone()),
-        "setsSource": p.format.sets_url(),
-        "formula": "Pokémon Showdown / @smogon/calc getFinalSpeed",
-    });
-    let mut text = format!(
-        "{format_id} speed tiers at level {level}{} — {}{}\n",
-        if tr { ", Trick Room: slowest moves first" } else { "" },
-        if field_words.is_empty() { "no modifiers".to_owned() } else { field_words.join(", ") },
-        usage.as_ref().map(|u| format!(" — usage {} (rating ≥ {})", u.month, u.cutoff)).unwrap_or_default(),
-    );
-    for (speed, group) in &tiers {
-        let tie = group.iter().any(|e| e.pokemon != group[0].pokemon);
-        let who: Vec<String> = group
-            .iter()
-            .map(|e| match e.percent {
-                Some(pct) => format!("{} ({}, {pct:.1}%)", e.name, e.spread),
-                None => format!("{} ({})", e.name, e.spread),
-            })
-            .collect();
-        text.push_str(&format!("{speed:>5}{} {}\n", if tie { " [tie]" } else { "" }, who.join(" · ")));
+    Ok(Output {
+        generation: gen,
+        level,
+        trick_room: tr,
+        order: if tr { "slowest first" } else { "fastest first" },
+        modifiers: Modifiers { all: p.mods.describe(), field: field_words },
+        ranking: if usage.is_some() { "usage" } else { "sets" },
+        tiers,
+        outspeed,
+        notes,
+        provenance: Provenance {
+            stats_month: usage.as_ref().map(|u| u.month.clone()),
+            cutoff: usage.as_ref().map(|u| u.cutoff),
+            stats_source: usage.as_ref().map(|u| u.source_url.clone()),
+            sets_source: p.format.sets_url(),
+            formula: "Pokémon Showdown / @smogon/calc getFinalSpeed",
+        },
+        format: format_id,
+    })
+}
+
+pub async fn call(backend: &impl StrategyBackend, arguments: &JsonObject) -> CallToolResult {
+    match Input::parse(arguments) {
+        Ok(input) => respond(run(backend, input).await),
+        Err(e) => e.into(),
     }
-    if let Some(o) = &outspeed {
-        text.push_str(&format!("\n{}\n", o["summary"].as_str().unwrap_or("")));
-    }
-    for n in &notes {
-        text.push_str(&format!("Note: {n}\n"));
-    }
-    let value = json!({
-        "format": format_id, "generation": gen, "level": level, "trickRoom": tr,
-        "order": if tr { "slowest first" } else { "fastest first" },
-        "modifiers": {"all": p.mods.describe(), "field": field_words},
-        "ranking": if usage.is_some() { "usage" } else { "sets" },
-        "tiers": tier_values, "outspeed": outspeed, "notes": notes, "provenance": provenance,
-    });
-    structured(text, value)
 }
 
 #[cfg(test)]

@@ -1,31 +1,82 @@
 //! The answer of a calculation: both sides with their stats and where their sets came from,
 //! each move's rolls, range, percentages and `@smogon/calc`'s own description.
 
+use std::collections::BTreeMap;
+
 use rmcp::model::CallToolResult;
-use serde_json::{json, Value};
+use serde::Serialize;
+use serde_json::Value;
 
 use super::{Prepared, Side};
-use crate::battle::calc::{CalcResponse, MoveResult};
-use crate::battle::sets::SetSource;
-use crate::tools::structured;
+use crate::battle::calc::{CalcField, CalcResponse, CalcStats, MoveResult};
+use crate::battle::sets::{AssumedSet, ConcreteSet, SetSource};
+use crate::tools::{respond, Render};
 
-fn side_json(side: &Side, stats: &crate::battle::calc::CalcStats, gen: u8) -> Value {
-    let provenance = match (&side.assumed, &side.default_note) {
-        (Some(a), _) => json!(a),
-        (None, Some(note)) => json!({"source": "defaults", "note": note}),
-        (None, None) => json!({"source": "given"}),
-    };
-    json!({
-        "set": side.set, "paste": side.set.to_paste(gen), "assumed": side.assumed.is_some(),
-        "provenance": provenance, "terastallized": side.terastallized, "boosts": side.boosts,
-        "status": side.status, "currentHpPercent": side.current_hp_percent,
-        "stats": stats.stats, "maxHp": stats.max_hp, "currentHp": stats.cur_hp,
-    })
+/// A calculation's answer: both sides, the field, each move's result.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Output {
+    pub generation: u8,
+    pub format: Option<String>,
+    /// "singles" or "doubles".
+    pub game_type: String,
+    pub attacker: SideOutput,
+    pub defender: SideOutput,
+    pub field: CalcField,
+    pub results: Vec<MoveResult>,
+    pub calculator: String,
 }
 
-fn provenance_line(role: &str, side: &Side) -> String {
-    match (&side.assumed, &side.default_note) {
-        (Some(a), _) => {
+/// One side as calculated: its set (and where it came from), its state, its final stats.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SideOutput {
+    pub set: ConcreteSet,
+    pub paste: String,
+    pub assumed: bool,
+    pub provenance: Provenance,
+    pub terastallized: bool,
+    pub boosts: BTreeMap<&'static str, i8>,
+    pub status: Option<&'static str>,
+    pub current_hp_percent: Option<u8>,
+    pub stats: BTreeMap<String, u32>,
+    pub max_hp: u32,
+    pub current_hp: u32,
+}
+
+/// Where a side's set came from: assumed (with its sources), the library's defaults, or given.
+#[derive(Debug, Serialize)]
+#[serde(untagged)]
+pub enum Provenance {
+    Assumed(Box<AssumedSet>),
+    Defaults { source: &'static str, note: String },
+    Given { source: &'static str },
+}
+
+fn side_output(side: &Side, stats: &CalcStats, gen: u8) -> SideOutput {
+    let provenance = match (&side.assumed, &side.default_note) {
+        (Some(a), _) => Provenance::Assumed(Box::new(a.clone())),
+        (None, Some(note)) => Provenance::Defaults { source: "defaults", note: note.clone() },
+        (None, None) => Provenance::Given { source: "given" },
+    };
+    SideOutput {
+        set: side.set.clone(),
+        paste: side.set.to_paste(gen),
+        assumed: side.assumed.is_some(),
+        provenance,
+        terastallized: side.terastallized,
+        boosts: side.boosts.clone(),
+        status: side.status,
+        current_hp_percent: side.current_hp_percent,
+        stats: stats.stats.clone(),
+        max_hp: stats.max_hp,
+        current_hp: stats.cur_hp,
+    }
+}
+
+fn provenance_line(role: &str, side: &SideOutput) -> String {
+    match &side.provenance {
+        Provenance::Assumed(a) => {
             let share = match (a.usage_percent, a.raw_count) {
                 (Some(p), _) => format!(", {p:.3}% usage"),
                 (None, Some(n)) => format!(", raw count {n}"),
@@ -52,8 +103,8 @@ fn provenance_line(role: &str, side: &Side) -> String {
                 side.set.species, a.source_url
             )
         }
-        (None, Some(note)) => format!("{role}: {} — {note}", side.set.species),
-        (None, None) => format!("{role}: {} — as given", side.set.species),
+        Provenance::Defaults { note, .. } => format!("{role}: {} — {note}", side.set.species),
+        Provenance::Given { .. } => format!("{role}: {} — as given", side.set.species),
     }
 }
 
@@ -76,37 +127,52 @@ fn join(v: &Value) -> String {
     }
 }
 
-/// The answer: the description lines and rolls as text, everything as structured content.
+/// The answer to a prepared call, from the calculator's response.
+pub fn output(p: &Prepared, response: CalcResponse, calculator: &str) -> Output {
+    Output {
+        generation: p.gen,
+        format: p.format.as_ref().map(|f| f.id().to_owned()),
+        game_type: p.request.field.game_type.to_lowercase(),
+        attacker: side_output(&p.attacker, &response.attacker, p.gen),
+        defender: side_output(&p.defender, &response.defender, p.gen),
+        field: p.request.field.clone(),
+        results: response.results,
+        calculator: calculator.to_owned(),
+    }
+}
+
+/// The answer as an MCP result.
 pub fn shape(p: &Prepared, response: CalcResponse, calculator: &str) -> CallToolResult {
-    let game_type = p.request.field.game_type.to_lowercase();
-    let mut text = format!(
-        "Damage calculation, generation {}{} ({game_type})\n{}\n{}\n",
-        p.gen,
-        p.format.as_ref().map(|f| format!(", {}", f.id())).unwrap_or_default(),
-        provenance_line("Attacker", &p.attacker),
-        provenance_line("Defender", &p.defender),
-    );
-    for (side, role) in [(&p.attacker, "Attacker"), (&p.defender, "Defender")] {
-        if side.assumed.is_some() {
-            text.push_str(&format!("{role}'s assumed set:\n{}\n", side.set.to_paste(p.gen)));
+    respond(Ok(output(p, response, calculator)))
+}
+
+impl Render for Output {
+    /// The description lines and rolls as text; everything else is in the structured content.
+    fn render(&self) -> String {
+        let mut text = format!(
+            "Damage calculation, generation {}{} ({})\n{}\n{}\n",
+            self.generation,
+            self.format.as_ref().map(|f| format!(", {f}")).unwrap_or_default(),
+            self.game_type,
+            provenance_line("Attacker", &self.attacker),
+            provenance_line("Defender", &self.defender),
+        );
+        for (side, role) in [(&self.attacker, "Attacker"), (&self.defender, "Defender")] {
+            if side.assumed {
+                text.push_str(&format!("{role}'s assumed set:\n{}\n", side.paste));
+            }
         }
-    }
-    for r in &response.results {
-        text.push('\n');
-        match &r.desc {
-            Some(desc) => text.push_str(&format!("{desc}\nRolls: {}\n", rolls_text(r))),
-            None => text.push_str(&format!(
-                "{}: no damage to {} (immune, or a status move)\n",
-                r.r#move, p.defender.set.species
-            )),
+        for r in &self.results {
+            text.push('\n');
+            match &r.desc {
+                Some(desc) => text.push_str(&format!("{desc}\nRolls: {}\n", rolls_text(r))),
+                None => text.push_str(&format!(
+                    "{}: no damage to {} (immune, or a status move)\n",
+                    r.r#move, self.defender.set.species
+                )),
+            }
         }
+        text.push_str(&format!("\nCalculated with {}.\n", self.calculator));
+        text
     }
-    text.push_str(&format!("\nCalculated with {calculator}.\n"));
-    let value = json!({
-        "generation": p.gen, "format": p.format.as_ref().map(|f| f.id()), "gameType": game_type,
-        "attacker": side_json(&p.attacker, &response.attacker, p.gen),
-        "defender": side_json(&p.defender, &response.defender, p.gen),
-        "field": p.request.field, "results": response.results, "calculator": calculator,
-    });
-    structured(text, value)
 }

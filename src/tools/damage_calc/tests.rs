@@ -5,7 +5,7 @@ use futures::executor::block_on;
 
 use super::*;
 use crate::battle::calc::MoveResult;
-use crate::battle::calc::{CalcStats, KoChance};
+use crate::battle::calc::{CalcStats, DamageCalculator, KoChance};
 use crate::corpus::{parse_moveset_report, parse_sets, SetsFile};
 use crate::search::hit::{SearchHit, SearchRequest};
 use crate::tools::backend::{BackendError, FormatUsage};

@@ -1,6 +1,7 @@
 use super::*;
 use crate::tools::backend::{BackendError, FormatUsage};
 use futures::executor::block_on;
+use serde_json::json;
 use std::rc::Rc;
 
 /// The real gen9ou moveset report and gen9vgc2024 sets from ../shared/data.

@@ -1,13 +1,50 @@
 //! "Can A outspeed B?": the least Speed investment for A to move first under the modifiers
 //! asked for, or the reason it cannot.
 
-use serde_json::{json, Value};
+use serde::Serialize;
 
 use super::spreads::{common_spreads, likeliest_set, Spread};
-use super::{conditions, entry, likely_ability, Field, OutspeedArgs};
+use super::{conditions, entry, likely_ability, Entry, Field, OutspeedArgs};
 use crate::battle::speed::{self, Investment, Mon, NatureEffect, Outspeed};
 use crate::corpus::{SpeciesSets, UsageStats};
 use crate::dex::{dex, to_id};
+
+/// The least Speed investment for `pokemon` to move before `target`'s set, or its best.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Answer {
+    pub pokemon: String,
+    pub name: String,
+    pub target: String,
+    pub target_name: String,
+    /// "likeliest" set or "fastest" common spread of the target.
+    pub against: &'static str,
+    pub trick_room: bool,
+    pub possible: bool,
+    pub evs: u16,
+    pub iv: u16,
+    /// "plus", "neutral" or "minus" (`null` before natures, generations 1-2).
+    pub nature: Option<&'static str>,
+    pub stat: u32,
+    pub speed: u32,
+    pub ability: Option<String>,
+    pub item: Option<String>,
+    pub applied: Vec<&'static str>,
+    pub modifiers: Vec<String>,
+    pub target_modifiers: Vec<String>,
+    pub by_nature: Vec<ByNature>,
+    target_set: Entry,
+    pub summary: String,
+}
+
+/// The fewest EVs to get there with one nature.
+#[derive(Debug, Serialize)]
+pub struct ByNature {
+    pub nature: &'static str,
+    pub possible: bool,
+    pub evs: Option<u16>,
+    pub speed: Option<u32>,
+}
 
 pub(super) fn answer_outspeed<'a>(
     o: &OutspeedArgs,
@@ -17,7 +54,7 @@ pub(super) fn answer_outspeed<'a>(
     stats_of: &impl Fn(&str) -> Option<&'a UsageStats>,
     sets_of: &impl Fn(&str) -> Option<&'a SpeciesSets>,
     spreads: usize,
-) -> Result<Value, String> {
+) -> Result<Answer, String> {
     let a = dex().species(&o.pokemon, Some(gen)).map_err(|e| e.to_string())?;
     let b = dex().species(&o.target, Some(gen)).map_err(|e| e.to_string())?;
     let (bst, bse) = (stats_of(b.name), sets_of(b.name));
@@ -72,7 +109,7 @@ pub(super) fn answer_outspeed<'a>(
     };
     let result = speed::solve_outspeed(gen, target.speed, field.trick_room, |inv| a_entry(inv).0);
     // Outside Trick Room, the fewest EVs with each nature (a +Spe nature often needs fewer).
-    let by_nature: Vec<Value> = if field.trick_room || gen <= 2 {
+    let by_nature: Vec<ByNature> = if field.trick_room || gen <= 2 {
         Vec::new()
     } else {
         [(NatureEffect::Neutral, "neutral"), (NatureEffect::Plus, "plus")]
@@ -82,7 +119,12 @@ pub(super) fn answer_outspeed<'a>(
                     let speed = a_entry(Investment { nature, iv: 31, ev }).0;
                     (speed > target.speed).then_some((ev, speed))
                 });
-                json!({"nature": word, "possible": found.is_some(), "evs": found.map(|f| f.0), "speed": found.map(|f| f.1)})
+                ByNature {
+                    nature: word,
+                    possible: found.is_some(),
+                    evs: found.map(|f| f.0),
+                    speed: found.map(|f| f.1),
+                }
             })
             .collect()
     };
@@ -110,10 +152,10 @@ pub(super) fn answer_outspeed<'a>(
     let iv_text = if inv.iv != 31 { format!(", {} IV", inv.iv) } else { String::new() };
     let plus_alternative = by_nature
         .iter()
-        .find(|o| o["nature"] == "plus" && o["possible"] == true)
+        .find(|o| o.nature == "plus" && o.possible)
         .filter(|_| inv.nature == NatureEffect::Neutral)
-        .and_then(|o| o["evs"].as_u64())
-        .filter(|evs| *evs < u64::from(inv.ev))
+        .and_then(|o| o.evs)
+        .filter(|evs| *evs < inv.ev)
         .map(|evs| format!(" (or {evs} with a +Spe nature)"))
         .unwrap_or_default();
     let summary = if possible {
@@ -139,13 +181,26 @@ pub(super) fn answer_outspeed<'a>(
         NatureEffect::Neutral => "neutral",
         NatureEffect::Minus => "minus",
     };
-    Ok(json!({
-        "pokemon": a.id, "name": a.name, "target": b.id, "targetName": b.name,
-        "against": if o.fastest { "fastest" } else { "likeliest" },
-        "trickRoom": field.trick_room, "possible": possible,
-        "evs": inv.ev, "iv": inv.iv, "nature": if gen >= 3 { Some(nature) } else { None },
-        "stat": stat, "speed": speed, "ability": a_ability, "item": held, "applied": applied,
-        "modifiers": o.mods.describe(), "targetModifiers": o.target_mods.describe(),
-        "byNature": by_nature, "targetSet": target, "summary": summary,
-    }))
+    Ok(Answer {
+        pokemon: a.id.to_owned(),
+        name: a.name.to_owned(),
+        target: b.id.to_owned(),
+        target_name: b.name.to_owned(),
+        against: if o.fastest { "fastest" } else { "likeliest" },
+        trick_room: field.trick_room,
+        possible,
+        evs: inv.ev,
+        iv: inv.iv,
+        nature: if gen >= 3 { Some(nature) } else { None },
+        stat,
+        speed,
+        ability: a_ability,
+        item: held,
+        applied,
+        modifiers: o.mods.describe(),
+        target_modifiers: o.target_mods.describe(),
+        by_nature,
+        target_set: target,
+        summary,
+    })
 }

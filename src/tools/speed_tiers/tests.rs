@@ -1,6 +1,7 @@
 use super::spreads::parse_usage_spread;
 use super::*;
 use crate::battle::speed::NatureEffect;
+use serde_json::json;
 
 #[test]
 fn levels_follow_the_format() {
