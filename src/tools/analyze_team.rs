@@ -9,18 +9,18 @@ use super::team::{self, TeamAnalysis};
 use super::{args, respond, Render, ToolError};
 use crate::corpus::Format;
 
-pub const NAME: &str = "analyze_team";
+pub(super) const NAME: &str = "analyze_team";
 
 /// The arguments, checked.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Input {
+pub(super) struct Input {
     /// The team export (trimmed, at most 20,000 characters).
     pub paste: String,
     pub format: Format,
 }
 
 impl Input {
-    pub fn parse(arguments: &JsonObject) -> Result<Self, ToolError> {
+    pub(super) fn parse(arguments: &JsonObject) -> Result<Self, ToolError> {
         args::only(arguments, &["paste", "format"])?;
         let paste = args::required_str(arguments, "paste", 20_000)?;
         let format =
@@ -30,9 +30,9 @@ impl Input {
 }
 
 /// The analysis is the output: `team::TeamAnalysis`.
-pub type Output = TeamAnalysis;
+pub(super) type Output = TeamAnalysis;
 
-pub async fn run(backend: &impl StrategyBackend, input: Input) -> Result<Output, ToolError> {
+pub(super) async fn run(backend: &impl StrategyBackend, input: Input) -> Result<Output, ToolError> {
     let Input { paste, format } = input;
     // Without statistics the analysis still runs (validation, type chart) and says so.
     let (usage, sets) = futures::join!(backend.usage(format.id()), backend.sets(format.id()));
@@ -55,7 +55,7 @@ pub async fn run(backend: &impl StrategyBackend, input: Input) -> Result<Output,
             }
         }
         (Some(_), None) => {
-            analysis.notes.push("No damage calculator in this deployment: no threat matrix.".to_owned())
+            analysis.notes.push("No damage calculator in this deployment: no threat matrix.".to_owned());
         }
         (None, _) => {}
     }
@@ -68,7 +68,7 @@ impl Render for TeamAnalysis {
     }
 }
 
-pub async fn call(backend: &impl StrategyBackend, arguments: &JsonObject) -> CallToolResult {
+pub(super) async fn call(backend: &impl StrategyBackend, arguments: &JsonObject) -> CallToolResult {
     match Input::parse(arguments) {
         Ok(input) => respond(run(backend, input).await),
         Err(e) => e.into(),

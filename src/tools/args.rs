@@ -22,18 +22,22 @@ pub enum ArgError {
 }
 
 /// Refuses arguments outside `allowed` (schemas say `additionalProperties: false`).
-pub fn only(args: &JsonObject, allowed: &[&str]) -> Result<(), ArgError> {
+pub(super) fn only(args: &JsonObject, allowed: &[&str]) -> Result<(), ArgError> {
     match args.keys().find(|k| !allowed.contains(&k.as_str())) {
         Some(k) => Err(ArgError::Unknown(crate::mcp::dispatch::truncate(k, 60).to_owned())),
         None => Ok(()),
     }
 }
 
-pub fn required_str<'a>(args: &'a JsonObject, name: &'static str, max: usize) -> Result<&'a str, ArgError> {
+pub(super) fn required_str<'a>(
+    args: &'a JsonObject,
+    name: &'static str,
+    max: usize,
+) -> Result<&'a str, ArgError> {
     optional_str(args, name, max)?.ok_or(ArgError::Missing(name))
 }
 
-pub fn optional_str<'a>(
+pub(super) fn optional_str<'a>(
     args: &'a JsonObject,
     name: &'static str,
     max: usize,
@@ -47,7 +51,7 @@ pub fn optional_str<'a>(
 
 /// A string argument's checks, for callers that hold the text already (resources, prompts):
 /// not blank, at most `max` characters; trimmed.
-pub fn text<'a>(name: &'static str, s: &'a str, max: usize) -> Result<&'a str, ArgError> {
+pub(super) fn text<'a>(name: &'static str, s: &'a str, max: usize) -> Result<&'a str, ArgError> {
     if s.trim().is_empty() {
         Err(ArgError::Empty { name })
     } else if s.chars().count() > max {
@@ -57,7 +61,7 @@ pub fn text<'a>(name: &'static str, s: &'a str, max: usize) -> Result<&'a str, A
     }
 }
 
-pub fn optional_int(
+pub(super) fn optional_int(
     args: &JsonObject,
     name: &'static str,
     min: i64,
@@ -74,12 +78,15 @@ pub fn optional_int(
     }
 }
 
-pub fn optional_generation(args: &JsonObject, name: &'static str) -> Result<Option<u8>, ArgError> {
+pub(super) fn optional_generation(args: &JsonObject, name: &'static str) -> Result<Option<u8>, ArgError> {
     Ok(optional_int(args, name, dex::MIN_GEN.into(), dex::MAX_GEN.into())?.map(|g| g as u8))
 }
 
 /// Prompt arguments are strings on the wire (`{"generation": "4"}`).
-pub fn optional_generation_text(args: &JsonObject, name: &'static str) -> Result<Option<u8>, ArgError> {
+pub(super) fn optional_generation_text(
+    args: &JsonObject,
+    name: &'static str,
+) -> Result<Option<u8>, ArgError> {
     let out_of_range = ArgError::OutOfRange { name, min: dex::MIN_GEN.into(), max: dex::MAX_GEN.into() };
     match optional_str(args, name, 2)? {
         None => Ok(None),
@@ -89,7 +96,7 @@ pub fn optional_generation_text(args: &JsonObject, name: &'static str) -> Result
 
 /// One percent-decoded path segment of a resource URI: no separators, no dot-segments, no
 /// control characters — a name, never a path.
-pub fn uri_segment(raw: &str) -> Option<String> {
+pub(super) fn uri_segment(raw: &str) -> Option<String> {
     let decoded = percent_encoding::percent_decode_str(raw).decode_utf8().ok()?;
     let bad = decoded.is_empty()
         || decoded.chars().count() > 100

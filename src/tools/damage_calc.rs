@@ -18,9 +18,9 @@ use crate::dex::{self, dex, to_id};
 
 mod report;
 
-pub use report::{output, shape, Output};
+pub(crate) use report::{output, Output};
 
-pub const NAME: &str = "damage_calc";
+pub(crate) const NAME: &str = "damage_calc";
 
 /// Moves "all" may expand to (a set has four).
 const MAX_MOVES: usize = 4;
@@ -64,7 +64,7 @@ const FIELD_SIDE_KEYS: [&str; 12] = [
 
 /// A side resolved to a set, with its battle state.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Side {
+pub(crate) struct Side {
     pub set: ConcreteSet,
     /// `Some` when the set was assumed for a side given only by name.
     pub assumed: Option<AssumedSet>,
@@ -205,7 +205,7 @@ fn parse_side(value: &Value, role: &str, gen: u8) -> Result<SideInput, String> {
         None => ConcreteSet::bare(""),
     };
     if let Some(name) = text("pokemon", 100)? {
-        set.species = name.to_owned();
+        name.clone_into(&mut set.species);
     }
     if set.species.is_empty() {
         return Err(format!("{role}: give a Pokémon (\"pokemon\") or a paste"));
@@ -484,7 +484,7 @@ fn calc_pokemon(side: &Side, gen: u8) -> CalcPokemon {
 
 /// A validated call (the typed input `prepare` makes of the arguments, resolving sets through
 /// the backend): the request for the calculator and what to report about it.
-pub struct Prepared {
+pub(crate) struct Prepared {
     pub gen: u8,
     pub format: Option<Format>,
     pub attacker: Side,
@@ -493,7 +493,10 @@ pub struct Prepared {
 }
 
 /// Everything up to the calculator: arguments, names, sets, the request.
-pub async fn prepare(backend: &impl StrategyBackend, arguments: &JsonObject) -> Result<Prepared, String> {
+pub(crate) async fn prepare(
+    backend: &impl StrategyBackend,
+    arguments: &JsonObject,
+) -> Result<Prepared, String> {
     args::only(arguments, &["attacker", "defender", "move", "format", "generation", "field"])
         .map_err(|e| e.to_string())?;
     let (gen, format) = parse_format(arguments)?;
@@ -544,9 +547,9 @@ pub async fn prepare(backend: &impl StrategyBackend, arguments: &JsonObject) -> 
 }
 
 /// The library the edge bundles (package-lock.json pins it).
-pub const CALCULATOR: &str = "@smogon/calc 0.12.0";
+pub(crate) const CALCULATOR: &str = "@smogon/calc 0.12.0";
 
-pub async fn call(backend: &impl StrategyBackend, arguments: &JsonObject) -> CallToolResult {
+pub(crate) async fn call(backend: &impl StrategyBackend, arguments: &JsonObject) -> CallToolResult {
     match prepare(backend, arguments).await {
         Ok(prepared) => respond(run(backend, prepared).await),
         Err(e) => ToolError::InvalidArguments(e).into(),
@@ -554,7 +557,7 @@ pub async fn call(backend: &impl StrategyBackend, arguments: &JsonObject) -> Cal
 }
 
 /// The prepared call through the backend's calculator.
-pub async fn run(backend: &impl StrategyBackend, prepared: Prepared) -> Result<Output, ToolError> {
+pub(crate) async fn run(backend: &impl StrategyBackend, prepared: Prepared) -> Result<Output, ToolError> {
     let calculator = backend.damage_calculator().ok_or(ToolError::NoCalculator)?;
     let failed = |e: String| ToolError::CalculatorFailed(e);
     let request = serde_json::to_string(&prepared.request).map_err(|e| failed(e.to_string()))?;

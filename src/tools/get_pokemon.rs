@@ -8,12 +8,12 @@ use super::{args, respond, Render, ToolError};
 use crate::corpus::Format;
 use crate::dex::{self, dex, DexError};
 
-pub const NAME: &str = "get_pokemon";
+pub(super) const NAME: &str = "get_pokemon";
 
 /// The tool's structured result (and the `pokemon://dex/{name}` resource body).
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct PokemonEntry {
+pub(super) struct PokemonEntry {
     pub name: String,
     pub id: String,
     pub generation: u8,
@@ -28,21 +28,21 @@ pub struct PokemonEntry {
 
 /// The dex's base stats plus their total.
 #[derive(Debug, Serialize)]
-pub struct BaseStats {
+pub(super) struct BaseStats {
     #[serde(flatten)]
     pub stats: dex::BaseStats,
     pub total: u16,
 }
 
 #[derive(Debug, Serialize)]
-pub struct Ability {
+pub(super) struct Ability {
     pub name: String,
     pub slot: &'static str,
 }
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Tiers {
+pub(super) struct Tiers {
     pub singles: Option<String>,
     pub doubles: Option<String>,
     pub national_dex: Option<String>,
@@ -50,21 +50,21 @@ pub struct Tiers {
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Formes {
+pub(super) struct Formes {
     pub base_species: String,
     pub forme: Option<String>,
     pub other_formes: Vec<String>,
 }
 
 #[derive(Debug, Serialize)]
-pub struct Matchups {
+pub(super) struct Matchups {
     pub weaknesses: Vec<Multiplier>,
     pub resistances: Vec<Multiplier>,
     pub immunities: Vec<String>,
 }
 
 #[derive(Debug, Serialize)]
-pub struct Multiplier {
+pub(super) struct Multiplier {
     #[serde(rename = "type")]
     pub type_name: String,
     pub multiplier: f64,
@@ -72,7 +72,7 @@ pub struct Multiplier {
 
 /// The arguments, checked.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Input {
+pub(super) struct Input {
     pub name: String,
     pub generation: Option<u8>,
     /// A format whose generation to read (unless `generation` says) and whose usage to show.
@@ -80,7 +80,7 @@ pub struct Input {
 }
 
 impl Input {
-    pub fn parse(arguments: &JsonObject) -> Result<Self, ToolError> {
+    pub(super) fn parse(arguments: &JsonObject) -> Result<Self, ToolError> {
         args::only(arguments, &["name", "generation", "format"])?;
         let name = args::required_str(arguments, "name", 100)?.to_owned();
         let generation = args::optional_generation(arguments, "generation")?;
@@ -92,7 +92,7 @@ impl Input {
 
 /// The dex entry, and the species' standing in a format when statistics exist.
 #[derive(Debug, Serialize)]
-pub struct Output {
+pub(super) struct Output {
     #[serde(flatten)]
     pub entry: PokemonEntry,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -101,7 +101,7 @@ pub struct Output {
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct UsageSummary {
+pub(super) struct UsageSummary {
     pub format: String,
     pub month: String,
     pub cutoff: u32,
@@ -113,7 +113,7 @@ pub struct UsageSummary {
     pub source: String,
 }
 
-pub async fn run(backend: &impl StrategyBackend, input: Input) -> Result<Output, ToolError> {
+pub(super) async fn run(backend: &impl StrategyBackend, input: Input) -> Result<Output, ToolError> {
     let Input { name, generation, format } = input;
     let entry = lookup(&name, generation.or(format.as_ref().map(Format::gen)))
         .map_err(|e| ToolError::NotFound(capitalise(&e.to_string())))?;
@@ -142,7 +142,7 @@ impl Render for Output {
     }
 }
 
-pub async fn call(backend: &impl StrategyBackend, arguments: &JsonObject) -> CallToolResult {
+pub(super) async fn call(backend: &impl StrategyBackend, arguments: &JsonObject) -> CallToolResult {
     match Input::parse(arguments) {
         Ok(input) => respond(run(backend, input).await),
         Err(e) => e.into(),
@@ -172,7 +172,7 @@ fn usage_summary(usage: &FormatUsage, format: &str, id: &str) -> Option<UsageSum
     })
 }
 
-pub fn lookup(name: &str, generation: Option<u8>) -> Result<PokemonEntry, DexError> {
+pub(super) fn lookup(name: &str, generation: Option<u8>) -> Result<PokemonEntry, DexError> {
     let s = dex().species(name, generation)?;
     let m = dex::typechart::defensive_matchups(s.gen, s.types);
     let multiplier = |(t, x): (String, f64)| Multiplier { type_name: t, multiplier: x };

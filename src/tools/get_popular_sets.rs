@@ -9,11 +9,11 @@ use super::{args, respond, Render, ToolError};
 use crate::corpus::{Breakdown, Format, PasteStyle, Share, UsageStats};
 use crate::dex::{dex, is_id};
 
-pub const NAME: &str = "get_popular_sets";
+pub(super) const NAME: &str = "get_popular_sets";
 
 /// The arguments, checked: the species is resolved in the format's generation.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Input {
+pub(super) struct Input {
     pub format: Format,
     /// The species' id and display name.
     pub pokemon: String,
@@ -24,7 +24,7 @@ pub struct Input {
 }
 
 impl Input {
-    pub fn parse(arguments: &JsonObject) -> Result<Self, ToolError> {
+    pub(super) fn parse(arguments: &JsonObject) -> Result<Self, ToolError> {
         args::only(arguments, &["pokemon", "format", "month", "cutoff"])?;
         let format = format_of(args::required_str(arguments, "format", 40)?)?;
         let pokemon = args::required_str(arguments, "pokemon", 100)?;
@@ -40,7 +40,7 @@ impl Input {
 
     /// `pokemon`'s sets in `format`, newest statistics (names given as text, checked as the
     /// arguments are).
-    pub fn newest(pokemon: &str, format: &str) -> Result<Self, ToolError> {
+    pub(super) fn newest(pokemon: &str, format: &str) -> Result<Self, ToolError> {
         let format = format_of(args::text("format", format, 40)?)?;
         Self::resolve(format, args::text("pokemon", pokemon, 100)?)
     }
@@ -59,7 +59,7 @@ impl Input {
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Output {
+pub(super) struct Output {
     /// The species' id.
     pub pokemon: String,
     pub name: String,
@@ -73,14 +73,14 @@ pub struct Output {
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Pick {
+pub(super) struct Pick {
     pub name: String,
     pub percent: f64,
 }
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct UsageSet {
+pub(super) struct UsageSet {
     pub ability: Option<Pick>,
     pub item: Option<Pick>,
     pub moves: Vec<Pick>,
@@ -91,20 +91,20 @@ pub struct UsageSet {
 }
 
 #[derive(Debug, Serialize)]
-pub struct SmogonSet {
+pub(super) struct SmogonSet {
     pub name: String,
     pub paste: String,
 }
 
 #[derive(Debug, Serialize)]
-pub struct Counter {
+pub(super) struct Counter {
     pub name: String,
     pub score: f64,
 }
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Provenance {
+pub(super) struct Provenance {
     /// The statistics' month, cutoff, battles and file (all `null` without statistics).
     pub stats_month: Option<String>,
     pub cutoff: Option<u32>,
@@ -173,7 +173,7 @@ fn usage_set(name: &str, s: &UsageStats, gen: u8) -> UsageSet {
     }
 }
 
-pub async fn run(backend: &impl StrategyBackend, input: Input) -> Result<Output, ToolError> {
+pub(super) async fn run(backend: &impl StrategyBackend, input: Input) -> Result<Output, ToolError> {
     let Input { format, pokemon: id, name, month, cutoff } = input;
     let (gen, format_id) = (format.gen(), format.id());
     let (usage, sets) =
@@ -289,7 +289,7 @@ impl Render for Output {
     }
 }
 
-pub async fn call(backend: &impl StrategyBackend, arguments: &JsonObject) -> CallToolResult {
+pub(super) async fn call(backend: &impl StrategyBackend, arguments: &JsonObject) -> CallToolResult {
     match Input::parse(arguments) {
         Ok(input) => respond(run(backend, input).await),
         Err(e) => e.into(),

@@ -9,7 +9,7 @@ use crate::corpus::{Format, UsageStats};
 use crate::dex::to_id;
 use crate::mcp::pagination;
 
-pub const NAME: &str = "get_usage_stats";
+pub(super) const NAME: &str = "get_usage_stats";
 
 /// `get_usage_stats` cursors (`mcp::pagination`): `u:<offset>`.
 const CURSOR_PREFIX: &str = "u:";
@@ -17,7 +17,7 @@ const DEFAULT_LIMIT: usize = 20;
 
 /// The arguments, checked.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Input {
+pub(super) struct Input {
     /// Canonical format id.
     pub format: String,
     pub limit: usize,
@@ -26,7 +26,7 @@ pub struct Input {
 }
 
 impl Input {
-    pub fn parse(arguments: &JsonObject) -> Result<Self, ToolError> {
+    pub(super) fn parse(arguments: &JsonObject) -> Result<Self, ToolError> {
         args::only(arguments, &["format", "limit", "cursor"])?;
         let limit = args::optional_int(arguments, "limit", 1, 100)?.map_or(DEFAULT_LIMIT, |l| l as usize);
         let cursor = args::optional_str(arguments, "cursor", 20)?.map(str::to_owned);
@@ -35,7 +35,7 @@ impl Input {
     }
 
     /// The first `limit` entries of `format` (a name given as text, checked as the argument is).
-    pub fn first(format: &str, limit: usize) -> Result<Self, ToolError> {
+    pub(super) fn first(format: &str, limit: usize) -> Result<Self, ToolError> {
         let format = args::text("format", format, 40)?;
         Ok(Self { format: format_id(format)?, limit, cursor: None })
     }
@@ -48,7 +48,7 @@ pub(super) fn format_id(raw: &str) -> Result<String, ToolError> {
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Output {
+pub(super) struct Output {
     pub format: String,
     pub month: String,
     pub cutoff: u32,
@@ -61,7 +61,7 @@ pub struct Output {
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct UsageEntry {
+pub(super) struct UsageEntry {
     pub rank: usize,
     pub pokemon: String,
     pub name: String,
@@ -81,7 +81,7 @@ pub(super) async fn usage_of(
     }
 }
 
-pub async fn run(backend: &impl StrategyBackend, input: Input) -> Result<Output, ToolError> {
+pub(super) async fn run(backend: &impl StrategyBackend, input: Input) -> Result<Output, ToolError> {
     let usage = usage_of(backend, &input.format).await?;
     let mut species: Vec<&UsageStats> = usage.report.species.iter().collect();
     species.sort_by_key(|s| s.rank);
@@ -131,7 +131,7 @@ impl Render for Output {
     }
 }
 
-pub async fn call(backend: &impl StrategyBackend, arguments: &JsonObject) -> CallToolResult {
+pub(super) async fn call(backend: &impl StrategyBackend, arguments: &JsonObject) -> CallToolResult {
     match Input::parse(arguments) {
         Ok(input) => respond(run(backend, input).await),
         Err(e) => e.into(),

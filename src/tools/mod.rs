@@ -8,9 +8,9 @@
 
 mod analyze_team;
 mod args;
-pub mod backend;
+pub(crate) mod backend;
 mod completion;
-pub mod damage_calc;
+pub(crate) mod damage_calc;
 mod error;
 mod get_pokemon;
 mod get_popular_sets;
@@ -19,7 +19,7 @@ mod prompts;
 mod query_strategy;
 mod resources;
 mod speed_tiers;
-pub mod team;
+pub(crate) mod team;
 
 use rmcp::model::{
     ArgumentInfo, CallToolResult, CompletionContext, CompletionInfo, ContentBlock, ErrorData,
@@ -32,9 +32,9 @@ use serde_json::Value;
 use crate::mcp::{McpHandler, RequestScope};
 use crate::policy::cache::{CoalescingCache, Outcome};
 
-pub use args::ArgError;
+pub(crate) use args::ArgError;
 use backend::{NoCorpus, StrategyBackend};
-pub use error::ToolError;
+pub(crate) use error::ToolError;
 
 /// Tool results kept per client object, and for how long.
 const CACHE_ENTRIES: usize = 256;
@@ -298,7 +298,7 @@ const DEFINITIONS: [&str; 7] = [
 ];
 
 /// The parsed [`DEFINITIONS`], once per isolate.
-pub fn catalog() -> &'static [Tool] {
+pub(crate) fn catalog() -> &'static [Tool] {
     static CATALOG: std::sync::OnceLock<Vec<Tool>> = std::sync::OnceLock::new();
     CATALOG.get_or_init(|| {
         DEFINITIONS
@@ -309,7 +309,8 @@ pub fn catalog() -> &'static [Tool] {
 }
 
 /// The output schema of tool `name`, as published.
-pub fn output_schema(name: &str) -> Option<Value> {
+#[cfg(test)]
+pub(crate) fn output_schema(name: &str) -> Option<Value> {
     let tool = catalog().iter().find(|t| t.name == name)?;
     Some(Value::Object(tool.output_schema.as_deref()?.clone()))
 }

@@ -15,7 +15,7 @@ use crate::search::roles::{self, RoleCandidate};
 use crate::search::understand::{understand, RoleAsk, Understood};
 use crate::search::{mentions, rank};
 
-pub const NAME: &str = "query_strategy";
+pub(super) const NAME: &str = "query_strategy";
 const DEFAULT_FORMAT: &str = "gen9ou";
 const SECTIONS: [&str; 4] = ["overview", "set", "comments", "usage"];
 /// Candidates fetched per retriever before fusion and reranking.
@@ -27,7 +27,7 @@ const ROLE_CANDIDATES: usize = 12;
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Output {
+pub(super) struct Output {
     pub query: String,
     pub format: String,
     pub results: Vec<Passage>,
@@ -40,7 +40,7 @@ pub struct Output {
 /// What the question was taken to ask (see `search::understand`).
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Understanding {
+pub(super) struct Understanding {
     /// Where the format came from: `argument`, `query` (e.g. "DPP OU") or `default`.
     pub format_source: &'static str,
     /// Jobs asked for (`hazard-removal`, ...), answered with the Pokémon that do them.
@@ -51,7 +51,7 @@ pub struct Understanding {
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Passage {
+pub(super) struct Passage {
     pub rank: usize,
     pub pokemon: String,
     pub pokemon_name: String,
@@ -68,14 +68,14 @@ pub struct Passage {
 }
 
 #[derive(Debug, Serialize)]
-pub struct Retrieval {
+pub(super) struct Retrieval {
     pub lexical: &'static str,
     pub semantic: &'static str,
 }
 
 /// The arguments, checked; the question already understood.
 #[derive(Debug)]
-pub struct Input {
+pub(super) struct Input {
     query: String,
     pokemon: Option<String>,
     format: String,
@@ -86,7 +86,7 @@ pub struct Input {
 }
 
 impl Input {
-    pub fn parse(arguments: &JsonObject) -> Result<Self, ToolError> {
+    pub(super) fn parse(arguments: &JsonObject) -> Result<Self, ToolError> {
         parse(arguments).map_err(ToolError::InvalidArguments)
     }
 }
@@ -122,14 +122,14 @@ fn parse(arguments: &JsonObject) -> Result<Input, String> {
     Ok(Input { query, pokemon, format, format_source, section, limit, understood })
 }
 
-pub async fn call(backend: &impl StrategyBackend, arguments: &JsonObject) -> CallToolResult {
+pub(super) async fn call(backend: &impl StrategyBackend, arguments: &JsonObject) -> CallToolResult {
     match Input::parse(arguments) {
         Ok(input) => respond(run(backend, input).await),
         Err(e) => e.into(),
     }
 }
 
-pub async fn run(backend: &impl StrategyBackend, input: Input) -> Result<Output, ToolError> {
+pub(super) async fn run(backend: &impl StrategyBackend, input: Input) -> Result<Output, ToolError> {
     let request = SearchRequest {
         query: input.query.clone(),
         limit: CANDIDATES.max(input.limit * 4),
@@ -211,7 +211,7 @@ pub async fn run(backend: &impl StrategyBackend, input: Input) -> Result<Output,
     match role_hits {
         Some(Ok(hits)) => lists.push(RankedList { retriever: Retriever::Roles, hits }),
         Some(Err(e)) => {
-            notes.push(format!("Could not read the documents of the Pokémon that do the job: {e}."))
+            notes.push(format!("Could not read the documents of the Pokémon that do the job: {e}."));
         }
         None => {}
     }

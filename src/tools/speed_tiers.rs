@@ -17,11 +17,11 @@ mod output;
 mod outspeed;
 mod spreads;
 
-pub use output::{Modifiers, Output, Provenance, Tier};
+pub(super) use output::{Modifiers, Output, Provenance, Tier};
 use outspeed::answer_outspeed;
 use spreads::{benchmarks, common_spreads, likeliest_set, Spread};
 
-pub const NAME: &str = "speed_tiers";
+pub(super) const NAME: &str = "speed_tiers";
 
 const DEFAULT_LIMIT: i64 = 12;
 const MAX_LIMIT: i64 = 50;
@@ -34,7 +34,7 @@ const MON_KEYS: [&str; 6] = ["choiceScarf", "tailwind", "paralysis", "stage", "b
 const FIELD_KEYS: [&str; 3] = ["trickRoom", "weather", "terrain"];
 
 /// The level a format is played at: 50 for VGC and Battle Stadium, 5 for Little Cup, else 100.
-pub fn format_level(format: &Format) -> u8 {
+pub(super) fn format_level(format: &Format) -> u8 {
     let m = format.metagame();
     if m.starts_with("vgc") || m.starts_with("battlestadium") || m.starts_with("bss") {
         50
@@ -286,7 +286,7 @@ fn entry(
 
 /// The arguments, checked.
 #[derive(Debug)]
-pub struct Input {
+pub(super) struct Input {
     format: Format,
     limit: usize,
     spreads: usize,
@@ -306,13 +306,13 @@ struct OutspeedArgs {
 }
 
 impl Input {
-    pub fn parse(arguments: &JsonObject) -> Result<Self, ToolError> {
+    pub(super) fn parse(arguments: &JsonObject) -> Result<Self, ToolError> {
         parse(arguments).map_err(ToolError::InvalidArguments)
     }
 
     /// The `limit` most used Pokémon of `format` (given as text, checked as the argument is),
     /// with the default spreads and benchmarks and no modifiers.
-    pub fn top(format: &str, limit: usize) -> Result<Self, ToolError> {
+    pub(super) fn top(format: &str, limit: usize) -> Result<Self, ToolError> {
         let format = Format::parse(args::text("format", format, 40)?).map_err(ToolError::invalid)?;
         Ok(Self {
             format,
@@ -378,7 +378,7 @@ fn parse(arguments: &JsonObject) -> Result<Input, String> {
     })
 }
 
-pub async fn run(backend: &impl StrategyBackend, p: Input) -> Result<Output, ToolError> {
+pub(super) async fn run(backend: &impl StrategyBackend, p: Input) -> Result<Output, ToolError> {
     let format_id = p.format.id().to_owned();
     let (gen, level) = (p.format.gen(), format_level(&p.format));
     let (usage, sets) = futures::join!(backend.usage(&format_id), backend.sets(&format_id));
@@ -505,7 +505,7 @@ pub async fn run(backend: &impl StrategyBackend, p: Input) -> Result<Output, Too
     })
 }
 
-pub async fn call(backend: &impl StrategyBackend, arguments: &JsonObject) -> CallToolResult {
+pub(super) async fn call(backend: &impl StrategyBackend, arguments: &JsonObject) -> CallToolResult {
     match Input::parse(arguments) {
         Ok(input) => respond(run(backend, input).await),
         Err(e) => e.into(),

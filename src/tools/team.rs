@@ -23,7 +23,7 @@
 //! members its STAB types hit super-effectively) 40 %, scaled by usage rank.
 
 mod coverage;
-pub mod matrix;
+pub(crate) mod matrix;
 mod paste;
 mod threats;
 mod validate;
@@ -32,22 +32,22 @@ use serde::Serialize;
 
 use crate::corpus::{Format, ReportSource, UsageReport};
 
-pub use coverage::{GlaringWeakness, TypeRow, GLARING_MAX_COVERED, GLARING_MIN_WEAK};
+pub(crate) use coverage::{GlaringWeakness, TypeRow};
 pub use paste::{
     parse_paste, Gender, PasteError, PasteSet, StatSpread, Team, MAX_LINE_CHARS, MAX_MOVES, MAX_PASTE_CHARS,
     MAX_TEAM_SIZE,
 };
-pub use threats::{Threat, MAX_THREATS, MIN_SCORE, TOP_CHECKS, TOP_USAGE};
-pub use validate::{TeamMember, MAX_EV, MAX_EV_TOTAL, MAX_IV, MAX_NAME_CHARS};
+pub(crate) use threats::{Threat, TOP_CHECKS, TOP_USAGE};
+pub(crate) use validate::TeamMember;
 
 use paste::clip;
 
 /// Problems listed at most; the rest are counted in a last one.
-pub const MAX_PROBLEMS: usize = 40;
+pub(crate) const MAX_PROBLEMS: usize = 40;
 /// Suggestions returned at most.
-pub const MAX_SUGGESTIONS: usize = 5;
+pub(crate) const MAX_SUGGESTIONS: usize = 5;
 /// `render_text` stays under this many characters.
-pub const MAX_TEXT_CHARS: usize = 4_000;
+pub(crate) const MAX_TEXT_CHARS: usize = 4_000;
 
 const TERA_NOTE: &str = "Tera types are not used for defensive typing: Terastallizing is a once-per-battle \
      choice for one member, so for most of a battle the team has its natural types.";
@@ -127,7 +127,7 @@ impl TeamProblem {
 /// The tool's structured result.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct TeamAnalysis {
+pub(crate) struct TeamAnalysis {
     /// Format id, e.g. "gen9ou".
     pub format: String,
     pub generation: u8,
@@ -150,7 +150,7 @@ pub struct TeamAnalysis {
 
 /// Parses, validates and analyses a team for `format`, with threats from `usage` when given
 /// (the format's statistics).
-pub fn analyze(
+pub(crate) fn analyze(
     paste: &str,
     format: &Format,
     usage: Option<&UsageReport>,
@@ -204,7 +204,8 @@ pub fn analyze(
             }
         }
         None => {
-            notes.push(format!("No usage statistics for {format} were available: threats were not computed."))
+            notes
+                .push(format!("No usage statistics for {format} were available: threats were not computed."));
         }
     }
 
@@ -325,7 +326,7 @@ fn threat_suggestion(threat: &Threat, members: &[TeamMember]) -> String {
 }
 
 /// A readable summary of the analysis, under [`MAX_TEXT_CHARS`] characters.
-pub fn render_text(a: &TeamAnalysis) -> String {
+pub(crate) fn render_text(a: &TeamAnalysis) -> String {
     let mut lines = vec![format!(
         "Team analysis for {} (generation {}), {} Pokémon",
         a.format,

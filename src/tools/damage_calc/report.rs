@@ -3,19 +3,18 @@
 
 use std::collections::BTreeMap;
 
-use rmcp::model::CallToolResult;
 use serde::Serialize;
 use serde_json::Value;
 
 use super::{Prepared, Side};
 use crate::battle::calc::{CalcField, CalcResponse, CalcStats, MoveResult};
 use crate::battle::sets::{AssumedSet, ConcreteSet, SetSource};
-use crate::tools::{respond, Render};
+use crate::tools::Render;
 
 /// A calculation's answer: both sides, the field, each move's result.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Output {
+pub(crate) struct Output {
     pub generation: u8,
     pub format: Option<String>,
     /// "singles" or "doubles".
@@ -30,7 +29,7 @@ pub struct Output {
 /// One side as calculated: its set (and where it came from), its state, its final stats.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct SideOutput {
+pub(crate) struct SideOutput {
     pub set: ConcreteSet,
     pub paste: String,
     pub assumed: bool,
@@ -47,7 +46,7 @@ pub struct SideOutput {
 /// Where a side's set came from: assumed (with its sources), the library's defaults, or given.
 #[derive(Debug, Serialize)]
 #[serde(untagged)]
-pub enum Provenance {
+pub(crate) enum Provenance {
     Assumed(Box<AssumedSet>),
     Defaults { source: &'static str, note: String },
     Given { source: &'static str },
@@ -128,7 +127,7 @@ fn join(v: &Value) -> String {
 }
 
 /// The answer to a prepared call, from the calculator's response.
-pub fn output(p: &Prepared, response: CalcResponse, calculator: &str) -> Output {
+pub(crate) fn output(p: &Prepared, response: CalcResponse, calculator: &str) -> Output {
     Output {
         generation: p.gen,
         format: p.format.as_ref().map(|f| f.id().to_owned()),
@@ -139,11 +138,6 @@ pub fn output(p: &Prepared, response: CalcResponse, calculator: &str) -> Output 
         results: response.results,
         calculator: calculator.to_owned(),
     }
-}
-
-/// The answer as an MCP result.
-pub fn shape(p: &Prepared, response: CalcResponse, calculator: &str) -> CallToolResult {
-    respond(Ok(output(p, response, calculator)))
 }
 
 impl Render for Output {

@@ -78,6 +78,11 @@ fn prepared(v: Value) -> Result<Prepared, String> {
     block_on(prepare(&FakeCalcBackend::default(), &obj(v)))
 }
 
+/// The answer as an MCP result.
+fn shape(p: &Prepared, response: CalcResponse, calculator: &str) -> CallToolResult {
+    crate::tools::respond(Ok(report::output(p, response, calculator)))
+}
+
 #[test]
 fn explicit_sets_become_the_library_options() {
     let paste = "Kingambit @ Black Glasses\nAbility: Supreme Overlord\nTera Type: Dark\nEVs: 252 Atk / 4 SpD / 252 Spe\nAdamant Nature\n- Kowtow Cleave\n- Sucker Punch";

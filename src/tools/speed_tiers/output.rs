@@ -8,7 +8,7 @@ use crate::tools::Render;
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Output {
+pub(crate) struct Output {
     pub format: String,
     pub generation: u8,
     pub level: u8,
@@ -26,7 +26,7 @@ pub struct Output {
 }
 
 #[derive(Debug, Serialize)]
-pub struct Modifiers {
+pub(crate) struct Modifiers {
     /// Every Pokémon's modifiers, and the field's words besides.
     pub all: Vec<String>,
     pub field: Vec<String>,
@@ -34,7 +34,7 @@ pub struct Modifiers {
 
 /// The entries at one final Speed; a tie when more than one Pokémon is there.
 #[derive(Debug, Serialize)]
-pub struct Tier {
+pub(crate) struct Tier {
     pub speed: u32,
     pub tie: bool,
     pub(super) entries: Vec<Entry>,
@@ -42,7 +42,7 @@ pub struct Tier {
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Provenance {
+pub(crate) struct Provenance {
     pub stats_month: Option<String>,
     pub cutoff: Option<u32>,
     pub stats_source: Option<String>,

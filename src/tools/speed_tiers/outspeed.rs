@@ -12,7 +12,7 @@ use crate::dex::{dex, to_id};
 /// The least Speed investment for `pokemon` to move before `target`'s set, or its best.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Answer {
+pub(crate) struct Answer {
     pub pokemon: String,
     pub name: String,
     pub target: String,
@@ -39,7 +39,7 @@ pub struct Answer {
 
 /// The fewest EVs to get there with one nature.
 #[derive(Debug, Serialize)]
-pub struct ByNature {
+pub(crate) struct ByNature {
     pub nature: &'static str,
     pub possible: bool,
     pub evs: Option<u16>,

@@ -7,7 +7,7 @@ use crate::dex::{dex, SpeciesView};
 
 /// A spread to compute: nature (by name, None in gens 1-2), EVs and IVs in stat order.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Spread {
+pub(super) struct Spread {
     pub nature: Option<String>,
     pub evs: [u16; 6],
     pub ivs: [u16; 6],
@@ -102,7 +102,7 @@ pub(super) fn set_spread(set: &crate::corpus::PokemonSet, gen: u8) -> Spread {
 
 /// One species' likeliest set, as speed needs it: spread, item and ability.
 #[derive(Debug, Clone, PartialEq)]
-pub struct LikelySet {
+pub(super) struct LikelySet {
     pub spread: Spread,
     pub item: Option<String>,
     pub ability: Option<String>,
@@ -113,7 +113,11 @@ pub struct LikelySet {
 /// The likeliest set: the most used spread, item and ability from the usage statistics, else
 /// Smogon's first set (its first options). Kept small and separate so it can merge with the
 /// damage calculator's likeliest-set logic.
-pub fn likeliest_set(gen: u8, stats: Option<&UsageStats>, sets: Option<&SpeciesSets>) -> Option<LikelySet> {
+pub(super) fn likeliest_set(
+    gen: u8,
+    stats: Option<&UsageStats>,
+    sets: Option<&SpeciesSets>,
+) -> Option<LikelySet> {
     let top = |b: &crate::corpus::Breakdown| {
         b.shares.iter().find(|s| s.name != "Other" && s.name != "Nothing").map(|s| s.name.clone())
     };

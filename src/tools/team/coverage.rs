@@ -13,12 +13,12 @@ use super::validate::TeamMember;
 use crate::dex::{to_id, typechart, Matchups};
 
 /// A glaring weakness: at least this many members weak…
-pub const GLARING_MIN_WEAK: usize = 3;
+pub(crate) const GLARING_MIN_WEAK: usize = 3;
 /// …and at most this many resisting or immune.
-pub const GLARING_MAX_COVERED: usize = 1;
+pub(crate) const GLARING_MAX_COVERED: usize = 1;
 
 /// A team member as a defender.
-pub struct Defender<'a> {
+pub(super) struct Defender<'a> {
     pub member: &'a TeamMember,
     matchups: Matchups,
     /// Id of a confirmed ability.
@@ -28,7 +28,7 @@ pub struct Defender<'a> {
 
 impl Defender<'_> {
     /// Damage multiplier of `attacking` on this member, abilities included.
-    pub fn multiplier(&self, attacking: &str) -> f64 {
+    pub(super) fn multiplier(&self, attacking: &str) -> f64 {
         let base = self.type_multiplier(attacking);
         match self.ability.as_deref() {
             // Shedinja: only super-effective hits land.
@@ -51,7 +51,7 @@ impl Defender<'_> {
         m.weaknesses.iter().chain(&m.resistances).find(|(t, _)| t == attacking).map_or(1.0, |&(_, x)| x)
     }
 
-    pub fn name(&self) -> &str {
+    pub(super) fn name(&self) -> &str {
         &self.member.species
     }
 }
@@ -82,7 +82,7 @@ fn ability_factor(ability: &str, attacking: &str, gen: u8) -> Option<f64> {
 }
 
 /// Abilities that make a member immune to `attacking` in `gen`, for suggestions.
-pub fn immunity_abilities(attacking: &str, gen: u8) -> &'static [&'static str] {
+pub(super) fn immunity_abilities(attacking: &str, gen: u8) -> &'static [&'static str] {
     if gen < 3 {
         return &[];
     }
@@ -101,7 +101,7 @@ pub fn immunity_abilities(attacking: &str, gen: u8) -> &'static [&'static str] {
 }
 
 /// The recognised members (those with a known typing) as defenders in `gen`.
-pub fn defenders(members: &[TeamMember], gen: u8) -> Vec<Defender<'_>> {
+pub(super) fn defenders(members: &[TeamMember], gen: u8) -> Vec<Defender<'_>> {
     members
         .iter()
         .filter(|m| m.recognized && !m.types.is_empty())
@@ -117,7 +117,7 @@ pub fn defenders(members: &[TeamMember], gen: u8) -> Vec<Defender<'_>> {
 /// One attacking type against the whole team.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct TypeRow {
+pub(crate) struct TypeRow {
     #[serde(rename = "type")]
     pub attacking_type: String,
     /// Members taking ×2 or more (×4 included).
@@ -136,7 +136,7 @@ pub struct TypeRow {
 /// An attacking type that hits much of the team with little to switch into it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct GlaringWeakness {
+pub(crate) struct GlaringWeakness {
     #[serde(rename = "type")]
     pub type_name: String,
     pub weak: usize,
@@ -146,7 +146,7 @@ pub struct GlaringWeakness {
 }
 
 /// One row per type of the generation's chart, in the chart's (alphabetical) order.
-pub fn type_chart(defenders: &[Defender<'_>], gen: u8) -> Vec<TypeRow> {
+pub(super) fn type_chart(defenders: &[Defender<'_>], gen: u8) -> Vec<TypeRow> {
     typechart::types(gen)
         .iter()
         .map(|attacking| {
@@ -188,7 +188,7 @@ pub fn type_chart(defenders: &[Defender<'_>], gen: u8) -> Vec<TypeRow> {
 
 /// Types at least [`GLARING_MIN_WEAK`] members are weak to and at most
 /// [`GLARING_MAX_COVERED`] resist or are immune to; worst first.
-pub fn glaring_weaknesses(rows: &[TypeRow]) -> Vec<GlaringWeakness> {
+pub(super) fn glaring_weaknesses(rows: &[TypeRow]) -> Vec<GlaringWeakness> {
     let mut glaring: Vec<GlaringWeakness> = rows
         .iter()
         .filter(|r| r.weak >= GLARING_MIN_WEAK && r.resist + r.immune <= GLARING_MAX_COVERED)
@@ -206,7 +206,7 @@ pub fn glaring_weaknesses(rows: &[TypeRow]) -> Vec<GlaringWeakness> {
 }
 
 /// Types that resist (`< 1`, not 0) and that are immune to `attacking` in `gen`.
-pub fn answers_to(attacking: &str, gen: u8) -> (Vec<&'static str>, Vec<&'static str>) {
+pub(super) fn answers_to(attacking: &str, gen: u8) -> (Vec<&'static str>, Vec<&'static str>) {
     let chart = typechart::chart(gen);
     let mut resist = Vec::new();
     let mut immune = Vec::new();

@@ -18,13 +18,13 @@ use crate::dex::to_id;
 use crate::tools::backend::FormatUsage;
 
 /// Threats in the matrix: the most used species of the format that are not on the team.
-pub const MATRIX_THREATS: usize = 6;
+pub(crate) const MATRIX_THREATS: usize = 6;
 /// "Several" members, for the summary.
 const SEVERAL: usize = 2;
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct MatrixCell {
+pub(crate) struct MatrixCell {
     pub member: String,
     /// The threat's most damaging move against this member (`None`: none of its moves hurts it).
     pub best_move: Option<String>,
@@ -42,7 +42,7 @@ pub struct MatrixCell {
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct MatrixRow {
+pub(crate) struct MatrixRow {
     pub threat: String,
     /// Usage rank in the format (1 = most used).
     pub rank: usize,
@@ -54,7 +54,7 @@ pub struct MatrixRow {
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct ThreatMatrix {
+pub(crate) struct ThreatMatrix {
     pub rows: Vec<MatrixRow>,
     /// Threats whose best move can OHKO at least two members.
     pub ohko_several: Vec<String>,
@@ -64,7 +64,7 @@ pub struct ThreatMatrix {
 }
 
 /// Builds the matrix, or says why it cannot (no statistics, calculator failure).
-pub fn build(
+pub(crate) fn build(
     members: &[TeamMember],
     format: &Format,
     usage: &FormatUsage,
@@ -112,7 +112,7 @@ pub fn build(
 }
 
 /// `attacker` (its best move, and speed) against each of `defenders`.
-pub fn cells(
+pub(crate) fn cells(
     attacker: &ConcreteSet,
     defenders: &[(ConcreteSet, &str)],
     format: &Format,
@@ -141,7 +141,7 @@ pub fn cells(
 
 /// Damage and speed facts for `threat` (its likeliest set) against the format's most used
 /// Pokémon (their likeliest sets): what the `plan_against` prompt hands the model.
-pub fn threat_facts(
+pub(crate) fn threat_facts(
     threat: &str,
     format: &Format,
     usage: &FormatUsage,
@@ -163,7 +163,7 @@ pub fn threat_facts(
 }
 
 /// One line per cell: "vs X: Move a-b% (KO), faster: …".
-pub fn cell_line(attacker: &str, c: &MatrixCell) -> String {
+pub(crate) fn cell_line(attacker: &str, c: &MatrixCell) -> String {
     match &c.best_move {
         Some(mv) => format!(
             "vs {}: {mv} {:.1}-{:.1}%{}; speed {} vs {} ({})",
@@ -243,7 +243,7 @@ fn member_set(m: &TeamMember, gen: u8) -> ConcreteSet {
 }
 
 /// Lines for the tool's text answer.
-pub fn render(m: &ThreatMatrix) -> Vec<String> {
+pub(crate) fn render(m: &ThreatMatrix) -> Vec<String> {
     let mut lines = vec![format!("Threat matrix ({}; likeliest sets, no field effects):", m.calculator)];
     for row in &m.rows {
         let cells: Vec<String> = row

@@ -74,7 +74,7 @@ pub struct StatSpread {
 }
 
 /// Stat labels in Showdown's order, as pastes print them.
-pub const STAT_LABELS: [&str; 6] = ["HP", "Atk", "Def", "SpA", "SpD", "Spe"];
+pub(super) const STAT_LABELS: [&str; 6] = ["HP", "Atk", "Def", "SpA", "SpD", "Spe"];
 
 impl StatSpread {
     /// `(label, value)` for every stat the paste named, in Showdown's order.

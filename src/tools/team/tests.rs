@@ -1,5 +1,6 @@
 use std::sync::OnceLock;
 
+use super::threats::MAX_THREATS;
 use super::*;
 use crate::corpus::{parse_moveset_report, parse_sets, shared_data, PasteStyle};
 use serde_json::{json, Value};

@@ -23,22 +23,22 @@ use crate::corpus::{CheckCounter, UsageReport, UsageStats};
 use crate::dex::{dex, to_id};
 
 /// Species considered, by usage rank.
-pub const TOP_USAGE: usize = 30;
+pub(crate) const TOP_USAGE: usize = 30;
 /// Checks and counters considered per species (the moveset report prints about 12).
-pub const TOP_CHECKS: usize = 12;
+pub(crate) const TOP_CHECKS: usize = 12;
 /// Chaos files list every encounter; fewer than this many say little.
 const MIN_ENCOUNTERS: f64 = 20.0;
 /// Threats returned at most.
-pub const MAX_THREATS: usize = 5;
+pub(crate) const MAX_THREATS: usize = 5;
 /// Lowest score reported.
-pub const MIN_SCORE: f64 = 30.0;
+pub(crate) const MIN_SCORE: f64 = 30.0;
 /// Checks named in a reason.
 const CHECKS_NAMED: usize = 3;
 
 /// A frequently used Pokémon the team handles badly.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Threat {
+pub(crate) struct Threat {
     pub name: String,
     /// Usage rank in the format (1 = most used).
     pub rank: usize,
@@ -57,7 +57,7 @@ pub struct Threat {
 }
 
 /// The worst threats for the team, worst first (at most [`MAX_THREATS`]).
-pub fn find_threats(defenders: &[Defender<'_>], gen: u8, report: &UsageReport) -> Vec<Threat> {
+pub(super) fn find_threats(defenders: &[Defender<'_>], gen: u8, report: &UsageReport) -> Vec<Threat> {
     if defenders.is_empty() {
         return Vec::new();
     }

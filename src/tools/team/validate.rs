@@ -14,22 +14,22 @@ use crate::dex::{dex, to_id, typechart, Availability, DexError};
 /// Names longer than this are not looked up: no real name comes close (the longest species,
 /// move, item and ability names have 27 characters), and a "did you mean" search for a long
 /// string costs time for nothing.
-pub const MAX_NAME_CHARS: usize = 30;
+pub(crate) const MAX_NAME_CHARS: usize = 30;
 /// Failed lookups that get "did you mean" suggestions. A suggestion search compares the name
 /// with every entry of its table (species queries in several word orders), so a paste full of
 /// nonsense must not multiply that work: once the budget is spent, a name is looked up only if
 /// a cheap exact-prefix check finds it, and unknown names are reported without suggestions.
-pub const MAX_SUGGESTION_SEARCHES: usize = 10;
+pub(super) const MAX_SUGGESTION_SEARCHES: usize = 10;
 /// Of those, species searches (the costliest: about 10 ms natively for a four-word name)…
-pub const MAX_SPECIES_SEARCHES: usize = 3;
+pub(super) const MAX_SPECIES_SEARCHES: usize = 3;
 /// …and only for names of at most this many words (no species needs more, even written
 /// "Paldean Tauros Blaze Breed"; the dex tries every word order of longer ones).
 const MAX_SPECIES_SEARCH_WORDS: usize = 4;
 /// Highest EV in one stat, and highest EV total (generation 3 on; earlier generations have
 /// stat experience, which Showdown expresses as up to 252 in every stat).
-pub const MAX_EV: u16 = 252;
-pub const MAX_EV_TOTAL: u32 = 510;
-pub const MAX_IV: u16 = 31;
+pub(crate) const MAX_EV: u16 = 252;
+pub(crate) const MAX_EV_TOTAL: u32 = 510;
+pub(crate) const MAX_IV: u16 = 31;
 /// Tera type that is not an ordinary type.
 const STELLAR: &str = "Stellar";
 
@@ -37,7 +37,7 @@ const STELLAR: &str = "Stellar";
 /// the paste's spelling.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct TeamMember {
+pub(crate) struct TeamMember {
     /// Position in the paste, 0-based (problems refer to it).
     pub index: usize,
     pub species: String,
@@ -68,7 +68,7 @@ pub struct TeamMember {
 }
 
 /// Checks every member against the dex for `format`'s generation.
-pub fn validate(team: &Team, format: &Format) -> (Vec<TeamMember>, Vec<TeamProblem>) {
+pub(super) fn validate(team: &Team, format: &Format) -> (Vec<TeamMember>, Vec<TeamProblem>) {
     let mut check = Checker {
         gen: format.gen(),
         national_dex: is_national_dex(format),
@@ -252,7 +252,7 @@ impl Checker {
                 dex().species(name, None).ok()?
             }
         };
-        member.species = view.name.to_owned();
+        view.name.clone_into(&mut member.species);
         member.recognized = true;
         member.types = view.types.to_vec();
         member.base_species = Some(view.base_species.to_owned());
