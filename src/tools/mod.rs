@@ -316,4 +316,6 @@ pub(crate) fn output_schema(name: &str) -> Option<Value> {
 }
 
 #[cfg(test)]
+mod local_data;
+#[cfg(test)]
 mod tests;

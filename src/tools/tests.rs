@@ -1,3 +1,4 @@
+use super::local_data::LocalData;
 use super::*;
 use futures::executor::block_on;
 use rmcp::model::ResourceContents;
@@ -27,53 +28,6 @@ fn every_definition_names_its_tool_and_is_a_closed_object_schema() {
         let annotations = tool.annotations.as_ref().expect("annotations");
         assert_eq!(annotations.read_only_hint, Some(true), "{}", tool.name);
         assert!(tool.title.is_some() && tool.description.as_deref().is_some_and(|d| d.len() > 40));
-    }
-}
-
-/// gen9ou statistics and sets, gen9vgc2024 sets, from ../shared/data; no search, no calculator.
-struct LocalData;
-
-fn shared(path: &str) -> String {
-    std::fs::read_to_string(format!("{}/../shared/data/{path}", env!("CARGO_MANIFEST_DIR"))).unwrap()
-}
-
-impl StrategyBackend for LocalData {
-    async fn lexical(
-        &self,
-        _f: &str,
-        _r: &crate::search::hit::SearchRequest,
-    ) -> Result<Vec<crate::search::hit::SearchHit>, backend::BackendError> {
-        Ok(Vec::new())
-    }
-    async fn semantic(
-        &self,
-        _f: &str,
-        _r: &crate::search::hit::SearchRequest,
-    ) -> Option<Result<Vec<crate::search::hit::SearchHit>, backend::BackendError>> {
-        None
-    }
-    async fn usage(
-        &self,
-        format: &str,
-    ) -> Result<Option<std::rc::Rc<backend::FormatUsage>>, backend::BackendError> {
-        Ok((format == "gen9ou").then(|| {
-            let report =
-                crate::corpus::parse_moveset_report(&shared("smogon-stats/moveset-gen9ou-1695.txt")).unwrap();
-            std::rc::Rc::new(backend::FormatUsage {
-                report,
-                month: "2024-06".into(),
-                cutoff: 1695,
-                source_url: "https://www.smogon.com/stats/2024-06/moveset/gen9ou-1695.txt".into(),
-            })
-        }))
-    }
-    async fn sets(
-        &self,
-        format: &str,
-    ) -> Result<Option<std::rc::Rc<crate::corpus::SetsFile>>, backend::BackendError> {
-        Ok(["gen9ou", "gen9vgc2024"].contains(&format).then(|| {
-            std::rc::Rc::new(crate::corpus::parse_sets(&shared(&format!("pkmn-sets/{format}.json"))).unwrap())
-        }))
     }
 }
 

@@ -1,44 +1,7 @@
 use super::*;
-use crate::tools::backend::{BackendError, FormatUsage};
+use crate::tools::local_data::LocalData;
 use futures::executor::block_on;
 use serde_json::json;
-use std::rc::Rc;
-
-/// The real gen9ou moveset report and gen9vgc2024 sets from ../shared/data.
-struct LocalData;
-
-fn shared(path: &str) -> String {
-    std::fs::read_to_string(format!("{}/../shared/data/{path}", env!("CARGO_MANIFEST_DIR"))).unwrap()
-}
-
-impl StrategyBackend for LocalData {
-    async fn lexical(
-        &self,
-        _f: &str,
-        _r: &crate::search::hit::SearchRequest,
-    ) -> Result<Vec<crate::search::hit::SearchHit>, BackendError> {
-        Ok(Vec::new())
-    }
-    async fn semantic(
-        &self,
-        _f: &str,
-        _r: &crate::search::hit::SearchRequest,
-    ) -> Option<Result<Vec<crate::search::hit::SearchHit>, BackendError>> {
-        None
-    }
-    async fn usage(&self, format: &str) -> Result<Option<Rc<FormatUsage>>, BackendError> {
-        Ok((format == "gen9ou").then(|| {
-            let report =
-                crate::corpus::parse_moveset_report(&shared("smogon-stats/moveset-gen9ou-1695.txt")).unwrap();
-            Rc::new(FormatUsage { report, month: "2024-06".into(), cutoff: 1695, source_url: "x".into() })
-        }))
-    }
-    async fn sets(&self, format: &str) -> Result<Option<Rc<crate::corpus::SetsFile>>, BackendError> {
-        Ok(["gen9ou", "gen9vgc2024"].contains(&format).then(|| {
-            Rc::new(crate::corpus::parse_sets(&shared(&format!("pkmn-sets/{format}.json"))).unwrap())
-        }))
-    }
-}
 
 fn run(v: Value) -> Value {
     let r = block_on(call(&LocalData, v.as_object().unwrap()));
