@@ -153,13 +153,7 @@ impl DurableObject for IngestObject {
     }
 
     async fn fetch(&self, mut req: Request) -> Result<Response> {
-        super::telemetry::enter_object(
-            &self.state,
-            super::telemetry::sentry_config(&self.env),
-            "IngestObject",
-            None,
-        );
-        super::dex_asset::ensure(&self.env).await?;
+        self.enter().await?;
         match req.path().as_str() {
             "/start" => {
                 let request: StartRequest = req.json().await?;
@@ -188,13 +182,7 @@ impl DurableObject for IngestObject {
     }
 
     async fn alarm(&self) -> Result<Response> {
-        super::telemetry::enter_object(
-            &self.state,
-            super::telemetry::sentry_config(&self.env),
-            "IngestObject",
-            None,
-        );
-        super::dex_asset::ensure(&self.env).await?;
+        self.enter().await?;
         let Some(mut run) = self.slots.load("current")? else { return Response::empty() };
         match run.formats.get(run.next).cloned() {
             Some(format) => {
@@ -235,6 +223,17 @@ impl DurableObject for IngestObject {
 }
 
 impl IngestObject {
+    /// What every entry point (fetch, alarm) does first: the telemetry scope, the Pokédex table.
+    async fn enter(&self) -> Result<()> {
+        super::telemetry::enter_object(
+            &self.state,
+            super::telemetry::sentry_config(&self.env),
+            "IngestObject",
+            None,
+        );
+        super::dex_asset::ensure(&self.env).await
+    }
+
     async fn create(&self, request: StartRequest) -> Result<RunState> {
         let formats = match &request.formats {
             Some(f) => f.clone(),
