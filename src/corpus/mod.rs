@@ -24,7 +24,7 @@ pub(crate) mod sets;
 pub(crate) mod stats;
 
 pub(crate) use analyses::parse_analyses;
-pub(crate) use documents::{build_format_corpus, Corpus, Document};
+pub(crate) use documents::Document;
 pub(crate) use format::{Format, StatsKind};
 pub(crate) use sets::{parse_sets, PasteStyle, PokemonSet, SetsFile, SpeciesSets, Stat, StatValues};
 pub(crate) use stats::{

@@ -41,7 +41,7 @@ pub struct ClientObject {
     idle_ttl_ms: i64,
     /// Signs the session ids this object issues (`None`: not configured, no sessions).
     session_keys: Option<SessionKeys>,
-    sentry: Option<std::rc::Rc<crate::observe::SentryConfig>>,
+    sentry: Option<std::rc::Rc<crate::observe::sentry::SentryConfig>>,
     environment: String,
     /// Whether this instance knows an alarm is pending (saves a storage read per request).
     alarm_armed: Cell<bool>,

@@ -1,8 +1,7 @@
 //! Raw cache contents → the pure corpus builder's inputs.
 
-use crate::corpus::{
-    build_format_corpus, parse_chaos, parse_moveset_report, Corpus, CorpusError, Format, StatsKind,
-};
+use crate::corpus::documents::{build_format_corpus, Corpus};
+use crate::corpus::{parse_chaos, parse_moveset_report, CorpusError, Format, StatsKind};
 use crate::ingest::manifest::StatsEntry;
 
 pub(super) fn build(

@@ -49,7 +49,7 @@ pub(super) fn replicas(env: &Env) -> usize {
 #[durable_object]
 pub struct IndexObject {
     state: State,
-    sentry: Option<std::rc::Rc<crate::observe::SentryConfig>>,
+    sentry: Option<std::rc::Rc<crate::observe::sentry::SentryConfig>>,
     sql: SqlStorage,
     searches: std::cell::Cell<u64>,
 }

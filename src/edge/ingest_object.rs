@@ -438,8 +438,8 @@ impl IngestObject {
                 let n = run.report.refusals.len();
                 ("IngestionRefused", format!("ingestion run {} refused {n} upstream changes", run.id))
             };
-            let report = crate::observe::ErrorReport {
-                kind: crate::observe::ReportKind::Error,
+            let report = crate::observe::sentry::ErrorReport {
+                kind: crate::observe::sentry::ReportKind::Error,
                 error_type: error_type.into(),
                 message,
                 route: "IngestObject".into(),

@@ -9,11 +9,10 @@ use wasm_bindgen::{JsCast, JsValue};
 use worker::{AnalyticsEngineDataPointBuilder, Env, Fetch, Headers, Method, Request, RequestInit};
 
 use crate::ingest::alert::{sign, RunReport, SIGNATURE_HEADER};
+use crate::observe::error_rate::{ErrorRateAlert, ErrorRateMonitor};
+use crate::observe::request::{DataPoint, RequestLog, RequestRecord};
 use crate::observe::sentry::ENVELOPE_CONTENT_TYPE;
-use crate::observe::{
-    DataPoint, ErrorRateMonitor, ErrorReport, OutgoingEnvelope, ReportKind, RequestLog, RequestRecord,
-    SentryConfig,
-};
+use crate::observe::sentry::{ErrorReport, OutgoingEnvelope, ReportKind, SentryConfig};
 
 thread_local! {
     /// Per isolate: the error-rate alarm sees this instance's share of the traffic.
@@ -206,7 +205,7 @@ pub(super) fn request_finished(
 
 /// The request's log line and data point; an alert when the error rate crossed the threshold
 /// in this isolate.
-fn log_and_count(env: &Env, record: &RequestRecord) -> Option<crate::observe::ErrorRateAlert> {
+fn log_and_count(env: &Env, record: &RequestRecord) -> Option<ErrorRateAlert> {
     let (request_id, client, method) = (&record.request_id, &record.client, &record.rpc.method);
     let tool = record.rpc.tool.as_deref().unwrap_or("");
     macro_rules! log {

@@ -7,7 +7,3 @@ pub(crate) mod fleet;
 pub(crate) mod request;
 pub(crate) mod scrub;
 pub(crate) mod sentry;
-
-pub(crate) use error_rate::{ErrorRateAlert, ErrorRateMonitor};
-pub(crate) use request::{DataPoint, RequestLog, RequestRecord, RpcSummary};
-pub(crate) use sentry::{ErrorReport, OutgoingEnvelope, ReportKind, SentryConfig};

@@ -5,6 +5,18 @@ use super::backend::{self, StrategyBackend};
 
 pub(crate) struct LocalData;
 
+/// The real gen9ou moveset report (2024-06, rating ≥ 1695), as a backend answers it.
+pub(crate) fn gen9ou_usage() -> std::rc::Rc<backend::FormatUsage> {
+    let report =
+        crate::corpus::parse_moveset_report(&shared("smogon-stats/moveset-gen9ou-1695.txt")).unwrap();
+    std::rc::Rc::new(backend::FormatUsage {
+        report,
+        month: "2024-06".into(),
+        cutoff: 1695,
+        source_url: "https://www.smogon.com/stats/2024-06/moveset/gen9ou-1695.txt".into(),
+    })
+}
+
 fn shared(path: &str) -> String {
     std::fs::read_to_string(format!("{}/../shared/data/{path}", env!("CARGO_MANIFEST_DIR"))).unwrap()
 }
@@ -28,16 +40,7 @@ impl StrategyBackend for LocalData {
         &self,
         format: &str,
     ) -> Result<Option<std::rc::Rc<backend::FormatUsage>>, backend::BackendError> {
-        Ok((format == "gen9ou").then(|| {
-            let report =
-                crate::corpus::parse_moveset_report(&shared("smogon-stats/moveset-gen9ou-1695.txt")).unwrap();
-            std::rc::Rc::new(backend::FormatUsage {
-                report,
-                month: "2024-06".into(),
-                cutoff: 1695,
-                source_url: "https://www.smogon.com/stats/2024-06/moveset/gen9ou-1695.txt".into(),
-            })
-        }))
+        Ok((format == "gen9ou").then(gen9ou_usage))
     }
     async fn sets(
         &self,

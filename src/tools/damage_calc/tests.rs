@@ -6,7 +6,7 @@ use futures::executor::block_on;
 use super::*;
 use crate::battle::calc::MoveResult;
 use crate::battle::calc::{CalcStats, DamageCalculator, KoChance};
-use crate::corpus::{parse_moveset_report, parse_sets, SetsFile};
+use crate::corpus::{parse_sets, SetsFile};
 use crate::search::hit::{SearchHit, SearchRequest};
 use crate::tools::backend::{BackendError, FormatUsage};
 
@@ -52,15 +52,7 @@ impl StrategyBackend for FakeCalcBackend {
         None
     }
     async fn usage(&self, format: &str) -> Result<Option<Rc<FormatUsage>>, BackendError> {
-        let report = parse_moveset_report(&data("smogon-stats/moveset-gen9ou-1695.txt")).unwrap();
-        Ok((format == "gen9ou").then(|| {
-            Rc::new(FormatUsage {
-                report,
-                month: "2024-06".into(),
-                cutoff: 1695,
-                source_url: "https://www.smogon.com/stats/2024-06/moveset/gen9ou-1695.txt".into(),
-            })
-        }))
+        Ok((format == "gen9ou").then(crate::tools::local_data::gen9ou_usage))
     }
     async fn sets(&self, format: &str) -> Result<Option<Rc<SetsFile>>, BackendError> {
         Ok((format == "gen9ou").then(|| Rc::new(parse_sets(&data("pkmn-sets/gen9ou.json")).unwrap())))

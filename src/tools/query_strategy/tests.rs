@@ -21,20 +21,7 @@ impl StrategyBackend for ScriptedBackend {
         self.semantic.clone()
     }
     async fn usage(&self, format: &str) -> Result<Option<Rc<FormatUsage>>, BackendError> {
-        let text = std::fs::read_to_string(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../shared/data/smogon-stats/moveset-gen9ou-1695.txt"
-        ))
-        .unwrap();
-        let report = crate::corpus::parse_moveset_report(&text).unwrap();
-        Ok((format == "gen9ou").then(|| {
-            Rc::new(FormatUsage {
-                report,
-                month: "2024-06".into(),
-                cutoff: 1695,
-                source_url: "https://www.smogon.com/stats/2024-06/moveset/gen9ou-1695.txt".into(),
-            })
-        }))
+        Ok((format == "gen9ou").then(crate::tools::local_data::gen9ou_usage))
     }
     async fn sets(&self, _format: &str) -> Result<Option<Rc<crate::corpus::SetsFile>>, BackendError> {
         Ok(None)
