@@ -367,6 +367,7 @@ describe('the MCP SDK client signs in (DCR, PKCE S256, consent, fake IdP, code, 
   });
 
   test.todo('[Rust side] the expired first access token at /mcp → 401 invalid_token with resource_metadata');
+  test.todo('[Rust side] past the TTL the SDK transport gets that 401, refreshes and retries the call, no new sign-in');
   test.todo('[Rust side] tools/list after sign-in is served as the user (Identity::User, user quota)');
 });
 
