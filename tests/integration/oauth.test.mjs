@@ -17,7 +17,9 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { auth } from '@modelcontextprotocol/sdk/client/auth.js';
 
-import { BASE_URL, CLIENT_IP, MCP_URL } from './harness.mjs';
+import { Client as V2Client, StreamableHTTPClientTransport as V2Transport } from '@modelcontextprotocol/client';
+
+import { BASE_URL, CLIENT_IP, MCP_URL, MODERN_VERSION } from './harness.mjs';
 import { FAKE_IDP_URL, startFakeIdp } from './fake-idp.mjs';
 
 const ISSUER = BASE_URL;
@@ -331,6 +333,25 @@ describe('the MCP SDK client signs in (DCR, PKCE S256, consent, fake IdP, code, 
     // answers prove the entry consumed the OAuth token instead of passing it on.
     const raw = await mcpPing(p.s.tokens.access_token);
     assert.equal(raw.status, 200, await raw.text());
+  });
+
+  test('a 2026-07-28 stateless client (SDK v2) uses the same tokens: every request carries it and is served', async () => {
+    const sent = [];
+    const transport = new V2Transport(new URL(MCP_URL), {
+      authProvider: p,
+      fetch: async (url, init) => {
+        const r = await ipFetch(url, init);
+        sent.push({ auth: new Headers(init?.headers).get('authorization'), status: r.status, version: new Headers(init?.headers).get('mcp-protocol-version') });
+        return r;
+      },
+    });
+    const client = new V2Client({ name: 'porygon-oauth-test-v2', version: '0.0.0' }, { versionNegotiation: { mode: { pin: MODERN_VERSION } } });
+    await client.connect(transport, { timeout: 20_000 });
+    const { tools } = await client.listTools();
+    assert.ok(tools.some((t) => t.name === 'get_pokemon'));
+    await client.close();
+    assert.ok(sent.length >= 1 && sent.every((e) => e.auth === `Bearer ${p.s.tokens.access_token}` && e.status === 200), JSON.stringify(sent));
+    assert.ok(sent.some((e) => e.version === MODERN_VERSION), JSON.stringify(sent));
   });
 
   test('a second account gets its own user id (the IdP control call)', async () => {
