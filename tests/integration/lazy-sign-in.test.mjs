@@ -12,20 +12,20 @@ const sharedIp = () => `192.0.2.${1 + (randomBytes(1)[0] % 250)}`;
 const count = (responses, status) => responses.filter((r) => r.status === status).length;
 
 describe('the sign-in challenge appears exactly when a shared pool is used up', () => {
-  test('250 sessionless calls are served, the 251st and later get the challenge, sessions too', async () => {
+  test('250 sessionless calls (2026-07-28 tools/list) are served, the 251st and later get the challenge, sessions too', async () => {
     // 2026-07-28 clients have no sessions: all of the network's such calls share one pool, under
     // the network's ceiling (250/min), from any address of the network.
     const served = await Promise.all(
-      Array.from({ length: 250 }, () => modernCall('ping', {}, { headers: { 'CF-Connecting-IP': sharedIp() } })),
+      Array.from({ length: 250 }, () => modernCall('tools/list', {}, { headers: { 'CF-Connecting-IP': sharedIp() } })),
     );
     assert.equal(count(served, 200), 250, `statuses: ${[...new Set(served.map((r) => r.status))]}`);
     assert.ok(served.every((r) => !r.headers['www-authenticate']), 'nobody is asked to sign in early');
 
-    const next = await modernCall('ping', {}, { headers: { 'CF-Connecting-IP': sharedIp() } });
+    const next = await modernCall('tools/list', {}, { headers: { 'CF-Connecting-IP': sharedIp() } });
     assertSignInChallenge(next);
     assert.equal(next.json.id, next.id, 'the challenge answers the request it refuses');
     // The router's deny cache answers the same way, without asking the object.
-    const cached = await modernCall('ping', {}, { headers: { 'CF-Connecting-IP': sharedIp() } });
+    const cached = await modernCall('tools/list', {}, { headers: { 'CF-Connecting-IP': sharedIp() } });
     assertSignInChallenge(cached);
 
     // A new session from the network meets the same full ceiling: challenged as well.
