@@ -12,17 +12,18 @@ TEST_PORT ?= 8799
 TEST_STATE ?= .wrangler/test-state
 TEST_CONFORMANCE_PORT ?= 8800
 # The test worker: its own origin is a valid browser origin (the conformance DNS-rebinding check),
-# TEST-NET-2 (198.51.100.0/24) plays a shared egress network with a small ceiling, and a fake
-# upstream (127.0.0.1:8801, serving ../shared/data), alert sink (:8802), a fake Analytics Engine
-# SQL API (:8804, the fleet alert check's) and a fake upstream identity provider (:8805, for OAuth
-# sign-in: tests/integration/fake-idp.mjs; PUBLIC_URL turns OAuth on, access tokens live 60 s, the
-# library's minimum, so the refresh test is quick) run inside the tests;
+# TEST-NET-2 (198.51.100.0/24) and TEST-NET-1 (192.0.2.0/24, tests/integration/lazy-sign-in.test.mjs
+# alone) play shared egress networks with a small ceiling, and a fake upstream (127.0.0.1:8801,
+# serving ../shared/data), alert sink (:8802), a fake Analytics Engine SQL API (:8804, the fleet
+# alert check's) and a fake upstream identity provider (:8805, for OAuth sign-in:
+# tests/integration/fake-idp.mjs; PUBLIC_URL turns OAuth and the lazy sign-in challenge on, access
+# tokens live 60 s, the library's minimum, so the refresh test is quick) run inside the tests;
 # upstream fetches are capped at 4 MiB and 3 s so oversized and slow responses are quick to test.
 # DATASET_VERSION_TTL_MS:0: the suite compares answers right after ingestion runs, so isolates
 # re-read the dataset version on every call here (deployed default: 1 s, src/edge/strategy_backend.rs).
 TEST_WRANGLER_ARGS = --var ALLOWED_ORIGINS:https://claude.ai,http://localhost:$(TEST_PORT),http://localhost:$(TEST_CONFORMANCE_PORT) \
   --var DATASET_VERSION_TTL_MS:0 \
-  --var SHARED_EGRESS_CIDRS:160.79.104.0/21,198.51.100.0/24 --var SHARED_EGRESS_NETWORK_PER_MINUTE:250 \
+  --var SHARED_EGRESS_CIDRS:160.79.104.0/21,198.51.100.0/24,192.0.2.0/24 --var SHARED_EGRESS_NETWORK_PER_MINUTE:250 \
   --var SETS_BASE_URL:http://127.0.0.1:8801/sets --var ANALYSES_BASE_URL:http://127.0.0.1:8801/analyses \
   --var STATS_BASE_URL:http://127.0.0.1:8801/stats \
   --var INGEST_FORMATS:gen9ou,gen2nu,gen9nope1,gen9nope2,gen9nope3,gen9nope4,gen9nope5,gen9nope6 \
