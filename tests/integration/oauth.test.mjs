@@ -19,7 +19,7 @@ import { auth } from '@modelcontextprotocol/sdk/client/auth.js';
 
 import { Client as V2Client, StreamableHTTPClientTransport as V2Transport } from '@modelcontextprotocol/client';
 
-import { BASE_URL, CLIENT_IP, MCP_URL, MODERN_VERSION } from './harness.mjs';
+import { BASE_URL, CLIENT_IP, MCP_URL, MODERN_VERSION, call, initialize, modernCall } from './harness.mjs';
 import { FAKE_IDP_URL, startFakeIdp } from './fake-idp.mjs';
 
 const ISSUER = BASE_URL;
@@ -189,6 +189,15 @@ const exchange = (clientId, code, verifier, extra = {}) =>
   tokenRequest({ grant_type: 'authorization_code', code, code_verifier: verifier, client_id: clientId, redirect_uri: REDIRECT, resource: RESOURCE, ...extra });
 
 const refresh = (clientId, refreshToken) => tokenRequest({ grant_type: 'refresh_token', refresh_token: refreshToken, client_id: clientId, resource: RESOURCE });
+
+const METADATA = `${BASE_URL}/.well-known/oauth-protected-resource/mcp`;
+/** The 401 the Rust worker answers for an access token the entry found invalid (RFC 6750 §3.1). */
+async function assertInvalidToken(r) {
+  assert.equal(r.status, 401, await r.clone().text());
+  assert.equal(r.headers.get('www-authenticate'), `Bearer error="invalid_token", resource_metadata="${METADATA}", scope="mcp"`);
+  return r;
+}
+const remaining = (r) => Number(/"minute";r=(\d+)/.exec(r.headers.get?.('ratelimit') ?? r.headers.ratelimit)?.[1]);
 
 const mcpPing = (accessToken, id = 1) =>
   ipFetch(MCP_URL, {
@@ -387,9 +396,37 @@ describe('the MCP SDK client signs in (DCR, PKCE S256, consent, fake IdP, code, 
     assert.equal((await stale.json()).error, 'invalid_grant');
   });
 
-  test.todo('[Rust side] the expired first access token at /mcp → 401 invalid_token with resource_metadata');
+  test('the expired first access token at /mcp → 401 invalid_token with resource_metadata', async () => {
+    assert.ok(Date.now() > issuedAt + ACCESS_TTL * 1000, 'past the TTL (the refresh test waited)');
+    await assertInvalidToken(await mcpPing(firstTokens.access_token));
+  });
   test.todo('[Rust side] past the TTL the SDK transport gets that 401, refreshes and retries the call, no new sign-in');
-  test.todo('[Rust side] tools/list after sign-in is served as the user (Identity::User, user quota)');
+
+  test('a signed-in account has one quota of its own across two sessions and a 2026-07-28 client, from any network', async () => {
+    const q = memoryProvider('quota');
+    assert.equal(await auth(q, { serverUrl: MCP_URL, fetchFn: ipFetch }), 'REDIRECT');
+    await idp.nextAccount(`quota-${randomBytes(4).toString('hex')}`);
+    const cb = await signIn(q.s.authUrl.href);
+    assert.equal(await auth(q, { serverUrl: MCP_URL, authorizationCode: cb.searchParams.get('code'), fetchFn: ipFetch }), 'AUTHORIZED');
+    const headers = { Authorization: `Bearer ${q.s.tokens.access_token}`, 'CF-Connecting-IP': CLIENT_IP };
+    const seen = [];
+    const a = await initialize({ headers, protocolVersion: '2025-06-18' });
+    seen.push(remaining(a.response));
+    const pingA = await call('ping', {}, { sessionId: a.sessionId, protocolVersion: '2025-06-18', headers });
+    const b = await initialize({ headers: { ...headers, 'CF-Connecting-IP': '10.77.0.9' }, protocolVersion: '2025-11-25' });
+    const pingB = await call('ping', {}, { sessionId: b.sessionId, protocolVersion: '2025-11-25', headers });
+    // From a shared network whose pools anonymous callers may have used up: still the account's quota.
+    const modern = await modernCall('tools/list', {}, { headers: { ...headers, 'CF-Connecting-IP': '192.0.2.77' } });
+    for (const r of [pingA, pingB, modern]) {
+      assert.equal(r.status, 200, r.text);
+      seen.push(remaining(r));
+    }
+    // The API-key figures by default (OAUTH_USER_RATE_LIMIT_* unset), not the anonymous 100.
+    assert.equal(modern.headers['ratelimit-policy'], '"minute";q=1000;w=60, "hour";q=20000;w=3600');
+    // One log counts them all, in order: every answer has fewer left than the one before.
+    assert.ok(seen.every((n, i) => Number.isInteger(n) && (i === 0 || n < seen[i - 1])), `remaining: ${seen}`);
+    assert.ok(seen[0] <= 1000 - 1 && seen.at(-1) >= 1000 - 10, `remaining: ${seen}`);
+  });
 });
 
 describe('the authorization server refuses (negative cases)', () => {
@@ -413,7 +450,13 @@ describe('the authorization server refuses (negative cases)', () => {
     assert.equal(r.status, 400);
     assert.equal((await r.json()).error, 'invalid_grant');
   });
-  test.todo('[Rust side] code reuse: the first exchange\'s access token at /mcp → 401 invalid_token');
+  test('code reuse: the first exchange\'s access token at /mcp → 401 invalid_token', async () => {
+    const { code, verifier } = await freshCode(client);
+    const tokens = await (await exchange(client, code, verifier)).json();
+    assert.equal((await mcpPing(tokens.access_token)).status, 200, 'served before the replay');
+    assert.equal((await exchange(client, code, verifier)).status, 400);
+    await assertInvalidToken(await mcpPing(tokens.access_token));
+  });
 
   test('stolen code: another client_id is invalid_grant; no code_verifier is invalid_request', async () => {
     const thief = (await register(publicClient({ client_name: 'thief' }))).body.client_id;
@@ -548,6 +591,28 @@ describe('the authorization server refuses (negative cases)', () => {
     assert.equal(again.status, 400);
     assert.equal((await again.json()).error, 'invalid_grant');
   });
-  test.todo('[Rust side] a revoked access token at /mcp → 401 invalid_token, not served as the user');
-  test.todo('[Rust side] an OAuth-shaped made-up token at /mcp → 401 invalid_token, counted against the address');
+  test('a revoked access token at /mcp → 401 invalid_token, not served as the user', async () => {
+    const { code, verifier } = await freshCode(client);
+    const tokens = await (await exchange(client, code, verifier)).json();
+    assert.equal((await mcpPing(tokens.access_token)).status, 200);
+    const revoked = await tokenRequest({ token: tokens.access_token, token_type_hint: 'access_token', client_id: client });
+    assert.equal(revoked.status, 200);
+    await assertInvalidToken(await mcpPing(tokens.access_token));
+  });
+
+  test('an OAuth-shaped made-up token at /mcp → 401 invalid_token, counted against the address', async () => {
+    const ip = `10.78.${randomBytes(1)[0]}.${1 + (randomBytes(1)[0] % 250)}`;
+    const forged = `${oidcUserId('sdk-user')}:${'g'.repeat(16)}:${'s'.repeat(32)}`;
+    const send = () =>
+      fetch(MCP_URL, {
+        method: 'POST',
+        headers: { Authorization: `Bearer ${forged}`, 'CF-Connecting-IP': ip, 'Content-Type': 'application/json', Accept: 'application/json, text/event-stream' },
+        body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'ping' }),
+      });
+    const first = await assertInvalidToken(await send());
+    const second = await assertInvalidToken(await send());
+    // Counted against the caller's address (anonymous quota: 100 per minute).
+    assert.equal(first.headers.get('ratelimit-policy'), '"minute";q=100;w=60, "hour";q=1000;w=3600');
+    assert.equal(remaining(second), remaining(first) - 1, `${first.headers.get('ratelimit')} then ${second.headers.get('ratelimit')}`);
+  });
 });
