@@ -119,8 +119,14 @@ describe('shared egress networks (the test worker treats 198.51.100.0/24 like Cl
     // meets the network's ceiling: 3 × 2 handshake requests + 98 + 98 + 48 = 250.
     assert.deepEqual(admitted, [98, 98, 48]);
     // A full session is that session's own quota (429: signing in would not change whose quota
-    // it spent); the full ceiling is the pool the network shares: the sign-in challenge. The
-    // third session's own quota admits 98 (it is asked first), of which the ceiling takes 48.
-    assert.deepEqual(refusals, [[52, 0], [52, 0], [52, 50]]);
+    // it spent); the full ceiling is the pool the network shares: the sign-in challenge.
+    assert.deepEqual(refusals.slice(0, 2), [[52, 0], [52, 0]]);
+    // The third session's 102 refusals: its own quota admits at most 98, of which the ceiling
+    // takes 48, so at least 50 meet the full ceiling (401). How many of the rest are refused by
+    // the ceiling (401, also straight from the deny cache) or by the session's own quota (429)
+    // depends on the order the 150 concurrent requests arrive in.
+    const [ownFull, ceilingFull] = refusals[2];
+    assert.equal(ownFull + ceilingFull, 102);
+    assert.ok(ceilingFull >= 50, `third session: ${ownFull} × 429, ${ceilingFull} × 401`);
   });
 });
