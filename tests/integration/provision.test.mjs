@@ -65,6 +65,7 @@ describe('make provision', () => {
     assert.deepEqual(writes(fake), [
       'POST /accounts/{a}/storage/kv/namespaces {"title":"porygon-strategy-staging"}',
       'POST /accounts/{a}/storage/kv/namespaces {"title":"porygon-api-keys-staging"}',
+      'POST /accounts/{a}/storage/kv/namespaces {"title":"porygon-oauth-staging"}',
       'POST /accounts/{a}/r2/buckets {"name":"porygon-raw-staging"}',
       'POST /accounts/{a}/r2/buckets {"name":"porygon-backups-staging"}',
       'POST /accounts/{a}/vectorize/v2/indexes {"name":"pokemon-strategy-index-staging","description":"porygon staging: strategy documents (bge-base-en-v1.5)","config":{"dimensions":768,"metric":"cosine"}}',
@@ -85,6 +86,7 @@ describe('make provision', () => {
     assert.deepEqual(env.kv_namespaces.map((b) => [b.binding, b.id]), [
       ['STRATEGY_KV', byTitle['porygon-strategy-staging']],
       ['API_KEYS', byTitle['porygon-api-keys-staging']],
+      ['OAUTH_KV', byTitle['porygon-oauth-staging']],
     ]);
     assert.equal(env.vars.CLOUDFLARE_ACCOUNT_ID, fake.accountId);
     assert.deepEqual(env.routes, [{ pattern: 'staging-mcp.example.org', custom_domain: true }]);
@@ -211,6 +213,7 @@ describe('make check-config', () => {
     const lines = r.stderr.trim().split('\n');
     assert.ok(lines.some((l) => /STRATEGY_KV: id "7{32}" is a placeholder/.test(l)), r.stderr);
     assert.ok(lines.some((l) => /API_KEYS: id "8{32}" is a placeholder/.test(l)), r.stderr);
+    assert.ok(lines.some((l) => /OAUTH_KV: id "a{32}" is a placeholder/.test(l)), r.stderr);
     assert.ok(lines.some((l) => /no CLOUDFLARE_ACCOUNT_ID/.test(l)), r.stderr);
     assert.ok(lines.some((l) => /custom domain mcp\.porygon\.invalid is a placeholder/.test(l)), r.stderr);
     assert.match(r.stdout, /skipped \(--offline\)/, 'says what it did not check');
@@ -357,7 +360,7 @@ describe('RUNBOOK first-time setup, end to end against the fake API', () => {
       assert.match(outputOf(/APPLY=1/), /change\(s\) applied/);
 
       // What the account holds now.
-      assert.deepEqual([...fake.state.kv.values()].map((n) => n.title).sort(), ['porygon-api-keys-staging', 'porygon-strategy-staging']);
+      assert.deepEqual([...fake.state.kv.values()].map((n) => n.title).sort(), ['porygon-api-keys-staging', 'porygon-oauth-staging', 'porygon-strategy-staging']);
       assert.deepEqual([...fake.state.buckets.keys()].sort(), ['porygon-backups-staging', 'porygon-raw-staging']);
       assert.deepEqual(fake.state.indexes.get('pokemon-strategy-index-staging').metadataIndexes.map((m) => m.propertyName), ['pokemon', 'format', 'section']);
       const secrets = fake.state.scripts.get('pokemon-mcp-staging').secrets;

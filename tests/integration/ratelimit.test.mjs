@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
 import { describe, test } from 'node:test';
 
-import { REPO_ROOT, STATE, call, initialize, newId, postMcp, restartWorker } from './harness.mjs';
+import { REPO_ROOT, STATE, assertSignInChallenge, call, initialize, newId, postMcp, restartWorker } from './harness.mjs';
 
 const run = promisify(execFile);
 const freshIp = () => `10.${200 + (randomBytes(1)[0] % 50)}.${randomBytes(1)[0]}.${1 + (randomBytes(1)[0] % 250)}`;
@@ -104,16 +104,29 @@ describe('shared egress networks (the test worker treats 198.51.100.0/24 like Cl
   test('each MCP session has its own quota, under a ceiling for the whole network (250/min here)', async () => {
     const headers = { 'CF-Connecting-IP': `198.51.100.${1 + (randomBytes(1)[0] % 250)}` };
     const admitted = [];
+    const refusals = [];
     for (let s = 0; s < 3; s++) {
       const { sessionId } = await initialize({ headers, protocolVersion: '2025-06-18' });
       const responses = await burst(150, () =>
         call('ping', {}, { sessionId, protocolVersion: '2025-06-18', headers }),
       );
       admitted.push(count(responses, 200));
-      assert.equal(count(responses, 200) + count(responses, 429), 150);
+      refusals.push([count(responses, 429), count(responses, 401)]);
+      assert.equal(count(responses, 200) + count(responses, 429) + count(responses, 401), 150);
+      for (const r of responses.filter((r) => r.status === 401)) assertSignInChallenge(r);
     }
     // initialize + notifications/initialized + 98 pings fill a session (100); the third session
     // meets the network's ceiling: 3 × 2 handshake requests + 98 + 98 + 48 = 250.
     assert.deepEqual(admitted, [98, 98, 48]);
+    // A full session is that session's own quota (429: signing in would not change whose quota
+    // it spent); the full ceiling is the pool the network shares: the sign-in challenge.
+    assert.deepEqual(refusals.slice(0, 2), [[52, 0], [52, 0]]);
+    // The third session's 102 refusals: its own quota admits at most 98, of which the ceiling
+    // takes 48, so at least 50 meet the full ceiling (401). How many of the rest are refused by
+    // the ceiling (401, also straight from the deny cache) or by the session's own quota (429)
+    // depends on the order the 150 concurrent requests arrive in.
+    const [ownFull, ceilingFull] = refusals[2];
+    assert.equal(ownFull + ceilingFull, 102);
+    assert.ok(ceilingFull >= 50, `third session: ${ownFull} × 429, ${ceilingFull} × 401`);
   });
 });

@@ -18,7 +18,7 @@ use super::internal::{BLOCKED_UNTIL_HEADER, ERROR_REPORT_HEADER};
 use super::ratelimit::{self, POLICY_HEADER, STATE_HEADER};
 use crate::policy::deny_cache::{Denial, DenyCache};
 use crate::policy::limiter::Policy;
-use crate::policy::quotas::{Limit, Plan};
+use crate::policy::quotas::{Limit, Plan, Role};
 
 /// Where an isolate remembers the keys its objects said are full.
 pub(crate) trait DenyMemory {
@@ -140,11 +140,14 @@ pub(crate) struct Limiter<'d, D> {
     denials: &'d D,
     now_ms: i64,
     pub outcome: Outcome,
+    /// The role of the limit that refused the request, if one did (a shared pool's refusal is
+    /// answered with the sign-in challenge: `transport::sign_in`).
+    pub refused: Option<Role>,
 }
 
 impl<'d, D: DenyMemory> Limiter<'d, D> {
     pub(crate) fn new(denials: &'d D, now_ms: i64) -> Self {
-        Self { denials, now_ms, outcome: Outcome::None }
+        Self { denials, now_ms, outcome: Outcome::None, refused: None }
     }
 
     pub(crate) fn now_ms(&self) -> i64 {
@@ -153,8 +156,10 @@ impl<'d, D: DenyMemory> Limiter<'d, D> {
 
     /// The deny cache's verdict for the first of `limits` it holds as full.
     pub(crate) fn held(&mut self, limits: &[Limit]) -> Option<Held> {
-        let denial = limits.iter().find_map(|l| self.denials.check(&l.deny_key(), self.now_ms))?;
+        let (role, denial) =
+            limits.iter().find_map(|l| Some((l.role, self.denials.check(&l.deny_key(), self.now_ms)?)))?;
         self.outcome = Outcome::RejectedCached;
+        self.refused = Some(role);
         Some(Held { denial, now_ms: self.now_ms })
     }
 
@@ -193,6 +198,7 @@ impl<'d, D: DenyMemory> Limiter<'d, D> {
         match resp.status {
             429 => {
                 self.outcome = Outcome::Rejected;
+                self.refused = Some(limit.role);
                 Err(self.remember(resp, limit))
             }
             409 => {

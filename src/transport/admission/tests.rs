@@ -103,6 +103,7 @@ fn a_blocking_refusal_is_remembered_until_the_exact_unblock_instant() {
         panic!("over quota")
     };
     assert_eq!(second.outcome, Outcome::Rejected);
+    assert_eq!((first.refused, second.refused), (None, Some(Role::Address)));
     assert_eq!(refused.status, 429);
     assert_eq!(refused.headers.get(BLOCKED_UNTIL_HEADER), None, "the internal note stops at the router");
     assert_eq!(refused.headers.get(STATE_HEADER), Some("\"minute\";r=0;t=60"));
@@ -115,6 +116,7 @@ fn a_blocking_refusal_is_remembered_until_the_exact_unblock_instant() {
         panic!("held")
     };
     assert_eq!(third.outcome, Outcome::RejectedCached);
+    assert_eq!(third.refused, Some(Role::Address), "the cache knows whose limit refused");
     assert_eq!(objects.calls.borrow().len(), 2, "no object was asked");
     assert_eq!(cached.headers.get(STATE_HEADER), Some("\"minute\";r=0;t=30"));
     assert_eq!(cached.headers.get("Retry-After"), Some("30"));
@@ -291,4 +293,24 @@ fn the_object_decides_refuses_and_annotates() {
     assert_eq!(down.status, 503);
     assert_eq!(down.headers.get("Retry-After"), Some("1"));
     assert_eq!(down.headers.get(ERROR_REPORT_HEADER), Some("rate-limit storage: session storage: disk"));
+}
+
+/// A network's requests pass their own limit, then the network's ceiling: the limiter says which
+/// one refused (a full ceiling is answered with the sign-in challenge, a full session with 429).
+#[test]
+fn the_limit_that_refused_is_known() {
+    let objects = Objects { now_ms: 1_000, ..Objects::default() };
+    let denials = RefCell::new(DenyCache::default());
+    let limits = [limit("session", Role::Session, 5), limit("network", Role::Network, 1)];
+    let mut first = Limiter::new(&denials, 1_000);
+    assert!(matches!(
+        block_on(first.admit(&objects, &limits, 1, &request(PING))),
+        Ok(Admission::Admitted(_))
+    ));
+    let mut second = Limiter::new(&denials, 1_000);
+    assert!(matches!(block_on(second.admit(&objects, &limits, 1, &request(PING))), Ok(Admission::Denied(_))));
+    assert_eq!(second.refused, Some(Role::Network));
+    let mut held = Limiter::new(&denials, 2_000);
+    assert!(held.held(&limits).is_some());
+    assert_eq!(held.refused, Some(Role::Network));
 }
