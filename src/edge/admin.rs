@@ -12,6 +12,8 @@
 //! - `GET  /admin/index/<format>/stats`, `POST /admin/index/<format>/search`   inspect an index
 //! - `/admin/backups…`                           KV backups, restore, verify (`edge::backup_object`)
 //! - `GET /admin/alerts`, `POST /admin/alerts/check`  fleet alert state, a check now (`edge::monitor_object`)
+//! - `GET  /admin/check`                         200 when the token is right (asked first by
+//!   src/entry.mjs's `POST /admin/oauth/revoke`)
 //!
 //! Also the cron entry point, which starts upstream runs, the daily backup and the 5-minute
 //! fleet alert check.
@@ -74,6 +76,9 @@ async fn route(mut req: Request, env: &Env, faults: Faults) -> worker::Result<Ht
         return Ok(HttpResponse::json(201, &json!({"stored": key})));
     }
     match (method, path.as_str()) {
+        // The JS entry's own operator routes (`/admin/oauth/…`, src/entry.mjs) ask here first, so
+        // the admin rule lives once (policy::admin) and its refusals read the same.
+        (Method::Get, "/admin/check") => Ok(HttpResponse::json(200, &json!({"admin": true}))),
         (Method::Post, "/admin/raw-manifest") => {
             let Ok(entry) = json_object::<StatsEntry>(&mut req).await else {
                 return Ok(bad("body: a statistics entry {format, kind, month, cutoff, key}"));

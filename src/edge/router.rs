@@ -72,6 +72,9 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
     if faults.panic() {
         panic!("injected fault: router panic");
     }
+    if front_door_asks_admission(&ctx) {
+        return convert::response(oauth_endpoint_admission(&req, &env).await.with_header("X-Request-Id", request_id));
+    }
     let response = match path.as_str() {
         "/health/live" => HttpResponse::json(200, &json!({"status": "ok"})),
         "/health" => health(&req, &env, faults).await,
@@ -425,6 +428,13 @@ fn bare_request(method: Method) -> HttpRequest {
 struct FrontDoorProps {
     #[serde(rename = "porygonOAuth")]
     oauth: Option<TokenCheck>,
+    /// `"oauth-endpoint"`: the entry asks whether it may serve one of its OAuth endpoints.
+    #[serde(rename = "porygonAdmit")]
+    admit: Option<String>,
+}
+
+fn front_door_asks_admission(ctx: &Context) -> bool {
+    ctx.props::<FrontDoorProps>().ok().and_then(|p| p.admit).as_deref() == Some("oauth-endpoint")
 }
 
 /// What the front door found about the request's OAuth access token, if it carried one. Props
@@ -459,6 +469,26 @@ async fn health(req: &Request, env: &Env, faults: Faults) -> HttpResponse {
         Err(e) => {
             tracing::warn!(error = %e, "health limiter unreachable");
             super::health::report(env, &quotas, faults).await
+        }
+    }
+}
+
+/// The front door's question before it serves an OAuth endpoint that writes state: 204 (go on)
+/// or the 429 with `Retry-After`/`RateLimit`, which the entry turns into an OAuth error.
+async fn oauth_endpoint_admission(req: &Request, env: &Env) -> HttpResponse {
+    let quotas = QuotaConfig::from_vars(|name| env.var(name).ok().map(|v| v.to_string()));
+    let ip = req.headers().get("CF-Connecting-IP").ok().flatten();
+    let limit = quotas::oauth_endpoint_limit(ip.as_deref(), &quotas);
+    let mut limiter = Limiter::new(&IsolateDenials, now_ms());
+    let admitted =
+        limiter.admit(&ClientObjects(env), std::slice::from_ref(&limit), 1, &bare_request(Method::Post)).await;
+    match admitted {
+        Ok(Admission::Admitted(_)) => HttpResponse { status: 204, headers: Default::default(), body: Vec::new() },
+        Ok(Admission::Denied(resp)) => resp,
+        // Signing in is not refused because the limiter's object is unreachable.
+        Err(e) => {
+            tracing::warn!(error = %e, "oauth endpoint limiter unreachable");
+            HttpResponse { status: 204, headers: Default::default(), body: Vec::new() }
         }
     }
 }

@@ -27,6 +27,9 @@ pub(crate) struct QuotaConfig {
     pub shared_sessionless: Policy,
     /// `/health` per address (its deep checks cost KV, object and AI calls).
     pub health: Policy,
+    /// The OAuth endpoints that write state (registration, authorization, token, account
+    /// sign-in) per address; a shared network's members together get its `shared_network` ceiling.
+    pub oauth_endpoints: Policy,
     /// Variables that were set but refused (`NAME=value: why`); their defaults apply instead.
     /// `/health` reports them, so a typo is seen, never silently obeyed.
     pub problems: Vec<String>,
@@ -65,6 +68,7 @@ impl QuotaConfig {
         let shared_network = pair("SHARED_EGRESS_NETWORK", 3000, 60_000);
         let shared_sessionless = pair("SHARED_EGRESS_SESSIONLESS", 1000, 20_000);
         let health = pair("HEALTH_RATE_LIMIT", 30, 600);
+        let oauth_endpoints = pair("OAUTH_ENDPOINT_RATE_LIMIT", 60, 1000);
         let cidrs = var("SHARED_EGRESS_CIDRS").unwrap_or_else(|| DEFAULT_SHARED_EGRESS.to_owned());
         let mut shared_egress = Vec::new();
         for c in cidrs.split(',').map(str::trim).filter(|c| !c.is_empty()) {
@@ -81,6 +85,7 @@ impl QuotaConfig {
             shared_network,
             shared_sessionless,
             health,
+            oauth_endpoints,
             problems,
         }
     }
@@ -97,6 +102,7 @@ impl QuotaConfig {
             Role::Sessionless => &self.shared_sessionless,
             Role::Network => &self.shared_network,
             Role::Health => &self.health,
+            Role::OAuth => &self.oauth_endpoints,
         }
     }
 }
@@ -184,6 +190,8 @@ pub(crate) enum Role {
     Network,
     /// `/health` calls of one address.
     Health,
+    /// OAuth endpoint calls of one address, or of one shared network together.
+    OAuth,
 }
 
 impl Role {
@@ -196,6 +204,7 @@ impl Role {
             Role::Sessionless => "sessionless",
             Role::Network => "network",
             Role::Health => "health",
+            Role::OAuth => "oauth",
         }
     }
 
@@ -208,6 +217,7 @@ impl Role {
             Role::Sessionless,
             Role::Network,
             Role::Health,
+            Role::OAuth,
         ]
         .into_iter()
         .find(|r| r.as_str() == s)
@@ -342,13 +352,28 @@ pub(crate) fn refusal_limits(
 
 /// `/health` is limited per address under its own policy, in an object of its own.
 pub(crate) fn health_limit(identity: &Identity, cfg: &QuotaConfig) -> Limit {
-    let key = match identity {
+    Limit::new(&format!("health:{}", identity_key(identity)), Role::Health, &cfg.health)
+}
+
+/// The identity's part of a limit key (a role's prefix goes before it).
+fn identity_key(identity: &Identity) -> String {
+    match identity {
         Identity::ApiKey { id, .. } => format!("key:{id}"),
         Identity::User { id } => format!("user:{id}"),
         Identity::Address { key } => key.clone(),
         Identity::Shared { network } => format!("network:{network}"),
-    };
-    Limit::new(&format!("health:{key}"), Role::Health, &cfg.health)
+    }
+}
+
+/// The OAuth endpoints (src/entry.mjs asks before serving them) are limited by address, in objects
+/// of their own: signing in must keep working when the caller's MCP pool is spent, since that is
+/// when the lazy challenge sends people to sign in. A shared network (Claude.ai's egress, where
+/// every user's registration and token refresh come from) gets its network ceiling's figures.
+pub(crate) fn oauth_endpoint_limit(ip: Option<&str>, cfg: &QuotaConfig) -> Limit {
+    let identity = anonymous_identity(ip, cfg);
+    let policy =
+        if matches!(identity, Identity::Shared { .. }) { &cfg.shared_network } else { &cfg.oauth_endpoints };
+    Limit::new(&format!("oauth:{}", identity_key(&identity)), Role::OAuth, policy)
 }
 
 /// Classifies an anonymous request by its connecting address.
@@ -603,6 +628,25 @@ mod tests {
         assert_eq!(plan(&claude, None, false, &cfg, String::new).max_units(), 20);
         let addr = anonymous_identity(Some("203.0.113.9"), &cfg);
         assert_eq!(plan(&addr, None, false, &cfg, String::new).max_units(), 100);
+    }
+
+    #[test]
+    fn oauth_endpoints_are_limited_per_address_apart_from_mcp_and_per_network_on_shared_egress() {
+        let cfg = QuotaConfig::from_vars(|k| (k == "OAUTH_ENDPOINT_RATE_LIMIT_PER_MINUTE").then(|| "7".into()));
+        let one = oauth_endpoint_limit(Some("203.0.113.9"), &cfg);
+        assert_eq!((one.role, one.policy.clone()), (Role::OAuth, Policy::per_minute_and_hour(7, 1000)));
+        let addr = anonymous_identity(Some("203.0.113.9"), &cfg);
+        assert_ne!(one.owner, plan(&addr, None, false, &cfg, String::new).limits[0].owner, "not the MCP quota's object");
+        assert_ne!(one.owner, health_limit(&addr, &cfg).owner);
+        assert_ne!(one.owner, oauth_endpoint_limit(Some("203.0.113.10"), &cfg).owner);
+        // Two Claude.ai users share their network's OAuth ceiling, apart from its MCP ceiling.
+        let a = oauth_endpoint_limit(Some("160.79.104.10"), &cfg);
+        let b = oauth_endpoint_limit(Some("160.79.104.11"), &cfg);
+        assert_eq!((a.owner.clone(), a.policy.clone()), (b.owner, cfg.shared_network.clone()));
+        let claude = anonymous_identity(Some("160.79.104.10"), &cfg);
+        assert!(plan(&claude, None, false, &cfg, String::new).limits.iter().all(|l| l.owner != a.owner));
+        assert_eq!(oauth_endpoint_limit(None, &cfg).owner, oauth_endpoint_limit(Some("junk"), &cfg).owner);
+        assert_eq!(Role::parse("oauth"), Some(Role::OAuth));
     }
 
     #[test]

@@ -34,7 +34,7 @@ fn only_a_plain_http_origin_configures_sign_in() {
 #[test]
 fn only_shared_pools_offer_sign_in() {
     assert!(SignIn::offered_for(Role::Sessionless) && SignIn::offered_for(Role::Network));
-    for role in [Role::Address, Role::ApiKey, Role::User, Role::Session, Role::Health] {
+    for role in [Role::Address, Role::ApiKey, Role::User, Role::Session, Role::Health, Role::OAuth] {
         assert!(!SignIn::offered_for(role), "{role:?}");
     }
 }
