@@ -17,7 +17,10 @@ TEST_CONFORMANCE_PORT ?= 8800
 # serving ../shared/data), alert sink (:8802), a fake Analytics Engine SQL API (:8804, the fleet
 # alert check's) and a fake upstream identity provider (:8805, for OAuth sign-in:
 # tests/integration/fake-idp.mjs; PUBLIC_URL turns OAuth and the lazy sign-in challenge on, access
-# tokens live 60 s, the library's minimum, so the refresh test is quick) run inside the tests;
+# tokens live 60 s, the library's minimum, so the refresh test is quick) and a fake https host for
+# client ID metadata documents (:8806, behind tests/integration/test-entry.mjs, the test build's
+# entry) run inside the tests; the OAuth endpoints' per-address limit is 300/min (oauth.test.mjs
+# signs in dozens of times a minute from one address; oauth-limits.test.mjs proves the limit);
 # upstream fetches are capped at 4 MiB and 3 s so oversized and slow responses are quick to test.
 # DATASET_VERSION_TTL_MS:0: the suite compares answers right after ingestion runs, so isolates
 # re-read the dataset version on every call here (deployed default: 1 s, src/edge/strategy_backend.rs).
@@ -34,6 +37,7 @@ TEST_WRANGLER_ARGS = --var ALLOWED_ORIGINS:https://claude.ai,http://localhost:$(
   --var ANALYTICS_SQL_URL:http://127.0.0.1:8804/sql --var ANALYTICS_API_TOKEN:integration-analytics-token \
   --var RUNBOOK_URL:https://example.org/RUNBOOK.md \
   --var PUBLIC_URL:http://127.0.0.1:$(TEST_PORT) --var OAUTH_IDP:oidc --var OAUTH_ACCESS_TOKEN_TTL:60 \
+  --var OAUTH_ENDPOINT_RATE_LIMIT_PER_MINUTE:300 \
   --var OAUTH_IDP_CLIENT_ID:porygon-integration --var OAUTH_IDP_CLIENT_SECRET:integration-idp-secret \
   --var IDP_AUTHORIZE_URL:http://127.0.0.1:8805/authorize --var IDP_TOKEN_URL:http://127.0.0.1:8805/token \
   --var IDP_USERINFO_URL:http://127.0.0.1:8805/userinfo --var IDP_SCOPES:openid
@@ -72,6 +76,7 @@ build-test: deps assets
 	WASM_BINDGEN_BIN=wasm-bindgen worker-build --release --no-opt -d build-test . --features faults
 	scripts/wasm-opt.sh build-test
 	cp src/entry.mjs build-test/worker/entry.mjs
+	cp tests/integration/test-entry.mjs build-test/worker/test-entry.mjs
 	@grep -qa 'semantic-timeout' build-test/index_bg.wasm || { echo "build-test lacks the fault switch"; exit 1; }
 
 # actionlint + shellcheck over .github/workflows, and a canary proving they catch mistakes.
@@ -133,9 +138,9 @@ check-deploy:
 
 test-integration:
 	rm -rf $(TEST_STATE)
-	@PORT=$(TEST_PORT) STATE=$(TEST_STATE) WRANGLER_ARGS="build-test/worker/entry.mjs $(TEST_WRANGLER_ARGS)" scripts/worker.sh start
+	@PORT=$(TEST_PORT) STATE=$(TEST_STATE) WRANGLER_ARGS="build-test/worker/test-entry.mjs $(TEST_WRANGLER_ARGS)" scripts/worker.sh start
 	@trap 'PORT=$(TEST_PORT) STATE=$(TEST_STATE) scripts/worker.sh stop' EXIT; \
-	  WRANGLER_ARGS="build-test/worker/entry.mjs $(TEST_WRANGLER_ARGS)" PORYGON_URL=http://127.0.0.1:$(TEST_PORT) PORYGON_PORT=$(TEST_PORT) PORYGON_STATE=$(TEST_STATE) \
+	  WRANGLER_ARGS="build-test/worker/test-entry.mjs $(TEST_WRANGLER_ARGS)" PORYGON_URL=http://127.0.0.1:$(TEST_PORT) PORYGON_PORT=$(TEST_PORT) PORYGON_STATE=$(TEST_STATE) \
 	  node --test --test-concurrency=1 'tests/integration/*.test.mjs' && \
 	  node tests/conformance/run.mjs http://127.0.0.1:$(TEST_PORT)/mcp $(TEST_CONFORMANCE_PORT) && \
 	  node scripts/load-local-corpus.mjs --url http://127.0.0.1:$(TEST_PORT) > /dev/null && \

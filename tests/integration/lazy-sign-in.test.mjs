@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { describe, test } from 'node:test';
 
-import { assertSignInChallenge, initialize, modernCall, newId, postMcp } from './harness.mjs';
+import { BASE_URL, assertSignInChallenge, initialize, modernCall, newId, postMcp } from './harness.mjs';
 
 const sharedIp = () => `192.0.2.${1 + (randomBytes(1)[0] % 250)}`;
 const count = (responses, status) => responses.filter((r) => r.status === status).length;
@@ -39,6 +39,16 @@ describe('the sign-in challenge appears exactly when a shared pool is used up', 
       { headers: { 'CF-Connecting-IP': sharedIp() } },
     );
     assertSignInChallenge(opening);
+
+    // …and the way to sign in is open: the OAuth endpoints are limited apart from the MCP pools.
+    const metadata = await fetch(`${BASE_URL}/.well-known/oauth-protected-resource/mcp`, { headers: { 'CF-Connecting-IP': sharedIp() } });
+    assert.equal(metadata.status, 200);
+    const registration = await fetch(`${BASE_URL}/register`, {
+      method: 'POST',
+      headers: { 'CF-Connecting-IP': sharedIp(), 'Content-Type': 'application/json' },
+      body: JSON.stringify({ client_name: 'lazy', redirect_uris: ['http://127.0.0.1:9/cb'], token_endpoint_auth_method: 'none' }),
+    });
+    assert.equal(registration.status, 201, await registration.text());
   });
 
   test('a caller with an address of its own keeps its 429, with no challenge', async () => {

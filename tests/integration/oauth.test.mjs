@@ -5,12 +5,13 @@
 // upstream identity provider (tests/integration/fake-idp.mjs on :8805, the only fake) until the
 // redirect back to the client, whose code the SDK then redeems.
 //
-// Then the negative cases that are the authorization server's business (the spec's error each).
-// What happens on /mcp to an invalid, expired or revoked token is decided by the Rust side
-// (ctx.props.porygonOAuth, set by the entry); until it reads that, such requests are anonymous,
-// so those assertions are `todo` tests below, to be enabled with it.
+// Then the negative cases, each refused with the spec's error: those of the authorization server
+// (codes, PKCE, redirect URIs, audience) and those of /mcp (invalid, expired, revoked tokens: the
+// entry hands its verdict to the Rust worker in ctx.props.porygonOAuth). The shared client side
+// is ./oauth-client.mjs; the account page, admin revocation and the purge are in
+// oauth-account.test.mjs, client ID metadata documents in oauth-cimd.test.mjs.
 import assert from 'node:assert/strict';
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -21,190 +22,7 @@ import { Client as V2Client, StreamableHTTPClientTransport as V2Transport } from
 
 import { BASE_URL, CLIENT_IP, MCP_URL, MODERN_VERSION, call, initialize, modernCall } from './harness.mjs';
 import { FAKE_IDP_URL, startFakeIdp } from './fake-idp.mjs';
-
-const ISSUER = BASE_URL;
-const RESOURCE = `${BASE_URL}/mcp`;
-const CALLBACK = `${BASE_URL}/oauth/callback`;
-const REDIRECT = 'http://127.0.0.1:9/callback'; // the client's loopback redirect: never contacted
-const ACCESS_TTL = 60; // Makefile: OAUTH_ACCESS_TOKEN_TTL:60
-
-const b64url = (buf) => Buffer.from(buf).toString('base64url');
-const s256 = (v) => b64url(createHash('sha256').update(v).digest());
-/** porygon's user id for an OIDC subject: oidc- + base64url(sha256(issuer|sub)); the fake states no iss. */
-const oidcUserId = (sub) => `oidc-${s256(`${FAKE_IDP_URL}|${sub}`)}`;
-const userOf = (accessToken) => accessToken.split(':')[0];
-
-/** fetch with this file's client address (its own rate-limit bucket in the Rust limiter). */
-const ipFetch = (url, init = {}) => {
-  const headers = new Headers(init.headers);
-  if (!headers.has('CF-Connecting-IP')) headers.set('CF-Connecting-IP', CLIENT_IP);
-  return fetch(url, { ...init, headers });
-};
-
-function memoryProvider(label) {
-  const s = { label };
-  return {
-    s,
-    get redirectUrl() {
-      return REDIRECT;
-    },
-    get clientMetadata() {
-      return {
-        client_name: `porygon test <${label}> & "co"`,
-        redirect_uris: [REDIRECT],
-        grant_types: ['authorization_code', 'refresh_token'],
-        response_types: ['code'],
-        token_endpoint_auth_method: 'none',
-      };
-    },
-    clientInformation: () => s.client,
-    saveClientInformation: (c) => {
-      s.client = c;
-    },
-    tokens: () => s.tokens,
-    saveTokens: (t) => {
-      s.tokens = t;
-    },
-    redirectToAuthorization: (u) => {
-      s.authUrl = u;
-    },
-    saveCodeVerifier: (v) => {
-      s.verifier = v;
-    },
-    codeVerifier: () => s.verifier,
-  };
-}
-
-/** A browser: follows redirects by hand with a cookie jar for porygon's origin, stops at the client's redirect URI. */
-function browser() {
-  const jar = new Map();
-  const origin = new URL(BASE_URL).origin;
-  const cookieHeader = () => [...jar].map(([k, v]) => `${k}=${v}`).join('; ');
-  async function request(url, init = {}) {
-    const u = new URL(url);
-    const headers = new Headers(init.headers);
-    headers.set('CF-Connecting-IP', CLIENT_IP);
-    if (u.origin === origin && jar.size) headers.set('Cookie', cookieHeader());
-    const r = await fetch(u, { ...init, headers, redirect: 'manual' });
-    if (u.origin === origin) {
-      for (const c of r.headers.getSetCookie()) {
-        const [pair, ...attrs] = c.split(';');
-        const i = pair.indexOf('=');
-        const name = pair.slice(0, i).trim();
-        const value = pair.slice(i + 1).trim();
-        if (attrs.some((a) => /^\s*max-age=0\s*$/i.test(a)) || value === '') jar.delete(name);
-        else jar.set(name, value);
-      }
-    }
-    return r;
-  }
-  /** GET url and follow redirects; returns {page: {status, text, headers}} or {callback: URL}. */
-  async function follow(url, init) {
-    let r = await request(url, init);
-    let at = url;
-    for (let hop = 0; hop < 10; hop++) {
-      const loc = r.headers.get('location');
-      if (!loc || r.status < 300 || r.status >= 400) return { page: { status: r.status, headers: r.headers, text: await r.text() } };
-      const next = new URL(loc, at);
-      if (next.href.startsWith(REDIRECT)) return { callback: next, response: r };
-      at = next.href;
-      r = await request(at);
-    }
-    throw new Error('too many redirects');
-  }
-  return { jar, request, follow };
-}
-
-const handleOf = (html) => /name="handle" value="([^"]+)"/.exec(html)?.[1];
-
-/** Approve a consent page: POST the form from the same browser and follow to the client's redirect. */
-async function approve(b, html, decision = 'approve') {
-  const handle = handleOf(html);
-  assert.ok(handle, 'the consent page carries a form handle');
-  const r = await b.request(`${BASE_URL}/authorize`, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ handle, decision }),
-  });
-  assert.equal(r.status, 302, `consent ${decision}: ${r.status}`);
-  const loc = new URL(r.headers.get('location'));
-  if (loc.href.startsWith(REDIRECT)) return { callback: loc };
-  return b.follow(loc.href);
-}
-
-/** Sign in with a fresh browser through consent and the fake IdP; returns the client callback URL. */
-async function signIn(authUrl) {
-  const b = browser();
-  const first = await b.follow(authUrl);
-  assert.ok(first.page, `the authorize URL shows a page (got ${first.callback ?? ''})`);
-  assert.equal(first.page.status, 200, first.page.text);
-  const done = await approve(b, first.page.text);
-  assert.ok(done.callback, `signed in and sent back to the client: ${JSON.stringify(done.page?.text)}`);
-  return done.callback;
-}
-
-const form = (o) => new URLSearchParams(o);
-const tokenRequest = (params, headers = {}) =>
-  ipFetch(`${BASE_URL}/token`, { method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded', ...headers }, body: form(params) });
-
-async function register(metadata) {
-  const r = await ipFetch(`${BASE_URL}/register`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(metadata) });
-  return { status: r.status, body: await r.json() };
-}
-
-const publicClient = (extra = {}) => ({
-  client_name: 'porygon negative tests',
-  redirect_uris: [REDIRECT],
-  grant_types: ['authorization_code', 'refresh_token'],
-  response_types: ['code'],
-  token_endpoint_auth_method: 'none',
-  ...extra,
-});
-
-/** An authorization URL of our own (not the SDK's) for negative tests. */
-function authorizeUrl(clientId, { verifier = 'v'.repeat(64), state = randomBytes(8).toString('hex'), ...overrides } = {}) {
-  const u = new URL(`${BASE_URL}/authorize`);
-  const params = {
-    response_type: 'code',
-    client_id: clientId,
-    redirect_uri: REDIRECT,
-    code_challenge: s256(verifier),
-    code_challenge_method: 'S256',
-    state,
-    resource: RESOURCE,
-    scope: 'mcp',
-    ...overrides,
-  };
-  for (const [k, v] of Object.entries(params)) if (v !== undefined) u.searchParams.set(k, v);
-  return u.href;
-}
-
-/** A code for `clientId` (own PKCE verifier), through consent and the fake IdP. */
-async function freshCode(clientId, verifier = randomBytes(32).toString('base64url')) {
-  const cb = await signIn(authorizeUrl(clientId, { verifier }));
-  return { code: cb.searchParams.get('code'), verifier, callback: cb };
-}
-
-const exchange = (clientId, code, verifier, extra = {}) =>
-  tokenRequest({ grant_type: 'authorization_code', code, code_verifier: verifier, client_id: clientId, redirect_uri: REDIRECT, resource: RESOURCE, ...extra });
-
-const refresh = (clientId, refreshToken) => tokenRequest({ grant_type: 'refresh_token', refresh_token: refreshToken, client_id: clientId, resource: RESOURCE });
-
-const METADATA = `${BASE_URL}/.well-known/oauth-protected-resource/mcp`;
-/** The 401 the Rust worker answers for an access token the entry found invalid (RFC 6750 §3.1). */
-async function assertInvalidToken(r) {
-  assert.equal(r.status, 401, await r.clone().text());
-  assert.equal(r.headers.get('www-authenticate'), `Bearer error="invalid_token", resource_metadata="${METADATA}", scope="mcp"`);
-  return r;
-}
-const remaining = (r) => Number(/"minute";r=(\d+)/.exec(r.headers.get?.('ratelimit') ?? r.headers.ratelimit)?.[1]);
-
-const mcpPing = (accessToken, id = 1) =>
-  ipFetch(MCP_URL, {
-    method: 'POST',
-    headers: { Authorization: `Bearer ${accessToken}`, 'Content-Type': 'application/json', Accept: 'application/json, text/event-stream' },
-    body: JSON.stringify({ jsonrpc: '2.0', id, method: 'ping' }),
-  });
+import { ISSUER, RESOURCE, CALLBACK, REDIRECT, ACCESS_TTL, s256, oidcUserId, userOf, ipFetch, memoryProvider, browser, handleOf, approve, signIn, form, tokenRequest, register, publicClient, authorizeUrl, freshCode, exchange, refresh, assertInvalidToken, remaining, mcpPing } from './oauth-client.mjs';
 
 let idp;
 before(async () => {
@@ -264,6 +82,7 @@ describe('the MCP SDK client signs in (DCR, PKCE S256, consent, fake IdP, code, 
   };
   let issuedAt;
   let firstTokens;
+  let latestRefreshToken;
 
   test('auth() discovers, registers (RFC 7591) and starts an S256 authorization', async () => {
     assert.equal(await auth(p, { serverUrl: MCP_URL, fetchFn: recordingFetch }), 'REDIRECT');
@@ -391,6 +210,7 @@ describe('the MCP SDK client signs in (DCR, PKCE S256, consent, fake IdP, code, 
     // Using the new refresh token retires the one before it: the first one is now refused.
     const third = await refresh(p.s.client.client_id, second.refresh_token);
     assert.equal(third.status, 200);
+    latestRefreshToken = (await third.json()).refresh_token;
     const stale = await refresh(p.s.client.client_id, firstTokens.refresh_token);
     assert.equal(stale.status, 400);
     assert.equal((await stale.json()).error, 'invalid_grant');
@@ -400,7 +220,32 @@ describe('the MCP SDK client signs in (DCR, PKCE S256, consent, fake IdP, code, 
     assert.ok(Date.now() > issuedAt + ACCESS_TTL * 1000, 'past the TTL (the refresh test waited)');
     await assertInvalidToken(await mcpPing(firstTokens.access_token));
   });
-  test.todo('[Rust side] past the TTL the SDK transport gets that 401, refreshes and retries the call, no new sign-in');
+  test('past the TTL the SDK transport gets that 401, refreshes and retries the call, no new sign-in', async () => {
+    // An app that kept the expired access token and the current refresh token (as Claude.ai does).
+    const q = memoryProvider('stale');
+    q.s.client = p.s.client;
+    q.s.tokens = { token_type: 'bearer', access_token: firstTokens.access_token, refresh_token: latestRefreshToken };
+    const seen = [];
+    const transport = new StreamableHTTPClientTransport(new URL(MCP_URL), {
+      authProvider: q,
+      fetch: async (url, init) => {
+        const r = await ipFetch(url, init);
+        const body = typeof init?.body === 'string' ? init.body : String(init?.body ?? '');
+        seen.push(`${init?.method ?? 'GET'} ${new URL(url).pathname} ${r.status}${/grant_type=refresh_token/.test(body) ? ' refresh' : ''}`);
+        return r;
+      },
+    });
+    const client = new Client({ name: 'porygon-oauth-test', version: '0.0.0' });
+    await client.connect(transport);
+    assert.ok((await client.listTools()).tools.some((t) => t.name === 'get_pokemon'));
+    await client.close();
+    assert.equal(seen[0], 'POST /mcp 401', seen.join('\n'));
+    assert.ok(seen.includes('POST /token 200 refresh'), seen.join('\n'));
+    assert.ok(seen.slice(seen.indexOf('POST /token 200 refresh')).includes('POST /mcp 200'), seen.join('\n'));
+    assert.equal(q.s.authUrl, undefined, 'no new sign-in was started');
+    assert.notEqual(q.s.tokens.access_token, firstTokens.access_token);
+    assert.equal(userOf(q.s.tokens.access_token), userOf(firstTokens.access_token));
+  });
 
   test('a signed-in account has one quota of its own across two sessions and a 2026-07-28 client, from any network', async () => {
     const q = memoryProvider('quota');
