@@ -156,20 +156,44 @@ export default class Entry extends WorkerEntrypoint {
       return this.rust(request);
     }
     if (PRM_PATHS.has(path)) return protectedResourceMetadata(request, cfg);
-    if (LIMITED_PATHS.has(path)) {
-      const refused = await this.refusedByLimiter(request, path);
-      if (refused) return refused;
+    const route = this.oauthRoute(path, request, cfg);
+    if (!route) return this.rust(request);
+    try {
+      if (LIMITED_PATHS.has(path)) {
+        const refused = await this.refusedByLimiter(request, path);
+        if (refused) return refused;
+      }
+      return await route();
+    } catch (e) {
+      // OAUTH_KV (or the library) failing: a 503 the client may retry, never a 500 or a half answer.
+      console.error(JSON.stringify({ event: 'oauth_route_failed', path, error: String(e?.message ?? e).slice(0, 200) }));
+      return path === AUTHORIZE_PATH || path === CALLBACK_PATH || path.startsWith('/oauth/account')
+        ? htmlPage(503, 'Sign-in is unavailable', '<p>Sign-in is unavailable right now. Try again in a minute.</p>', { 'Retry-After': '60' })
+        : oauthError(503, 'temporarily_unavailable', 'The authorization server cannot reach its storage; retry shortly', { 'Retry-After': '5' });
     }
-    if (path === AS_METADATA_PATH || path === TOKEN_PATH) {
-      return authorizationServer(cfg).fetch(request, this.env, this.ctx);
+  }
+
+  /** The handler of an OAuth path, or null for the Rust worker's paths. */
+  oauthRoute(path, request, cfg) {
+    switch (path) {
+      case AS_METADATA_PATH:
+      case TOKEN_PATH:
+        return () => authorizationServer(cfg).fetch(request, this.env, this.ctx);
+      case REGISTER_PATH:
+        return () => this.register(request, cfg);
+      case AUTHORIZE_PATH:
+        return () => this.authorize(request, cfg);
+      case CALLBACK_PATH:
+        return () => this.callback(request, cfg);
+      case ACCOUNT_PATH:
+        return () => this.account(request, cfg);
+      case ACCOUNT_SIGN_IN_PATH:
+        return () => this.accountSignIn(request, cfg);
+      case ADMIN_REVOKE_PATH:
+        return () => this.adminRevoke(request, cfg);
+      default:
+        return null;
     }
-    if (path === REGISTER_PATH) return this.register(request, cfg);
-    if (path === AUTHORIZE_PATH) return this.authorize(request, cfg);
-    if (path === CALLBACK_PATH) return this.callback(request, cfg);
-    if (path === ACCOUNT_PATH) return this.account(request, cfg);
-    if (path === ACCOUNT_SIGN_IN_PATH) return this.accountSignIn(request, cfg);
-    if (path === ADMIN_REVOKE_PATH) return this.adminRevoke(request, cfg);
-    return this.rust(request);
   }
 
   async scheduled(controller) {
@@ -655,10 +679,11 @@ access you grant at any time on <a href="${ACCOUNT_PATH}">your account page</a>.
   return page(`Authorize ${name}`, body);
 }
 
-function htmlPage(status, title, body) {
+function htmlPage(status, title, body, extraHeaders = {}) {
   return new Response(page(escapeHtml(title), `<h1>${escapeHtml(title)}</h1>${body}`), {
     status,
     headers: {
+      ...extraHeaders,
       'Content-Type': 'text/html; charset=utf-8',
       'Cache-Control': 'no-store',
       'Content-Security-Policy': "default-src 'none'; frame-ancestors 'none'",
@@ -684,10 +709,10 @@ function redirect(location) {
   return new Response(null, { status: 302, headers: { Location: location, 'Cache-Control': 'no-store' } });
 }
 
-function oauthError(status, error, description) {
+function oauthError(status, error, description, extraHeaders = {}) {
   return new Response(JSON.stringify({ error, error_description: description }), {
     status,
-    headers: { 'Content-Type': 'application/json', 'Cache-Control': 'no-store', 'Access-Control-Allow-Origin': '*' },
+    headers: { ...extraHeaders, 'Content-Type': 'application/json', 'Cache-Control': 'no-store', 'Access-Control-Allow-Origin': '*' },
   });
 }
 

@@ -250,3 +250,44 @@ describe('the daily cron sweeps grants left behind (purgeExpiredData)', () => {
     assert.equal(userOf(kept.tokens.access_token), kept.user);
   });
 });
+
+describe('when OAUTH_KV fails (the test build\'s fault switch), OAuth answers 503 and loses nothing', () => {
+  const FAULT = { 'X-Porygon-Fault': 'oauth-kv-error' };
+
+  test('a token that cannot be checked is neither served nor called invalid; the OAuth endpoints say retry', async () => {
+    const app = await appSignedInAs(`frank-${randomBytes(4).toString('hex')}`, 'outage');
+    const mcp = await ipFetch(MCP_URL, {
+      method: 'POST',
+      headers: { ...FAULT, Authorization: `Bearer ${app.tokens.access_token}`, 'Content-Type': 'application/json', Accept: 'application/json, text/event-stream' },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'ping' }),
+    });
+    assert.equal(mcp.status, 503);
+    assert.equal(mcp.headers.get('retry-after'), '1');
+    assert.equal((await mcp.json()).error.code, -32603);
+
+    const token = await ipFetch(`${BASE_URL}/token`, {
+      method: 'POST',
+      headers: { ...FAULT, 'Content-Type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: app.tokens.refresh_token, client_id: app.clientId }),
+    });
+    assert.equal(token.status, 503);
+    assert.equal((await token.json()).error, 'temporarily_unavailable');
+    assert.ok(token.headers.get('retry-after'));
+
+    const registration = await ipFetch(`${BASE_URL}/register`, {
+      method: 'POST',
+      headers: { ...FAULT, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ client_name: 'outage', redirect_uris: ['http://127.0.0.1:9/cb'], token_endpoint_auth_method: 'none' }),
+    });
+    assert.equal(registration.status, 503);
+
+    const signIn = await ipFetch(`${BASE_URL}/oauth/account/sign-in`, { headers: FAULT, redirect: 'manual' });
+    assert.equal(signIn.status, 503);
+    assert.match(signIn.headers.get('content-type'), /^text\/html/);
+
+    // Nothing was lost: the same tokens work once KV is back.
+    await assertLive(app);
+    const r = await refresh(app.clientId, app.tokens.refresh_token);
+    assert.equal(r.status, 200);
+  });
+});

@@ -1,12 +1,16 @@
 // The TEST build's Worker entry (Makefile build-test copies it to build-test/worker/): src/entry.mjs
-// unchanged, plus FAKE https hosts for client ID metadata documents (issue #17's CIMD test).
+// unchanged, plus two things that cannot be had for real on this machine (issue #17's tests):
 //
-// The authorization server fetches a CIMD client's `client_id` URL, and that URL must be https
-// (the library refuses anything else, as the draft requires). No https origin with a certificate
-// workerd trusts can run on this machine, so requests to the reserved name FAKE_CIMD_HOST are
-// answered by a plain-http server the test starts on 127.0.0.1:8806 (oauth-cimd.test.mjs). Every
-// other fetch, and everything the library does with the document, is the real thing. Deployed
-// builds never contain this file (`make check-deploy` bundles src/entry.mjs).
+// - FAKE https hosts for client ID metadata documents. The authorization server fetches a CIMD
+//   client's `client_id` URL, which must be https (the library refuses anything else, as the
+//   draft requires). No https origin with a certificate workerd trusts can run here, so requests
+//   to the reserved name FAKE_CIMD_HOST are answered by a plain-http server the test starts on
+//   127.0.0.1:8806 (oauth-cimd.test.mjs). Every other fetch, and everything the library does with
+//   the document, is the real thing.
+// - A FAULT switch for OAUTH_KV, like the Rust `faults` feature's: `X-Porygon-Fault: oauth-kv-error`
+//   makes every OAUTH_KV call of that request throw, as an outage would.
+//
+// Deployed builds never contain this file (`make check-deploy` bundles src/entry.mjs).
 import Entry from './entry.mjs';
 
 export * from './entry.mjs';
@@ -24,4 +28,17 @@ globalThis.fetch = function fetchWithFakeCimdHost(input, init) {
   return realFetch(input, init);
 };
 
-export default Entry;
+const FAULTY_KV = new Proxy(
+  {},
+  {
+    get: (_, method) => () => Promise.reject(new Error(`OAUTH_KV.${String(method)}: injected fault`)),
+  },
+);
+
+export default class TestEntry extends Entry {
+  fetch(request) {
+    const faults = (request.headers.get('X-Porygon-Fault') ?? '').split(',').map((f) => f.trim());
+    if (faults.includes('oauth-kv-error')) this.env = new Proxy(this.env, { get: (env, name) => (name === 'OAUTH_KV' ? FAULTY_KV : env[name]) });
+    return super.fetch(request);
+  }
+}
