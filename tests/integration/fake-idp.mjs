@@ -24,7 +24,7 @@ const s256 = (v) => createHash('sha256').update(v).digest('base64url');
 
 /**
  * Starts the fake on :8805. `callbackUrl` is the one redirect URI the fake's client registration
- * allows (porygon's /oauth/callback). Returns {calls, nextAccount(sub), denyNext(), close()}.
+ * allows (porygon's /oauth/callback). Returns {calls, issuedTokens(), nextAccount(sub), denyNext(), close()}.
  */
 export async function startFakeIdp({ callbackUrl, port = FAKE_IDP_PORT } = {}) {
   const calls = [];
@@ -102,6 +102,8 @@ export async function startFakeIdp({ callbackUrl, port = FAKE_IDP_PORT } = {}) {
   });
   return {
     calls,
+    /** Every access token this fake issued (porygon must never store one). */
+    issuedTokens: () => [...tokens.keys()],
     nextAccount: async (sub) => {
       const r = await fetch(`http://127.0.0.1:${port}/control/next-account`, { method: 'POST', body: JSON.stringify({ sub }) });
       if (!r.ok) throw new Error(`fake IdP control: ${r.status}`);

@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
@@ -289,5 +289,37 @@ describe('when OAUTH_KV fails (the test build\'s fault switch), OAuth answers 50
     await assertLive(app);
     const r = await refresh(app.clientId, app.tokens.refresh_token);
     assert.equal(r.status, 200);
+  });
+});
+
+describe('what OAUTH_KV holds: no secret in the clear, nothing about a person but the account id', () => {
+  test('no stored byte holds an access or refresh token\'s secret, the upstream token, or the upstream profile', async () => {
+    const sub = `gina-${randomBytes(4).toString('hex')}`;
+    const app = await appSignedInAs(sub, 'storage');
+    const refreshed = await refresh(app.clientId, app.tokens.refresh_token);
+    assert.equal(refreshed.status, 200);
+    const rotated = await refreshed.json();
+    const secrets = {
+      'access token secret': app.tokens.access_token.split(':')[2],
+      'refresh token secret': app.tokens.refresh_token.split(':')[2],
+      'rotated access token secret': rotated.access_token.split(':')[2],
+      'rotated refresh token secret': rotated.refresh_token.split(':')[2],
+      'upstream subject': sub,
+      'upstream name': `Fake ${sub}`,
+    };
+    for (const [i, token] of idp.issuedTokens().entries()) secrets[`upstream access token ${i}`] = token;
+    // Every file of the local KV store (both namespaces: keys in SQLite, values in blobs).
+    const root = path.resolve(REPO_ROOT, STATE, 'v3', 'kv');
+    const files = readdirSync(root, { recursive: true }).map((f) => path.join(root, f)).filter((f) => statSync(f).isFile());
+    assert.ok(files.length > 0, `no KV files under ${root}`);
+    const stored = files.map((f) => readFileSync(f));
+    const grantKeys = await kvKeys(`grant:${app.user}:`);
+    assert.equal(grantKeys.length, 1, 'the grant is there, under the account id');
+    // The control: the scan does see what is stored (the account id is in the grant's key).
+    assert.ok(stored.some((bytes) => bytes.includes(`grant:${app.user}:${app.grant}`)), 'the scan finds the grant key');
+    for (const [what, secret] of Object.entries(secrets)) {
+      assert.ok(secret && secret.length >= 8, what);
+      assert.ok(!stored.some((bytes) => bytes.includes(secret)), `${what} is stored in the clear`);
+    }
   });
 });
