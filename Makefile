@@ -17,9 +17,10 @@ TEST_CONFORMANCE_PORT ?= 8800
 # serving ../shared/data), alert sink (:8802), a fake Analytics Engine SQL API (:8804, the fleet
 # alert check's) and a fake upstream identity provider (:8805, for OAuth sign-in:
 # tests/integration/fake-idp.mjs; PUBLIC_URL turns OAuth and the lazy sign-in challenge on, access
-# tokens live 60 s, the library's minimum, so the refresh test is quick) and a fake https host for
-# client ID metadata documents (:8806, behind tests/integration/test-entry.mjs, the test build's
-# entry) run inside the tests; the OAuth endpoints' per-address limit is 300/min (oauth.test.mjs
+# tokens live 60 s, the library's minimum, so the refresh test is quick), fake https hosts for
+# client ID metadata documents (:8806) and GitHub (the fake IdP's GitHub paths), both behind
+# tests/integration/test-entry.mjs, the test build's entry, and a second worker signing in with
+# GitHub (:8807, oauth-github.test.mjs) run inside the tests; the OAuth endpoints' per-address limit is 300/min (oauth.test.mjs
 # signs in dozens of times a minute from one address; oauth-limits.test.mjs proves the limit);
 # upstream fetches are capped at 4 MiB and 3 s so oversized and slow responses are quick to test.
 # DATASET_VERSION_TTL_MS:0: the suite compares answers right after ingestion runs, so isolates

@@ -50,7 +50,9 @@ export async function startFakeIdp({ callbackUrl, port = FAKE_IDP_PORT } = {}) {
         if (body.deny !== undefined) state.deny = Boolean(body.deny);
         return send(200, { sub: state.sub, deny: state.deny });
       }
-      if (req.method === 'GET' && url.pathname === '/authorize') {
+      // GitHub's paths (https://github.com/login/oauth/…, https://api.github.com/user) reach these
+      // through the test build's fake https hosts (test-entry.mjs); GitHub asks no scope of porygon.
+      if (req.method === 'GET' && (url.pathname === '/authorize' || url.pathname === '/login/oauth/authorize')) {
         const q = url.searchParams;
         const bad = (why) => send(400, { error: 'invalid_request', error_description: why });
         if (q.get('client_id') !== FAKE_IDP_CLIENT_ID) return bad('unknown client_id');
@@ -70,7 +72,7 @@ export async function startFakeIdp({ callbackUrl, port = FAKE_IDP_PORT } = {}) {
         back.searchParams.set('state', q.get('state'));
         return send(302, null, { location: back.href });
       }
-      if (req.method === 'POST' && url.pathname === '/token') {
+      if (req.method === 'POST' && (url.pathname === '/token' || url.pathname === '/login/oauth/access_token')) {
         const f = new URLSearchParams(raw);
         record.form = Object.fromEntries([...f].filter(([k]) => !['client_secret', 'code', 'code_verifier'].includes(k)));
         const err = (error, why) => send(400, { error, error_description: why });
@@ -90,6 +92,14 @@ export async function startFakeIdp({ callbackUrl, port = FAKE_IDP_PORT } = {}) {
         const sub = m && tokens.get(m[1]);
         if (!sub) return send(401, { error: 'invalid_token' }, { 'www-authenticate': 'Bearer error="invalid_token"' });
         return send(200, { sub, name: `Fake ${sub}` });
+      }
+      if (req.method === 'GET' && url.pathname === '/user') {
+        // GitHub's shape: a numeric id (the account, stable across renames) and a login.
+        const m = /^Bearer (\S+)$/.exec(req.headers.authorization ?? '');
+        const sub = m && tokens.get(m[1]);
+        if (!sub) return send(401, { message: 'Bad credentials' });
+        if (!/^\d+$/.test(sub)) return send(200, { id: sub, login: sub }); // a broken provider answer
+        return send(200, { id: Number(sub), login: `fake-${sub}`, name: `Fake ${sub}` });
       }
       return send(404, { error: 'not_found' });
     } catch (e) {
