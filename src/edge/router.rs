@@ -73,7 +73,9 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
         panic!("injected fault: router panic");
     }
     if front_door_asks_admission(&ctx) {
-        return convert::response(oauth_endpoint_admission(&req, &env).await.with_header("X-Request-Id", request_id));
+        return convert::response(
+            oauth_endpoint_admission(&req, &env).await.with_header("X-Request-Id", request_id),
+        );
     }
     let response = match path.as_str() {
         "/health/live" => HttpResponse::json(200, &json!({"status": "ok"})),
@@ -480,10 +482,13 @@ async fn oauth_endpoint_admission(req: &Request, env: &Env) -> HttpResponse {
     let ip = req.headers().get("CF-Connecting-IP").ok().flatten();
     let limit = quotas::oauth_endpoint_limit(ip.as_deref(), &quotas);
     let mut limiter = Limiter::new(&IsolateDenials, now_ms());
-    let admitted =
-        limiter.admit(&ClientObjects(env), std::slice::from_ref(&limit), 1, &bare_request(Method::Post)).await;
+    let admitted = limiter
+        .admit(&ClientObjects(env), std::slice::from_ref(&limit), 1, &bare_request(Method::Post))
+        .await;
     match admitted {
-        Ok(Admission::Admitted(_)) => HttpResponse { status: 204, headers: Default::default(), body: Vec::new() },
+        Ok(Admission::Admitted(_)) => {
+            HttpResponse { status: 204, headers: Default::default(), body: Vec::new() }
+        }
         Ok(Admission::Denied(resp)) => resp,
         // Signing in is not refused because the limiter's object is unreachable.
         Err(e) => {

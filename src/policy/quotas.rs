@@ -632,11 +632,16 @@ mod tests {
 
     #[test]
     fn oauth_endpoints_are_limited_per_address_apart_from_mcp_and_per_network_on_shared_egress() {
-        let cfg = QuotaConfig::from_vars(|k| (k == "OAUTH_ENDPOINT_RATE_LIMIT_PER_MINUTE").then(|| "7".into()));
+        let cfg =
+            QuotaConfig::from_vars(|k| (k == "OAUTH_ENDPOINT_RATE_LIMIT_PER_MINUTE").then(|| "7".into()));
         let one = oauth_endpoint_limit(Some("203.0.113.9"), &cfg);
         assert_eq!((one.role, one.policy.clone()), (Role::OAuth, Policy::per_minute_and_hour(7, 1000)));
         let addr = anonymous_identity(Some("203.0.113.9"), &cfg);
-        assert_ne!(one.owner, plan(&addr, None, false, &cfg, String::new).limits[0].owner, "not the MCP quota's object");
+        assert_ne!(
+            one.owner,
+            plan(&addr, None, false, &cfg, String::new).limits[0].owner,
+            "not the MCP quota's object"
+        );
         assert_ne!(one.owner, health_limit(&addr, &cfg).owner);
         assert_ne!(one.owner, oauth_endpoint_limit(Some("203.0.113.10"), &cfg).owner);
         // Two Claude.ai users share their network's OAuth ceiling, apart from its MCP ceiling.
