@@ -1,6 +1,6 @@
 // Issue #17: what the OAuth front door (src/entry.mjs) costs. Two claims, measured in one run on one
 // machine, the servers taking turns request by request so that they share its noise (as in
-// bench/hops.mjs; only ratios within the run mean anything):
+// bench/hops.mjs, but in a random order each round; only ratios within the run mean anything):
 //   1. anonymous requests are no slower than before: the same bench build served with worker-build's
 //      shim as wrangler's main ("before": no JS front door) and with src/entry.mjs plus OAuth
 //      configured ("after"), each figure also as a ratio to the same server's `/health/live` p50;
@@ -150,27 +150,57 @@ for (const [name, base] of servers) {
   }
 }
 
+// A seeded PRNG (mulberry32; SEED env), so that a run's order can be repeated.
+let seed = Number(process.env.SEED ?? 17) >>> 0;
+const random = () => {
+  seed = (seed + 0x6d2b79f5) >>> 0;
+  let t = seed;
+  t = Math.imul(t ^ (t >>> 15), t | 1);
+  t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+  return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+};
+function shuffled(xs) {
+  const a = [...xs];
+  for (let i = a.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [a[i], a[j]] = [a[j], a[i]];
+  }
+  return a;
+}
+
 const loadBefore = os.loadavg();
 const samples = new Map(series.map((s) => [s, []]));
 for (let i = 0; i < WARMUP + N; i++) {
-  // Every series once per round, the order rotated each round: they all see the same moments.
-  for (let k = 0; k < series.length; k++) {
-    const s = series[(i + k) % series.length];
+  // Every series once per round, in a fresh random order: they all see the same moments, and none
+  // always follows the same neighbour (a fixed rotation would).
+  for (const s of shuffled(series)) {
     const [name, op, fn, quota] = s;
     const r = await fn(i + 10);
     if (r.status !== 200 || /"isError":true|"error":\{/.test(r.text)) throw new Error(`${name} ${op}: ${r.status} ${r.text.slice(0, 300)}`);
     if (quota !== null && !new RegExp(`"minute";q=${quota};`).test(r.headers["ratelimit-policy"] ?? "")) {
       throw new Error(`${name} ${op}: counted under the wrong quota (RateLimit-Policy: ${r.headers["ratelimit-policy"]}; expected q=${quota})`);
     }
-    if (i >= WARMUP) samples.get(s).push(r.ms);
+    // The bench build's Server-Timing `router` (src/edge/router.rs): the Rust routing Worker's own
+    // time; the rest of the client's time is wrangler's proxy, loopback HTTP and the JS entry.
+    const router = Number(/(?:^|,)\s*router;dur=([\d.]+)/.exec(r.headers["server-timing"] ?? "")?.[1] ?? NaN);
+    if (i >= WARMUP) samples.get(s).push({ ms: r.ms, router });
   }
 }
 const loadAfter = os.loadavg();
 
-const stats = {}; // server → op → {p50, p95, p99, ms}
+const stats = {}; // server → op → {p50, p95, p99, ms, router, outside}
 for (const s of series) {
-  const ms = samples.get(s);
-  ((stats[s[0]] ??= {})[s[1]] = { ms, p50: percentile(ms, 50), p95: percentile(ms, 95), p99: percentile(ms, 99) });
+  const ms = samples.get(s).map((x) => x.ms);
+  const router = samples.get(s).map((x) => x.router);
+  const outside = samples.get(s).map((x) => x.ms - x.router);
+  ((stats[s[0]] ??= {})[s[1]] = {
+    ms,
+    p50: percentile(ms, 50),
+    p95: percentile(ms, 95),
+    p99: percentile(ms, 99),
+    router: router.every(Number.isFinite) ? percentile(router, 50) : NaN,
+    outside: outside.every(Number.isFinite) ? percentile(outside, 50) : NaN,
+  });
 }
 const x = (v) => `${fmt(v)}×`;
 const out = [];
@@ -188,7 +218,7 @@ out.push(`# What the OAuth front door costs (issue #17)
 \`make bench-oauth\` (bench/oauth.mjs) on ${new Date().toISOString().slice(0, 16).replace("T", " ")} UTC, commit ${commit}: one
 bench build (\`make bench-build\`) served by the pinned wrangler ${wranglerVersion} (node ${process.version}) three ways at
 once, each with fresh state, the servers taking turns request by request (every series once per
-round, the order rotated each round) so that they share the machine's noise. Machine: ${cpus.length} × ${cpus[0]?.model ?? "?"},
+round, in a fresh random order each round) so that they share the machine's noise. Machine: ${cpus.length} × ${cpus[0]?.model ?? "?"},
 load average ${loadBefore.map((l) => l.toFixed(2)).join(" ")} before the timed rounds and ${loadAfter.map((l) => l.toFixed(2)).join(" ")} after
 (other work may share it: compare within this report only; absolute times mean nothing elsewhere).
 
@@ -203,12 +233,16 @@ signed-in ones carry an access token obtained through the whole flow (registrati
 upstream sign-in, the code exchange). The limiter is on with quotas out of reach, anonymous
 (q=${ANON_Q}) and signed-in (q=${USER_Q}) set apart so that every answer's \`RateLimit-Policy\` proves
 it was counted under the expected identity. "× live" is a figure divided by the same server's
-\`/health/live\` p50 (which goes through the entry too, on "after" and "off").
+\`/health/live\` p50 (which goes through the entry too, on "after" and "off"). The last two columns
+split MCP calls by the bench build's \`Server-Timing\` header: the Rust routing Worker's own time
+(1 ms clock steps: Workers clocks move only across I/O) and the rest of the client's time —
+wrangler dev's proxy, loopback HTTP and, on "after" and "off", the JS entry (where the token check
+runs). \`/health/live\` carries no such header.
 `);
 for (const [name] of servers) {
   const live = stats[name]["GET /health/live"].p50;
   out.push(`## ${name}: ms, n = ${N} each\n`);
-  out.push(table(["operation", "p50", "p95", "p99", "p50 × live", "p95 × live", "p99 × live"], Object.entries(stats[name]).map(([op, s]) => [op, fmt(s.p50), fmt(s.p95), fmt(s.p99), x(s.p50 / live), x(s.p95 / live), x(s.p99 / live)])));
+  out.push(table(["operation", "p50", "p95", "p99", "p50 × live", "p95 × live", "p99 × live", "Rust router, median", "outside it, median"], Object.entries(stats[name]).map(([op, s]) => [op, fmt(s.p50), fmt(s.p95), fmt(s.p99), x(s.p50 / live), x(s.p95 / live), x(s.p99 / live), fmt(s.router), fmt(s.outside)])));
   out.push("");
 }
 // The series of one round ran next to each other: the median of their per-round differences.
@@ -243,9 +277,11 @@ for (const name of [...signIn].filter(has)) {
   const paired = pairedMedian(user.ms, anon.ms);
   out.push(`Token check on ${name} (signed-in minus anonymous \`get_pokemon\`): p50 ${fmt(user.p50)} − ${fmt(anon.p50)} = **${fmt(user.p50 - anon.p50)} ms**
 (${x(user.p50 / anon.p50)} the anonymous call; ${fmt((user.p50 - anon.p50) / live)} × \`/health/live\`'s p50); median of the paired per-round
-differences ${fmt(paired)} ms; p95 ${fmt(user.p95)} against ${fmt(anon.p95)} (${x(user.p95 / anon.p95)}). The signed-in call also differs in what
-Rust does with the identity (its own limiter key, no API-key or address lookup), so this is the
-whole difference a signed-in caller sees, not the KV reads alone.
+differences ${fmt(paired)} ms; p95 ${fmt(user.p95)} against ${fmt(anon.p95)} (${x(user.p95 / anon.p95)}). Split by \`Server-Timing\`: outside the Rust
+router (the entry's \`validateToken\`, its KV reads, and the request copy without \`Authorization\`)
+${fmt(user.outside)} against ${fmt(anon.outside)} ms (${fmt(user.outside - anon.outside)} ms); inside it (the verdict turned into an identity,
+that account's client object and limiter key) ${fmt(user.router)} against ${fmt(anon.router)} ms (${fmt(user.router - anon.router)} ms). This is the
+whole difference a signed-in caller sees.
 `);
 }
 const text = out.join("\n");
