@@ -309,4 +309,5 @@ lint:
 
 clean:
 	rm -rf build build-test build-bench target/wasm32-unknown-unknown .wrangler/test-state .wrangler/bench-state \
-	  $(LOAD_STATE) $(LOAD_BUILD) $(PEER_BUILD) .wrangler/peer-bench .wrangler/peer-dry-run
+	  $(LOAD_STATE) $(LOAD_BUILD) $(PEER_BUILD) .wrangler/peer-bench .wrangler/peer-dry-run \
+	  $(OAUTH_BENCH_BUILD) .wrangler/oauth-bench-before-state .wrangler/oauth-bench-after-state .wrangler/oauth-bench-off-state
