@@ -43,7 +43,7 @@ TEST_WRANGLER_ARGS = --var ALLOWED_ORIGINS:https://claude.ai,http://localhost:$(
   --var IDP_AUTHORIZE_URL:http://127.0.0.1:8805/authorize --var IDP_TOKEN_URL:http://127.0.0.1:8805/token \
   --var IDP_USERINFO_URL:http://127.0.0.1:8805/userinfo --var IDP_SCOPES:openid
 
-.PHONY: deps assets build build-test dev test lint-workflows check-fresh-install test-native test-integration check-deploy check-bench bench-build bench-limiter bench-ingest bench-strategy bench-calc bench-speed bench bench-peer bench-hops bench-profile fmt lint clean
+.PHONY: deps assets build build-test dev test lint-workflows check-fresh-install test-native test-integration check-deploy check-bench bench-build bench-limiter bench-ingest bench-strategy bench-calc bench-speed bench bench-peer bench-hops bench-oauth bench-profile fmt lint clean
 
 deps:
 	@scripts/setup.sh
@@ -242,6 +242,32 @@ bench-hops: bench-build
 	    STATES=after=$(BENCH_STATE),before=$(HOPS_BEFORE_STATE) node bench/hops.mjs; \
 	  else SERVERS=after=http://127.0.0.1:$(BENCH_PORT) STATES=after=$(BENCH_STATE) node bench/hops.mjs; fi
 
+# Issue #17: what the OAuth front door costs (bench/oauth.mjs): one bench build served three ways
+# side by side on ports 8790/8791/8793 — "before" (worker-build's shim.mjs as main: no JS entry),
+# "after" (src/entry.mjs with PUBLIC_URL and OIDC against the fake identity provider, which
+# bench/oauth.mjs runs on 8794 for the sign-in) and "off" (entry.mjs, no PUBLIC_URL) — taking
+# turns request by request: /health/live, anonymous get_pokemon and, on "after", get_pokemon with
+# an access token from the whole sign-in flow. Quotas out of reach, the limiter on (anonymous and
+# signed-in figures differ so each answer's RateLimit-Policy proves its identity). Writes
+# bench/REPORT-oauth.md (~2 minutes with the build done). Not part of `make test`.
+OAUTH_BENCH_BUILD ?= .wrangler/oauth-bench-build
+OAUTH_BENCH_QUOTAS = --var RATE_LIMIT_PER_MINUTE:100000 --var RATE_LIMIT_PER_HOUR:100000 \
+  --var OAUTH_USER_RATE_LIMIT_PER_MINUTE:99999 --var OAUTH_USER_RATE_LIMIT_PER_HOUR:99999
+OAUTH_BENCH_OIDC = --var PUBLIC_URL:http://127.0.0.1:8791 --var OAUTH_IDP:oidc --var OAUTH_ACCESS_TOKEN_TTL:3600 \
+  --var OAUTH_IDP_CLIENT_ID:porygon-integration --var OAUTH_IDP_CLIENT_SECRET:integration-idp-secret \
+  --var IDP_AUTHORIZE_URL:http://127.0.0.1:8794/authorize --var IDP_TOKEN_URL:http://127.0.0.1:8794/token \
+  --var IDP_USERINFO_URL:http://127.0.0.1:8794/userinfo --var IDP_SCOPES:openid
+
+bench-oauth: bench-build
+	rm -rf $(OAUTH_BENCH_BUILD) .wrangler/oauth-bench-before-state .wrangler/oauth-bench-after-state .wrangler/oauth-bench-off-state
+	mkdir -p $(OAUTH_BENCH_BUILD) && cp -r build-bench/index.js build-bench/index_bg.wasm build-bench/package.json build-bench/worker $(OAUTH_BENCH_BUILD)/
+	@trap 'for p in 8790 8791 8793; do PORT=$$p scripts/worker.sh stop; done' EXIT; \
+	  PORT=8790 STATE=.wrangler/oauth-bench-before-state WRANGLER_ARGS="$(OAUTH_BENCH_BUILD)/worker/shim.mjs $(OAUTH_BENCH_QUOTAS)" scripts/worker.sh start && \
+	  PORT=8791 STATE=.wrangler/oauth-bench-after-state WRANGLER_ARGS="$(OAUTH_BENCH_BUILD)/worker/entry.mjs $(OAUTH_BENCH_QUOTAS) $(OAUTH_BENCH_OIDC)" scripts/worker.sh start && \
+	  PORT=8793 STATE=.wrangler/oauth-bench-off-state WRANGLER_ARGS="$(OAUTH_BENCH_BUILD)/worker/entry.mjs $(OAUTH_BENCH_QUOTAS)" scripts/worker.sh start && \
+	  SERVERS=before=http://127.0.0.1:8790,after=http://127.0.0.1:8791,off=http://127.0.0.1:8793 SIGN_IN=after IDP_PORT=8794 \
+	  ANON_QUOTA=100000 USER_QUOTA=99999 node bench/oauth.mjs
+
 # Issue #14: a CPU profile of workerd under load (bench/profile.mjs, wrangler dev's inspector):
 # self time per Rust function and per crate for ping, get_pokemon and a cold query_strategy. Its
 # own build (bench feature, wasm-opt -Oz keeping the function names). Not part of `make test`.
@@ -269,6 +295,7 @@ check-bench:
 	node --check bench/speed.mjs
 	node --check bench/peer.mjs
 	node --check bench/hops.mjs
+	node --check bench/oauth.mjs
 	node --check bench/profile.mjs
 	node --check bench/golden.mjs
 	@# The peer must still bundle against the locked npm packages (agents, the MCP SDKs, zod, @pkmn/dex).
@@ -288,4 +315,5 @@ lint:
 
 clean:
 	rm -rf build build-test build-bench target/wasm32-unknown-unknown .wrangler/test-state .wrangler/bench-state \
-	  $(LOAD_STATE) $(LOAD_BUILD) $(PEER_BUILD) .wrangler/peer-bench .wrangler/peer-dry-run
+	  $(LOAD_STATE) $(LOAD_BUILD) $(PEER_BUILD) .wrangler/peer-bench .wrangler/peer-dry-run \
+	  $(OAUTH_BENCH_BUILD) .wrangler/oauth-bench-before-state .wrangler/oauth-bench-after-state .wrangler/oauth-bench-off-state
