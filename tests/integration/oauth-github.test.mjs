@@ -4,7 +4,8 @@
 // api.github.com, which the test build's entry routes to the fake identity provider's GitHub
 // paths (test-entry.mjs FAKE_HTTPS_HOSTS, fake-idp.mjs). What is checked is porygon's side: the
 // authorize URL it builds, the account id it derives (github-<numeric id>, stable across
-// renames), and its refusal of a profile without a numeric id.
+// renames), and its refusal of a profile without a numeric id. Having two resource servers also
+// allows the wrong-audience test: this server's token, planted in the main worker's OAUTH_KV.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
@@ -12,7 +13,7 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { promisify } from 'node:util';
 
-import { REPO_ROOT } from './harness.mjs';
+import { MCP_URL, REPO_ROOT, STATE as SUITE_STATE } from './harness.mjs';
 import { FAKE_IDP_CLIENT_ID, FAKE_IDP_URL, startFakeIdp } from './fake-idp.mjs';
 
 const run = promisify(execFile);
@@ -28,10 +29,19 @@ const args = (process.env.WRANGLER_ARGS ?? 'build-test/worker/test-entry.mjs')
   .replace(/--var PUBLIC_URL:\S+/, '')
   .replace(/--var OAUTH_IDP:\S+/, '')
   .concat(` --var PUBLIC_URL:${BASE} --var OAUTH_IDP:github`);
+const kv = async (state, ...args) =>
+  (
+    await run(process.execPath, [path.join(REPO_ROOT, 'node_modules/wrangler/bin/wrangler.js'), 'kv', 'key', ...args, '--binding', 'OAUTH_KV', '--local', '--persist-to', path.resolve(REPO_ROOT, state)], {
+      cwd: REPO_ROOT,
+      timeout: 60_000,
+      maxBuffer: 1 << 24,
+    })
+  ).stdout;
 const worker = (command) =>
   run(path.join(REPO_ROOT, 'scripts/worker.sh'), [command], { cwd: REPO_ROOT, env: { ...process.env, PORT, STATE, WRANGLER_ARGS: args }, timeout: 120_000 });
 
 let idp;
+let lastToken;
 before(async () => {
   await run('rm', ['-rf', path.join(REPO_ROOT, STATE)]);
   await worker('start');
@@ -111,6 +121,44 @@ test('the account id is github-<numeric id>, and the token works at /mcp', async
     body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'ping' }),
   });
   assert.equal(ping.status, 200, await ping.text());
+  lastToken = access_token;
+});
+
+test("a token whose audience is another server's /mcp is refused: 401 invalid_token, never served", async () => {
+  // The suite's main worker (:8799) and this one (:8807) are two resource servers with one
+  // authorization-server codebase. Copy this worker's records of the token into the main
+  // worker's OAUTH_KV: the main worker then holds a genuine token record whose audience is
+  // http://127.0.0.1:8807/mcp, and only its audience check stands between the token and service.
+  const user = lastToken.split(':')[0];
+  const keys = [];
+  for (const prefix of [`grant:${user}:`, `token:${user}:`]) {
+    const listed = await kv(STATE, 'list', '--prefix', prefix);
+    keys.push(...JSON.parse(listed.slice(listed.indexOf('['))).map((k) => k.name));
+  }
+  assert.ok(keys.some((k) => k.startsWith('token:')) && keys.some((k) => k.startsWith('grant:')), keys.join(', '));
+  for (const key of keys) {
+    const value = await kv(STATE, 'get', key);
+    await kv(SUITE_STATE, 'put', key, value);
+    // Written back here the same way, so the control below also proves the copy is intact.
+    await kv(STATE, 'put', key, value);
+  }
+  const listed = await kv(SUITE_STATE, 'list', '--prefix', `token:${user}:`);
+  assert.ok(listed.includes(`token:${user}:`), 'the record is in the main worker\'s KV');
+
+  const elsewhere = await fetch(MCP_URL, {
+    method: 'POST',
+    headers: { Authorization: `Bearer ${lastToken}`, 'Content-Type': 'application/json', Accept: 'application/json, text/event-stream', 'CF-Connecting-IP': '10.99.0.17' },
+    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'ping' }),
+  });
+  assert.equal(elsewhere.status, 401, await elsewhere.clone().text());
+  assert.match(elsewhere.headers.get('www-authenticate'), /error="invalid_token"/);
+  // The control: at its own server the same token, from the same copied bytes, is still good.
+  const home = await fetch(`${BASE}/mcp`, {
+    method: 'POST',
+    headers: { Authorization: `Bearer ${lastToken}`, 'Content-Type': 'application/json', Accept: 'application/json, text/event-stream' },
+    body: JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'ping' }),
+  });
+  assert.equal(home.status, 200);
 });
 
 test('a GitHub profile without a numeric id signs no one in: the app gets temporarily_unavailable', async () => {
