@@ -310,9 +310,24 @@ describe('what OAUTH_KV holds: no secret in the clear, nothing about a person bu
     for (const [i, token] of idp.issuedTokens().entries()) secrets[`upstream access token ${i}`] = token;
     // Every file of the local KV store (both namespaces: keys in SQLite, values in blobs).
     const root = path.resolve(REPO_ROOT, STATE, 'v3', 'kv');
-    const files = readdirSync(root, { recursive: true }).map((f) => path.join(root, f)).filter((f) => statSync(f).isFile());
-    assert.ok(files.length > 0, `no KV files under ${root}`);
-    const stored = files.map((f) => readFileSync(f));
+    // SQLite's -wal and -shm files come and go while the worker runs: a scan during which one
+    // vanished (checkpointed into the database file, maybe after that file was read) is redone.
+    const scan = () => {
+      const bytes = [];
+      for (const f of readdirSync(root, { recursive: true }).map((name) => path.join(root, name))) {
+        try {
+          if (statSync(f).isFile()) bytes.push(readFileSync(f));
+        } catch (e) {
+          if (e.code === 'ENOENT') return null;
+          throw e;
+        }
+      }
+      return bytes;
+    };
+    let stored = null;
+    for (let attempt = 0; attempt < 5 && !stored; attempt++) stored = scan();
+    assert.ok(stored, 'a stable scan of the KV files');
+    assert.ok(stored.length > 0, `no KV files under ${root}`);
     const grantKeys = await kvKeys(`grant:${app.user}:`);
     assert.equal(grantKeys.length, 1, 'the grant is there, under the account id');
     // The control: the scan does see what is stored (the account id is in the grant's key).
