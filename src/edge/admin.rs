@@ -69,7 +69,8 @@ async fn route(mut req: Request, env: &Env, faults: Faults) -> worker::Result<Ht
         if method != Method::Put || !valid_raw_key(key) {
             return Ok(bad("PUT or GET /admin/raw/{sets|analyses|stats}/<file> with a plain relative path"));
         }
-        let Some(body) = convert::body_capped(&mut req, MAX_RAW_BYTES).await? else {
+        let headers = convert::headers(&req);
+        let Some(body) = convert::body_capped(&mut req, &headers, MAX_RAW_BYTES).await? else {
             return Ok(bad("raw file larger than 25 MiB"));
         };
         RawSource::new(env)?.put(key, body).await?;

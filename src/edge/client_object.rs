@@ -77,8 +77,9 @@ impl DurableObject for ClientObject {
     }
 
     async fn fetch(&self, req: Request) -> Result<Response> {
+        let path = req.path();
         #[cfg(feature = "bench")]
-        if req.path() == "/bench/storage" {
+        if path == "/bench/storage" {
             let sql = self.state.storage().sql();
             let count = |q: &str| -> Result<serde_json::Value> {
                 let rows: Vec<serde_json::Value> = sql.exec(q, None)?.to_array()?;
@@ -91,30 +92,36 @@ impl DurableObject for ClientObject {
             }));
         }
         #[cfg(feature = "faults")]
-        if req.path() == super::faults::OBJECT_STATE_PATH && self.environment == "local" {
+        if path == super::faults::OBJECT_STATE_PATH && self.environment == "local" {
             return convert::response(super::faults::object_state(&self.sessions, &self.admissions));
         }
-        if req.path() == "/health" {
+        if path == "/health" {
             // Storage answers: the object is alive and its SQLite usable.
             return match crate::mcp::session::SessionStore::load(&self.sessions, "health-probe") {
                 Ok(_) => Response::ok("ok"),
                 Err(e) => Response::error(e.to_string(), 503),
             };
         }
-        let request_id = req.headers().get(REQUEST_ID_HEADER)?;
-        telemetry::enter_object(&self.state, self.sentry.clone(), "ClientObject", request_id.as_deref());
-        let faults = Faults::from_header(&self.environment, req.headers().get(FAULT_HEADER)?.as_deref());
+        // Read once, in one call (`convert::headers`); everything below looks them up natively.
+        let headers = convert::headers(&req);
+        telemetry::enter_object(
+            &self.state,
+            self.sentry.clone(),
+            "ClientObject",
+            headers.get(REQUEST_ID_HEADER),
+        );
+        let faults = Faults::from_header(&self.environment, headers.get(FAULT_HEADER));
         self.dispatcher.handler().backend().set_faults(faults);
         if faults.panic_object() {
             panic!("injected fault: client object panic");
         }
-        let limit_only = req.path() == LIMIT_PATH;
-        let owner = req.headers().get(OWNER_HEADER)?.unwrap_or_default();
-        let asked = match admission::asked(&convert::headers(&req)) {
+        let limit_only = path == LIMIT_PATH;
+        let owner = headers.get(OWNER_HEADER).unwrap_or_default().to_owned();
+        let asked = match admission::asked(&headers) {
             Ok(asked) => asked,
             Err(refused) => return convert::response(refused),
         };
-        let Some(http) = convert::request(req, MAX_BODY_BYTES).await? else {
+        let Some(http) = convert::request_with_headers(req, headers, MAX_BODY_BYTES).await? else {
             return convert::response(HttpResponse::empty(413));
         };
 

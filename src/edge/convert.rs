@@ -7,7 +7,28 @@ use crate::transport::{Headers, HttpRequest, HttpResponse, Method};
 
 /// Headers as plain data.
 pub(super) fn headers(req: &Request) -> Headers {
-    req.headers().entries().collect()
+    from_js_headers(req.headers())
+}
+
+/// All headers in one trip across the JS boundary: `Array.from` and `JSON.stringify` run in JS
+/// and one string comes back. `Headers::entries()` costs half a dozen crossings per header (the
+/// iterator's `next`, the pair's two `get`s, two string copies); in the CPU profile of
+/// `get_pokemon` under load that iteration was ~6 % of the worker's time (bench/REPORT-hops.md).
+fn from_js_headers(h: &worker::Headers) -> Headers {
+    let pairs = js_sys::Array::from(h.as_ref());
+    js_sys::JSON::stringify(&pairs)
+        .ok()
+        .and_then(|json| json.as_string())
+        .and_then(|json| serde_json::from_str(&json).ok())
+        .unwrap_or_else(|| h.entries().collect())
+}
+
+/// The reverse, also in one trip: `new Headers([[name, value], …])` validates every pair as
+/// `append` would.
+pub(super) fn to_js_headers(headers: &Headers) -> Result<worker::Headers> {
+    let json = serde_json::to_string(headers).map_err(|e| worker::Error::RustError(e.to_string()))?;
+    let pairs = js_sys::JSON::parse(&json)?;
+    Ok(worker::Headers(worker::web_sys::Headers::new_with_str_sequence_sequence(&pairs)?))
 }
 
 /// From the raw method: `worker::Method` reads every method it does not know (PROPFIND, PURGE…)
@@ -16,9 +37,23 @@ pub(super) fn method(req: &Request) -> Method {
     Method::parse(&req.inner().method())
 }
 
-/// Reads the body, refusing (`Ok(None)`) once it exceeds `cap` bytes — chunked uploads have no
-/// Content-Length, so the cap is enforced while streaming, never after buffering everything.
-pub(super) async fn body_capped(req: &mut Request, cap: usize) -> Result<Option<Vec<u8>>> {
+/// Reads the body, refusing (`Ok(None)`) once it exceeds `cap` bytes.
+///
+/// With a Content-Length (and no Transfer-Encoding) the runtime delimits the body by it, so a
+/// body within the cap is read whole in one `arrayBuffer()` call. Otherwise (chunked uploads)
+/// the cap is enforced while streaming, chunk by chunk, never after buffering everything: the
+/// stream's reader costs a few JS calls per chunk (`getReader`, `read`, `releaseLock`, ~7 % of
+/// the worker's time for `get_pokemon` under load), which the common case no longer pays.
+pub(super) async fn body_capped(req: &mut Request, headers: &Headers, cap: usize) -> Result<Option<Vec<u8>>> {
+    let length = headers.get("Content-Length").and_then(|l| l.trim().parse::<u64>().ok());
+    if let (Some(length), None) = (length, headers.get("Transfer-Encoding")) {
+        if length > cap as u64 {
+            return Ok(None);
+        }
+        let buffer = worker::wasm_bindgen_futures::JsFuture::from(req.inner().array_buffer()?).await?;
+        let body = js_sys::Uint8Array::new(&buffer);
+        return Ok((body.length() as usize <= cap).then(|| body.to_vec()));
+    }
     let Ok(mut stream) = req.stream() else {
         return Ok(Some(Vec::new()));
     };
@@ -34,20 +69,26 @@ pub(super) async fn body_capped(req: &mut Request, cap: usize) -> Result<Option<
 }
 
 /// The request as plain data; `None` when its body exceeds `cap`. Only a POST body is read.
-pub(super) async fn request(mut req: Request, cap: usize) -> Result<Option<HttpRequest>> {
-    let method = method(&req);
+pub(super) async fn request(req: Request, cap: usize) -> Result<Option<HttpRequest>> {
     let headers = headers(&req);
+    request_with_headers(req, headers, cap).await
+}
+
+/// [`request`] for a caller that has read the headers already.
+pub(super) async fn request_with_headers(
+    mut req: Request,
+    headers: Headers,
+    cap: usize,
+) -> Result<Option<HttpRequest>> {
+    let method = method(&req);
     if !method.carries_body() {
         return Ok(Some(HttpRequest { method, headers, body: Vec::new() }));
     }
-    Ok(body_capped(&mut req, cap).await?.map(|body| HttpRequest { method, headers, body }))
+    Ok(body_capped(&mut req, &headers, cap).await?.map(|body| HttpRequest { method, headers, body }))
 }
 
 pub(super) fn response(resp: HttpResponse) -> Result<Response> {
-    let headers = worker::Headers::new();
-    for (k, v) in resp.headers.iter() {
-        headers.append(k, v)?;
-    }
+    let headers = to_js_headers(&resp.headers)?;
     // 204/304 must have a null body, not an empty one.
     let out = if resp.body.is_empty() { Response::empty()? } else { Response::from_bytes(resp.body)? };
     Ok(out.with_status(resp.status).with_headers(headers))
@@ -55,7 +96,7 @@ pub(super) fn response(resp: HttpResponse) -> Result<Response> {
 
 /// A response from a Durable Object, back into plain data (so the router can add CORS headers).
 pub(super) async fn from_response(mut resp: Response) -> Result<HttpResponse> {
-    let headers: Headers = resp.headers().entries().collect();
+    let headers = from_js_headers(resp.headers());
     let body = body_bytes(&mut resp).await?;
     Ok(HttpResponse { status: resp.status_code(), headers, body })
 }

@@ -26,23 +26,21 @@ pub(super) async fn call_object(
     limit: Option<(&Limit, u32)>,
     http: &HttpRequest,
 ) -> Result<HttpResponse> {
-    let forwarded = worker::Headers::new();
-    for (k, v) in http.headers.iter() {
-        // Our own x-porygon-* headers are set below, never taken from the client; the request id
-        // (set by this router) and local-only fault switches travel on.
-        let ours = k.eq_ignore_ascii_case(REQUEST_ID_HEADER) || k.eq_ignore_ascii_case(FAULT_HEADER);
-        if !is_internal(k) || ours {
-            forwarded.append(k, v)?;
-        }
-    }
-    forwarded.set(OWNER_HEADER, owner)?;
+    let mut forwarded = http.headers.clone();
+    // Our own x-porygon-* headers are set below, never taken from the client; the request id
+    // (set by this router) and local-only fault switches travel on.
+    forwarded.retain(|k| {
+        !is_internal(k) || k.eq_ignore_ascii_case(REQUEST_ID_HEADER) || k.eq_ignore_ascii_case(FAULT_HEADER)
+    });
+    forwarded.insert(OWNER_HEADER, owner);
     if let Some((limit, units)) = limit {
-        forwarded.set(LIMIT_HEADER, &encode_policy(&limit.policy))?;
-        forwarded.set(LIMIT_ROLE_HEADER, limit.role.as_str())?;
-        forwarded.set(LIMIT_UNITS_HEADER, &units.to_string())?;
+        forwarded.insert(LIMIT_HEADER, encode_policy(&limit.policy));
+        forwarded.insert(LIMIT_ROLE_HEADER, limit.role.as_str());
+        forwarded.insert(LIMIT_UNITS_HEADER, units.to_string());
     }
     let mut init = RequestInit::new();
-    init.with_method(worker::Method::from(method_name(http.method).to_owned())).with_headers(forwarded);
+    init.with_method(worker::Method::from(method_name(http.method).to_owned()))
+        .with_headers(convert::to_js_headers(&forwarded)?);
     if !http.body.is_empty() {
         init.with_body(Some(js_sys::Uint8Array::from(http.body.as_slice()).into()));
     }

@@ -134,12 +134,14 @@ async fn mcp(
 ) -> HttpResponse {
     let started = now_ms();
     let cfg = gate_config(env);
-    let origin = req.headers().get("Origin").ok().flatten();
-    let protocol = RequestRecord::protocol_label(req.headers().get(VERSION_HEADER).ok().flatten().as_deref());
+    // Read once, in one call (`convert::headers`); everything below looks them up natively.
+    let headers = convert::headers(&req);
+    let origin = headers.get("Origin").map(str::to_owned);
+    let protocol = RequestRecord::protocol_label(headers.get(VERSION_HEADER));
     let colo = req.cf().map(worker::Cf::colo).unwrap_or_default();
     let mut trace = Trace::new(started);
     let mut failure = None;
-    let mut response = match forward(req, env, ctx, &cfg, request_id, &mut trace, faults).await {
+    let mut response = match forward(req, headers, env, ctx, &cfg, request_id, &mut trace, faults).await {
         Ok(r) => r,
         Err(e) => {
             // A platform failure (object unreachable, stream broken) is ours, not the client's:
@@ -224,8 +226,10 @@ fn pseudonym(env: &Env, key: &str) -> String {
 /// anonymous limits before they are answered. Nothing a request carries can make it charge,
 /// create rows in or block another client's object: the only client-chosen pointer to an object,
 /// the session id, is verified (`SessionKeys`) before any object is contacted.
+#[allow(clippy::too_many_arguments)]
 async fn forward(
     req: Request,
+    headers: crate::transport::Headers,
     env: &Env,
     ctx: &Context,
     cfg: &GateConfig,
@@ -233,7 +237,6 @@ async fn forward(
     trace: &mut Trace,
     faults: Faults,
 ) -> Result<HttpResponse> {
-    let headers = convert::headers(&req);
     let method = convert::method(&req);
     let quotas = QuotaConfig::from_vars(|name| env.var(name).ok().map(|v| v.to_string()));
     let now = trace.limiter.now_ms();
@@ -248,9 +251,10 @@ async fn forward(
         .flatten()
         .and_then(version::parse_supported)
         .is_some_and(|v| v.is_stateless());
-    let presented = headers.get_token(SESSION_HEADER).ok().flatten().filter(|_| !stateless);
+    let presented =
+        headers.get_token(SESSION_HEADER).ok().flatten().filter(|_| !stateless).map(str::to_owned);
     let keys = super::secrets::session_keys(env);
-    let session = presented.and_then(|raw| keys.as_ref()?.parse(raw));
+    let session = presented.as_deref().and_then(|raw| keys.as_ref()?.parse(raw));
 
     if let Verdict::Respond(refusal) = gate::check(method, &headers, cfg) {
         if refusal.status == 204 {
@@ -290,10 +294,10 @@ async fn forward(
     // read, to echo its JSON-RPC id).
     if let Some(held) = trace.limiter.held(&quotas::limits_before_body(&identity, session.as_ref(), &quotas))
     {
-        let small = convert::request(req, DENIED_BODY_BYTES).await.ok().flatten();
+        let small = convert::request_with_headers(req, headers, DENIED_BODY_BYTES).await.ok().flatten();
         return Ok(held.answer(small.as_ref().map_or(&[][..], |h| &h.body)));
     }
-    let Some(mut http) = convert::request(req, cfg.max_body_bytes).await? else {
+    let Some(mut http) = convert::request_with_headers(req, headers, cfg.max_body_bytes).await? else {
         let too_large = HttpResponse::rpc_error(
             413,
             None,

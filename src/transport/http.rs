@@ -37,7 +37,9 @@ impl Method {
 
 /// Header list with case-insensitive lookup. Order is kept; duplicates are visible to
 /// [`Headers::get_unique`] so a request cannot smuggle two conflicting values past a check.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// Serialized as `[[name, value], …]`, the shape `Array.from(headers)` has in JS.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(transparent)]
 pub struct Headers(Vec<(String, String)>);
 
 impl Headers {
@@ -151,6 +153,24 @@ impl HttpResponse {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The edge moves headers across the JS boundary as one JSON string in the shape
+    /// `Array.from(headers)` has (`edge::convert`): order and repeats survive, and a value with
+    /// quotes, commas or non-ASCII text comes back unchanged.
+    #[test]
+    fn headers_travel_as_js_pairs() {
+        let headers: Headers =
+            [("Accept", "application/json, text/event-stream"), ("x-a", "\"q\" é"), ("x-a", "2")]
+                .into_iter()
+                .collect();
+        let json = serde_json::to_string(&headers).unwrap();
+        assert_eq!(
+            json,
+            r#"[["Accept","application/json, text/event-stream"],["x-a","\"q\" é"],["x-a","2"]]"#
+        );
+        assert_eq!(serde_json::from_str::<Headers>(&json).unwrap(), headers);
+        assert!(serde_json::from_str::<Headers>(r#"{"x-a":"1"}"#).is_err(), "only the pair list is accepted");
+    }
 
     #[test]
     fn methods_outside_the_short_list_are_other() {
