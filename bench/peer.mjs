@@ -14,7 +14,8 @@
 //    k6 (bench/k6/peer.js) against each for GET /health/live, MCP ping and tools/call get_pokemon
 //    at each VU count, one MCP session per VU opened before the timed run. porygon's limiter stays on; every VU there is its own client with its own API key
 //    (a fresh set of keys per cell, with quotas no VU reaches).
-// Knobs: DURATION (per cell, default 10s), VUS (default 1,10,50), COLD_ROUNDS (default 3), OUT
+// Knobs: DURATION (per cell, default 10s), VUS (default 1,10,50), ROUTES (default proxy,direct:
+// through wrangler dev's proxy and/or straight to the worker's workerd), COLD_ROUNDS (default 3), OUT
 // (default bench/REPORT-peer.md), PORYGON_PORT (8794), PEER_PORT (8793), PORYGON_SCRIPT (the
 // worker's entry, default build/worker/entry.mjs), K6 (.tools/bin/k6).
 import { execFileSync, spawn, spawnSync } from "node:child_process";
@@ -28,6 +29,10 @@ const K6 = process.env.K6 ?? ".tools/bin/k6";
 const OUT = process.env.OUT ?? "bench/REPORT-peer.md";
 const DURATION = process.env.DURATION ?? "10s";
 const VUS = (process.env.VUS ?? "1,10,50").split(",").map(Number);
+// proxy: through wrangler dev's port, as a client of `wrangler dev` sees it; direct: to the workerd
+// that runs the worker, without the dev-only proxy hop (see directUrl).
+const ROUTES = (process.env.ROUTES ?? "proxy,direct").split(",");
+if (!ROUTES.every((r) => r === "proxy" || r === "direct")) throw new Error(`ROUTES: proxy and/or direct, not ${process.env.ROUTES}`);
 const COLD_ROUNDS = Number(process.env.COLD_ROUNDS ?? 3);
 const RESULTS = "bench/results";
 const PEER_CONFIG = "bench/peer/wrangler.jsonc";
@@ -75,6 +80,28 @@ function start(s) {
   });
 }
 const stop = (s) => spawnSync("scripts/worker.sh", ["stop"], { env: workerEnv(s), stdio: "inherit" });
+
+/**
+ * The URL of the workerd that runs `s`'s worker, behind `wrangler dev`'s proxy. wrangler dev
+ * listens on `s.port` with a proxy worker (its own workerd) that forwards each request to the
+ * worker's workerd on a random loopback port; production has no such hop. That port is found
+ * among the sockets of the server's process group (scripts/worker.sh starts each with setsid)
+ * as the one that answers GET /health/live with a 200.
+ */
+async function directUrl(s) {
+  const group = readFileSync(`.wrangler/run/worker-${s.port}.pid`, "utf8").trim();
+  const members = new Set(execFileSync("ps", ["-o", "pid=", "-g", group], { encoding: "utf8" }).split(/\s+/).filter(Boolean));
+  const ports = execFileSync("ss", ["-ltnpH"], { encoding: "utf8" }).split("\n").flatMap((line) => {
+    const m = line.match(/127\.0\.0\.1:(\d+)\s.*pid=(\d+)/);
+    return m && members.has(m[2]) && Number(m[1]) !== s.port ? [Number(m[1])] : [];
+  });
+  for (const port of ports) {
+    const url = `http://127.0.0.1:${port}`;
+    const res = await fetch(`${url}/health/live`, { signal: AbortSignal.timeout(2000) }).catch(() => null);
+    if (res?.status === 200 && /"ok"/.test(await res.text())) return url;
+  }
+  throw new Error(`${s.name}: no workerd socket behind :${s.port} answers /health/live (tried ${ports.join(", ") || "none"})`);
+}
 const fresh = (s) => {
   stop(s);
   rmSync(s.state, { recursive: true, force: true });
@@ -201,13 +228,13 @@ async function coldStart(s) {
 
 let runNo = 0;
 /** One k6 run of bench/k6/peer.js; returns {summary, exit, load}. */
-function k6(s, op, vus, env = {}) {
+function k6(s, op, vus, env = {}, route = "proxy") {
   runNo++;
-  const tag = `peer-${String(runNo).padStart(2, "0")}-${s.name}-${op}-${vus}vu`;
+  const tag = `peer-${String(runNo).padStart(2, "0")}-${s.name}-${route}-${op}-${vus}vu`;
   const summaryFile = join(RESULTS, `${tag}.json`);
   const stdoutFile = join(RESULTS, `${tag}.stdout.log`);
   rmSync(summaryFile, { force: true });
-  const envArgs = Object.entries({ BASE_URL: s.url, OP: op, ...env }).flatMap(([k, v]) => ["-e", `${k}=${v}`]);
+  const envArgs = Object.entries({ BASE_URL: route === "direct" ? s.direct : s.url, OP: op, ...env }).flatMap(([k, v]) => ["-e", `${k}=${v}`]);
   const fd = openSync(stdoutFile, "w");
   const t0 = Date.now();
   const run = spawnSync(K6, ["run", "--no-color", "--vus", String(vus), "--duration", DURATION, "--summary-export", summaryFile, ...envArgs, "bench/k6/peer.js"], {
@@ -232,7 +259,7 @@ const version = (pkg) => JSON.parse(readFileSync(`node_modules/${pkg}/package.js
 const k6Version = execFileSync(K6, ["version"], { encoding: "utf8" }).trim().replace(/ \(.*/, "");
 const commit = execFileSync("git", ["rev-parse", "--short", "HEAD"], { encoding: "utf8" }).trim();
 const dirty = execFileSync("git", ["status", "--porcelain", "--", "src", "Cargo.toml", "Cargo.lock", "wrangler.toml", "bench/peer", "bench/k6", "package-lock.json"], { encoding: "utf8" }).trim() !== "";
-const command = `DURATION=${DURATION} VUS=${VUS.join(",")} COLD_ROUNDS=${COLD_ROUNDS} PORYGON_SCRIPT=${PORYGON_SCRIPT} node bench/peer.mjs`;
+const command = `DURATION=${DURATION} VUS=${VUS.join(",")} ROUTES=${ROUTES.join(",")} COLD_ROUNDS=${COLD_ROUNDS} PORYGON_SCRIPT=${PORYGON_SCRIPT} node bench/peer.mjs`;
 out("# porygon and the TypeScript peer (issue #14)");
 out();
 out(`Produced by \`make bench-peer\` (→ \`${command}\`) on ${started.toISOString().slice(0, 10)}, commit ${commit}${dirty ? " plus uncommitted changes" : ""}: ` +
@@ -267,9 +294,10 @@ try {
   for (const s of SERVERS) fresh(s);
   // One after the other: two wrangler dev processes started at once race for an internal socket.
   for (const s of SERVERS) await start(s);
+  for (const s of SERVERS) if (ROUTES.includes("direct")) s.direct = await directUrl(s);
   const differ = await parity();
   say(`same answers: ${PARITY.length - differ.length} of ${PARITY.length}`);
-  const keysPerOp = VUS.reduce((a, b) => a + b, 0);
+  const keysPerOp = VUS.reduce((a, b) => a + b, 0) * ROUTES.length;
   const keys = {};
   for (const s of PORYGONS) keys[s.name] = await createApiKeys({ n: 2 * keysPerOp, url: s.url, state: s.state, name: `peer-bench-${s.name}`, dir: RESULTS });
   const nextKey = {};
@@ -280,35 +308,39 @@ try {
   let order = 0;
   for (const vus of VUS) {
     for (const op of ["live", "ping", "get_pokemon"]) {
+      for (const route of ROUTES) {
       // Alternate which server goes first, so neither always meets the machine in the same state.
       for (const s of rotate(order++)) {
         const env = s !== PEER && op !== "live" ? { API_KEYS: takeKeys(s, vus) } : {};
-        const r = k6(s, op, vus, env);
+        const r = k6(s, op, vus, env, route);
         const m = metric(r.summary, TREND[op]) ?? {};
         cells.push({
-          server: s.name, op, vus, n: m.count ?? 0, p50: m["p(50)"], p95: m["p(95)"], p99: m["p(99)"], rps: (m.count ?? 0) / dur,
+          route, server: s.name, op, vus, n: m.count ?? 0, p50: m["p(50)"], p95: m["p(95)"], p99: m["p(99)"], rps: (m.count ?? 0) / dur,
           errors: passes(r.summary, "errors"), limited: passes(r.summary, "rate_limited"), bad: passes(r.summary, "bad_answers"), exit: r.exit, load: r.load,
         });
+      }
       }
     }
   }
   for (const s of SERVERS) stop(s);
 
-  const find = (server, op, vus) => cells.find((c) => c.server === server && c.op === op && c.vus === vus);
+  const find = (server, op, vus, route) => cells.find((c) => c.server === server && c.op === op && c.vus === vus && c.route === route);
   const rows = [];
+  for (const route of ROUTES) {
   for (const vus of VUS) {
     for (const op of ["live", "ping", "get_pokemon"]) {
       for (const s of SERVERS) {
-        const c = find(s.name, op, vus);
-        const peer = find("peer", op, vus);
-        const live = find(s.name, "live", vus);
+        const c = find(s.name, op, vus, route);
+        const peer = find("peer", op, vus, route);
+        const live = find(s.name, "live", vus, route);
         const vsPeer = s === PEER ? ["–", "–", "–"] : [f(c.p50 / peer.p50, 2), f(c.p95 / peer.p95, 2), f(c.rps / peer.rps, 2)];
         rows.push([
-          s.name, OP_LABEL[op], vus, c.n, f(c.p50, 2), f(c.p95, 2), f(c.p99, 2), f(c.rps, 0), ...vsPeer,
+          route, s.name, OP_LABEL[op], vus, c.n, f(c.p50, 2), f(c.p95, 2), f(c.p99, 2), f(c.rps, 0), ...vsPeer,
           f(c.p50 / live.p50, 2), f(c.p95 / live.p95, 2), f(c.rps / live.rps, 2), `${c.errors} / ${c.limited} / ${c.bad}`, f(c.load, 2),
         ]);
       }
     }
+  }
   }
   out(`Same answers: before the runs, both servers were asked get_pokemon for ${PARITY.length} questions (the 36 species below, older generations, formes, forgiving names); ` +
     `structuredContent (keys sorted) and text were identical for ${PARITY.length - differ.length} of ${PARITY.length}` +
@@ -317,6 +349,8 @@ try {
   out("## Latency and throughput");
   out();
   out(`Each cell: \`k6 run --vus N --duration ${DURATION} -e BASE_URL=<server> -e OP=<live|ping|get_pokemon> [-e API_KEYS=<one per VU>] bench/k6/peer.js\`; ` +
+    `route **proxy**: BASE_URL is wrangler dev's port, as a client of \`wrangler dev\` sees it (wrangler's proxy worker, a workerd of its own, forwards every request); ` +
+    `route **direct**: BASE_URL is the loopback socket of the workerd that runs the worker, behind that proxy (found per server by bench/peer.mjs \`directUrl\`), so neither server pays the dev-only hop; ` +
     `both servers up side by side, the cells run one at a time (the server that goes first alternates). ` +
     `Every VU is one MCP client with one session for the whole cell (initialize → notifications/initialized → tools/list in k6's setup, before the timed ${DURATION}), ` +
     `sending Mcp-Session-Id and MCP-Protocol-Version, then the operation as fast as it is answered; only the operation's answered, successful requests are timed and counted. ` +
@@ -326,7 +360,7 @@ try {
     `errors / 429 / bad answers: failed requests (network, 5xx, JSON-RPC or tool errors), rate-limited ones, get_pokemon results without the answer's shape. ` +
     `Host load: 1-minute load average as the cell ended.`);
   out();
-  out(table(["server", "operation", "VUs", "n", "p50 ms", "p95 ms", "p99 ms", "calls/s", "p50 ÷ peer", "p95 ÷ peer", "calls/s ÷ peer", "p50 ÷ own live", "p95 ÷ own live", "calls/s ÷ own live", "errors / 429 / bad", "host load"], rows));
+  out(table(["route", "server", "operation", "VUs", "n", "p50 ms", "p95 ms", "p99 ms", "calls/s", "p50 ÷ peer", "p95 ÷ peer", "calls/s ÷ peer", "p50 ÷ own live", "p95 ÷ own live", "calls/s ÷ own live", "errors / 429 / bad", "host load"], rows));
   out();
   const failedRuns = cells.filter((c) => c.exit !== 0);
   if (failedRuns.length) out(`k6 exited non-zero in ${failedRuns.length} cell(s): ${failedRuns.map((c) => `${c.server} ${c.op} ${c.vus} VUs (${c.exit})`).join(", ")}; see bench/results/peer-*.stdout.log.`), out();

@@ -33,6 +33,15 @@ function post(headers, body) {
   });
 }
 
+function get(path) {
+  return new Promise((resolve, reject) => {
+    http.get(new URL(path, BASE), { agent }, (res) => {
+      res.resume();
+      res.on("end", () => resolve({ status: res.statusCode, headers: res.headers, text: "" }));
+    }).on("error", reject);
+  });
+}
+
 /**
  * One DevTools session with the worker's isolate. `ws` (a dependency of wrangler's): wrangler's
  * inspector proxy refuses Node's built-in WebSocket handshake. The proxy renumbers message ids,
@@ -65,6 +74,7 @@ let salt = 0;
 function operation(op, headers) {
   const call = (i, name, args) => post(headers, { jsonrpc: "2.0", id: i, method: "tools/call", params: { name, arguments: args } });
   switch (op) {
+    case "live": return () => get("/health/live");
     case "ping": return (i) => post(headers, { jsonrpc: "2.0", id: i, method: "ping" });
     case "get_pokemon": return (i) => call(i, "get_pokemon", { name: ["Kingambit", "Great Tusk", "Gholdengo", "Dragonite"][i % 4] });
     case "query_strategy_cold": return (i) => call(i, "query_strategy", { query: `${QUESTIONS[i % QUESTIONS.length]} v${++salt}x${Date.now()}`, format: "gen9ou" });
