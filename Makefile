@@ -43,22 +43,25 @@ TEST_WRANGLER_ARGS = --var ALLOWED_ORIGINS:https://claude.ai,http://localhost:$(
   --var IDP_AUTHORIZE_URL:http://127.0.0.1:8805/authorize --var IDP_TOKEN_URL:http://127.0.0.1:8805/token \
   --var IDP_USERINFO_URL:http://127.0.0.1:8805/userinfo --var IDP_SCOPES:openid
 
-.PHONY: deps assets build build-test dev test lint-workflows check-fresh-install test-native test-integration check-deploy check-bench bench-build bench-limiter bench-ingest bench-strategy bench-calc bench-speed bench bench-peer bench-hops bench-oauth bench-profile fmt lint clean
+.PHONY: deps dex build build-test dev test lint-workflows check-fresh-install test-native test-integration check-deploy check-bench bench-build bench-limiter bench-ingest bench-strategy bench-calc bench-speed bench bench-peer bench-hops bench-oauth bench-profile fmt lint clean
 
 deps:
 	@scripts/setup.sh
 
 # worker-build fetches wasm-bindgen/wasm-opt from GitHub unless told otherwise: use the pinned
 # wasm-bindgen-cli, and skip wasm-opt (Debian's binaryen is too old for this wasm).
-build: deps assets
+build: deps dex
 	WASM_BINDGEN_BIN=wasm-bindgen worker-build --release --no-opt
 	scripts/wasm-opt.sh build
-	cp src/entry.mjs build/worker/entry.mjs
+	$(call install-entry,build)
 
-# The Pokédex table, a static asset of every build (wrangler.toml [assets]; the wasm carries no
+# The Pokédex table, a text module of every build's bundle (src/dex.mjs; the wasm carries no
 # copy): the same script and lockfile as the table native builds embed (build.rs).
-assets: deps
-	mkdir -p build/assets && node scripts/export-dex.mjs build/assets/dex.json
+dex: deps
+	mkdir -p build && node scripts/export-dex.mjs build/dex.json
+
+# A build directory's JS entry: the front door (src/entry.mjs), the Pokédex module and its table.
+install-entry = cp src/entry.mjs src/dex.mjs $(1)/worker/ && cp build/dex.json $(1)/worker/dex.json.txt
 
 # Serves in the foreground; meanwhile the local corpus (../shared/data) is loaded and ingested
 # in the background once the worker answers (idempotent: unchanged documents are skipped).
@@ -73,10 +76,10 @@ test: deps lint-workflows check-bench test-native build check-deploy build-test 
 
 # The integration suite's build: `make build` plus the `faults` feature (local-only fault
 # injection, src/edge/faults.rs). Deploys never use it; check-deploy checks the `make build` one.
-build-test: deps assets
+build-test: deps dex
 	WASM_BINDGEN_BIN=wasm-bindgen worker-build --release --no-opt -d build-test . --features faults
 	scripts/wasm-opt.sh build-test
-	cp src/entry.mjs build-test/worker/entry.mjs
+	$(call install-entry,build-test)
 	cp tests/integration/test-entry.mjs build-test/worker/test-entry.mjs
 	@grep -qa 'semantic-timeout' build-test/index_bg.wasm || { echo "build-test lacks the fault switch"; exit 1; }
 
@@ -119,14 +122,14 @@ waf:
 # Both cloud environments must bundle and bind offline (no account needed for --dry-run).
 check-deploy:
 	for env in staging production; do \
+	  rm -rf build/dry-run-$$env; \
 	  node node_modules/wrangler/bin/wrangler.js deploy --dry-run --env $$env --outdir build/dry-run-$$env > build/dry-run-$$env.log 2>&1 \
 	    || { cat build/dry-run-$$env.log; exit 1; }; \
-	  grep -q 'env.ASSETS' build/dry-run-$$env.log || { echo "$$env: no ASSETS binding (the Pokédex table)"; exit 1; }; \
+	  ls build/dry-run-$$env/*dex.json.txt > /dev/null 2>&1 || { echo "$$env: the bundle lacks the Pokédex table (dex.json.txt)"; exit 1; }; \
 	  echo "wrangler deploy --dry-run --env $$env: ok"; \
 	done
-	@# The Pokédex table ships as a static asset, not inside the wasm (src/edge/dex_asset.rs).
+	@# The Pokédex table ships as a text module of the bundle, not inside the wasm (src/dex.mjs).
 	@if grep -qa '"typecharts"' build/index_bg.wasm; then echo "the wasm embeds the Pokédex table"; exit 1; fi
-	@test -s build/assets/dex.json || { echo "build/assets/dex.json is missing"; exit 1; }
 	@# The fault switch's vocabulary exists only with the `faults` feature (build-test proves the probe works).
 	@if grep -qa 'semantic-timeout' build/index_bg.wasm; then echo "fault injection is compiled into the release build"; exit 1; fi
 	@echo "release build has no fault injection: ok"
@@ -152,10 +155,10 @@ test-integration:
 BENCH_PORT ?= 8797
 BENCH_STATE ?= .wrangler/bench-state
 
-bench-build: deps assets
+bench-build: deps dex
 	WASM_BINDGEN_BIN=wasm-bindgen worker-build --release --no-opt -d build-bench . --features bench
 	scripts/wasm-opt.sh build-bench
-	cp src/entry.mjs build-bench/worker/entry.mjs
+	$(call install-entry,build-bench)
 
 bench-limiter: bench-build
 	rm -rf $(BENCH_STATE)
@@ -243,7 +246,8 @@ bench-hops: bench-build
 	  else SERVERS=after=http://127.0.0.1:$(BENCH_PORT) STATES=after=$(BENCH_STATE) node bench/hops.mjs; fi
 
 # Issue #17: what the OAuth front door costs (bench/oauth.mjs): one bench build served three ways
-# side by side on ports 8790/8791/8793 — "before" (worker-build's shim.mjs as main: no JS entry),
+# side by side on ports 8790/8791/8793 — "before" (bench/plain-entry.mjs: worker-build's shim and
+# the Pokédex module, no front door),
 # "after" (src/entry.mjs with PUBLIC_URL and OIDC against the fake identity provider, which
 # bench/oauth.mjs runs on 8794 for the sign-in) and "off" (entry.mjs, no PUBLIC_URL) — taking
 # turns request by request: /health/live, anonymous get_pokemon and, on "after", get_pokemon with
@@ -261,8 +265,9 @@ OAUTH_BENCH_OIDC = --var PUBLIC_URL:http://127.0.0.1:8791 --var OAUTH_IDP:oidc -
 bench-oauth: bench-build
 	rm -rf $(OAUTH_BENCH_BUILD) .wrangler/oauth-bench-before-state .wrangler/oauth-bench-after-state .wrangler/oauth-bench-off-state
 	mkdir -p $(OAUTH_BENCH_BUILD) && cp -r build-bench/index.js build-bench/index_bg.wasm build-bench/package.json build-bench/worker $(OAUTH_BENCH_BUILD)/
+	cp bench/plain-entry.mjs $(OAUTH_BENCH_BUILD)/worker/plain-entry.mjs
 	@trap 'for p in 8790 8791 8793; do PORT=$$p scripts/worker.sh stop; done' EXIT; \
-	  PORT=8790 STATE=.wrangler/oauth-bench-before-state WRANGLER_ARGS="$(OAUTH_BENCH_BUILD)/worker/shim.mjs $(OAUTH_BENCH_QUOTAS)" scripts/worker.sh start && \
+	  PORT=8790 STATE=.wrangler/oauth-bench-before-state WRANGLER_ARGS="$(OAUTH_BENCH_BUILD)/worker/plain-entry.mjs $(OAUTH_BENCH_QUOTAS)" scripts/worker.sh start && \
 	  PORT=8791 STATE=.wrangler/oauth-bench-after-state WRANGLER_ARGS="$(OAUTH_BENCH_BUILD)/worker/entry.mjs $(OAUTH_BENCH_QUOTAS) $(OAUTH_BENCH_OIDC)" scripts/worker.sh start && \
 	  PORT=8793 STATE=.wrangler/oauth-bench-off-state WRANGLER_ARGS="$(OAUTH_BENCH_BUILD)/worker/entry.mjs $(OAUTH_BENCH_QUOTAS)" scripts/worker.sh start && \
 	  SERVERS=before=http://127.0.0.1:8790,after=http://127.0.0.1:8791,off=http://127.0.0.1:8793 SIGN_IN=after IDP_PORT=8794 \
@@ -274,10 +279,10 @@ bench-oauth: bench-build
 PROFILE_PORT ?= 8795
 PROFILE_STATE ?= .wrangler/profile-state
 
-bench-profile: deps assets
+bench-profile: deps dex
 	WASM_BINDGEN_BIN=wasm-bindgen worker-build --release --no-opt -d build-profile . --features bench
 	WASM_OPT_KEEP_NAMES=1 scripts/wasm-opt.sh build-profile
-	cp src/entry.mjs build-profile/worker/entry.mjs
+	$(call install-entry,build-profile)
 	rm -rf $(PROFILE_STATE)
 	@PORT=$(PROFILE_PORT) STATE=$(PROFILE_STATE) WRANGLER_ARGS="build-profile/worker/entry.mjs --inspector-port 9231" scripts/worker.sh start
 	@trap 'PORT=$(PROFILE_PORT) STATE=$(PROFILE_STATE) scripts/worker.sh stop' EXIT; \

@@ -20,9 +20,12 @@
 
 import { WorkerEntrypoint } from 'cloudflare:workers';
 import { AuthorizationError, CimdFetchError, OAuthAuthorizationServer, authorizationErrorRedirect } from '@cloudflare/workers-oauth-provider';
+import { provideDex } from './dex.mjs';
 import Rust from './shim.mjs';
 
 export * from './shim.mjs';
+
+provideDex();
 
 const AUTHORIZE_PATH = '/authorize';
 const TOKEN_PATH = '/token';

@@ -45,8 +45,8 @@ pub(crate) const MAX_GEN: u8 = 9;
 const SCHEMA_VERSION: u32 = 1;
 
 /// The table, embedded in native builds (tests, benchmarks). The Worker's wasm does not carry it:
-/// there it is a static asset of the same deployment (`build/assets/dex.json`, the same script
-/// and lockfile), which the edge reads and [`install`]s before any request reaches the core —
+/// there it is a text module of the same bundle (`dex.json.txt` next to src/dex.mjs, the same
+/// script and lockfile), which the edge [`install`]s before any request reaches the core —
 /// 89 KB of the module's gzip size (issue #14), and a table that cannot drift from the code it
 /// ships with.
 #[cfg(not(target_arch = "wasm32"))]
@@ -70,7 +70,7 @@ pub fn dex() -> &'static Dex {
     }
     #[cfg(target_arch = "wasm32")]
     {
-        DEX.get().expect("the Pokédex is installed by the edge (edge::dex_asset) before use")
+        DEX.get().expect("the Pokédex is installed by the edge (edge::dex_table) before use")
     }
 }
 

@@ -53,7 +53,8 @@ async fn kv_counter(req: Request, env: &Env) -> worker::Result<HttpResponse> {
 /// The same request, served with no limiter at all.
 async fn unlimited(req: Request, env: &Env) -> worker::Result<HttpResponse> {
     let owner = owner(&req);
-    let Some(http) = convert::request(req, crate::transport::gate::MAX_BODY_BYTES).await? else {
+    let headers = convert::headers(&req);
+    let Some(http) = convert::request(req, headers, crate::transport::gate::MAX_BODY_BYTES).await? else {
         return Ok(HttpResponse::empty(413));
     };
     call_object(env, &owner, "/mcp", None, &http).await

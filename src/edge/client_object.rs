@@ -45,7 +45,6 @@ pub struct ClientObject {
     environment: String,
     /// Whether this instance knows an alarm is pending (saves a storage read per request).
     alarm_armed: Cell<bool>,
-    env: Env,
 }
 
 impl DurableObject for ClientObject {
@@ -72,7 +71,6 @@ impl DurableObject for ClientObject {
             dispatcher: Dispatcher::new(Porygon::with_backend(EdgeBackend::new(env.clone()))),
             idle_ttl_ms,
             alarm_armed: Cell::new(false),
-            env,
         }
     }
 
@@ -121,7 +119,7 @@ impl DurableObject for ClientObject {
             Ok(asked) => asked,
             Err(refused) => return convert::response(refused),
         };
-        let Some(http) = convert::request_with_headers(req, headers, MAX_BODY_BYTES).await? else {
+        let Some(http) = convert::request(req, headers, MAX_BODY_BYTES).await? else {
             return convert::response(HttpResponse::empty(413));
         };
 
@@ -139,9 +137,10 @@ impl DurableObject for ClientObject {
 
         let mut response = if limit_only {
             HttpResponse::empty(204)
-        } else if let Err(e) = super::dex_asset::ensure(&self.env).await {
-            tracing::error!(error = %e, "Pokédex asset unavailable");
-            temporarily_unavailable(format!("Pokédex asset: {e}"))
+        } else if let Err(e) = super::dex_table::ensure() {
+            tracing::error!(error = %e, "Pokédex table unavailable");
+            // ASCII: the detail travels in an internal header.
+            temporarily_unavailable(format!("Pokedex table: {e}"))
         } else {
             let machine = Streamable {
                 dispatcher: &self.dispatcher,

@@ -68,18 +68,9 @@ pub(super) async fn body_capped(req: &mut Request, headers: &Headers, cap: usize
     Ok(Some(body))
 }
 
-/// The request as plain data; `None` when its body exceeds `cap`. Only a POST body is read.
-pub(super) async fn request(req: Request, cap: usize) -> Result<Option<HttpRequest>> {
-    let headers = headers(&req);
-    request_with_headers(req, headers, cap).await
-}
-
-/// [`request`] for a caller that has read the headers already.
-pub(super) async fn request_with_headers(
-    mut req: Request,
-    headers: Headers,
-    cap: usize,
-) -> Result<Option<HttpRequest>> {
+/// The request as plain data, its headers read already (`headers`); `None` when its body
+/// exceeds `cap`. Only a POST body is read.
+pub(super) async fn request(mut req: Request, headers: Headers, cap: usize) -> Result<Option<HttpRequest>> {
     let method = method(&req);
     if !method.carries_body() {
         return Ok(Some(HttpRequest { method, headers, body: Vec::new() }));

@@ -153,7 +153,7 @@ impl DurableObject for IngestObject {
     }
 
     async fn fetch(&self, mut req: Request) -> Result<Response> {
-        self.enter().await?;
+        self.enter()?;
         match req.path().as_str() {
             "/start" => {
                 let request: StartRequest = req.json().await?;
@@ -182,7 +182,7 @@ impl DurableObject for IngestObject {
     }
 
     async fn alarm(&self) -> Result<Response> {
-        self.enter().await?;
+        self.enter()?;
         let Some(mut run) = self.slots.load("current")? else { return Response::empty() };
         match run.formats.get(run.next).cloned() {
             Some(format) => {
@@ -224,14 +224,14 @@ impl DurableObject for IngestObject {
 
 impl IngestObject {
     /// What every entry point (fetch, alarm) does first: the telemetry scope, the Pokédex table.
-    async fn enter(&self) -> Result<()> {
+    fn enter(&self) -> Result<()> {
         super::telemetry::enter_object(
             &self.state,
             super::telemetry::sentry_config(&self.env),
             "IngestObject",
             None,
         );
-        super::dex_asset::ensure(&self.env).await
+        super::dex_table::ensure()
     }
 
     async fn create(&self, request: StartRequest) -> Result<RunState> {

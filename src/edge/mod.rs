@@ -13,7 +13,7 @@ mod client_object; // `#[durable_object]` exports ClientObject to the runtime.
 mod clock;
 mod convert;
 mod corpus_input;
-mod dex_asset;
+mod dex_table;
 mod faults;
 mod health;
 mod index_object; // `#[durable_object]` exports IndexObject.

@@ -294,10 +294,10 @@ async fn forward(
     // read, to echo its JSON-RPC id).
     if let Some(held) = trace.limiter.held(&quotas::limits_before_body(&identity, session.as_ref(), &quotas))
     {
-        let small = convert::request_with_headers(req, headers, DENIED_BODY_BYTES).await.ok().flatten();
+        let small = convert::request(req, headers, DENIED_BODY_BYTES).await.ok().flatten();
         return Ok(held.answer(small.as_ref().map_or(&[][..], |h| &h.body)));
     }
-    let Some(mut http) = convert::request_with_headers(req, headers, cfg.max_body_bytes).await? else {
+    let Some(mut http) = convert::request(req, headers, cfg.max_body_bytes).await? else {
         let too_large = HttpResponse::rpc_error(
             413,
             None,

@@ -38,9 +38,9 @@ describe('routes', () => {
     assert.equal(post.status, 404);
   });
 
-  test('the static assets (the Pokédex table) are never served around the router', async () => {
-    // wrangler.toml's run_worker_first: an asset path is just another unknown route.
-    for (const p of ['/dex.json', '/assets/dex.json', '/build/assets/dex.json', '/dex.json?x=1']) {
+  test('the Pokédex table is never served: only the router answers', async () => {
+    // The table is a module of the bundle, not a static asset: its paths are unknown routes.
+    for (const p of ['/dex.json', '/dex.json.txt', '/dex.mjs', '/worker/dex.json.txt', '/assets/dex.json', '/dex.json?x=1']) {
       const res = await httpRequest('GET', p);
       assert.equal(res.status, 404, p);
       assert.equal(res.json.error, 'not_found', p);
