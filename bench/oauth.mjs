@@ -2,7 +2,7 @@
 // machine, the servers taking turns request by request so that they share its noise (as in
 // bench/hops.mjs, but in a random order each round; only ratios within the run mean anything):
 //   1. anonymous requests are no slower than before: the same bench build served with worker-build's
-//      shim as wrangler's main ("before": no JS front door) and with src/entry.mjs plus OAuth
+//      shim behind only the Pokédex module (bench/plain-entry.mjs, "before": no JS front door) and with src/entry.mjs plus OAuth
 //      configured ("after"), each figure also as a ratio to the same server's `/health/live` p50;
 //   2. the cost of a token check: on "after", `tools/call get_pokemon` with a real access token
 //      (obtained through the whole flow: DCR → /authorize → consent → the fake upstream identity
@@ -222,7 +222,7 @@ round, in a fresh random order each round) so that they share the machine's nois
 load average ${loadBefore.map((l) => l.toFixed(2)).join(" ")} before the timed rounds and ${loadAfter.map((l) => l.toFixed(2)).join(" ")} after
 (other work may share it: compare within this report only; absolute times mean nothing elsewhere).
 
-- **before**: worker-build's \`shim.mjs\` as wrangler's main: the Rust worker with no JS front door;
+- **before**: \`bench/plain-entry.mjs\` as wrangler's main: worker-build's shim behind only the Pokédex module (\`src/dex.mjs\`), the Rust worker with no JS front door;
 - **after**: \`src/entry.mjs\` as main with OAuth on (\`PUBLIC_URL\`, \`OAUTH_IDP=oidc\` against the
   fake identity provider of the integration tests, tests/integration/fake-idp.mjs);
 - **off**: \`src/entry.mjs\` without \`PUBLIC_URL\` (OAuth off: every request goes straight to Rust).
