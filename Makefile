@@ -215,7 +215,10 @@ bench: build
 # Issue #14: porygon against a reproducible TypeScript peer built the way Cloudflare's remote MCP
 # template builds one (bench/peer/: agents' McpAgent, one Durable Object per session, the same
 # get_pokemon), both under the pinned wrangler: k6 at 1/10/50 VUs for /health/live, ping and
-# get_pokemon, and cold starts; writes bench/REPORT-peer.md (~7 minutes). Not part of `make test`.
+# get_pokemon, each through wrangler dev's proxy and directly to the worker's workerd, and cold
+# starts; writes bench/REPORT-peer.md (~12 minutes). Not part of `make test`. A baseline build
+# older than 7051947 reads the Pokédex from [assets]: give it its own wrangler.toml,
+# BASELINE_ARGS="--config <that commit's wrangler.toml>".
 # porygon is served from a private copy of the release build (a concurrent `make build` cannot reload it).
 PEER_BUILD ?= .wrangler/peer-build
 
@@ -226,7 +229,8 @@ bench-peer: build
 
 # Issue #14: where a request's time goes, hop by hop (bench/hops.mjs reads the bench build's
 # Server-Timing header): one client, one request at a time, gen9ou loaded. BASELINE_BENCH_SCRIPT=
-# <another bench build's worker/entry.mjs, or an older one's worker/shim.mjs> serves that build too (port 8792), the two taking turns
+# <another bench build's worker/entry.mjs; before 7051947 prefixed with `--config <its wrangler.toml>`>
+# serves that build too (port 8792), the two taking turns
 # request by request, and prints their ratio per hop. Not part of `make test` (~3 minutes).
 HOPS_BUILD ?= .wrangler/hops-build
 HOPS_BEFORE_STATE ?= .wrangler/hops-before-state
