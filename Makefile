@@ -154,6 +154,9 @@ test-integration:
 # outside ENVIRONMENT=local) on its own port and fresh state; they print markdown tables.
 BENCH_PORT ?= 8797
 BENCH_STATE ?= .wrangler/bench-state
+# Extra wrangler arguments for bench-strategy's server, e.g. STRATEGY_ARGS="--var ISOLATE_INDEX_MB:0"
+# (every search at the index objects: the path before the in-isolate copies).
+STRATEGY_ARGS ?=
 
 bench-build: deps dex
 	WASM_BINDGEN_BIN=wasm-bindgen worker-build --release --no-opt -d build-bench . --features bench
@@ -174,7 +177,7 @@ bench-ingest: bench-build
 
 bench-strategy: bench-build
 	rm -rf $(BENCH_STATE)
-	@PORT=$(BENCH_PORT) STATE=$(BENCH_STATE) WRANGLER_ARGS="build-bench/worker/entry.mjs" scripts/worker.sh start
+	@PORT=$(BENCH_PORT) STATE=$(BENCH_STATE) WRANGLER_ARGS="build-bench/worker/entry.mjs $(STRATEGY_ARGS)" scripts/worker.sh start
 	@trap 'PORT=$(BENCH_PORT) STATE=$(BENCH_STATE) scripts/worker.sh stop' EXIT; \
 	  node scripts/load-local-corpus.mjs --url http://127.0.0.1:$(BENCH_PORT) --formats gen9ou > /dev/null && \
 	  BENCH_URL=http://127.0.0.1:$(BENCH_PORT) node bench/strategy.mjs

@@ -19,6 +19,14 @@ use crate::ingest::diff::Indexed;
 use crate::ingest::step::ApplyBatch;
 use crate::search::fts_query;
 use crate::search::hit::{SearchHit, SearchRequest, MAX_POKEMON_IDS};
+use crate::search::isolate_index::SnapshotRow;
+
+/// What `/snapshot` is asked: the most text (bytes) the asker will copy.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct SnapshotAsk {
+    pub max_bytes: u64,
+}
 
 #[derive(Debug, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -102,6 +110,13 @@ impl DurableObject for IndexObject {
                 self.searches.set(self.searches.get() + searches.len() as u64);
                 let hits: Result<Vec<Vec<SearchHit>>> = searches.iter().map(|s| self.search(s)).collect();
                 Response::from_json(&hits?)
+            }
+            "/snapshot" => {
+                let ask: SnapshotAsk = req.json().await?;
+                match self.snapshot(ask.max_bytes)? {
+                    Some(rows) => Response::from_json(&rows),
+                    None => Response::error("the index is larger than the asker's budget", 413),
+                }
             }
             "/stats" => Response::from_json(&self.stats()?),
             _ => Response::error("not found", 404),
@@ -208,6 +223,77 @@ impl IndexObject {
         q.push_str(" ORDER BY score DESC LIMIT ?");
         binds.push(i64::from(s.limit.clamp(1, 100)).into());
         self.sql.exec(&q, binds)?.to_array()
+    }
+
+    /// Every FTS5 row as indexed, with its document, for an in-isolate copy
+    /// (`search::isolate_index`); `None` when its text exceeds `max_bytes`. One synchronous read, so
+    /// it never holds half an `/apply` batch.
+    fn snapshot(&self, max_bytes: u64) -> Result<Option<Vec<SnapshotRow>>> {
+        #[derive(Deserialize)]
+        struct Size {
+            bytes: i64,
+        }
+        let size: Vec<Size> = self
+            .sql
+            .exec(
+                "SELECT COALESCE(SUM(LENGTH(CAST(body AS BLOB)) + LENGTH(CAST(pokemon AS BLOB))
+                    + LENGTH(CAST(section AS BLOB)) + LENGTH(CAST(COALESCE(set_name, '') AS BLOB))), 0) AS bytes
+                 FROM docs_fts",
+                None,
+            )?
+            .to_array()?;
+        if size.first().map_or(0, |s| s.bytes.max(0) as u64) > max_bytes {
+            return Ok(None);
+        }
+        #[derive(Deserialize)]
+        #[serde(rename_all = "camelCase")]
+        struct Row {
+            rowid: i64,
+            fts_pokemon: String,
+            fts_section: String,
+            fts_set_name: String,
+            body: String,
+            fts_key: String,
+            doc_key: Option<String>,
+            pokemon_id: Option<String>,
+            pokemon_name: Option<String>,
+            format: Option<String>,
+            section: Option<String>,
+            set_name: Option<String>,
+            source_url: Option<String>,
+            data_month: Option<String>,
+        }
+        let rows: Vec<Row> = self
+            .sql
+            .exec(
+                "SELECT f.rowid AS rowid, COALESCE(f.pokemon, '') AS ftsPokemon, COALESCE(f.section, '') AS ftsSection,
+                        COALESCE(f.set_name, '') AS ftsSetName, COALESCE(f.body, '') AS body, f.key AS ftsKey,
+                        d.key AS docKey, d.pokemon_id AS pokemonId, d.pokemon_name AS pokemonName, d.format,
+                        d.section, d.set_name AS setName, d.source_url AS sourceUrl, d.data_month AS dataMonth
+                 FROM docs_fts f LEFT JOIN docs d ON d.key = f.key ORDER BY f.rowid",
+                None,
+            )?
+            .to_array()?;
+        Ok(Some(
+            rows.into_iter()
+                .map(|r| SnapshotRow {
+                    rowid: r.rowid,
+                    fts_pokemon: r.fts_pokemon,
+                    fts_section: r.fts_section,
+                    fts_set_name: r.fts_set_name,
+                    body: r.body,
+                    listed: r.doc_key.is_some(),
+                    key: r.doc_key.unwrap_or(r.fts_key),
+                    pokemon_id: r.pokemon_id.unwrap_or_default(),
+                    pokemon_name: r.pokemon_name.unwrap_or_default(),
+                    format: r.format.unwrap_or_default(),
+                    section: r.section.unwrap_or_default(),
+                    set_name: r.set_name,
+                    source_url: r.source_url.unwrap_or_default(),
+                    data_month: r.data_month,
+                })
+                .collect(),
+        ))
     }
 
     fn stats(&self) -> Result<IndexStats> {

@@ -1,5 +1,7 @@
-//! The strategy tools' backend on Workers: lexical search in the format's `IndexObject`,
-//! semantic search through Workers AI + Vectorize (when bound), each under its own timeout.
+//! The strategy tools' backend on Workers: lexical search in the isolate's copy of the format's
+//! index when it has a current one (`search::isolate_index`), else in the format's
+//! `IndexObject`; semantic search through Workers AI + Vectorize (when bound); each under its
+//! own timeout.
 
 use worker::{Env, Method, Request, RequestInit};
 
@@ -14,6 +16,7 @@ use super::vectors::vectorize;
 use crate::corpus::{parse_chaos, parse_moveset_report, parse_sets, Document, Format, SetsFile, StatsKind};
 use crate::ingest::replicas::{pick_replica, replica_name};
 use crate::search::hit::{SearchHit, SearchRequest};
+use crate::search::isolate_index::{IsolateIndex, IsolateIndexes, Lookup, SnapshotRow};
 use crate::tools::backend::{BackendError, FormatUsage, Source, StrategyBackend};
 
 /// Parsed raw files are kept per isolate for this long (a new month or sets file is picked up
@@ -26,6 +29,8 @@ type Parsed<T> = RefCell<HashMap<String, (String, i64, Option<Rc<T>>)>>;
 
 thread_local! {
     static USAGE: Parsed<FormatUsage> = RefCell::new(HashMap::new());
+    /// This isolate's copies of format indexes (`search::isolate_index`).
+    static COPIES: RefCell<IsolateIndexes> = RefCell::new(IsolateIndexes::new(0));
     static SETS: Parsed<SetsFile> = RefCell::new(HashMap::new());
     /// The dataset version as last read from KV, and when.
     static VERSION: RefCell<Option<(String, i64)>> = const { RefCell::new(None) };
@@ -82,6 +87,18 @@ fn version_ttl_ms(env: &Env) -> i64 {
         .map_or(1_000, |ms| ms.clamp(0, 60_000))
 }
 
+/// Bytes of index text an isolate copies for in-isolate search (`ISOLATE_INDEX_MB`, default 16,
+/// 0-64; 0 turns the copies off and every search goes to the index objects). Workers isolates
+/// have 128 MB; a copy holds about twice its text.
+fn isolate_index_budget(env: &Env) -> usize {
+    env.var("ISOLATE_INDEX_MB")
+        .ok()
+        .and_then(|v| v.to_string().parse::<usize>().ok())
+        .map_or(16, |mb| mb.min(64))
+        * 1024
+        * 1024
+}
+
 const LEXICAL_TIMEOUT_MS: u64 = 2_000;
 const SEMANTIC_TIMEOUT_MS: u64 = 2_500;
 
@@ -101,43 +118,52 @@ impl EdgeBackend {
         self.faults.set(faults);
     }
 
-    /// POSTs `body` to `path` of one replica of `format`'s index (any replica serves a search,
-    /// `ingest::replicas`: picking one at random spreads them).
+    /// [`index_fetch`], its wait counted as the request's index hop.
     async fn index_call<T: serde::de::DeserializeOwned>(
         &self,
         format: &str,
         path: &str,
         body: &impl serde::Serialize,
     ) -> Result<T, BackendError> {
-        let unavailable = |e: worker::Error| BackendError::Unavailable(Source::LexicalSearch, e.to_string());
-        let replica = pick_replica(super::index_object::replicas(&self.env), js_sys::Math::random());
-        let stub = self
-            .env
-            .durable_object("INDEXES")
-            .map_err(unavailable)?
-            .id_from_name(&replica_name(format, replica))
-            .map_err(unavailable)?
-            .get_stub()
-            .map_err(unavailable)?;
-        let mut init = RequestInit::new();
-        let body = serde_json::to_string(body)
-            .map_err(|e| BackendError::Unavailable(Source::LexicalSearch, e.to_string()))?;
-        init.with_method(Method::Post).with_body(Some(body.into()));
-        let req = Request::new_with_init(&format!("https://index{path}"), &init).map_err(unavailable)?;
-        timed(true, async {
-            let mut resp = stub.fetch_with_request(req).await.map_err(unavailable)?;
-            if resp.status_code() != 200 {
-                return Err(BackendError::Unavailable(
-                    Source::LexicalSearch,
-                    format!("index answered {}", resp.status_code()),
-                ));
-            }
-            let body = super::convert::body_bytes(&mut resp).await.map_err(unavailable)?;
-            serde_json::from_slice(&body).map_err(|e| {
-                BackendError::Unavailable(Source::LexicalSearch, format!("unreadable answer: {e}"))
-            })
-        })
-        .await
+        timed(true, index_fetch(&self.env, format, path, body)).await
+    }
+
+    /// The isolate's current copy of `format`'s index (`search::isolate_index`), if it has one;
+    /// when it has none, or an old one, a copy starts loading in the background.
+    async fn isolate_copy(&self, format: &str) -> Option<Rc<IsolateIndex>> {
+        if self.faults.get().index_only() {
+            return None;
+        }
+        let budget = isolate_index_budget(&self.env);
+        let version = self.dataset_version().await;
+        let lookup = COPIES.with(|c| {
+            let mut copies = c.borrow_mut();
+            copies.set_budget(budget);
+            copies.lookup(format, &version, now_ms())
+        });
+        let (copy, load) = match lookup {
+            Lookup::Use(copy) => (Some(copy), false),
+            Lookup::UseAndLoad(copy) => (Some(copy), true),
+            Lookup::AskAndLoad => (None, true),
+            Lookup::Ask => (None, false),
+        };
+        if load {
+            let (env, format) = (self.env.clone(), format.to_owned());
+            // Outlives this request's answer (the object stays alive): no question waits for a copy.
+            wasm_bindgen_futures::spawn_local(async move {
+                let copy = isolate_copy_of(&env, &format, budget).await;
+                match &copy {
+                    Ok(c) => {
+                        tracing::info!(format = %format, rows = c.rows(), bytes = c.bytes(), "in-isolate index copy loaded");
+                    }
+                    Err(e) => {
+                        tracing::warn!(format = %format, error = %e, "no in-isolate index copy; the index object serves");
+                    }
+                }
+                COPIES.with(|c| c.borrow_mut().loaded(&format, &version, now_ms(), copy));
+            });
+        }
+        copy
     }
 
     /// Searches under the lexical timeout and the fault switch.
@@ -175,6 +201,62 @@ impl EdgeBackend {
             .await
             .map_err(|e| unavailable(e.to_string()))
     }
+}
+
+/// POSTs `body` to `path` of one replica of `format`'s index (any replica serves a search,
+/// `ingest::replicas`: picking one at random spreads them).
+async fn index_fetch<T: serde::de::DeserializeOwned>(
+    env: &Env,
+    format: &str,
+    path: &str,
+    body: &impl serde::Serialize,
+) -> Result<T, BackendError> {
+    let unavailable = |e: worker::Error| BackendError::Unavailable(Source::LexicalSearch, e.to_string());
+    let replica = pick_replica(super::index_object::replicas(env), js_sys::Math::random());
+    let stub = env
+        .durable_object("INDEXES")
+        .map_err(unavailable)?
+        .id_from_name(&replica_name(format, replica))
+        .map_err(unavailable)?
+        .get_stub()
+        .map_err(unavailable)?;
+    let mut init = RequestInit::new();
+    let body = serde_json::to_string(body)
+        .map_err(|e| BackendError::Unavailable(Source::LexicalSearch, e.to_string()))?;
+    init.with_method(Method::Post).with_body(Some(body.into()));
+    let req = Request::new_with_init(&format!("https://index{path}"), &init).map_err(unavailable)?;
+    let mut resp = stub.fetch_with_request(req).await.map_err(unavailable)?;
+    if resp.status_code() != 200 {
+        return Err(BackendError::Unavailable(
+            Source::LexicalSearch,
+            format!("index answered {}", resp.status_code()),
+        ));
+    }
+    let body = super::convert::body_bytes(&mut resp).await.map_err(unavailable)?;
+    serde_json::from_slice(&body)
+        .map_err(|e| BackendError::Unavailable(Source::LexicalSearch, format!("unreadable answer: {e}")))
+}
+
+/// A copy of `format`'s index built from its snapshot, or why there is none.
+pub(super) async fn isolate_copy_of(
+    env: &Env,
+    format: &str,
+    max_bytes: usize,
+) -> Result<IsolateIndex, String> {
+    let ask = super::index_object::SnapshotAsk { max_bytes: max_bytes as u64 };
+    let rows: Vec<SnapshotRow> =
+        index_fetch(env, format, "/snapshot", &ask).await.map_err(|e| e.to_string())?;
+    IsolateIndex::build(rows).map_err(|e| e.to_string())
+}
+
+/// One search straight at the index object (the test build's equivalence check).
+#[cfg(feature = "faults")]
+pub(super) async fn index_search(
+    env: &Env,
+    format: &str,
+    request: &SearchRequest,
+) -> Result<Vec<SearchHit>, String> {
+    index_fetch(env, format, "/search", request).await.map_err(|e| e.to_string())
 }
 
 /// Strategy documents by key, from KV (the semantic path's document reads).
@@ -263,6 +345,16 @@ impl StrategyBackend for EdgeBackend {
         version
     }
 
+    /// Without semantic search, a format whose copy this isolate holds is searched here.
+    /// Asking does not start a load: the search that follows does.
+    async fn searches_locally(&self, format: &str) -> bool {
+        if self.faults.get().index_only() || (self.env.ai("AI").is_ok() && vectorize(&self.env).is_some()) {
+            return false;
+        }
+        let version = self.dataset_version().await;
+        COPIES.with(|c| c.borrow().is_current(format, &version, now_ms()))
+    }
+
     async fn shared_get(&self, key: &str) -> Option<String> {
         timed(false, async {
             let mut resp = worker::Cache::default().get(shared_url(key), false).await.ok()??;
@@ -332,6 +424,9 @@ impl StrategyBackend for EdgeBackend {
     }
 
     async fn lexical(&self, format: &str, request: &SearchRequest) -> Result<Vec<SearchHit>, BackendError> {
+        if let Some(hits) = self.isolate_copy(format).await.and_then(|copy| copy.search(request)) {
+            return self.guarded_search(async { Ok(hits) }).await;
+        }
         self.guarded_search(self.index_call(format, "/search", request)).await
     }
 
@@ -341,8 +436,14 @@ impl StrategyBackend for EdgeBackend {
         format: &str,
         requests: &[SearchRequest],
     ) -> Vec<Result<Vec<SearchHit>, BackendError>> {
-        let answered: Result<Vec<Vec<SearchHit>>, BackendError> =
-            self.guarded_search(self.index_call(format, "/search-batch", &requests)).await;
+        let copied: Option<Vec<Vec<SearchHit>>> = match self.isolate_copy(format).await {
+            Some(copy) => requests.iter().map(|r| copy.search(r)).collect(),
+            None => None,
+        };
+        let answered: Result<Vec<Vec<SearchHit>>, BackendError> = match copied {
+            Some(lists) => self.guarded_search(async { Ok(lists) }).await,
+            None => self.guarded_search(self.index_call(format, "/search-batch", &requests)).await,
+        };
         match answered {
             Ok(lists) if lists.len() == requests.len() => lists.into_iter().map(Ok).collect(),
             Ok(lists) => {

@@ -16,14 +16,32 @@ const STOPWORDS: &[&str] = &[
 
 /// The MATCH expression for `text`, or `None` when it has no searchable word.
 pub fn any_terms(text: &str) -> Option<String> {
-    let terms = words(text);
-    (!terms.is_empty()).then(|| terms.iter().map(|t| format!("\"{t}\"")).collect::<Vec<_>>().join(" OR "))
+    match_expression(&phrases(text, false))
 }
 
 /// The MATCH expression for `text` as one phrase (its words in order), or `None`.
 pub fn phrase(text: &str) -> Option<String> {
-    let terms = words_with_stopwords(text);
-    (!terms.is_empty()).then(|| format!("\"{}\"", terms.join(" ")))
+    match_expression(&phrases(text, true))
+}
+
+/// The phrases a search for `text` OR-s together, in order: each kept word, or (`as_phrase`) all
+/// words as one. The index object quotes them into a MATCH expression; the in-isolate copy
+/// (`search::isolate_index`) matches the same list, so both search for exactly the same thing.
+pub(crate) fn phrases(text: &str, as_phrase: bool) -> Vec<String> {
+    if as_phrase {
+        let terms = words_with_stopwords(text);
+        if terms.is_empty() {
+            Vec::new()
+        } else {
+            vec![terms.join(" ")]
+        }
+    } else {
+        words(text)
+    }
+}
+
+fn match_expression(phrases: &[String]) -> Option<String> {
+    (!phrases.is_empty()).then(|| phrases.iter().map(|p| format!("\"{p}\"")).collect::<Vec<_>>().join(" OR "))
 }
 
 /// The first [`MAX_TERMS`] distinct words that are not stopwords. Stopwords are skipped before

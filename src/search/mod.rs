@@ -5,6 +5,7 @@
 pub(crate) mod fts_query;
 pub mod golden;
 pub(crate) mod hit;
+pub(crate) mod isolate_index;
 pub(crate) mod mentions;
 pub(crate) mod rank;
 pub(crate) mod roles;

@@ -86,6 +86,13 @@ pub trait StrategyBackend {
         String::new()
     }
 
+    /// Whether a search of `format` is answered here without a remote or billed call (an
+    /// in-isolate copy of the index and no semantic search). Such answers skip the shared
+    /// cache: its round trip costs more than they do (bench/REPORT-strategy.md).
+    async fn searches_locally(&self, _format: &str) -> bool {
+        false
+    }
+
     /// A result cached for every client (`None`: not cached, or no shared cache here).
     async fn shared_get(&self, _key: &str) -> Option<String> {
         None

@@ -73,16 +73,21 @@ impl<B: StrategyBackend> Porygon<B> {
     /// Runs a corpus tool through the per-client coalescing cache and, on a miss, the shared
     /// cache: identical concurrent calls share one computation, and a popular question is
     /// computed once per TTL across clients. Errors and degraded answers are never cached.
-    async fn cached<F, Fut>(
+    /// `share` (asked on a miss only) says whether the answer is worth the shared cache's round
+    /// trip.
+    async fn cached<F, Fut, S, SFut>(
         &self,
         name: &str,
         arguments: &JsonObject,
         scope: &RequestScope,
+        share: S,
         compute: F,
     ) -> CallToolResult
     where
         F: FnOnce() -> Fut,
         Fut: std::future::Future<Output = CallToolResult>,
+        S: FnOnce() -> SFut,
+        SFut: std::future::Future<Output = bool>,
     {
         let version = self.backend.dataset_version().await;
         let key = cache_key(name, arguments, &version);
@@ -90,14 +95,16 @@ impl<B: StrategyBackend> Porygon<B> {
         let (result, outcome) = self
             .cache
             .get_or_compute(&key, scope.now_ms, is_cacheable, || async {
-                if let Some(hit) =
-                    self.backend.shared_get(&key).await.and_then(|s| serde_json::from_str(&s).ok())
-                {
+                let share = share().await;
+                if let Some(hit) = match share {
+                    true => self.backend.shared_get(&key).await.and_then(|s| serde_json::from_str(&s).ok()),
+                    false => None,
+                } {
                     from_shared.set(true);
                     return hit;
                 }
                 let result = compute().await;
-                if is_cacheable(&result) {
+                if share && is_cacheable(&result) {
                     if let Ok(json) = serde_json::to_string(&result) {
                         self.backend.shared_put(&key, &json, (CACHE_TTL_MS / 1000) as u32).await;
                     }
@@ -115,6 +122,12 @@ impl<B: StrategyBackend> Porygon<B> {
         *scope.report.degradation.borrow_mut() = degradation(&result);
         result
     }
+}
+
+/// The other corpus tools always use the shared cache (their answers read raw files an isolate
+/// may not have parsed yet).
+async fn always() -> bool {
+    true
 }
 
 /// Tool name, dataset version and arguments with their text normalised (case, spacing), so
@@ -200,23 +213,41 @@ impl<B: StrategyBackend> McpHandler for Porygon<B> {
     ) -> Result<CallToolResult, ErrorData> {
         match name {
             get_pokemon::NAME => Ok(get_pokemon::call(&self.backend, &arguments).await),
-            query_strategy::NAME => Ok(self
-                .cached(name, &arguments, scope, || query_strategy::call(&self.backend, &arguments))
-                .await),
+            query_strategy::NAME => {
+                // The input is parsed once, on a miss: to learn the format, then to answer.
+                let parsed = std::cell::RefCell::new(None);
+                let share = || async {
+                    let input = query_strategy::Input::parse(&arguments);
+                    let share = match &input {
+                        Ok(input) => !self.backend.searches_locally(&input.format).await,
+                        Err(_) => false,
+                    };
+                    *parsed.borrow_mut() = Some(input);
+                    share
+                };
+                let compute = || async {
+                    let input = parsed.borrow_mut().take();
+                    match input {
+                        Some(input) => query_strategy::answer(&self.backend, input).await,
+                        None => query_strategy::call(&self.backend, &arguments).await,
+                    }
+                };
+                Ok(self.cached(name, &arguments, scope, share, compute).await)
+            }
             get_popular_sets::NAME => Ok(self
-                .cached(name, &arguments, scope, || get_popular_sets::call(&self.backend, &arguments))
+                .cached(name, &arguments, scope, always, || get_popular_sets::call(&self.backend, &arguments))
                 .await),
             get_usage_stats::NAME => Ok(self
-                .cached(name, &arguments, scope, || get_usage_stats::call(&self.backend, &arguments))
+                .cached(name, &arguments, scope, always, || get_usage_stats::call(&self.backend, &arguments))
                 .await),
             analyze_team::NAME => Ok(self
-                .cached(name, &arguments, scope, || analyze_team::call(&self.backend, &arguments))
+                .cached(name, &arguments, scope, always, || analyze_team::call(&self.backend, &arguments))
                 .await),
             damage_calc::NAME => Ok(self
-                .cached(name, &arguments, scope, || damage_calc::call(&self.backend, &arguments))
+                .cached(name, &arguments, scope, always, || damage_calc::call(&self.backend, &arguments))
                 .await),
             speed_tiers::NAME => Ok(self
-                .cached(name, &arguments, scope, || speed_tiers::call(&self.backend, &arguments))
+                .cached(name, &arguments, scope, always, || speed_tiers::call(&self.backend, &arguments))
                 .await),
             other => Err(ErrorData::invalid_params(
                 format!("Unknown tool: {}", crate::mcp::dispatch::truncate(other, 100)),

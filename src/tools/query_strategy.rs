@@ -78,7 +78,7 @@ pub(super) struct Retrieval {
 pub(super) struct Input {
     query: String,
     pokemon: Option<String>,
-    format: String,
+    pub(super) format: String,
     format_source: &'static str,
     section: Option<String>,
     limit: u32,
@@ -123,7 +123,15 @@ fn parse(arguments: &JsonObject) -> Result<Input, String> {
 }
 
 pub(super) async fn call(backend: &impl StrategyBackend, arguments: &JsonObject) -> CallToolResult {
-    match Input::parse(arguments) {
+    answer(backend, Input::parse(arguments)).await
+}
+
+/// The answer to an already parsed input.
+pub(super) async fn answer(
+    backend: &impl StrategyBackend,
+    input: Result<Input, ToolError>,
+) -> CallToolResult {
+    match input {
         Ok(input) => respond(run(backend, input).await),
         Err(e) => e.into(),
     }

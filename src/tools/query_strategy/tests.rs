@@ -126,6 +126,56 @@ fn the_call_report_names_cache_outcome_and_degradation() {
 }
 
 #[test]
+fn a_format_searched_in_the_isolate_skips_the_shared_cache() {
+    use crate::mcp::{McpHandler, RequestScope};
+    use std::cell::Cell;
+    // Counts the shared cache's use; `local` answers `searches_locally` for gen9ou only.
+    struct Counting(ScriptedBackend, bool, Cell<u32>);
+    impl StrategyBackend for Counting {
+        async fn lexical(&self, f: &str, r: &SearchRequest) -> Result<Vec<SearchHit>, BackendError> {
+            self.0.lexical(f, r).await
+        }
+        async fn semantic(&self, f: &str, r: &SearchRequest) -> Option<Result<Vec<SearchHit>, BackendError>> {
+            self.0.semantic(f, r).await
+        }
+        async fn usage(&self, format: &str) -> Result<Option<Rc<FormatUsage>>, BackendError> {
+            self.0.usage(format).await
+        }
+        async fn sets(&self, format: &str) -> Result<Option<Rc<crate::corpus::SetsFile>>, BackendError> {
+            self.0.sets(format).await
+        }
+        async fn searches_locally(&self, format: &str) -> bool {
+            self.1 && format == "gen9ou"
+        }
+        async fn shared_get(&self, _key: &str) -> Option<String> {
+            self.2.set(self.2.get() + 1);
+            None
+        }
+        async fn shared_put(&self, _key: &str, _value: &str, _ttl_secs: u32) {
+            self.2.set(self.2.get() + 1);
+        }
+    }
+    let uses = |local: bool, args: Value| {
+        let backend = Counting(
+            ScriptedBackend {
+                lexical: Ok(vec![hit("kingambit", "usage", "Kingambit text")]),
+                semantic: None,
+            },
+            local,
+            Cell::new(0),
+        );
+        let server = super::super::Porygon::with_backend(backend);
+        let scope = RequestScope::stateless(rmcp::model::ProtocolVersion::V_2025_06_18, 0);
+        block_on(server.call_tool(NAME, args.as_object().unwrap().clone(), &scope)).unwrap();
+        assert_eq!(scope.report.cache.get(), Some("miss"));
+        server.backend.2.get()
+    };
+    assert_eq!(uses(true, json!({"query": "kingambit"})), 0, "the default format is searched here");
+    assert_eq!(uses(true, json!({"query": "kingambit", "format": "gen9uu"})), 2, "another format is not");
+    assert_eq!(uses(false, json!({"query": "kingambit"})), 2, "get and put");
+}
+
+#[test]
 fn both_retrievers_fused_when_healthy() {
     let b = ScriptedBackend {
         lexical: Ok(vec![hit("zapdos", "set", "a"), hit("kingambit", "usage", "b")]),
