@@ -12,6 +12,8 @@ mod calc; // @smogon/calc through wasm-bindgen (calc.mjs).
 mod client_object; // `#[durable_object]` exports ClientObject to the runtime.
 mod clock;
 mod convert;
+#[cfg(feature = "faults")]
+mod copy_check; // the test build's /__test/isolate-index
 mod corpus_input;
 mod dex_table;
 mod faults;

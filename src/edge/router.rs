@@ -93,9 +93,9 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
             super::faults::charge(&req, &env).await
         }
         #[cfg(feature = "faults")]
-        super::faults::ISOLATE_INDEX_ROUTE if telemetry::environment(&env) == "local" => {
+        super::copy_check::ISOLATE_INDEX_ROUTE if telemetry::environment(&env) == "local" => {
             let mut req = req;
-            super::faults::isolate_index(&mut req, &env).await
+            super::copy_check::isolate_index(&mut req, &env).await
         }
         _ => HttpResponse::json(404, &json!({"error": "not_found", "message": "See /mcp"})),
     };
