@@ -42,5 +42,6 @@ const q = `shared probe ${Date.now()}`;
 const before2 = await searches();
 for (let i = 0; i < 100; i++) await call(q, `10.63.0.${i + 1}`, i);
 const clientsSame = (await searches()) - before2;
-console.log("\n## Backend searches (index object /search calls)\n");
+console.log("\n## Index object searches (/search and /search-batch items)\n");
+console.log("With the in-isolate index copies on (the default), questions are searched in the isolate once its copy has loaded, so the index objects see none; run with STRATEGY_ARGS=\"--var ISOLATE_INDEX_MB:0\" to count what the coalescing and the shared cache leave for them.\n");
 console.log(table(["workload", "backend searches", "target"], [["100 concurrent identical calls, one client", identical, 1], ["100 clients, same question, within 5 minutes", clientsSame, 1]]));

@@ -210,3 +210,133 @@ fn refusals_wait_lost_loads_expire_and_the_budget_evicts_the_least_recently_used
     let mut off = IsolateIndexes::new(0);
     assert!(matches!(off.lookup("gen9ou", "v1", 0), Lookup::Ask));
 }
+
+/// The copy against SQLite's own FTS5 (rusqlite, bundled): the schema and query of
+/// `IndexObject`, random rows over every character the copy knows, random queries.
+mod against_sqlite {
+    use super::*;
+    use proptest::prelude::*;
+    use rusqlite::{params, Connection};
+
+    const WORDS: &[&str] =
+        &["punch", "Surf", "tera", "Flabébé", "pokémon", "ÆON", "straße", "łódź", "İstanbul", "sucker", "dance"];
+
+    fn word() -> impl Strategy<Value = String> {
+        let known = prop_oneof![
+            (0x20u32..0x7f).prop_map(|c| char::from_u32(c).unwrap()),
+            (0xa0u32..0x180).prop_map(|c| char::from_u32(c).unwrap()),
+            (0x2000u32..0x2060).prop_map(|c| char::from_u32(c).unwrap()),
+        ];
+        prop_oneof![
+            3 => proptest::sample::select(WORDS).prop_map(str::to_owned),
+            2 => proptest::collection::vec(known, 1..4).prop_map(|cs| cs.into_iter().collect()),
+        ]
+    }
+
+    fn text(max: usize) -> impl Strategy<Value = String> {
+        proptest::collection::vec(word(), 0..max).prop_map(|ws| ws.join(" "))
+    }
+
+    fn rows() -> impl Strategy<Value = Vec<SnapshotRow>> {
+        proptest::collection::vec((text(3), text(2), text(30), 0u8..3, any::<bool>()), 1..25).prop_map(|docs| {
+            docs.into_iter()
+                .enumerate()
+                .map(|(i, (pokemon, set_name, body, who, listed))| {
+                    let id = ["kingambit", "gholdengo", "flabebe"][usize::from(who)];
+                    let mut r = row(i as i64 * 2 + 1, id, ["overview", "set"][i % 2], &body);
+                    r.fts_pokemon = format!("{pokemon} {id}");
+                    r.fts_set_name = set_name.clone();
+                    r.set_name = (!set_name.is_empty()).then_some(set_name);
+                    r.listed = listed || i == 0;
+                    r
+                })
+                .collect()
+        })
+    }
+
+    fn sqlite(rows: &[SnapshotRow], request: &SearchRequest) -> Vec<SearchHit> {
+        let db = Connection::open_in_memory().unwrap();
+        db.execute_batch(
+            "CREATE TABLE docs (key TEXT PRIMARY KEY, pokemon_id TEXT NOT NULL, pokemon_name TEXT NOT NULL,
+                format TEXT NOT NULL, section TEXT NOT NULL, set_name TEXT, source_url TEXT NOT NULL, data_month TEXT);
+             CREATE VIRTUAL TABLE docs_fts USING fts5(key UNINDEXED, pokemon, section, set_name, body,
+                tokenize = 'unicode61 remove_diacritics 2');",
+        )
+        .unwrap();
+        for r in rows {
+            if r.listed {
+                db.execute(
+                    "INSERT INTO docs VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                    params![r.key, r.pokemon_id, r.pokemon_name, r.format, r.section, r.set_name, r.source_url, r.data_month],
+                )
+                .unwrap();
+            }
+            let key = if r.listed { r.key.clone() } else { format!("orphan:{}", r.rowid) };
+            db.execute(
+                "INSERT INTO docs_fts (rowid, key, pokemon, section, set_name, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![r.rowid, key, r.fts_pokemon, r.fts_section, r.fts_set_name, r.body],
+            )
+            .unwrap();
+        }
+        let expr = if request.phrase { fts_query::phrase(&request.query) } else { fts_query::any_terms(&request.query) };
+        let Some(expr) = expr else { return Vec::new() };
+        let mut q = String::from(
+            "SELECT d.key, d.pokemon_id, d.pokemon_name, d.format, d.section, d.set_name, d.source_url, d.data_month,
+                    -bm25(docs_fts, 0.0, 4.0, 1.0, 2.0, 1.0) AS score, f.body
+             FROM docs_fts f JOIN docs d ON d.key = f.key WHERE docs_fts MATCH ?1",
+        );
+        if let Some(section) = &request.section {
+            q.push_str(&format!(" AND d.section = '{section}'"));
+        }
+        q.push_str(&format!(" ORDER BY score DESC LIMIT {}", request.limit.clamp(1, 100)));
+        let mut stmt = db.prepare(&q).unwrap();
+        stmt.query_map(params![expr], |r| {
+            Ok(SearchHit {
+                key: r.get(0)?,
+                pokemon_id: r.get(1)?,
+                pokemon_name: r.get(2)?,
+                format: r.get(3)?,
+                section: r.get(4)?,
+                set_name: r.get(5)?,
+                source_url: r.get(6)?,
+                data_month: r.get(7)?,
+                score: r.get(8)?,
+                text: r.get(9)?,
+            })
+        })
+        .unwrap()
+        .map(Result::unwrap)
+        .collect()
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(
+            std::env::var("PROPTEST_CASES").ok().and_then(|c| c.parse().ok()).unwrap_or(200)
+        ))]
+
+        #[test]
+        fn the_copy_answers_exactly_as_sqlite(
+            rows in rows(),
+            query in text(4),
+            phrase in any::<bool>(),
+            section in proptest::option::of(proptest::sample::select(vec!["overview", "set"])),
+            limit in 1u32..12,
+        ) {
+            let request = SearchRequest { phrase, section: section.map(str::to_owned), limit, ..ask(&query) };
+            let copy = IsolateIndex::build(rows.clone()).unwrap();
+            let expected = sqlite(&rows, &request);
+            match copy.search(&request) {
+                Some(hits) => {
+                    prop_assert_eq!(keys(&hits), keys(&expected), "query {:?}", query);
+                    for (a, b) in hits.iter().zip(&expected) {
+                        prop_assert!((a.score - b.score).abs() <= 1e-12 * b.score.abs().max(1.0), "{} vs {}", a.score, b.score);
+                        prop_assert_eq!(&SearchHit { score: 0.0, ..a.clone() }, &SearchHit { score: 0.0, ..b.clone() });
+                    }
+                }
+                // Declined only for a character it does not know, e.g. "İ" lowercased by Rust
+                // into "i" and a combining dot.
+                None => prop_assert!(tokenize(&query.to_lowercase()).is_err(), "declined {:?}", query),
+            }
+        }
+    }
+}
