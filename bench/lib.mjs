@@ -2,7 +2,7 @@
 import http from "node:http";
 import { execFileSync } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
-import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 
 export const BASE = (process.env.BENCH_URL ?? "http://127.0.0.1:8797").replace(/\/+$/, "");
@@ -110,4 +110,26 @@ export async function createApiKeys({ n, url, state, name = "bench", perMinute =
   const probe = await fetch(`${url}/mcp`, { method: "POST", headers: { "content-type": "application/json", Authorization: `Bearer ${tokens[0]}` }, body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "ping" }) });
   if (probe.status !== 200) throw new Error(`bench API key refused: ${probe.status} ${await probe.text()}`);
   return tokens;
+}
+
+/**
+ * The URL of the workerd that runs the worker behind `wrangler dev`'s proxy. wrangler dev
+ * listens on `port` with a proxy worker (its own workerd) that forwards each request to the
+ * worker's workerd on a random loopback port; production has no such hop. That port is found
+ * among the sockets of the server's process group (scripts/worker.sh starts each with setsid)
+ * as the one that answers GET /health/live with a 200.
+ */
+export async function workerdUrl(port, name = `:${port}`) {
+  const group = readFileSync(`.wrangler/run/worker-${port}.pid`, "utf8").trim();
+  const members = new Set(execFileSync("ps", ["-o", "pid=", "-g", group], { encoding: "utf8" }).split(/\s+/).filter(Boolean));
+  const ports = execFileSync("ss", ["-ltnpH"], { encoding: "utf8" }).split("\n").flatMap((line) => {
+    const m = line.match(/127\.0\.0\.1:(\d+)\s.*pid=(\d+)/);
+    return m && members.has(m[2]) && Number(m[1]) !== port ? [Number(m[1])] : [];
+  });
+  for (const candidate of ports) {
+    const url = `http://127.0.0.1:${candidate}`;
+    const res = await fetch(`${url}/health/live`, { signal: AbortSignal.timeout(2000) }).catch(() => null);
+    if (res?.status === 200 && /"ok"/.test(await res.text())) return url;
+  }
+  throw new Error(`${name}: no workerd socket behind :${port} answers /health/live (tried ${ports.join(", ") || "none"})`);
 }

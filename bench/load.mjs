@@ -16,7 +16,7 @@ import { closeSync, existsSync, mkdirSync, openSync, readFileSync, statSync, wri
 import { gzipSync } from "node:zlib";
 import { cpus } from "node:os";
 import { join } from "node:path";
-import { createApiKeys, percentile, table } from "./lib.mjs";
+import { createApiKeys, percentile, table, workerdUrl } from "./lib.mjs";
 
 const URL_ = (process.env.LOAD_URL ?? "http://127.0.0.1:8796").replace(/\/+$/, "");
 if (!/^http:\/\/(127\.\d+\.\d+\.\d+|localhost)(:\d+)?$/.test(URL_)) throw new Error(`bench/load.mjs only targets loopback, not ${URL_}`);
@@ -34,6 +34,11 @@ const MIX_VUS = Number(process.env.MIX_VUS ?? 100);
 const MIX_DURATION = process.env.MIX_DURATION ?? "20s";
 const ROUNDS = Number(process.env.ROUNDS ?? 5);
 const CONCURRENCY = Number(process.env.CONCURRENCY ?? 100);
+// ROUTE=direct: k6 talks to the worker's own workerd, not through wrangler dev's proxy worker (a
+// dev-only hop production does not have; bench/lib.mjs workerdUrl). Setup calls still use LOAD_URL.
+const ROUTE = process.env.ROUTE ?? "proxy";
+if (!["proxy", "direct"].includes(ROUTE)) throw new Error(`ROUTE must be proxy or direct, not ${ROUTE}`);
+const TARGET = ROUTE === "direct" ? await workerdUrl(Number(PORT)) : URL_;
 const RESULTS = "bench/results";
 mkdirSync(RESULTS, { recursive: true });
 
@@ -56,7 +61,7 @@ async function k6(name, script, args, env = {}) {
   const consoleFile = join(RESULTS, `${tag}.console.log`);
   const stdoutFile = join(RESULTS, `${tag}.stdout.log`);
   for (const p of [summaryFile, consoleFile]) rmSync(p, { force: true });
-  const envArgs = Object.entries({ BASE_URL: URL_, ...env }).flatMap(([k, v]) => ["-e", `${k}=${v}`]);
+  const envArgs = Object.entries({ BASE_URL: TARGET, ...env }).flatMap(([k, v]) => ["-e", `${k}=${v}`]);
   const logFrom = existsSync(LOG) ? statSync(LOG).size : 0;
   const fd = openSync(stdoutFile, "w");
   const t0 = Date.now();
@@ -130,7 +135,8 @@ out(`Produced by \`make bench\` (→ \`LOAD_URL=${URL_} LOAD_STATE=${STATE} node
   `${k6Version.replace(/ \(.*/, "")} against the release build (\`make build\`, commit ${commit}${dirty ? " plus uncommitted changes in the tree" : ""}) ` +
   `under local workerd (\`wrangler dev\`, fresh state, gen9ou corpus loaded), k6 and the worker sharing one ${cpus().length}-core noisy sandbox. ` +
   `Compare ratios, not absolute times: /health/live (no MCP, no Durable Object) is measured at the same VU count in the same run, with the same load generator. ` +
-  `Lexical retrieval only (Workers AI and Vectorize do not run locally). Raw k6 summaries: \`bench/results/load-*.json\` (not committed).`);
+  `Lexical retrieval only (Workers AI and Vectorize do not run locally). Raw k6 summaries: \`bench/results/load-*.json\` (not committed). ` +
+  (ROUTE === "direct" ? `Route **direct** (\`ROUTE=direct\`): k6 sends every request to the worker's own workerd (${TARGET}), past wrangler dev's proxy worker, a hop production does not have.` : `Route **proxy**: through wrangler dev's proxy worker on ${URL_}.`));
 out();
 
 // ---- API keys -------------------------------------------------------------------------------

@@ -23,7 +23,7 @@ import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, write
 import { cpus, loadavg } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
-import { createApiKeys, percentile, table } from "./lib.mjs";
+import { createApiKeys, percentile, table, workerdUrl } from "./lib.mjs";
 
 const K6 = process.env.K6 ?? ".tools/bin/k6";
 const OUT = process.env.OUT ?? "bench/REPORT-peer.md";
@@ -81,27 +81,8 @@ function start(s) {
 }
 const stop = (s) => spawnSync("scripts/worker.sh", ["stop"], { env: workerEnv(s), stdio: "inherit" });
 
-/**
- * The URL of the workerd that runs `s`'s worker, behind `wrangler dev`'s proxy. wrangler dev
- * listens on `s.port` with a proxy worker (its own workerd) that forwards each request to the
- * worker's workerd on a random loopback port; production has no such hop. That port is found
- * among the sockets of the server's process group (scripts/worker.sh starts each with setsid)
- * as the one that answers GET /health/live with a 200.
- */
-async function directUrl(s) {
-  const group = readFileSync(`.wrangler/run/worker-${s.port}.pid`, "utf8").trim();
-  const members = new Set(execFileSync("ps", ["-o", "pid=", "-g", group], { encoding: "utf8" }).split(/\s+/).filter(Boolean));
-  const ports = execFileSync("ss", ["-ltnpH"], { encoding: "utf8" }).split("\n").flatMap((line) => {
-    const m = line.match(/127\.0\.0\.1:(\d+)\s.*pid=(\d+)/);
-    return m && members.has(m[2]) && Number(m[1]) !== s.port ? [Number(m[1])] : [];
-  });
-  for (const port of ports) {
-    const url = `http://127.0.0.1:${port}`;
-    const res = await fetch(`${url}/health/live`, { signal: AbortSignal.timeout(2000) }).catch(() => null);
-    if (res?.status === 200 && /"ok"/.test(await res.text())) return url;
-  }
-  throw new Error(`${s.name}: no workerd socket behind :${s.port} answers /health/live (tried ${ports.join(", ") || "none"})`);
-}
+/** The worker's own workerd behind `s`'s wrangler dev (bench/lib.mjs `workerdUrl`). */
+const directUrl = (s) => workerdUrl(s.port, s.name);
 const fresh = (s) => {
   stop(s);
   rmSync(s.state, { recursive: true, force: true });
