@@ -234,7 +234,8 @@ bench-peer: build
 # Server-Timing header): one client, one request at a time, gen9ou loaded. BASELINE_BENCH_SCRIPT=
 # <another bench build's worker/entry.mjs; before 7051947 prefixed with `--config <its wrangler.toml>`>
 # serves that build too (port 8792), the two taking turns
-# request by request, and prints their ratio per hop. Not part of `make test` (~3 minutes).
+# request by request, and prints their ratio per hop; BASELINE_BENCH_ARGS adds wrangler arguments
+# to it (e.g. the same build with `--var ISOLATE_INDEX_MB:0`). Not part of `make test` (~3 minutes).
 HOPS_BUILD ?= .wrangler/hops-build
 HOPS_BEFORE_STATE ?= .wrangler/hops-before-state
 
@@ -243,7 +244,7 @@ bench-hops: bench-build
 	cp -r build-bench/index.js build-bench/index_bg.wasm build-bench/package.json build-bench/worker $(HOPS_BUILD)/
 	@PORT=$(BENCH_PORT) STATE=$(BENCH_STATE) WRANGLER_ARGS="$(HOPS_BUILD)/worker/entry.mjs" scripts/worker.sh start
 	@if [ -n "$(BASELINE_BENCH_SCRIPT)" ]; then \
-	  PORT=8792 STATE=$(HOPS_BEFORE_STATE) WRANGLER_ARGS="$(BASELINE_BENCH_SCRIPT)" scripts/worker.sh start; fi
+	  PORT=8792 STATE=$(HOPS_BEFORE_STATE) WRANGLER_ARGS="$(BASELINE_BENCH_SCRIPT) $(BASELINE_BENCH_ARGS)" scripts/worker.sh start; fi
 	@trap 'PORT=$(BENCH_PORT) STATE=$(BENCH_STATE) scripts/worker.sh stop; PORT=8792 STATE=$(HOPS_BEFORE_STATE) scripts/worker.sh stop' EXIT; \
 	  node scripts/load-local-corpus.mjs --url http://127.0.0.1:$(BENCH_PORT) --formats gen9ou > /dev/null && \
 	  if [ -n "$(BASELINE_BENCH_SCRIPT)" ]; then \

@@ -85,7 +85,7 @@ pub(crate) struct IsolateIndex {
     /// Token → every occurrence, sorted by (doc, column, position).
     postings: HashMap<Box<str>, Vec<Posting>>,
     total_tokens: u64,
-    /// Bytes of text held (what the isolate's budget counts).
+    /// Memory held, estimated: text, postings and their tokens (what the isolate's budget counts).
     bytes: usize,
 }
 
@@ -124,6 +124,10 @@ impl IsolateIndex {
             });
             docs.push(Doc { length, hit });
         }
+        bytes += postings
+            .iter()
+            .map(|(token, list)| token.len() + 48 + list.len() * std::mem::size_of::<Posting>())
+            .sum::<usize>();
         Ok(Self { docs, postings, total_tokens, bytes })
     }
 
@@ -132,7 +136,8 @@ impl IsolateIndex {
         self.docs.len()
     }
 
-    /// Bytes of indexed text held.
+    /// Memory held, estimated: its text, and its postings (12 bytes per token occurrence) and
+    /// their tokens (a map entry each).
     pub(crate) fn bytes(&self) -> usize {
         self.bytes
     }

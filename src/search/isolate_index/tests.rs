@@ -218,8 +218,19 @@ mod against_sqlite {
     use proptest::prelude::*;
     use rusqlite::{params, Connection};
 
-    const WORDS: &[&str] =
-        &["punch", "Surf", "tera", "Flabébé", "pokémon", "ÆON", "straße", "łódź", "İstanbul", "sucker", "dance"];
+    const WORDS: &[&str] = &[
+        "punch",
+        "Surf",
+        "tera",
+        "Flabébé",
+        "pokémon",
+        "ÆON",
+        "straße",
+        "łódź",
+        "İstanbul",
+        "sucker",
+        "dance",
+    ];
 
     fn word() -> impl Strategy<Value = String> {
         let known = prop_oneof![
@@ -238,20 +249,22 @@ mod against_sqlite {
     }
 
     fn rows() -> impl Strategy<Value = Vec<SnapshotRow>> {
-        proptest::collection::vec((text(3), text(2), text(30), 0u8..3, any::<bool>()), 1..25).prop_map(|docs| {
-            docs.into_iter()
-                .enumerate()
-                .map(|(i, (pokemon, set_name, body, who, listed))| {
-                    let id = ["kingambit", "gholdengo", "flabebe"][usize::from(who)];
-                    let mut r = row(i as i64 * 2 + 1, id, ["overview", "set"][i % 2], &body);
-                    r.fts_pokemon = format!("{pokemon} {id}");
-                    r.fts_set_name = set_name.clone();
-                    r.set_name = (!set_name.is_empty()).then_some(set_name);
-                    r.listed = listed || i == 0;
-                    r
-                })
-                .collect()
-        })
+        proptest::collection::vec((text(3), text(2), text(30), 0u8..3, any::<bool>()), 1..25).prop_map(
+            |docs| {
+                docs.into_iter()
+                    .enumerate()
+                    .map(|(i, (pokemon, set_name, body, who, listed))| {
+                        let id = ["kingambit", "gholdengo", "flabebe"][usize::from(who)];
+                        let mut r = row(i as i64 * 2 + 1, id, ["overview", "set"][i % 2], &body);
+                        r.fts_pokemon = format!("{pokemon} {id}");
+                        r.fts_set_name = set_name.clone();
+                        r.set_name = (!set_name.is_empty()).then_some(set_name);
+                        r.listed = listed || i == 0;
+                        r
+                    })
+                    .collect()
+            },
+        )
     }
 
     fn sqlite(rows: &[SnapshotRow], request: &SearchRequest) -> Vec<SearchHit> {
@@ -267,7 +280,16 @@ mod against_sqlite {
             if r.listed {
                 db.execute(
                     "INSERT INTO docs VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-                    params![r.key, r.pokemon_id, r.pokemon_name, r.format, r.section, r.set_name, r.source_url, r.data_month],
+                    params![
+                        r.key,
+                        r.pokemon_id,
+                        r.pokemon_name,
+                        r.format,
+                        r.section,
+                        r.set_name,
+                        r.source_url,
+                        r.data_month
+                    ],
                 )
                 .unwrap();
             }
@@ -278,7 +300,11 @@ mod against_sqlite {
             )
             .unwrap();
         }
-        let expr = if request.phrase { fts_query::phrase(&request.query) } else { fts_query::any_terms(&request.query) };
+        let expr = if request.phrase {
+            fts_query::phrase(&request.query)
+        } else {
+            fts_query::any_terms(&request.query)
+        };
         let Some(expr) = expr else { return Vec::new() };
         let mut q = String::from(
             "SELECT d.key, d.pokemon_id, d.pokemon_name, d.format, d.section, d.set_name, d.source_url, d.data_month,
