@@ -294,6 +294,11 @@ pub(crate) const RETRY_AFTER_MS: i64 = 30 * 1000;
 /// A load that has not reported after this long is presumed lost (its isolate's request ended).
 pub(crate) const LOAD_TIMEOUT_MS: i64 = 30 * 1000;
 
+/// At most one load starts per this long in an isolate, and one at a time, whatever the format:
+/// questions cycling through more formats than the budget holds cannot turn every question into
+/// a snapshot read (those questions go to the index objects instead).
+pub(crate) const MIN_LOAD_INTERVAL_MS: i64 = 1000;
+
 /// What [`IsolateIndexes::lookup`] tells the caller to do.
 pub(crate) enum Lookup {
     /// Search this copy.
@@ -319,11 +324,26 @@ enum Slot {
 pub(crate) struct IsolateIndexes {
     budget_bytes: usize,
     slots: HashMap<String, Slot>,
+    last_load_ms: Option<i64>,
 }
 
 impl IsolateIndexes {
     pub(crate) fn new(budget_bytes: usize) -> Self {
-        Self { budget_bytes, slots: HashMap::new() }
+        Self { budget_bytes, slots: HashMap::new(), last_load_ms: None }
+    }
+
+    /// Whether a load may start now ([`MIN_LOAD_INTERVAL_MS`]); if so, it is counted as started.
+    fn start_load(&mut self, now_ms: i64) -> bool {
+        let in_flight = self
+            .slots
+            .values()
+            .any(|s| matches!(s, Slot::Loading { started_ms, .. } if now_ms - *started_ms < LOAD_TIMEOUT_MS));
+        let rested = self.last_load_ms.is_none_or(|t| now_ms - t >= MIN_LOAD_INTERVAL_MS || now_ms < t);
+        if in_flight || !rested {
+            return false;
+        }
+        self.last_load_ms = Some(now_ms);
+        true
     }
 
     pub(crate) fn set_budget(&mut self, budget_bytes: usize) {
@@ -331,34 +351,50 @@ impl IsolateIndexes {
     }
 
     pub(crate) fn lookup(&mut self, format: &str, version: &str, now_ms: i64) -> Lookup {
+        enum Found {
+            Fresh(std::rc::Rc<IsolateIndex>),
+            Old(std::rc::Rc<IsolateIndex>),
+            Waiting(Option<std::rc::Rc<IsolateIndex>>),
+            Nothing,
+        }
         if self.budget_bytes == 0 {
             self.slots.clear();
             return Lookup::Ask;
         }
-        let slot = self.slots.get_mut(format);
-        match slot {
+        let found = match self.slots.get_mut(format) {
             Some(Slot::Ready { version: v, copy, built_ms, used_ms }) if v == version => {
                 *used_ms = now_ms;
-                let copy = copy.clone();
-                if now_ms - *built_ms < MAX_COPY_AGE_MS && now_ms >= *built_ms {
-                    return Lookup::Use(copy);
+                match now_ms - *built_ms < MAX_COPY_AGE_MS && now_ms >= *built_ms {
+                    true => Found::Fresh(copy.clone()),
+                    false => Found::Old(copy.clone()),
                 }
-                // Old: refresh in the background, serving this copy meanwhile.
+            }
+            Some(Slot::Loading { started_ms, previous }) if now_ms - *started_ms < LOAD_TIMEOUT_MS => {
+                Found::Waiting(match previous.as_deref() {
+                    Some(Slot::Ready { version: v, copy, .. }) if v == version => Some(copy.clone()),
+                    _ => None,
+                })
+            }
+            Some(Slot::Refused { version: v, until_ms }) if v == version && now_ms < *until_ms => {
+                Found::Waiting(None)
+            }
+            _ => Found::Nothing,
+        };
+        match found {
+            Found::Fresh(copy) | Found::Waiting(Some(copy)) => Lookup::Use(copy),
+            Found::Waiting(None) => Lookup::Ask,
+            // Old: refresh in the background, serving this copy meanwhile.
+            Found::Old(copy) if self.start_load(now_ms) => {
                 let previous = self.slots.remove(format).map(Box::new);
                 self.slots.insert(format.to_owned(), Slot::Loading { started_ms: now_ms, previous });
                 Lookup::UseAndLoad(copy)
             }
-            Some(Slot::Loading { started_ms, previous }) if now_ms - *started_ms < LOAD_TIMEOUT_MS => {
-                match previous.as_deref() {
-                    Some(Slot::Ready { version: v, copy, .. }) if v == version => Lookup::Use(copy.clone()),
-                    _ => Lookup::Ask,
-                }
-            }
-            Some(Slot::Refused { version: v, until_ms }) if v == version && now_ms < *until_ms => Lookup::Ask,
-            _ => {
+            Found::Old(copy) => Lookup::Use(copy),
+            Found::Nothing if self.start_load(now_ms) => {
                 self.slots.insert(format.to_owned(), Slot::Loading { started_ms: now_ms, previous: None });
                 Lookup::AskAndLoad
             }
+            Found::Nothing => Lookup::Ask,
         }
     }
 

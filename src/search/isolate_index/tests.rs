@@ -156,15 +156,16 @@ fn used(lookup: Lookup) -> Option<String> {
 
 #[test]
 fn one_load_per_format_then_the_copy_serves_its_version_only() {
+    let t = MIN_LOAD_INTERVAL_MS;
     let mut copies = IsolateIndexes::new(1 << 20);
     assert!(matches!(copies.lookup("gen9ou", "v1", 0), Lookup::AskAndLoad));
     assert!(matches!(copies.lookup("gen9ou", "v1", 5), Lookup::Ask), "one load at a time");
     copies.loaded("gen9ou", "v1", 10, Ok(copy_of("punch")));
     assert_eq!(used(copies.lookup("gen9ou", "v1", 20)).as_deref(), Some("punch"));
     // An ingestion run moved the version: the copy is not used, a new one loads.
-    assert!(matches!(copies.lookup("gen9ou", "v2", 30), Lookup::AskAndLoad));
-    copies.loaded("gen9ou", "v2", 40, Ok(copy_of("surf")));
-    assert_eq!(used(copies.lookup("gen9ou", "v2", 50)).as_deref(), Some("surf"));
+    assert!(matches!(copies.lookup("gen9ou", "v2", t), Lookup::AskAndLoad));
+    copies.loaded("gen9ou", "v2", t + 10, Ok(copy_of("surf")));
+    assert_eq!(used(copies.lookup("gen9ou", "v2", t + 20)).as_deref(), Some("surf"));
 }
 
 #[test]
@@ -189,17 +190,20 @@ fn refusals_wait_lost_loads_expire_and_the_budget_evicts_the_least_recently_used
     assert!(matches!(copies.lookup("gen9ou", "v1", RETRY_AFTER_MS), Lookup::AskAndLoad));
     assert!(matches!(copies.lookup("gen9ou", "v1", RETRY_AFTER_MS + LOAD_TIMEOUT_MS), Lookup::AskAndLoad));
 
+    let t = MIN_LOAD_INTERVAL_MS;
     let size = copy_of("punch").bytes();
     let mut copies = IsolateIndexes::new(2 * size);
     for (at, format) in ["gen9ou", "gen9uu", "gen9ru"].into_iter().enumerate() {
-        copies.lookup("gen9ou", "v1", 2 * at as i64); // gen9ou stays the most recently used
-        copies.lookup(format, "v1", 2 * at as i64 + 1);
-        copies.loaded(format, "v1", 2 * at as i64 + 1, Ok(copy_of("punch")));
+        let at = 2 * t * at as i64;
+        copies.lookup("gen9ou", "v1", at); // gen9ou stays the most recently used
+        copies.lookup(format, "v1", at + t);
+        copies.loaded(format, "v1", at + t, Ok(copy_of("punch")));
     }
     assert!(copies.held_bytes() <= 2 * size);
-    assert!(matches!(copies.lookup("gen9ou", "v1", 10), Lookup::Use(_)));
-    assert!(matches!(copies.lookup("gen9ru", "v1", 10), Lookup::Use(_)));
-    assert!(matches!(copies.lookup("gen9uu", "v1", 10), Lookup::AskAndLoad), "evicted");
+    let end = 10 * t;
+    assert!(matches!(copies.lookup("gen9ou", "v1", end), Lookup::Use(_)));
+    assert!(matches!(copies.lookup("gen9ru", "v1", end), Lookup::Use(_)));
+    assert!(matches!(copies.lookup("gen9uu", "v1", end), Lookup::AskAndLoad), "evicted");
     // Larger than the whole budget: refused, never held.
     let mut small = IsolateIndexes::new(size - 1);
     small.lookup("gen9ou", "v1", 0);
@@ -209,6 +213,27 @@ fn refusals_wait_lost_loads_expire_and_the_budget_evicts_the_least_recently_used
     // A budget of 0 turns copies off.
     let mut off = IsolateIndexes::new(0);
     assert!(matches!(off.lookup("gen9ou", "v1", 0), Lookup::Ask));
+}
+
+#[test]
+fn questions_cycling_through_formats_start_at_most_one_load_a_second() {
+    // Room for one copy, questions alternating between 20 formats every 10 ms for a minute: an
+    // attacker's way to make every question a snapshot read.
+    let size = copy_of("punch").bytes();
+    let mut copies = IsolateIndexes::new(size);
+    let (mut loads, mut last) = (0, None::<i64>);
+    for step in 0..6_000i64 {
+        let now = step * 10;
+        let format = format!("gen{}", step % 20);
+        if let Lookup::AskAndLoad | Lookup::UseAndLoad(_) = copies.lookup(&format, "v1", now) {
+            assert!(last.is_none_or(|t| now - t >= MIN_LOAD_INTERVAL_MS), "two loads within a second");
+            loads += 1;
+            last = Some(now);
+            copies.loaded(&format, "v1", now + 5, Ok(copy_of("punch")));
+        }
+    }
+    assert!(loads <= 60, "{loads} loads in a minute");
+    assert!(copies.held_bytes() <= size);
 }
 
 /// The copy against SQLite's own FTS5 (rusqlite, bundled): the schema and query of
