@@ -28,6 +28,46 @@ impl StrategyBackend for ScriptedBackend {
     }
 }
 
+/// [`ScriptedBackend`] with a shared cache that holds `answer` (or nothing) and counts its use,
+/// and that searches gen9ou in the isolate when `local`.
+struct SharedLayer {
+    base: ScriptedBackend,
+    answer: Option<String>,
+    local: bool,
+    uses: std::cell::Cell<u32>,
+}
+
+impl SharedLayer {
+    fn new(base: ScriptedBackend, answer: Option<String>, local: bool) -> Self {
+        Self { base, answer, local, uses: std::cell::Cell::new(0) }
+    }
+}
+
+impl StrategyBackend for SharedLayer {
+    async fn lexical(&self, f: &str, r: &SearchRequest) -> Result<Vec<SearchHit>, BackendError> {
+        self.base.lexical(f, r).await
+    }
+    async fn semantic(&self, f: &str, r: &SearchRequest) -> Option<Result<Vec<SearchHit>, BackendError>> {
+        self.base.semantic(f, r).await
+    }
+    async fn usage(&self, format: &str) -> Result<Option<Rc<FormatUsage>>, BackendError> {
+        self.base.usage(format).await
+    }
+    async fn sets(&self, format: &str) -> Result<Option<Rc<crate::corpus::SetsFile>>, BackendError> {
+        self.base.sets(format).await
+    }
+    async fn searches_locally(&self, format: &str) -> bool {
+        self.local && format == "gen9ou"
+    }
+    async fn shared_get(&self, _key: &str) -> Option<String> {
+        self.uses.set(self.uses.get() + 1);
+        self.answer.clone()
+    }
+    async fn shared_put(&self, _key: &str, _value: &str, _ttl_secs: u32) {
+        self.uses.set(self.uses.get() + 1);
+    }
+}
+
 fn hit(pokemon: &str, section: &str, text: &str) -> SearchHit {
     SearchHit {
         key: format!("doc:v1:gen9ou:{pokemon}:{section}"),
@@ -92,28 +132,11 @@ fn the_call_report_names_cache_outcome_and_degradation() {
     assert_eq!(call_with(&degraded), expected, "degraded answers are not cached");
 
     // Another client's answer in the shared layer: not computed here, so not a "miss".
-    struct SharedHit(ScriptedBackend, String);
-    impl StrategyBackend for SharedHit {
-        async fn lexical(&self, f: &str, r: &SearchRequest) -> Result<Vec<SearchHit>, BackendError> {
-            self.0.lexical(f, r).await
-        }
-        async fn semantic(&self, f: &str, r: &SearchRequest) -> Option<Result<Vec<SearchHit>, BackendError>> {
-            self.0.semantic(f, r).await
-        }
-        async fn usage(&self, format: &str) -> Result<Option<Rc<FormatUsage>>, BackendError> {
-            self.0.usage(format).await
-        }
-        async fn sets(&self, format: &str) -> Result<Option<Rc<crate::corpus::SetsFile>>, BackendError> {
-            self.0.sets(format).await
-        }
-        async fn shared_get(&self, _key: &str) -> Option<String> {
-            Some(self.1.clone())
-        }
-    }
     let answer = serde_json::to_string(&CallToolResult::success(vec![])).unwrap();
-    let shared = super::super::Porygon::with_backend(SharedHit(
+    let shared = super::super::Porygon::with_backend(SharedLayer::new(
         ScriptedBackend { lexical: Err(BackendError::Timeout(Source::LexicalSearch)), semantic: None },
-        answer,
+        Some(answer),
+        false,
     ));
     assert_eq!(call_with_shared(&shared), (Some("shared"), None));
     assert_eq!(call_with_shared(&shared), (Some("hit"), None), "then this client's own cache has it");
@@ -128,47 +151,20 @@ fn the_call_report_names_cache_outcome_and_degradation() {
 #[test]
 fn a_format_searched_in_the_isolate_skips_the_shared_cache() {
     use crate::mcp::{McpHandler, RequestScope};
-    use std::cell::Cell;
-    // Counts the shared cache's use; `local` answers `searches_locally` for gen9ou only.
-    struct Counting(ScriptedBackend, bool, Cell<u32>);
-    impl StrategyBackend for Counting {
-        async fn lexical(&self, f: &str, r: &SearchRequest) -> Result<Vec<SearchHit>, BackendError> {
-            self.0.lexical(f, r).await
-        }
-        async fn semantic(&self, f: &str, r: &SearchRequest) -> Option<Result<Vec<SearchHit>, BackendError>> {
-            self.0.semantic(f, r).await
-        }
-        async fn usage(&self, format: &str) -> Result<Option<Rc<FormatUsage>>, BackendError> {
-            self.0.usage(format).await
-        }
-        async fn sets(&self, format: &str) -> Result<Option<Rc<crate::corpus::SetsFile>>, BackendError> {
-            self.0.sets(format).await
-        }
-        async fn searches_locally(&self, format: &str) -> bool {
-            self.1 && format == "gen9ou"
-        }
-        async fn shared_get(&self, _key: &str) -> Option<String> {
-            self.2.set(self.2.get() + 1);
-            None
-        }
-        async fn shared_put(&self, _key: &str, _value: &str, _ttl_secs: u32) {
-            self.2.set(self.2.get() + 1);
-        }
-    }
     let uses = |local: bool, args: Value| {
-        let backend = Counting(
+        let backend = SharedLayer::new(
             ScriptedBackend {
                 lexical: Ok(vec![hit("kingambit", "usage", "Kingambit text")]),
                 semantic: None,
             },
+            None,
             local,
-            Cell::new(0),
         );
         let server = super::super::Porygon::with_backend(backend);
         let scope = RequestScope::stateless(rmcp::model::ProtocolVersion::V_2025_06_18, 0);
         block_on(server.call_tool(NAME, args.as_object().unwrap().clone(), &scope)).unwrap();
         assert_eq!(scope.report.cache.get(), Some("miss"));
-        server.backend.2.get()
+        server.backend.uses.get()
     };
     assert_eq!(uses(true, json!({"query": "kingambit"})), 0, "the default format is searched here");
     assert_eq!(uses(true, json!({"query": "kingambit", "format": "gen9uu"})), 2, "another format is not");
