@@ -497,6 +497,23 @@ impl Dex {
         Ok(view)
     }
 
+    /// The id and display name `query` resolves to, as [`Dex::species`] resolves it, without
+    /// building a view or, for an unknown name, suggestions: for callers that only label rows
+    /// (a usage report's hundreds of species per question).
+    ///
+    /// A name spelt as the dex spells it (the data's own names) is found by its plain id
+    /// first, which is the first candidate `species` tries; the other spellings fall back to
+    /// the candidates.
+    pub fn species_identity(&self, query: &str) -> Option<(&str, &str)> {
+        let found = |id: &str| self.species.get_key_value(id).map(|(id, r)| (id.as_str(), r.name.as_str()));
+        if !query.contains(['♀', '♂']) {
+            if let Some(hit) = found(&to_id(query)) {
+                return Some(hit);
+            }
+        }
+        names::species_candidates(query).iter().find_map(|c| found(c))
+    }
+
     fn species_exists_in(&self, name: &str, gen: u8) -> bool {
         self.species.get(&to_id(name)).is_some_and(|s| s.avail.get(gen).is_some())
     }

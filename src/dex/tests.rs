@@ -205,3 +205,35 @@ fn typing_drives_matchups() {
     let clefairy6 = species("Clefairy", Some(6));
     assert_eq!(typechart::effectiveness(6, "Dragon", clefairy6.types), 0.0);
 }
+
+/// `species_identity` is `species` without the view: the same record for every name the dex
+/// spells, for the usage statistics' own spellings, and for the forgiving spellings.
+#[test]
+fn species_identity_agrees_with_species() {
+    let d = dex();
+    let report = std::fs::read_to_string(format!(
+        "{}/../shared/data/smogon-stats/moveset-gen9ou-1695.txt",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap();
+    let report = crate::corpus::parse_moveset_report(&report).unwrap();
+    let names = d
+        .species
+        .values()
+        .map(|s| s.name.clone())
+        .chain(report.species.iter().map(|s| s.name.clone()))
+        .chain(
+            ["Alolan Ninetales", "Mega Charizard X", "Galarian Mr. Mime", "Nidoran♀", "nidoran m", "Zzyzx"]
+                .map(str::to_owned),
+        );
+    let mut checked = 0;
+    for name in names {
+        // `species` may refuse a known record for its availability: nothing to compare then.
+        if let Ok(full) = d.species(&name, None) {
+            assert_eq!(d.species_identity(&name), Some((full.id, full.name)), "{name}");
+            checked += 1;
+        }
+    }
+    assert!(checked > 1300, "{checked}");
+    assert_eq!(d.species_identity("Zzyzx"), None);
+}

@@ -91,7 +91,7 @@ pub(crate) fn candidates_of_types(
 
 /// The most used Pokémon of a format's statistics, best first, as candidates (empty without
 /// statistics).
-pub(crate) fn most_used(gen: u8, report: &UsageReport, month: &str) -> Vec<RoleCandidate> {
+pub(crate) fn most_used(report: &UsageReport, month: &str) -> Vec<RoleCandidate> {
     let most = report.species.iter().map(popularity).fold(0.0, f64::max);
     if most <= 0.0 {
         return Vec::new();
@@ -100,7 +100,7 @@ pub(crate) fn most_used(gen: u8, report: &UsageReport, month: &str) -> Vec<RoleC
         .species
         .iter()
         .map(|s| {
-            let (pokemon_id, pokemon_name) = species_id(&s.name, gen);
+            let (pokemon_id, pokemon_name) = species_id(&s.name);
             let usage = s.usage.map(|u| format!(", on {u:.2}% of teams")).unwrap_or_default();
             RoleCandidate {
                 pokemon_id,
@@ -141,7 +141,7 @@ fn from_statistics(
     let most = popularity.iter().copied().fold(0.0, f64::max);
     let mut out = Vec::new();
     for (species, pop) in report.species.iter().zip(popularity) {
-        let (id, name) = species_id(&species.name, gen);
+        let (id, name) = species_id(&species.name);
         let mut strength = 1.0;
         let mut reasons = Vec::new();
         let mut names = Vec::new();
@@ -193,7 +193,7 @@ fn from_sets(asks: &[(Role, Vec<&RoleMember>)], gen: u8, sets: &SetsFile) -> Vec
         if total == 0 {
             continue;
         }
-        let (id, name) = species_id(&species.species, gen);
+        let (id, name) = species_id(&species.species);
         // Sets name no ability when the species has only one (Tyranitar's Sand Stream in gen 4).
         let only_ability: Vec<String> = match dex().species(&id, Some(gen)) {
             Ok(s) if gen >= 3 && s.abilities.iter().count() == 1 => {
@@ -277,10 +277,11 @@ fn bulk_factor(role: Role, id: &str, gen: u8) -> f64 {
 }
 
 /// The dex id and name of a species as the data spells it (ids as the documents use them).
-fn species_id(name: &str, gen: u8) -> (String, String) {
-    match dex().species(name, Some(gen)).or_else(|_| dex().species(name, None)) {
-        Ok(s) => (s.id.to_owned(), s.name.to_owned()),
-        Err(_) => (to_id(name), name.to_owned()),
+/// Identity only: availability in `gen` does not change either.
+fn species_id(name: &str) -> (String, String) {
+    match dex().species_identity(name) {
+        Some((id, display)) => (id.to_owned(), display.to_owned()),
+        None => (to_id(name), name.to_owned()),
     }
 }
 
@@ -300,7 +301,7 @@ mod tests {
         let got = candidates(&roles_in("who removes hazards"), 9, Some((&report, "2024-06")), None);
         assert!(got.len() >= 5, "{got:?}");
         for c in &got {
-            let s = report.species.iter().find(|s| species_id(&s.name, 9).0 == c.pokemon_id).unwrap();
+            let s = report.species.iter().find(|s| species_id(&s.name).0 == c.pokemon_id).unwrap();
             let carried = ["Rapid Spin", "Defog", "Mortal Spin", "Tidy Up", "Court Change"]
                 .iter()
                 .any(|m| s.moves.shares.iter().any(|x| x.name == *m && x.percent >= 5.0));
@@ -313,7 +314,7 @@ mod tests {
     #[test]
     fn most_used_follows_the_usage_ranking() {
         let report = parse_moveset_report(&data("smogon-stats/moveset-gen9ou-1695.txt")).unwrap();
-        let top = most_used(9, &report, "2024-06");
+        let top = most_used(&report, "2024-06");
         assert_eq!(top[0].pokemon_id, "kingambit", "{}", top[0].why);
         assert!(top[0].why.starts_with("usage rank #1 of 304"), "{}", top[0].why);
         assert!(top.windows(2).all(|w| w[0].score >= w[1].score));

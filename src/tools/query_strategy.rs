@@ -302,7 +302,7 @@ async fn role_candidates(
     let gen = Format::parse(format).map(|f| f.gen()).unwrap_or(crate::dex::MAX_GEN);
     if most_used {
         let usage = backend.usage(format).await?;
-        return Ok(usage.map(|u| roles::most_used(gen, &u.report, &u.month)).unwrap_or_default());
+        return Ok(usage.map(|u| roles::most_used(&u.report, &u.month)).unwrap_or_default());
     }
     if asks.is_empty() {
         return Ok(Vec::new());
