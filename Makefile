@@ -25,7 +25,9 @@ TEST_CONFORMANCE_PORT ?= 8800
 # upstream fetches are capped at 4 MiB and 3 s so oversized and slow responses are quick to test.
 # DATASET_VERSION_TTL_MS:0: the suite compares answers right after ingestion runs, so isolates
 # re-read the dataset version on every call here (deployed default: 1 s, src/edge/strategy_backend.rs).
-TEST_WRANGLER_ARGS = --var ALLOWED_ORIGINS:https://claude.ai,http://localhost:$(TEST_PORT),http://localhost:$(TEST_CONFORMANCE_PORT) \
+# REQUEST_LOG:all: observability.test.mjs reads the lines of answers that went well too (the
+# default writes problems only; the choice itself is a unit test in src/observe/request.rs).
+TEST_WRANGLER_ARGS = --var REQUEST_LOG:all --var ALLOWED_ORIGINS:https://claude.ai,http://localhost:$(TEST_PORT),http://localhost:$(TEST_CONFORMANCE_PORT) \
   --var DATASET_VERSION_TTL_MS:0 \
   --var SHARED_EGRESS_CIDRS:160.79.104.0/21,198.51.100.0/24,192.0.2.0/24 --var SHARED_EGRESS_NETWORK_PER_MINUTE:250 \
   --var SETS_BASE_URL:http://127.0.0.1:8801/sets --var ANALYSES_BASE_URL:http://127.0.0.1:8801/analyses \

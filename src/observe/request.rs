@@ -130,12 +130,13 @@ pub(crate) struct DataPoint {
     pub doubles: Vec<f64>,
 }
 
-/// Which request records also become a log line (`REQUEST_LOG`): all of them (the default), or
-/// only the ones an operator must read — errors of either side (status 400 and up, which
-/// includes every quota refusal) and degraded answers. Analytics Engine gets every record
-/// either way (the SLO queries read it), so "problems" loses no metric, only the lines of
-/// answers that went well: each costs money in Workers Logs, and under `wrangler dev`, where
-/// wrangler reads the console through the inspector, about a fifth of workerd's CPU
+/// Which request records also become a log line (`REQUEST_LOG`): by default only the ones an
+/// operator must read — errors of either side (status 400 and up, which includes every quota
+/// refusal), degraded answers and answers slower than [`SLOW_REQUEST_MS`] — or, with "all",
+/// every one. Analytics Engine gets every record either way (the SLO queries read it) and
+/// Workers Logs already keeps an invocation record of every request, so a line per answer that
+/// went well adds no fact: it costs money in Workers Logs, and under `wrangler dev`, where
+/// wrangler reads the console through the inspector, a fifth of the calls a worker can answer
 /// (bench/REPORT-peer.md).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum RequestLog {
@@ -143,13 +144,17 @@ pub(crate) enum RequestLog {
     Problems,
 }
 
+/// An answer this slow is logged even when it went well: it is what a "porygon is slow" report
+/// is about. Well above a cold question's time and below MCP clients' own timeouts.
+pub(crate) const SLOW_REQUEST_MS: f64 = 2_000.0;
+
 impl RequestLog {
-    /// `REQUEST_LOG`'s value; anything but "problems" logs every request (a typo must not
-    /// silence the logs).
+    /// `REQUEST_LOG`'s value: "all" (any case) logs every request; anything else, unset
+    /// included, logs the problems, so a typo can neither silence errors nor flood the logs.
     pub(crate) fn parse(value: Option<&str>) -> Self {
         match value.map(str::trim) {
-            Some("problems") => Self::Problems,
-            _ => Self::All,
+            Some(v) if v.eq_ignore_ascii_case("all") => Self::All,
+            _ => Self::Problems,
         }
     }
 }
@@ -157,7 +162,10 @@ impl RequestLog {
 impl RequestRecord {
     /// Whether this record is written as a log line under `policy`.
     pub(crate) fn logged_under(&self, policy: RequestLog) -> bool {
-        policy == RequestLog::All || self.status >= 400 || !self.degradation.is_empty()
+        policy == RequestLog::All
+            || self.status >= 400
+            || !self.degradation.is_empty()
+            || self.latency_ms >= SLOW_REQUEST_MS
     }
 
     pub(crate) fn protocol_label(header: Option<&str>) -> String {
@@ -248,15 +256,15 @@ mod tests {
     }
 
     #[test]
-    fn request_log_problems_keeps_errors_refusals_and_degraded_answers() {
-        let record = |status: u16, degradation: &str| RequestRecord {
+    fn request_log_problems_keeps_errors_refusals_degraded_and_slow_answers() {
+        let record = |status: u16, degradation: &str, latency_ms: f64| RequestRecord {
             request_id: "r".into(),
             client: "c".into(),
             environment: "local".into(),
             rpc: RpcSummary { method: "tools/call".into(), tool: None, units: 1 },
             protocol: "-".into(),
             status,
-            latency_ms: 1.0,
+            latency_ms,
             handler_ms: None,
             limiter: LimiterDecision::Admitted,
             cache: "none".into(),
@@ -264,23 +272,27 @@ mod tests {
             colo: String::new(),
             billed: BilledCalls::default(),
         };
-        let problems = RequestLog::parse(Some("problems"));
-        assert_eq!(problems, RequestLog::Problems);
-        assert!(!record(200, "").logged_under(problems));
-        assert!(!record(202, "").logged_under(problems));
-        for logged in [
-            record(400, ""),
-            record(404, ""),
-            record(429, ""),
-            record(503, ""),
-            record(200, "semantic-failed"),
-        ] {
-            assert!(logged.logged_under(problems), "{}", logged.status);
+        // The default, and anything but "all", logs the problems only.
+        for value in [None, Some("problems"), Some("Problems"), Some("none"), Some(""), Some("al")] {
+            let problems = RequestLog::parse(value);
+            assert_eq!(problems, RequestLog::Problems, "{value:?}");
+            assert!(!record(200, "", 1.0).logged_under(problems));
+            assert!(!record(202, "", 1.0).logged_under(problems));
+            assert!(!record(200, "", SLOW_REQUEST_MS - 1.0).logged_under(problems));
+            for logged in [
+                record(400, "", 1.0),
+                record(404, "", 1.0),
+                record(429, "", 1.0),
+                record(503, "", 1.0),
+                record(200, "semantic-failed", 1.0),
+                record(200, "", SLOW_REQUEST_MS),
+            ] {
+                assert!(logged.logged_under(problems), "{} {}", logged.status, logged.latency_ms);
+            }
         }
-        // The default, and anything unrecognised, logs everything.
-        for value in [None, Some("all"), Some("Problems"), Some("none"), Some("")] {
+        for value in [Some("all"), Some(" ALL ")] {
             assert_eq!(RequestLog::parse(value), RequestLog::All, "{value:?}");
-            assert!(record(200, "").logged_under(RequestLog::parse(value)));
+            assert!(record(200, "", 1.0).logged_under(RequestLog::parse(value)));
         }
     }
 
