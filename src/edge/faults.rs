@@ -181,7 +181,7 @@ pub(super) const OBJECT_STATE_PATH: &str = "/__test/state";
 
 #[cfg(feature = "faults")]
 pub(super) async fn client_state(req: &worker::Request, env: &worker::Env) -> crate::transport::HttpResponse {
-    use crate::policy::quotas::{self, QuotaConfig};
+    use crate::policy::quotas;
     use crate::transport::{HttpRequest, HttpResponse, Method};
 
     let owner = match req
@@ -197,7 +197,7 @@ pub(super) async fn client_state(req: &worker::Request, env: &worker::Env) -> cr
         }
         None => {
             let headers = super::convert::headers(req);
-            let cfg = QuotaConfig::from_vars(|name| env.var(name).ok().map(|v| v.to_string()));
+            let cfg = super::router::quota_config(env);
             let identity = quotas::anonymous_identity(headers.get("CF-Connecting-IP"), &cfg);
             quotas::plan(&identity, None, false, &cfg, String::new).serve_owner
         }
@@ -224,7 +224,7 @@ pub(super) const CHARGE_ROUTE: &str = "/__test/charge";
 
 #[cfg(feature = "faults")]
 pub(super) async fn charge(req: &worker::Request, env: &worker::Env) -> crate::transport::HttpResponse {
-    use crate::policy::quotas::{Limit, QuotaConfig, Role};
+    use crate::policy::quotas::{Limit, Role};
     use crate::transport::{HttpRequest, HttpResponse, Method};
 
     let query: std::collections::HashMap<String, String> =
@@ -235,7 +235,7 @@ pub(super) async fn charge(req: &worker::Request, env: &worker::Env) -> crate::t
     let (Some(owner), Some(role)) = (owner, query.get("role").and_then(|r| Role::parse(r))) else {
         return HttpResponse::json(400, &serde_json::json!({"error": "owner (32 hex) and role required"}));
     };
-    let cfg = QuotaConfig::from_vars(|name| env.var(name).ok().map(|v| v.to_string()));
+    let cfg = super::router::quota_config(env);
     let limit = Limit { owner: owner.clone(), role, policy: cfg.policy_for(role).clone() };
     let probe = HttpRequest { method: Method::Post, headers: Default::default(), body: Vec::new() };
     match super::object_call::call_object(
