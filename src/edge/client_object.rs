@@ -17,7 +17,7 @@ use super::sql_admissions::SqlAdmissions;
 use super::sql_sessions::SqlSessions;
 use super::strategy_backend::EdgeBackend;
 use super::telemetry;
-use crate::mcp::session::{SessionKeys, StoreError, DEFAULT_IDLE_TTL_MS};
+use crate::mcp::session::{CachedSessions, SessionKeys, StoreError, DEFAULT_IDLE_TTL_MS};
 use crate::mcp::Dispatcher;
 use crate::policy::admissions::AdmissionStore;
 use crate::policy::limiter::MAX_WINDOW_SECS;
@@ -35,7 +35,9 @@ const HORIZON_MS: i64 = MAX_WINDOW_SECS as i64 * 1000;
 #[durable_object]
 pub struct ClientObject {
     state: State,
-    sessions: SqlSessions,
+    /// Write-through: this object is its storage's only writer, so a request on a known session
+    /// reads no row.
+    sessions: CachedSessions<SqlSessions>,
     admissions: SqlAdmissions,
     dispatcher: Dispatcher<Porygon<EdgeBackend>>,
     idle_ttl_ms: i64,
@@ -51,7 +53,7 @@ impl DurableObject for ClientObject {
     fn new(state: State, env: Env) -> Self {
         super::logging::init();
         // Tables are created by their first write (see `sql_sessions`), not here.
-        let sessions = SqlSessions::new(state.storage().sql());
+        let sessions = CachedSessions::new(SqlSessions::new(state.storage().sql()));
         let admissions = SqlAdmissions::new(state.storage().sql());
         let idle_ttl_ms = env
             .var("SESSION_IDLE_TTL_SECS")
@@ -91,11 +93,11 @@ impl DurableObject for ClientObject {
         }
         #[cfg(feature = "faults")]
         if path == super::faults::OBJECT_STATE_PATH && self.environment == "local" {
-            return convert::response(super::faults::object_state(&self.sessions, &self.admissions));
+            return convert::response(super::faults::object_state(self.sessions.store(), &self.admissions));
         }
         if path == "/health" {
             // Storage answers: the object is alive and its SQLite usable.
-            return match crate::mcp::session::SessionStore::load(&self.sessions, "health-probe") {
+            return match crate::mcp::session::SessionStore::load(self.sessions.store(), "health-probe") {
                 Ok(_) => Response::ok("ok"),
                 Err(e) => Response::error(e.to_string(), 503),
             };
@@ -175,7 +177,10 @@ impl DurableObject for ClientObject {
     async fn alarm(&self) -> Result<Response> {
         self.alarm_armed.set(false);
         let now = now_ms();
-        let next_session = self.sessions.sweep(now).unwrap_or_else(|e| {
+        // The sweep deletes rows behind the cache, which forgets everything either way.
+        let swept = self.sessions.store().sweep(now);
+        self.sessions.forget_all();
+        let next_session = swept.unwrap_or_else(|e| {
             tracing::error!(error = %e, "session sweep failed");
             None
         });

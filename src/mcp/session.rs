@@ -247,6 +247,76 @@ impl SessionStore for MemorySessionStore {
     }
 }
 
+/// A store's recently used sessions, kept in memory in front of it (write-through).
+///
+/// For a store with one writer, such as a Durable Object's own SQLite: every change goes
+/// through this cache, so memory never disagrees with storage, and a request on a known session
+/// reads no row and decodes no record. A write the store refuses forgets the entry (storage is
+/// the truth); anything that deletes rows behind the cache's back (`evict_beyond`, an expiry
+/// sweep: [`CachedSessions::forget_all`]) empties it.
+pub(crate) struct CachedSessions<S> {
+    store: S,
+    recent: std::cell::RefCell<lru::LruCache<String, Session>>,
+}
+
+/// Sessions kept per object: a client has a handful open at a time.
+pub(crate) const CACHED_SESSIONS: usize = 16;
+
+impl<S: SessionStore> CachedSessions<S> {
+    pub(crate) fn new(store: S) -> Self {
+        let capacity = std::num::NonZeroUsize::new(CACHED_SESSIONS).expect("non-zero");
+        Self { store, recent: std::cell::RefCell::new(lru::LruCache::new(capacity)) }
+    }
+
+    pub(crate) fn store(&self) -> &S {
+        &self.store
+    }
+
+    /// After rows were deleted without this cache (the alarm's sweep).
+    pub(crate) fn forget_all(&self) {
+        self.recent.borrow_mut().clear();
+    }
+}
+
+impl<S: SessionStore> SessionStore for CachedSessions<S> {
+    fn load(&self, id: &str) -> Result<Option<Session>, StoreError> {
+        if let Some(hit) = self.recent.borrow_mut().get(id) {
+            return Ok(Some(hit.clone()));
+        }
+        let loaded = self.store.load(id)?;
+        if let Some(s) = &loaded {
+            self.recent.borrow_mut().put(id.to_owned(), s.clone());
+        }
+        Ok(loaded)
+    }
+
+    fn save(&self, session: &Session) -> Result<(), StoreError> {
+        match self.store.save(session) {
+            Ok(()) => {
+                self.recent.borrow_mut().put(session.id.clone(), session.clone());
+                Ok(())
+            }
+            Err(e) => {
+                self.recent.borrow_mut().pop(&session.id);
+                Err(e)
+            }
+        }
+    }
+
+    fn remove(&self, id: &str) -> Result<bool, StoreError> {
+        self.recent.borrow_mut().pop(id);
+        self.store.remove(id)
+    }
+
+    fn evict_beyond(&self, max: usize) -> Result<usize, StoreError> {
+        let evicted = self.store.evict_beyond(max);
+        if !matches!(evicted, Ok(0)) {
+            self.forget_all();
+        }
+        evicted
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -264,6 +334,81 @@ mod tests {
             last_seen_ms: now,
             idle_ttl_ms: DEFAULT_IDLE_TTL_MS,
         }
+    }
+
+    /// A store that counts reads and can be told to fail writes.
+    #[derive(Default)]
+    struct CountingStore {
+        inner: MemorySessionStore,
+        loads: std::cell::Cell<usize>,
+        fail_saves: std::cell::Cell<bool>,
+    }
+
+    impl SessionStore for CountingStore {
+        fn load(&self, id: &str) -> Result<Option<Session>, StoreError> {
+            self.loads.set(self.loads.get() + 1);
+            self.inner.load(id)
+        }
+        fn save(&self, session: &Session) -> Result<(), StoreError> {
+            if self.fail_saves.get() {
+                return Err(StoreError::Unavailable("injected".into()));
+            }
+            self.inner.save(session)
+        }
+        fn remove(&self, id: &str) -> Result<bool, StoreError> {
+            self.inner.remove(id)
+        }
+        fn evict_beyond(&self, max: usize) -> Result<usize, StoreError> {
+            self.inner.evict_beyond(max)
+        }
+    }
+
+    #[test]
+    fn cached_sessions_read_storage_once_and_never_disagree_with_it() {
+        let cached = CachedSessions::new(CountingStore::default());
+        let mut s = session(1_000);
+        cached.save(&s).unwrap();
+        // Saved through the cache: no read at all, and the same record as storage.
+        assert_eq!(cached.load("x").unwrap().as_ref(), Some(&s));
+        assert_eq!(cached.store().loads.get(), 0);
+        assert_eq!(cached.store().inner.load("x").unwrap().as_ref(), Some(&s));
+
+        // A refused write: memory forgets, the next load reads storage's (older) record.
+        let stored = s.clone();
+        s.last_seen_ms += TOUCH_GRANULARITY_MS;
+        cached.store().fail_saves.set(true);
+        assert!(cached.save(&s).is_err());
+        cached.store().fail_saves.set(false);
+        assert_eq!(cached.load("x").unwrap(), Some(stored.clone()));
+        assert_eq!(cached.store().loads.get(), 1);
+        assert_eq!(cached.load("x").unwrap(), Some(stored), "then served from memory");
+        assert_eq!(cached.store().loads.get(), 1);
+
+        // Removed, swept or evicted rows are not served from memory.
+        assert!(cached.remove("x").unwrap());
+        assert_eq!(cached.load("x").unwrap(), None);
+        cached.save(&session(2_000)).unwrap();
+        cached.store().inner.remove("x").unwrap(); // a sweep, behind the cache's back
+        cached.forget_all();
+        assert_eq!(cached.load("x").unwrap(), None);
+        for (i, at) in [(1, 10), (2, 20), (3, 30)] {
+            cached.save(&Session { id: format!("s{i}"), ..session(at) }).unwrap();
+        }
+        assert_eq!(cached.evict_beyond(2).unwrap(), 1);
+        assert_eq!(cached.load("s1").unwrap(), None, "the evicted session is gone from memory too");
+        assert!(cached.load("s3").unwrap().is_some());
+    }
+
+    #[test]
+    fn cached_sessions_stay_within_their_capacity() {
+        let cached = CachedSessions::new(CountingStore::default());
+        for i in 0..CACHED_SESSIONS * 3 {
+            cached.save(&Session { id: format!("s{i}"), ..session(i as i64) }).unwrap();
+        }
+        assert_eq!(cached.recent.borrow().len(), CACHED_SESSIONS);
+        // The oldest were dropped from memory, not from storage.
+        assert!(cached.load("s0").unwrap().is_some());
+        assert_eq!(cached.store().loads.get(), 1);
     }
 
     #[test]
