@@ -47,7 +47,7 @@ pub use tools::team::{
 pub use tools::Porygon;
 pub use transport::gate::{self, GateConfig, Verdict};
 pub use transport::streamable::{
-    Streamable, MAX_SESSIONS_PER_CLIENT, MAX_STORED_CAPABILITIES_BYTES, SESSION_HEADER,
+    Streamable, MACHINE_HEADERS, MAX_SESSIONS_PER_CLIENT, MAX_STORED_CAPABILITIES_BYTES, SESSION_HEADER,
 };
 pub use transport::{Headers, HttpRequest, HttpResponse, Method};
 

@@ -1,14 +1,16 @@
-//! The router's call to a client object: the request rebuilt with only the internal headers
-//! the router sets (`transport::internal`), the object's answer read back as plain data.
+//! The router's call to a client object: the request rebuilt with only the headers the
+//! object's machine reads (`MACHINE_HEADERS`) and the internal ones the router sets
+//! (`transport::internal`), the object's answer read back as plain data.
 
 use worker::{Env, Request, RequestInit, Result};
 
 use super::convert;
 use crate::policy::quotas::{encode_policy, Limit};
 use crate::transport::internal::{
-    is_internal, FAULT_HEADER, LIMIT_HEADER, LIMIT_ROLE_HEADER, LIMIT_UNITS_HEADER, OBJECT_MS_HEADER,
-    OWNER_HEADER, REQUEST_ID_HEADER,
+    FAULT_HEADER, LIMIT_HEADER, LIMIT_ROLE_HEADER, LIMIT_UNITS_HEADER, OBJECT_MS_HEADER, OWNER_HEADER,
+    REQUEST_ID_HEADER,
 };
+use crate::transport::streamable::MACHINE_HEADERS;
 use crate::transport::{HttpRequest, HttpResponse, Method};
 
 /// The client objects' binding.
@@ -27,11 +29,18 @@ pub(super) async fn call_object(
     http: &HttpRequest,
 ) -> Result<HttpResponse> {
     let mut forwarded = http.headers.clone();
-    // Our own x-porygon-* headers are set below, never taken from the client; the request id
-    // (set by this router) and local-only fault switches travel on.
+    // What the object's machine reads, repeats included (it refuses repeated MCP headers); of
+    // our own x-porygon-* headers only the request id (set by this router) and local-only
+    // fault switches travel on, the others are set below, never taken from the client.
     forwarded.retain(|k| {
-        !is_internal(k) || k.eq_ignore_ascii_case(REQUEST_ID_HEADER) || k.eq_ignore_ascii_case(FAULT_HEADER)
+        MACHINE_HEADERS.iter().any(|h| k.eq_ignore_ascii_case(h))
+            || k.eq_ignore_ascii_case(REQUEST_ID_HEADER)
+            || k.eq_ignore_ascii_case(FAULT_HEADER)
     });
+    if !http.body.is_empty() {
+        // The body's own length (read whole by the router), so the object reads it in one call.
+        forwarded.insert("Content-Length", http.body.len().to_string());
+    }
     forwarded.insert(OWNER_HEADER, owner);
     if let Some((limit, units)) = limit {
         forwarded.insert(LIMIT_HEADER, encode_policy(&limit.policy));

@@ -23,6 +23,11 @@ pub const SESSION_HEADER: &str = "Mcp-Session-Id";
 pub(crate) const VERSION_HEADER: &str = "MCP-Protocol-Version";
 pub(crate) const METHOD_HEADER: &str = "Mcp-Method";
 pub(crate) const NAME_HEADER: &str = "Mcp-Name";
+/// The only request headers the machine reads. The router forwards these to the client object
+/// and leaves the rest of what a client sent (credentials included) behind: fewer headers to
+/// rebuild on each hop, and nothing the object does not need (tests/fuzz/transport.rs runs a
+/// twin machine on these alone and requires the same answers).
+pub const MACHINE_HEADERS: [&str; 4] = [SESSION_HEADER, VERSION_HEADER, METHOD_HEADER, NAME_HEADER];
 use super::internal::{CACHE_REPORT_HEADER, DEGRADATION_REPORT_HEADER, ERROR_REPORT_HEADER};
 
 /// JSON-RPC code for an unknown or expired session (as the TypeScript SDK uses).

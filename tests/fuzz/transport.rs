@@ -11,7 +11,7 @@ use porygon::{
     gate, parse_chaos, parse_sets, BackendError, Dispatcher, FormatUsage, GateConfig, Headers, HttpRequest,
     HttpResponse, MemorySessionStore, Method, NoCorpus, Porygon, SearchHit, SearchRequest, Session,
     SessionStore, SetsFile, Source, StoreError, StrategyBackend, Verdict, DEFAULT_IDLE_TTL_MS,
-    SESSION_HEADER,
+    MACHINE_HEADERS, SESSION_HEADER,
 };
 use proptest::prelude::*;
 use rmcp::model::ErrorCode;
@@ -344,48 +344,43 @@ fn step() -> BoxedStrategy<Step> {
 // ---------------------------------------------------------------------------
 // The run.
 
-struct World<B> {
+/// One machine: its dispatcher, its store, and the session ids it handed out so far, with
+/// their revisions.
+struct Server<B> {
     dispatcher: Dispatcher<Porygon<B>>,
     store: FlakyStore,
-    now_ms: i64,
-    /// Session ids the server handed out so far, with their revisions.
     sessions: Vec<(String, String)>,
-    gate: GateConfig,
 }
 
-impl<B: StrategyBackend> World<B> {
-    fn new(backend: B) -> Self {
-        let mut world = World {
+impl<B: StrategyBackend> Server<B> {
+    fn new(backend: B, now_ms: i64) -> Self {
+        let mut server = Server {
             dispatcher: Dispatcher::new(Porygon::with_backend(backend)),
             store: FlakyStore::default(),
-            now_ms: 1_700_000_000_000,
             sessions: Vec::new(),
-            gate: GateConfig::from_list("https://claude.ai"),
         };
         // A session of every revision that has them, to name in Mcp-Session-Id.
         for v in &VERSIONS[..4] {
             let init = json!({"jsonrpc": "2.0", "id": 0, "method": "initialize",
                 "params": {"protocolVersion": v, "capabilities": {}, "clientInfo": {"name": "fuzz", "version": "1"}}});
-            let r = world.machine(&HttpRequest {
-                method: Method::Post,
-                headers: Headers::new(),
-                body: init.to_string().into(),
-            });
-            world
+            let r = server.handle(
+                now_ms,
+                &HttpRequest { method: Method::Post, headers: Headers::new(), body: init.to_string().into() },
+            );
+            server
                 .sessions
                 .push((r.headers.get(SESSION_HEADER).expect("a session").to_owned(), (*v).to_owned()));
         }
-        world
+        server
     }
 
-    fn machine(&self, req: &HttpRequest) -> HttpResponse {
-        crate::common::handle(&self.dispatcher, &self.store, self.now_ms, req)
+    fn handle(&self, now_ms: i64, req: &HttpRequest) -> HttpResponse {
+        crate::common::handle(&self.dispatcher, &self.store, now_ms, req)
     }
 
-    fn run(&mut self, step: &Step) -> Result<(), TestCaseError> {
-        self.now_ms += step.advance_ms;
-        let headers: Headers = step
-            .headers
+    /// The step's headers, naming this server's sessions.
+    fn headers(&self, step: &Step) -> Headers {
+        step.headers
             .iter()
             .map(|(k, v)| {
                 let v = match v {
@@ -395,24 +390,87 @@ impl<B: StrategyBackend> World<B> {
                 };
                 (k.clone(), v)
             })
-            .collect();
-        let req = HttpRequest { method: step.method, headers, body: step.body.0.clone() };
+            .collect()
+    }
+
+    fn remember(&mut self, r: &HttpResponse) {
+        if let Some(id) = r.headers.get(SESSION_HEADER) {
+            let version =
+                r.body_json().and_then(|b| b["result"]["protocolVersion"].as_str().map(str::to_owned));
+            self.sessions.push((id.to_owned(), version.unwrap_or_default()));
+        }
+    }
+}
+
+/// The server under test, and a twin that sees only `MACHINE_HEADERS` (what the router
+/// forwards to a client object): the twin must answer every step exactly as the server does.
+struct World<B> {
+    server: Server<B>,
+    twin: Server<B>,
+    now_ms: i64,
+    gate: GateConfig,
+}
+
+impl<B: StrategyBackend> World<B> {
+    fn new(backend: impl Fn() -> B) -> Self {
+        let now_ms = 1_700_000_000_000;
+        World {
+            server: Server::new(backend(), now_ms),
+            twin: Server::new(backend(), now_ms),
+            now_ms,
+            gate: GateConfig::from_list("https://claude.ai"),
+        }
+    }
+
+    fn run(&mut self, step: &Step) -> Result<(), TestCaseError> {
+        self.now_ms += step.advance_ms;
+        let req = HttpRequest {
+            method: step.method,
+            headers: self.server.headers(step),
+            body: step.body.0.clone(),
+        };
 
         // The router's gate first, as the Worker runs it.
         if let Verdict::Respond(r) = gate::check(req.method, &req.headers, &self.gate) {
             check_gate(&req, &r)?;
         }
         // The machine must hold whatever reaches it: run it regardless of the gate's verdict.
-        self.store.failing.set(step.store_fails);
-        let r = self.machine(&req);
-        self.store.failing.set(false);
+        self.server.store.failing.set(step.store_fails);
+        let r = self.server.handle(self.now_ms, &req);
+        self.server.store.failing.set(false);
         check_machine(&req, &r, step.store_fails)?;
-        if let Some(id) = r.headers.get(SESSION_HEADER) {
-            let version =
-                r.body_json().and_then(|b| b["result"]["protocolVersion"].as_str().map(str::to_owned));
-            self.sessions.push((id.to_owned(), version.unwrap_or_default()));
-        }
+
+        let mut forwarded = self.twin.headers(step);
+        forwarded.retain(|k| MACHINE_HEADERS.iter().any(|h| k.eq_ignore_ascii_case(h)));
+        self.twin.store.failing.set(step.store_fails);
+        let twin = self.twin.handle(
+            self.now_ms,
+            &HttpRequest { method: req.method, headers: forwarded, body: req.body.clone() },
+        );
+        self.twin.store.failing.set(false);
+        self.server.remember(&r);
+        self.twin.remember(&twin);
+        prop_assert_eq!(
+            self.same_ids(&twin),
+            self.same_ids(&r),
+            "the twin, with MACHINE_HEADERS only, answered otherwise"
+        );
         Ok(())
+    }
+
+    /// An answer with the twin's session ids spelt as the server's (the only part that differs
+    /// by design: ids carry 128 random bits).
+    fn same_ids(&self, r: &HttpResponse) -> (u16, Vec<(String, String)>, String) {
+        let mut text = String::from_utf8_lossy(&r.body).into_owned();
+        let mut headers: Vec<(String, String)> =
+            r.headers.iter().map(|(k, v)| (k.to_owned(), v.to_owned())).collect();
+        for ((twin_id, _), (id, _)) in self.twin.sessions.iter().zip(&self.server.sessions) {
+            text = text.replace(twin_id, id);
+            for (_, v) in &mut headers {
+                *v = v.replace(twin_id, id);
+            }
+        }
+        (r.status, headers, text)
     }
 }
 
@@ -566,7 +624,7 @@ fn well_formed_call(params: Option<&serde_json::Map<String, Value>>) -> bool {
         && p.get("_meta").is_none_or(Value::is_object)
 }
 
-fn run_all<B: StrategyBackend>(backend: B, steps: &[Step]) -> Result<(), TestCaseError> {
+fn run_all<B: StrategyBackend>(backend: impl Fn() -> B, steps: &[Step]) -> Result<(), TestCaseError> {
     let mut world = World::new(backend);
     for step in steps {
         world.run(step)?;
@@ -580,9 +638,9 @@ proptest! {
     #[test]
     fn the_machine_answers_everything_in_json_rpc(steps in prop::collection::vec(step(), 1..6), corpus in any::<bool>()) {
         if corpus {
-            run_all(MemoryCorpus::new(), &steps)?;
+            run_all(MemoryCorpus::new, &steps)?;
         } else {
-            run_all(NoCorpus, &steps)?;
+            run_all(|| NoCorpus, &steps)?;
         }
     }
 }
