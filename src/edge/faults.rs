@@ -197,7 +197,7 @@ pub(super) async fn client_state(req: &worker::Request, env: &worker::Env) -> cr
         }
         None => {
             let headers = super::convert::headers(req);
-            let cfg = super::router::quota_config(env);
+            let cfg = super::vars::quota_config(env);
             let identity = quotas::anonymous_identity(headers.get("CF-Connecting-IP"), &cfg);
             quotas::plan(&identity, None, false, &cfg, String::new).serve_owner
         }
@@ -235,7 +235,7 @@ pub(super) async fn charge(req: &worker::Request, env: &worker::Env) -> crate::t
     let (Some(owner), Some(role)) = (owner, query.get("role").and_then(|r| Role::parse(r))) else {
         return HttpResponse::json(400, &serde_json::json!({"error": "owner (32 hex) and role required"}));
     };
-    let cfg = super::router::quota_config(env);
+    let cfg = super::vars::quota_config(env);
     let limit = Limit { owner: owner.clone(), role, policy: cfg.policy_for(role).clone() };
     let probe = HttpRequest { method: Method::Post, headers: Default::default(), body: Vec::new() };
     match super::object_call::call_object(

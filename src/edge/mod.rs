@@ -31,4 +31,5 @@ mod sql_sessions;
 mod sql_slots;
 mod strategy_backend;
 mod telemetry;
+mod vars;
 mod vectors;

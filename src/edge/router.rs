@@ -224,21 +224,6 @@ fn pseudonym(env: &Env, key: &str) -> String {
     super::secrets::pseudonym_key(env).map_or_else(|| "-".to_owned(), |secret| client_pseudonym(&secret, key))
 }
 
-thread_local! {
-    static QUOTAS: std::cell::OnceCell<std::rc::Rc<QuotaConfig>> = const { std::cell::OnceCell::new() };
-}
-
-/// The quota vars, parsed once per isolate: they do not change while it lives, and reading the
-/// dozen of them crossed into JS a dozen times per request (~2 % of a call's CPU).
-pub(super) fn quota_config(env: &Env) -> std::rc::Rc<QuotaConfig> {
-    QUOTAS.with(|cell| {
-        cell.get_or_init(|| {
-            std::rc::Rc::new(QuotaConfig::from_vars(|name| env.var(name).ok().map(|v| v.to_string())))
-        })
-        .clone()
-    })
-}
-
 /// One `/mcp` request on its way through: identified, checked, limited, forwarded.
 ///
 /// Every request counts against its caller's own limits, served or refused: gate refusals
@@ -258,7 +243,7 @@ async fn forward(
     faults: Faults,
 ) -> Result<HttpResponse> {
     let method = convert::method(&req);
-    let quotas = quota_config(env);
+    let quotas = super::vars::quota_config(env);
     let now = trace.limiter.now_ms();
     // Set by Cloudflare's edge (and by wrangler dev locally); clients cannot forge it there.
     let address = quotas::anonymous_identity(headers.get("CF-Connecting-IP"), &quotas);
@@ -482,7 +467,7 @@ fn unauthorized(e: &AuthError) -> HttpResponse {
 /// `/health` is public and its deep checks are costly: limited per address, in an object of
 /// its own (so monitoring never spends a client's MCP quota).
 async fn health(req: &Request, env: &Env, faults: Faults) -> HttpResponse {
-    let quotas = quota_config(env);
+    let quotas = super::vars::quota_config(env);
     let ip = req.headers().get("CF-Connecting-IP").ok().flatten();
     let limit = quotas::health_limit(&quotas::anonymous_identity(ip.as_deref(), &quotas), &quotas);
     let mut limiter = Limiter::new(&IsolateDenials, now_ms());
@@ -502,7 +487,7 @@ async fn health(req: &Request, env: &Env, faults: Faults) -> HttpResponse {
 /// The front door's question before it serves an OAuth endpoint that writes state: 204 (go on)
 /// or the 429 with `Retry-After`/`RateLimit`, which the entry turns into an OAuth error.
 async fn oauth_endpoint_admission(req: &Request, env: &Env) -> HttpResponse {
-    let quotas = quota_config(env);
+    let quotas = super::vars::quota_config(env);
     let ip = req.headers().get("CF-Connecting-IP").ok().flatten();
     let limit = quotas::oauth_endpoint_limit(ip.as_deref(), &quotas);
     let mut limiter = Limiter::new(&IsolateDenials, now_ms());
