@@ -207,12 +207,16 @@ bench-speed: bench-build
 LOAD_PORT ?= 8796
 LOAD_STATE ?= .wrangler/load-state
 LOAD_BUILD ?= .wrangler/load-build
+# The report reads each call's own record (cache outcome, limiter decision, coalescing) from the
+# worker's request log, which by default holds only problems (REQUEST_LOG), so `make bench`
+# serves the worker with every request logged. LOAD_ARGS= serves the shipped default instead.
+LOAD_ARGS ?= --var REQUEST_LOG:all
 
 bench: build
 	scripts/install-bench-tools.sh
 	rm -rf $(LOAD_STATE) $(LOAD_BUILD) .wrangler/run/worker-$(LOAD_PORT).log
 	mkdir -p $(LOAD_BUILD) && cp -r build/index.js build/index_bg.wasm build/wasm-opt.json build/package.json build/worker $(LOAD_BUILD)/
-	@PORT=$(LOAD_PORT) STATE=$(LOAD_STATE) WRANGLER_ARGS="$(LOAD_BUILD)/worker/entry.mjs" scripts/worker.sh start
+	@PORT=$(LOAD_PORT) STATE=$(LOAD_STATE) WRANGLER_ARGS="$(LOAD_BUILD)/worker/entry.mjs $(LOAD_ARGS)" scripts/worker.sh start
 	@trap 'PORT=$(LOAD_PORT) STATE=$(LOAD_STATE) scripts/worker.sh stop' EXIT; \
 	  node scripts/load-local-corpus.mjs --url http://127.0.0.1:$(LOAD_PORT) --formats gen9ou > /dev/null && \
 	  LOAD_URL=http://127.0.0.1:$(LOAD_PORT) LOAD_STATE=$(LOAD_STATE) WASM=$(LOAD_BUILD)/index_bg.wasm node bench/load.mjs

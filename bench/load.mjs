@@ -338,6 +338,11 @@ out();
   }
   out(`"coalesced" or "hit" only says whether a duplicate reached the client object before or after the computation finished; neither computed anything.`);
   out();
+  if (!r.records.some((x) => x.status === 200)) {
+    // REQUEST_LOG=problems (the default) logs no answer that went well: nothing to look up.
+    out(`**The worker logged no answered call**, so nothing above could be counted: serve it with \`--var REQUEST_LOG:all\` (\`make bench\` does).`);
+    out();
+  }
   out(`Computations per ${CONCURRENCY} identical calls: ${f(totals.miss / ROUNDS, 2)} (target 1); ${totals.coalesced + totals.hit} of ${totals.calls} calls were answered without computing. ` +
     `The gen9ou index object served ${backendSearches} searches during the run (its own counter, \`/admin/index/gen9ou/stats\`), ` +
     `against ${referenceSearches} when the same kinds of question are each asked once by a single call (\`-e CONCURRENCY=1\`): ` +
