@@ -66,7 +66,7 @@ impl DurableObject for ClientObject {
         Self {
             session_keys,
             sentry,
-            environment: telemetry::environment(&env),
+            environment: super::vars::environment(&env),
             state,
             sessions,
             admissions,

@@ -82,7 +82,7 @@ impl MonitorObject {
     async fn check(&self) -> Result<Response> {
         let var = |name: &str| self.env.var(name).ok().map(|v| v.to_string());
         let rules = FleetRules::from_vars(var);
-        let environment = telemetry::environment(&self.env);
+        let environment = super::vars::environment(&self.env);
         let now = super::clock::now_ms();
         let mut state = self.slots.load("state")?.unwrap_or_default();
         let (snapshot, notices) = match self.snapshot(&rules, &environment).await {

@@ -65,7 +65,7 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
     let request_id = telemetry::request_id(req.headers().get("cf-ray").ok().flatten());
     let path = req.path();
     let faults =
-        Faults::from_header(&telemetry::environment(&env), req.headers().get(FAULT_HEADER)?.as_deref());
+        Faults::from_header(&super::vars::environment(&env), req.headers().get(FAULT_HEADER)?.as_deref());
     let sentry = telemetry::sentry_config(&env);
     let wait_until_target: &wasm_bindgen::JsValue = ctx.as_ref().as_ref();
     telemetry::enter(wait_until_target.clone(), sentry.clone(), &path, Some(&request_id));
@@ -85,15 +85,15 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
         #[cfg(feature = "bench")]
         p if p.starts_with("/bench/") => super::bench::handle(req, &env).await,
         #[cfg(feature = "faults")]
-        super::faults::CLIENT_STATE_ROUTE if telemetry::environment(&env) == "local" => {
+        super::faults::CLIENT_STATE_ROUTE if super::vars::environment(&env) == "local" => {
             super::faults::client_state(&req, &env).await
         }
         #[cfg(feature = "faults")]
-        super::faults::CHARGE_ROUTE if telemetry::environment(&env) == "local" => {
+        super::faults::CHARGE_ROUTE if super::vars::environment(&env) == "local" => {
             super::faults::charge(&req, &env).await
         }
         #[cfg(feature = "faults")]
-        super::copy_check::ISOLATE_INDEX_ROUTE if telemetry::environment(&env) == "local" => {
+        super::copy_check::ISOLATE_INDEX_ROUTE if super::vars::environment(&env) == "local" => {
             let mut req = req;
             super::copy_check::isolate_index(&mut req, &env).await
         }
@@ -174,7 +174,7 @@ async fn mcp(
     let record = RequestRecord {
         request_id: request_id.to_owned(),
         client: trace.client_key.as_deref().map_or_else(|| "-".to_owned(), |key| pseudonym(env, key)),
-        environment: telemetry::environment(env),
+        environment: super::vars::environment(env),
         rpc: trace.rpc,
         protocol,
         status: response.status,

@@ -10,7 +10,7 @@ use worker::{AnalyticsEngineDataPointBuilder, Env, Fetch, Headers, Method, Reque
 
 use crate::ingest::alert::{sign, RunReport, SIGNATURE_HEADER};
 use crate::observe::error_rate::{ErrorRateAlert, ErrorRateMonitor};
-use crate::observe::request::{DataPoint, RequestLog, RequestRecord};
+use crate::observe::request::{DataPoint, RequestRecord};
 use crate::observe::sentry::ENVELOPE_CONTENT_TYPE;
 use crate::observe::sentry::{ErrorReport, OutgoingEnvelope, ReportKind, SentryConfig};
 
@@ -21,10 +21,6 @@ thread_local! {
     /// concurrency it names the latest request to enter, which is the best a hook can know.
     static PANIC_SCOPE: RefCell<Option<PanicScope>> = const { RefCell::new(None) };
     static SENTRY: OnceCell<Option<Rc<SentryConfig>>> = const { OnceCell::new() };
-    /// Read once per isolate, like the Sentry config: vars do not change while an isolate lives,
-    /// and reading one crosses into JS (two reads per request were ~1.5 % of a call's CPU).
-    static ENVIRONMENT: OnceCell<String> = const { OnceCell::new() };
-    static REQUEST_LOG: OnceCell<RequestLog> = const { OnceCell::new() };
 }
 
 struct PanicScope {
@@ -35,15 +31,6 @@ struct PanicScope {
     request_id: Option<String>,
 }
 
-pub(super) fn environment(env: &Env) -> String {
-    ENVIRONMENT.with(|cell| {
-        cell.get_or_init(|| {
-            env.var("ENVIRONMENT").map(|v| v.to_string()).unwrap_or_else(|_| "unknown".into())
-        })
-        .clone()
-    })
-}
-
 /// Reporting config from SENTRY_DSN (secret) and SENTRY_SAMPLE_RATE, read once per isolate
 /// (bindings do not change while it lives: a new deploy or secret starts new isolates), so the
 /// request path does not parse a DSN each time. A malformed DSN is logged and means "off".
@@ -52,7 +39,7 @@ pub(super) fn sentry_config(env: &Env) -> Option<Rc<SentryConfig>> {
         cell.get_or_init(|| {
             let dsn = env.secret("SENTRY_DSN").ok().map(|s| s.to_string());
             let rate = env.var("SENTRY_SAMPLE_RATE").ok().map(|v| v.to_string());
-            match SentryConfig::from_vars(dsn.as_deref(), &environment(env), rate.as_deref())? {
+            match SentryConfig::from_vars(dsn.as_deref(), &super::vars::environment(env), rate.as_deref())? {
                 Ok(config) => Some(Rc::new(config)),
                 Err(e) => {
                     tracing::error!(error = %e, "Sentry reporting disabled");
@@ -238,9 +225,7 @@ fn log_and_count(env: &Env, record: &RequestRecord) -> Option<ErrorRateAlert> {
             )
         };
     }
-    let policy = REQUEST_LOG.with(|cell| {
-        *cell.get_or_init(|| RequestLog::parse(env.var("REQUEST_LOG").ok().map(|v| v.to_string()).as_deref()))
-    });
+    let policy = super::vars::request_log(env);
     if record.is_server_error() {
         log!(error);
     } else if !record.degradation.is_empty() {
