@@ -71,13 +71,17 @@ async function inspector() {
 
 const QUESTIONS = ["kingambit counters", "dragon dance sweeper", "hazard removal", "best zapdos set", "rain team setter", "gholdengo checks"];
 let salt = 0;
+const RUN = (Date.now() % 0xffff).toString(16);
 function operation(op, headers) {
   const call = (i, name, args) => post(headers, { jsonrpc: "2.0", id: i, method: "tools/call", params: { name, arguments: args } });
   switch (op) {
     case "live": return () => get("/health/live");
     case "ping": return (i) => post(headers, { jsonrpc: "2.0", id: i, method: "ping" });
+    case "tools_list": return (i) => post(headers, { jsonrpc: "2.0", id: i, method: "tools/list" });
     case "get_pokemon": return (i) => call(i, "get_pokemon", { name: ["Kingambit", "Great Tusk", "Gholdengo", "Dragonite"][i % 4] });
     case "query_strategy_cold": return (i) => call(i, "query_strategy", { query: `${QUESTIONS[i % QUESTIONS.length]} v${++salt}x${Date.now()}`, format: "gen9ou" });
+    // A new anonymous user's first request: its own address, so a new client object each time.
+    case "new_user": return () => post({ "CF-Connecting-IP": `fd00:${RUN}:${(++salt).toString(16)}::1` }, { jsonrpc: "2.0", id: 1, method: "initialize", params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "profile", version: "1" } } });
     default: throw new Error(`unknown OP ${op}`);
   }
 }

@@ -1,34 +1,40 @@
 //! `worker::{Request, Response}` ⇄ `transport::{HttpRequest, HttpResponse}`.
+//!
+//! The hot path (the router's answer, its call to a client object) builds the runtime's own
+//! `Request`/`Response` from plain data in a few calls: `worker`'s builders make an empty
+//! `Headers` object for every request and response, another from our pairs, and read a fetched
+//! response's headers, status, body, `cf` and WebSocket back one call each (bench/REPORT-hops.md).
 
 use futures::StreamExt;
+use wasm_bindgen::{JsCast, JsValue};
+use worker::worker_sys::web_sys;
 use worker::{Request, Response, Result};
 
 use crate::transport::{Headers, HttpRequest, HttpResponse, Method};
 
 /// Headers as plain data.
 pub(super) fn headers(req: &Request) -> Headers {
-    from_js_headers(req.headers())
+    from_js_headers(&req.headers().0)
 }
 
 /// All headers in one trip across the JS boundary: `Array.from` and `JSON.stringify` run in JS
 /// and one string comes back. `Headers::entries()` costs half a dozen crossings per header (the
 /// iterator's `next`, the pair's two `get`s, two string copies); in the CPU profile of
 /// `get_pokemon` under load that iteration was ~6 % of the worker's time (bench/REPORT-hops.md).
-fn from_js_headers(h: &worker::Headers) -> Headers {
-    let pairs = js_sys::Array::from(h.as_ref());
+fn from_js_headers(h: &web_sys::Headers) -> Headers {
+    let pairs = js_sys::Array::from(h);
     js_sys::JSON::stringify(&pairs)
         .ok()
         .and_then(|json| json.as_string())
         .and_then(|json| serde_json::from_str(&json).ok())
-        .unwrap_or_else(|| h.entries().collect())
+        .unwrap_or_else(|| worker::Headers(h.clone()).entries().collect())
 }
 
-/// The reverse, also in one trip: `new Headers([[name, value], …])` validates every pair as
-/// `append` would.
-pub(super) fn to_js_headers(headers: &Headers) -> Result<worker::Headers> {
+/// The reverse, also in one trip: the `HeadersInit` sequence `[[name, value], …]`, which a
+/// `Request` or `Response` constructor validates pair by pair as `append` would.
+pub(super) fn header_pairs(headers: &Headers) -> Result<JsValue> {
     let json = serde_json::to_string(headers).map_err(|e| worker::Error::RustError(e.to_string()))?;
-    let pairs = js_sys::JSON::parse(&json)?;
-    Ok(worker::Headers(worker::web_sys::Headers::new_with_str_sequence_sequence(&pairs)?))
+    Ok(js_sys::JSON::parse(&json)?)
 }
 
 /// From the raw method: `worker::Method` reads every method it does not know (PROPFIND, PURGE…)
@@ -78,16 +84,40 @@ pub(super) async fn request(mut req: Request, headers: Headers, cap: usize) -> R
     Ok(body_capped(&mut req, &headers, cap).await?.map(|body| HttpRequest { method, headers, body }))
 }
 
-pub(super) fn response(resp: HttpResponse) -> Result<Response> {
-    let headers = to_js_headers(&resp.headers)?;
+/// The runtime's `Response`, built in one constructor call.
+pub(super) fn runtime_response(resp: &HttpResponse) -> Result<web_sys::Response> {
+    let init = web_sys::ResponseInit::new();
+    init.set_status(resp.status);
+    init.set_headers(&header_pairs(&resp.headers)?);
     // 204/304 must have a null body, not an empty one.
-    let out = if resp.body.is_empty() { Response::empty()? } else { Response::from_bytes(resp.body)? };
-    Ok(out.with_status(resp.status).with_headers(headers))
+    let body = (!resp.body.is_empty()).then(|| js_sys::Uint8Array::from(resp.body.as_slice()));
+    Ok(web_sys::Response::new_with_opt_buffer_source_and_init(body.as_deref(), &init)?)
+}
+
+/// A Durable Object's answer, as `worker`'s `Response` (what its `fetch` must return).
+///
+/// Its headers ride in the builder as the `HeadersInit` sequence, typed `Headers`: `worker` only
+/// hands them to `ResponseInit.headers` when the object's `fetch` returns (its `From<Response>
+/// for web_sys::Response`), which takes a sequence as it takes a `Headers` object, so none is
+/// built from them. Nothing calls a `Headers` method on the value; the integration suite goes
+/// through this on every object call.
+pub(super) fn response(resp: HttpResponse) -> Result<Response> {
+    let headers = worker::Headers(header_pairs(&resp.headers)?.unchecked_into());
+    // 204/304 must have a null body, not an empty one.
+    let body = if resp.body.is_empty() { worker::ResponseBody::Empty } else { worker::ResponseBody::Body(resp.body) };
+    Ok(Response::from_body(body)?.with_status(resp.status).with_headers(headers))
+}
+
+/// A fetched response as plain data.
+pub(super) async fn from_runtime_response(resp: web_sys::Response) -> Result<HttpResponse> {
+    let headers = from_js_headers(&resp.headers());
+    let buffer = worker::wasm_bindgen_futures::JsFuture::from(resp.array_buffer()?).await?;
+    Ok(HttpResponse { status: resp.status(), headers, body: js_sys::Uint8Array::new(&buffer).to_vec() })
 }
 
 /// A response from a Durable Object, back into plain data (so the router can add CORS headers).
 pub(super) async fn from_response(mut resp: Response) -> Result<HttpResponse> {
-    let headers = from_js_headers(resp.headers());
+    let headers = from_js_headers(&resp.headers().0);
     let body = body_bytes(&mut resp).await?;
     Ok(HttpResponse { status: resp.status_code(), headers, body })
 }

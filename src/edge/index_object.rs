@@ -147,7 +147,7 @@ impl IndexObject {
 
     /// Synchronous, so a concurrent search never sees half a batch.
     fn apply(&self, batch: &ApplyBatch) -> Result<()> {
-        let now = if batch.at_ms > 0 { batch.at_ms } else { worker::Date::now().as_millis() as i64 };
+        let now = if batch.at_ms > 0 { batch.at_ms } else { super::clock::now_ms() };
         let embedded: std::collections::HashSet<&str> = batch.embedded.iter().map(String::as_str).collect();
         for key in batch.deletes.iter().chain(batch.upserts.iter().map(|d| &d.key)) {
             self.exec("DELETE FROM docs_fts WHERE key = ?", vec![key.as_str().into()])?;

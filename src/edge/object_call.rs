@@ -2,7 +2,10 @@
 //! object's machine reads (`MACHINE_HEADERS`) and the internal ones the router sets
 //! (`transport::internal`), the object's answer read back as plain data.
 
-use worker::{Env, Request, RequestInit, Result};
+use wasm_bindgen::JsCast;
+use worker::wasm_bindgen_futures::JsFuture;
+use worker::worker_sys::{web_sys, DurableObjectNamespace};
+use worker::{Env, Result};
 
 use super::convert;
 use crate::policy::quotas::{encode_policy, Limit};
@@ -47,16 +50,21 @@ pub(super) async fn call_object(
         forwarded.insert(LIMIT_ROLE_HEADER, limit.role.as_str());
         forwarded.insert(LIMIT_UNITS_HEADER, units.to_string());
     }
-    let mut init = RequestInit::new();
-    init.with_method(worker::Method::from(method_name(http.method).to_owned()))
-        .with_headers(convert::to_js_headers(&forwarded)?);
+    // The runtime's own Request and stub, not `worker`'s wrappers: this is every MCP request's
+    // hop, and the wrappers cost a `Headers` object each way and a JS call per field read back.
+    let init = web_sys::RequestInit::new();
+    init.set_method(method_name(http.method));
+    init.set_headers(&convert::header_pairs(&forwarded)?);
     if !http.body.is_empty() {
-        init.with_body(Some(js_sys::Uint8Array::from(http.body.as_slice()).into()));
+        init.set_body(&js_sys::Uint8Array::from(http.body.as_slice()));
     }
-    let inner = Request::new_with_init(&format!("https://client-object{path}"), &init)?;
-    let stub = env.durable_object(CLIENTS_BINDING)?.id_from_name(owner)?.get_stub()?;
+    let request = web_sys::Request::new_with_str_and_init(&format!("https://client-object{path}"), &init)?;
+    let namespace = env.durable_object(CLIENTS_BINDING)?;
+    let namespace: &DurableObjectNamespace = namespace.unchecked_ref();
+    let stub = namespace.get(&namespace.id_from_name(owner)?)?;
     let started = super::clock::now_ms();
-    let mut response = convert::from_response(stub.fetch_with_request(inner).await?).await?;
+    let answer: web_sys::Response = JsFuture::from(stub.fetch_with_request(&request)?).await?.dyn_into()?;
+    let mut response = convert::from_runtime_response(answer).await?;
     response.headers.insert(OBJECT_MS_HEADER, (super::clock::now_ms() - started).to_string());
     Ok(response)
 }

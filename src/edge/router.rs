@@ -5,7 +5,8 @@ use std::cell::RefCell;
 
 use rmcp::model::ErrorData;
 use serde_json::json;
-use worker::{event, Context, Env, Request, Response, Result};
+use worker::worker_sys::web_sys;
+use worker::{event, Context, Env, Request, Result};
 
 use super::clock::now_ms;
 use super::faults::Faults;
@@ -60,7 +61,7 @@ impl LimitObjects for ClientObjects<'_> {
 }
 
 #[event(fetch)]
-async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
+async fn fetch(req: Request, env: Env, ctx: Context) -> Result<web_sys::Response> {
     super::logging::init();
     let request_id = telemetry::request_id(req.headers().get("cf-ray").ok().flatten());
     let path = req.path();
@@ -73,8 +74,8 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
         panic!("injected fault: router panic");
     }
     if front_door_asks_admission(&ctx) {
-        return convert::response(
-            oauth_endpoint_admission(&req, &env).await.with_header("X-Request-Id", request_id),
+        return convert::runtime_response(
+            &oauth_endpoint_admission(&req, &env).await.with_header("X-Request-Id", request_id),
         );
     }
     let response = match path.as_str() {
@@ -103,7 +104,7 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
     if response.status >= 500 && (path == "/health" || path.starts_with("/admin/")) {
         telemetry::operator_route_failed(wait_until_target, sentry.as_deref(), &path, &response, &request_id);
     }
-    convert::response(response.with_header("X-Request-Id", request_id))
+    convert::runtime_response(&response.with_header("X-Request-Id", request_id))
 }
 
 /// What the router learns about a request on its way through, for the request's record.

@@ -6,7 +6,7 @@ use std::rc::Rc;
 
 use js_sys::{Function, Object, Reflect, Uint8Array};
 use wasm_bindgen::{JsCast, JsValue};
-use worker::{AnalyticsEngineDataPointBuilder, Env, Fetch, Headers, Method, Request, RequestInit};
+use worker::{Env, Fetch, Headers, Method, Request, RequestInit};
 
 use crate::ingest::alert::{sign, RunReport, SIGNATURE_HEADER};
 use crate::observe::error_rate::{ErrorRateAlert, ErrorRateMonitor};
@@ -247,15 +247,17 @@ fn log_and_count(env: &Env, record: &RequestRecord) -> Option<ErrorRateAlert> {
     })
 }
 
+/// Every request writes one, so it crosses into JS as one JSON string, parsed there: `worker`'s
+/// builder makes a JS call per blob and per double.
 fn write_point(env: &Env, point: &DataPoint) {
     let Ok(dataset) = env.analytics_engine("METRICS") else { return };
-    let built = AnalyticsEngineDataPointBuilder::new()
-        .indexes([point.index.as_str()])
-        .blobs(point.blobs.clone())
-        .doubles(point.doubles.clone())
-        .build();
-    if let Err(e) = dataset.write_data_point(&built) {
-        tracing::error!(error = %e, "analytics engine write failed");
+    let dataset: &worker::worker_sys::AnalyticsEngineDataset = dataset.as_ref().unchecked_ref();
+    // JSON has no NaN or infinity (serde_json would write null, which the dataset refuses).
+    let doubles: Vec<f64> = point.doubles.iter().map(|d| if d.is_finite() { *d } else { 0.0 }).collect();
+    let json = serde_json::json!({ "indexes": [point.index], "blobs": point.blobs, "doubles": doubles });
+    let written = js_sys::JSON::parse(&json.to_string()).and_then(|event| dataset.write_data_point(event));
+    if let Err(e) = written {
+        tracing::error!(error = ?e, "analytics engine write failed");
     }
 }
 
