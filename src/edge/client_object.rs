@@ -9,6 +9,7 @@ use std::cell::Cell;
 
 use worker::{durable_object, DurableObject, Env, Request, Response, Result, State};
 
+use super::client_schema::ClientSchema;
 use super::clock::now_ms;
 use super::convert;
 use super::faults::Faults;
@@ -39,6 +40,8 @@ pub struct ClientObject {
     /// reads no row.
     sessions: CachedSessions<SqlSessions>,
     admissions: SqlAdmissions,
+    /// Which tables exist (shared by the two stores above).
+    schema: std::rc::Rc<ClientSchema>,
     dispatcher: Dispatcher<Porygon<EdgeBackend>>,
     idle_ttl_ms: i64,
     /// Signs the session ids this object issues (`None`: not configured, no sessions).
@@ -52,9 +55,10 @@ pub struct ClientObject {
 impl DurableObject for ClientObject {
     fn new(state: State, env: Env) -> Self {
         super::logging::init();
-        // Tables are created by their first write (see `sql_sessions`), not here.
-        let sessions = CachedSessions::new(SqlSessions::new(state.storage().sql()));
-        let admissions = SqlAdmissions::new(state.storage().sql());
+        // Tables are created by the first write (`client_schema`), not here.
+        let schema = std::rc::Rc::new(ClientSchema::new(state.storage().sql()));
+        let sessions = CachedSessions::new(SqlSessions::new(schema.clone()));
+        let admissions = SqlAdmissions::new(schema.clone());
         let idle_ttl_ms = env
             .var("SESSION_IDLE_TTL_SECS")
             .ok()
@@ -70,6 +74,7 @@ impl DurableObject for ClientObject {
             state,
             sessions,
             admissions,
+            schema,
             dispatcher: Dispatcher::new(Porygon::with_backend(EdgeBackend::new(env.clone()))),
             idle_ttl_ms,
             alarm_armed: Cell::new(false),
@@ -203,7 +208,9 @@ impl ClientObject {
             return Ok(());
         }
         let storage = self.state.storage();
-        if storage.get_alarm().await?.is_none() {
+        // An object whose tables this instance created never stored anything before, so never
+        // set an alarm: no need to ask (a new client's first request).
+        if self.schema.created_here() || storage.get_alarm().await?.is_none() {
             storage.set_alarm(convert::alarm_at(now + HORIZON_MS)).await?;
         }
         self.alarm_armed.set(true);

@@ -30,11 +30,31 @@ fn from_js_headers(h: &web_sys::Headers) -> Headers {
         .unwrap_or_else(|| worker::Headers(h.clone()).entries().collect())
 }
 
-/// The reverse, also in one trip: the `HeadersInit` sequence `[[name, value], …]`, which a
-/// `Request` or `Response` constructor validates pair by pair as `append` would.
-pub(super) fn header_pairs(headers: &Headers) -> Result<JsValue> {
-    let json = serde_json::to_string(headers).map_err(|e| worker::Error::RustError(e.to_string()))?;
-    Ok(js_sys::JSON::parse(&json)?)
+/// The reverse, also in one trip: a `HeadersInit` record `{name: value, …}`, which a `Request`
+/// or `Response` constructor validates entry by entry as `append` would. A record, not the
+/// `[[name, value], …]` sequence: the runtime reads a sequence through the iterator protocol,
+/// pair by pair, which made header conversion a third of building a response. Repeats of a name
+/// are joined with ", ", as `append` joins them (porygon sets no `Set-Cookie`, the one header
+/// that must stay repeated; should one appear, the sequence carries it).
+pub(super) fn header_init(headers: &Headers) -> Result<JsValue> {
+    let json = if headers.iter().any(|(k, _)| k.eq_ignore_ascii_case("set-cookie")) {
+        serde_json::to_string(headers)
+    } else {
+        let mut record = serde_json::Map::new();
+        for (name, value) in headers.iter() {
+            match record.get_mut(name) {
+                Some(serde_json::Value::String(joined)) => {
+                    joined.push_str(", ");
+                    joined.push_str(value);
+                }
+                _ => {
+                    record.insert(name.to_owned(), value.into());
+                }
+            }
+        }
+        serde_json::to_string(&record)
+    };
+    Ok(js_sys::JSON::parse(&json.map_err(|e| worker::Error::RustError(e.to_string()))?)?)
 }
 
 /// From the raw method: `worker::Method` reads every method it does not know (PROPFIND, PURGE…)
@@ -88,7 +108,7 @@ pub(super) async fn request(mut req: Request, headers: Headers, cap: usize) -> R
 pub(super) fn runtime_response(resp: &HttpResponse) -> Result<web_sys::Response> {
     let init = web_sys::ResponseInit::new();
     init.set_status(resp.status);
-    init.set_headers(&header_pairs(&resp.headers)?);
+    init.set_headers(&header_init(&resp.headers)?);
     // 204/304 must have a null body, not an empty one.
     let body = (!resp.body.is_empty()).then(|| js_sys::Uint8Array::from(resp.body.as_slice()));
     Ok(web_sys::Response::new_with_opt_buffer_source_and_init(body.as_deref(), &init)?)
@@ -96,15 +116,19 @@ pub(super) fn runtime_response(resp: &HttpResponse) -> Result<web_sys::Response>
 
 /// A Durable Object's answer, as `worker`'s `Response` (what its `fetch` must return).
 ///
-/// Its headers ride in the builder as the `HeadersInit` sequence, typed `Headers`: `worker` only
+/// Its headers ride in the builder as a `HeadersInit` record, typed `Headers`: `worker` only
 /// hands them to `ResponseInit.headers` when the object's `fetch` returns (its `From<Response>
-/// for web_sys::Response`), which takes a sequence as it takes a `Headers` object, so none is
+/// for web_sys::Response`), which takes a record as it takes a `Headers` object, so none is
 /// built from them. Nothing calls a `Headers` method on the value; the integration suite goes
 /// through this on every object call.
 pub(super) fn response(resp: HttpResponse) -> Result<Response> {
-    let headers = worker::Headers(header_pairs(&resp.headers)?.unchecked_into());
+    let headers = worker::Headers(header_init(&resp.headers)?.unchecked_into());
     // 204/304 must have a null body, not an empty one.
-    let body = if resp.body.is_empty() { worker::ResponseBody::Empty } else { worker::ResponseBody::Body(resp.body) };
+    let body = if resp.body.is_empty() {
+        worker::ResponseBody::Empty
+    } else {
+        worker::ResponseBody::Body(resp.body)
+    };
     Ok(Response::from_body(body)?.with_status(resp.status).with_headers(headers))
 }
 

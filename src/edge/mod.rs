@@ -10,6 +10,7 @@ mod backup_store;
 mod bench;
 mod calc; // @smogon/calc through wasm-bindgen (calc.mjs).
 mod client_object; // `#[durable_object]` exports ClientObject to the runtime.
+mod client_schema;
 mod clock;
 mod convert;
 #[cfg(feature = "faults")]

@@ -54,7 +54,7 @@ pub(super) async fn call_object(
     // hop, and the wrappers cost a `Headers` object each way and a JS call per field read back.
     let init = web_sys::RequestInit::new();
     init.set_method(method_name(http.method));
-    init.set_headers(&convert::header_pairs(&forwarded)?);
+    init.set_headers(&convert::header_init(&forwarded)?);
     if !http.body.is_empty() {
         init.set_body(&js_sys::Uint8Array::from(http.body.as_slice()));
     }

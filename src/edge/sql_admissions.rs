@@ -9,10 +9,11 @@
 //! judges that over this [`AdmissionStore`].
 
 use std::cell::{Cell, RefCell};
+use std::rc::Rc;
 
 use worker::{SqlStorage, SqlStorageValue};
 
-use super::sql_sessions::table_exists;
+use super::client_schema::{store_error, ClientSchema};
 use crate::mcp::session::StoreError;
 use crate::policy::admissions::AdmissionStore;
 use crate::policy::limiter::{Decision, Policy, SlidingLog};
@@ -24,43 +25,36 @@ const SLOTS_PER_MS: i64 = 1024;
 const PRUNE_EVERY: u64 = 32;
 
 pub(super) struct SqlAdmissions {
-    sql: SqlStorage,
-    /// `migrate` has run in this instance; the table is created by the first admission (see
-    /// `sql_sessions`).
-    ready: Cell<bool>,
+    /// The tables are created by the object's first write (`client_schema`).
+    schema: Rc<ClientSchema>,
     /// Loaded lazily; `loaded_depth` says how many rows it was loaded with.
     log: RefCell<Option<(SlidingLog, usize)>>,
     since_prune: RefCell<u64>,
     /// The role this log counts, once known (read from, or written to, `admission_role`).
     role: Cell<Option<Role>>,
+    /// No admission row was written by this instance (with `ClientSchema::created_here`: the log
+    /// is empty, and loading it reads nothing).
+    unwritten: Cell<bool>,
 }
 
 impl SqlAdmissions {
-    pub(super) fn new(sql: SqlStorage) -> Self {
+    pub(super) fn new(schema: Rc<ClientSchema>) -> Self {
         Self {
-            sql,
-            ready: Cell::new(false),
+            schema,
             log: RefCell::new(None),
             since_prune: RefCell::new(0),
             role: Cell::new(None),
+            unwritten: Cell::new(true),
         }
+    }
+
+    fn sql(&self) -> &SqlStorage {
+        self.schema.sql()
     }
 
     /// Whether the table exists, without creating it.
     pub(super) fn exists(&self) -> Result<bool, StoreError> {
-        if !self.ready.get() && table_exists(&self.sql, "admission_log")? {
-            self.migrate()?;
-        }
-        Ok(self.ready.get())
-    }
-
-    pub(super) fn migrate(&self) -> Result<(), StoreError> {
-        if !self.ready.get() {
-            self.exec("CREATE TABLE IF NOT EXISTS admission_log (k INTEGER PRIMARY KEY)", vec![])?;
-            self.exec("CREATE TABLE IF NOT EXISTS admission_role (role TEXT NOT NULL)", vec![])?;
-            self.ready.set(true);
-        }
-        Ok(())
+        self.schema.present()
     }
 
     /// How many admissions are stored (for the test build's state probe).
@@ -87,7 +81,7 @@ impl AdmissionStore for SqlAdmissions {
     }
 
     fn claim(&self, role: Role) -> Result<(), StoreError> {
-        self.migrate()?;
+        self.schema.ensure()?;
         self.exec("INSERT INTO admission_role (role) VALUES (?)", vec![role.as_str().into()])?;
         self.role.set(Some(role));
         Ok(())
@@ -111,6 +105,7 @@ impl AdmissionStore for SqlAdmissions {
                 .collect();
             let placeholders = vec!["(?)"; rows.len()].join(",");
             let insert = format!("INSERT OR REPLACE INTO admission_log (k) VALUES {placeholders}");
+            self.unwritten.set(false);
             if let Err(e) = self.exec(&insert, rows) {
                 // Not persisted means not admitted: forget it so memory matches storage.
                 *slot = None;
@@ -146,6 +141,10 @@ impl AdmissionStore for SqlAdmissions {
 
 impl SqlAdmissions {
     fn load(&self, policy: &Policy) -> Result<SlidingLog, StoreError> {
+        if self.schema.created_here() && self.unwritten.get() {
+            // The table was created moments ago and nothing was admitted since: no rows to read.
+            return Ok(SlidingLog::from_timestamps(Vec::new(), policy));
+        }
         let rows = self.query(
             "SELECT k FROM admission_log ORDER BY k DESC LIMIT ?",
             vec![(policy.depth() as i64).into()],
@@ -156,13 +155,13 @@ impl SqlAdmissions {
     }
 
     fn exec(&self, q: &str, binds: Vec<SqlStorageValue>) -> Result<(), StoreError> {
-        let cursor = self.sql.exec(q, binds).map_err(store_error)?;
+        let cursor = self.sql().exec(q, binds).map_err(store_error)?;
         let _ = cursor.raw().count();
         Ok(())
     }
 
     fn query(&self, q: &str, binds: Vec<SqlStorageValue>) -> Result<Vec<Vec<SqlStorageValue>>, StoreError> {
-        let cursor = self.sql.exec(q, binds).map_err(store_error)?;
+        let cursor = self.sql().exec(q, binds).map_err(store_error)?;
         cursor.raw().collect::<Result<Vec<_>, _>>().map_err(store_error)
     }
 }
@@ -177,8 +176,4 @@ fn int(v: SqlStorageValue) -> Option<i64> {
 
 fn first_int(rows: Vec<Vec<SqlStorageValue>>) -> Option<i64> {
     rows.into_iter().next().and_then(|r| r.into_iter().next()).and_then(int)
-}
-
-fn store_error(e: worker::Error) -> StoreError {
-    StoreError::Unavailable(e.to_string())
 }

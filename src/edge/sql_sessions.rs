@@ -1,53 +1,30 @@
 //! Sessions in the client Durable Object's SQLite storage: one row per session, the state as an
-//! rmp-serde blob, `expires_at` indexed so the alarm's sweep is one statement.
-//!
-//! The table is created by the first write, not by the object's constructor: requests that only
-//! read — a well-formed but forged session id can name any object at all — leave no database
-//! behind in the object they reach.
+//! rmp-serde blob, `expires_at` indexed so the alarm's sweep is one statement. The table is
+//! created by the object's first write (`client_schema`).
 
-use std::cell::Cell;
+use std::rc::Rc;
 
 use worker::{SqlStorage, SqlStorageValue};
 
+use super::client_schema::{store_error, ClientSchema};
 use crate::mcp::session::{Session, SessionStore, StoreError};
 
 pub(super) struct SqlSessions {
-    sql: SqlStorage,
-    /// `migrate` has run in this instance (the schema is present and current).
-    ready: Cell<bool>,
+    schema: Rc<ClientSchema>,
 }
 
 impl SqlSessions {
-    pub(super) fn new(sql: SqlStorage) -> Self {
-        Self { sql, ready: Cell::new(false) }
+    pub(super) fn new(schema: Rc<ClientSchema>) -> Self {
+        Self { schema }
     }
 
-    /// Whether the table exists, without creating it (an object that has one is migrated, as
-    /// every object used to be in its constructor).
+    fn sql(&self) -> &SqlStorage {
+        self.schema.sql()
+    }
+
+    /// Whether the table exists, without creating it.
     pub(super) fn exists(&self) -> Result<bool, StoreError> {
-        if !self.ready.get() && table_exists(&self.sql, "sessions")? {
-            self.migrate()?;
-        }
-        Ok(self.ready.get())
-    }
-
-    /// Idempotent schema setup, run before the first write.
-    pub(super) fn migrate(&self) -> Result<(), StoreError> {
-        if self.ready.get() {
-            return Ok(());
-        }
-        self.exec(
-            "CREATE TABLE IF NOT EXISTS sessions (
-                id TEXT PRIMARY KEY,
-                expires_at INTEGER NOT NULL,
-                last_seen INTEGER NOT NULL,
-                state BLOB NOT NULL
-            )",
-            vec![],
-        )?;
-        self.exec("CREATE INDEX IF NOT EXISTS sessions_by_expiry ON sessions (expires_at)", vec![])?;
-        self.ready.set(true);
-        Ok(())
+        self.schema.present()
     }
 
     /// How many sessions are stored, and the largest one's size in bytes (for the test build's
@@ -81,11 +58,11 @@ impl SqlSessions {
     }
 
     fn exec(&self, q: &str, binds: Vec<SqlStorageValue>) -> Result<(), StoreError> {
-        self.sql.exec(q, binds).map(|_| ()).map_err(store_error)
+        self.sql().exec(q, binds).map(|_| ()).map_err(store_error)
     }
 
     fn query(&self, q: &str, binds: Vec<SqlStorageValue>) -> Result<Vec<Vec<SqlStorageValue>>, StoreError> {
-        let cursor = self.sql.exec(q, binds).map_err(store_error)?;
+        let cursor = self.sql().exec(q, binds).map_err(store_error)?;
         cursor.raw().collect::<Result<Vec<_>, _>>().map_err(store_error)
     }
 }
@@ -104,7 +81,7 @@ impl SessionStore for SqlSessions {
     }
 
     fn save(&self, s: &Session) -> Result<(), StoreError> {
-        self.migrate()?;
+        self.schema.ensure()?;
         self.exec(
             "INSERT INTO sessions (id, expires_at, last_seen, state) VALUES (?, ?, ?, ?)
              ON CONFLICT(id) DO UPDATE SET expires_at = excluded.expires_at,
@@ -123,7 +100,7 @@ impl SessionStore for SqlSessions {
             return Ok(false);
         }
         let cursor =
-            self.sql.exec("DELETE FROM sessions WHERE id = ?", vec![id.into()]).map_err(store_error)?;
+            self.sql().exec("DELETE FROM sessions WHERE id = ?", vec![id.into()]).map_err(store_error)?;
         // Drain so rows_written is final.
         let _ = cursor.raw().count();
         Ok(cursor.rows_written() > 0)
@@ -134,7 +111,7 @@ impl SessionStore for SqlSessions {
             return Ok(0);
         }
         let cursor = self
-            .sql
+            .sql()
             .exec(
                 "DELETE FROM sessions WHERE id IN (
                     SELECT id FROM sessions ORDER BY last_seen DESC LIMIT -1 OFFSET ?)",
@@ -144,17 +121,4 @@ impl SessionStore for SqlSessions {
         let _ = cursor.raw().count();
         Ok(cursor.rows_written())
     }
-}
-
-/// Whether `table` exists in this object's database (a read: creates nothing).
-pub(super) fn table_exists(sql: &SqlStorage, table: &str) -> Result<bool, StoreError> {
-    let cursor = sql
-        .exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", vec![table.into()])
-        .map_err(store_error)?;
-    let rows = cursor.raw().collect::<Result<Vec<_>, _>>().map_err(store_error)?;
-    Ok(!rows.is_empty())
-}
-
-fn store_error(e: worker::Error) -> StoreError {
-    StoreError::Unavailable(e.to_string())
 }
