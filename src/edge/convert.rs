@@ -30,31 +30,10 @@ fn from_js_headers(h: &web_sys::Headers) -> Headers {
         .unwrap_or_else(|| worker::Headers(h.clone()).entries().collect())
 }
 
-/// The reverse, also in one trip: a `HeadersInit` record `{name: value, …}`, which a `Request`
-/// or `Response` constructor validates entry by entry as `append` would. A record, not the
-/// `[[name, value], …]` sequence: the runtime reads a sequence through the iterator protocol,
-/// pair by pair, which made header conversion a third of building a response. Repeats of a name
-/// are joined with ", ", as `append` joins them (porygon sets no `Set-Cookie`, the one header
-/// that must stay repeated; should one appear, the sequence carries it).
+/// The reverse, also in one trip: a `HeadersInit` (`Headers::to_init_json`), handed straight to
+/// a `Request` or `Response` constructor, which validates it entry by entry as `append` would.
 pub(super) fn header_init(headers: &Headers) -> Result<JsValue> {
-    let json = if headers.iter().any(|(k, _)| k.eq_ignore_ascii_case("set-cookie")) {
-        serde_json::to_string(headers)
-    } else {
-        let mut record = serde_json::Map::new();
-        for (name, value) in headers.iter() {
-            match record.get_mut(name) {
-                Some(serde_json::Value::String(joined)) => {
-                    joined.push_str(", ");
-                    joined.push_str(value);
-                }
-                _ => {
-                    record.insert(name.to_owned(), value.into());
-                }
-            }
-        }
-        serde_json::to_string(&record)
-    };
-    Ok(js_sys::JSON::parse(&json.map_err(|e| worker::Error::RustError(e.to_string()))?)?)
+    Ok(js_sys::JSON::parse(&headers.to_init_json())?)
 }
 
 /// From the raw method: `worker::Method` reads every method it does not know (PROPFIND, PURGE…)

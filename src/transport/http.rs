@@ -97,6 +97,31 @@ impl Headers {
     pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
         self.0.iter().map(|(k, v)| (k.as_str(), v.as_str()))
     }
+
+    /// The headers as the JSON of a `HeadersInit`, for the edge to hand to a `Request` or
+    /// `Response` constructor in one call: a record `{name: value, …}` with the repeats of a name
+    /// joined by ", " (what `Headers.append` makes of them), or, when a `Set-Cookie` is present
+    /// (the one header that must stay repeated), the `[[name, value], …]` sequence.
+    pub fn to_init_json(&self) -> String {
+        let json = if self.iter().any(|(k, _)| k.eq_ignore_ascii_case("set-cookie")) {
+            serde_json::to_string(self)
+        } else {
+            let mut record = serde_json::Map::new();
+            for (name, value) in self.iter() {
+                match record.get_mut(name) {
+                    Some(serde_json::Value::String(joined)) => {
+                        joined.push_str(", ");
+                        joined.push_str(value);
+                    }
+                    _ => {
+                        record.insert(name.to_owned(), value.into());
+                    }
+                }
+            }
+            serde_json::to_string(&record)
+        };
+        json.expect("string pairs always serialise")
+    }
 }
 
 impl<K: Into<String>, V: Into<String>> FromIterator<(K, V)> for Headers {
@@ -170,6 +195,32 @@ mod tests {
         );
         assert_eq!(serde_json::from_str::<Headers>(&json).unwrap(), headers);
         assert!(serde_json::from_str::<Headers>(r#"{"x-a":"1"}"#).is_err(), "only the pair list is accepted");
+    }
+
+    /// What the edge gives the runtime's constructors: the same headers `append` would make.
+    #[test]
+    fn init_json_joins_repeats_as_append_does() {
+        let headers: Headers = [
+            ("Content-Type", "application/json"),
+            ("Vary", "Origin"),
+            ("Vary", "Accept"),
+            ("x-q", "\"a\", é"),
+        ]
+        .into_iter()
+        .collect();
+        let record: serde_json::Value = serde_json::from_str(&headers.to_init_json()).unwrap();
+        assert_eq!(
+            record,
+            serde_json::json!({"Content-Type": "application/json", "Vary": "Origin, Accept", "x-q": "\"a\", é"})
+        );
+        let mut cookies = headers.clone();
+        cookies.append("Set-Cookie", "a=1");
+        cookies.append("Set-Cookie", "b=2");
+        assert_eq!(
+            serde_json::from_str::<Headers>(&cookies.to_init_json()).unwrap(),
+            cookies,
+            "repeats kept"
+        );
     }
 
     #[test]
