@@ -4,8 +4,8 @@
 //! Never by a read or by the constructor: a well-formed but forged session id can name any
 //! object at all, and a request that only reads must leave no database behind in the object it
 //! reaches. A new client's first request used to check for each table, then create each table and
-//! index in its own statement, and read back the empty log it had just created: ten statements
-//! where four do (bench/REPORT-load.md, new users).
+//! index in its own statement, and read back the empty log it had just created: ten `exec`
+//! calls where six do (bench/REPORT-load.md, new users).
 
 use std::cell::Cell;
 
