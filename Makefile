@@ -63,7 +63,7 @@ dex: deps
 	mkdir -p build && node scripts/export-dex.mjs build/dex.json
 
 # A build directory's JS entry: the front door (src/entry.mjs), the Pokédex module and its table.
-install-entry = cp src/entry.mjs src/dex.mjs $(1)/worker/ && cp build/dex.json $(1)/worker/dex.json.txt
+install-entry = cp src/entry.mjs src/dex.mjs src/objects.mjs $(1)/worker/ && cp build/dex.json $(1)/worker/dex.json.txt
 
 # Serves in the foreground; meanwhile the local corpus (../shared/data) is loaded and ingested
 # in the background once the worker answers (idempotent: unchanged documents are skipped).

@@ -3,6 +3,8 @@
 import { provideDex } from './dex.mjs';
 
 export * from './shim.mjs';
+// In place of the shim's: the client object with its RPC method (src/objects.mjs).
+export { ClientObject } from './objects.mjs';
 export { default } from './shim.mjs';
 
 provideDex();

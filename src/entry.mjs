@@ -24,6 +24,8 @@ import { provideDex } from './dex.mjs';
 import Rust from './shim.mjs';
 
 export * from './shim.mjs';
+// In place of the shim's: the client object with its RPC method (src/objects.mjs).
+export { ClientObject } from './objects.mjs';
 
 provideDex();
 

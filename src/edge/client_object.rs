@@ -7,6 +7,7 @@
 
 use std::cell::Cell;
 
+use wasm_bindgen::JsValue;
 use worker::{durable_object, DurableObject, Env, Request, Response, Result, State};
 
 use super::client_schema::ClientSchema;
@@ -28,8 +29,9 @@ use crate::transport::gate::MAX_BODY_BYTES;
 use crate::transport::internal::{
     FAULT_HEADER, HANDLER_MS_HEADER, HOPS_HEADER, OWNER_HEADER, REQUEST_ID_HEADER,
 };
+use crate::transport::object_frame;
 use crate::transport::streamable::Streamable;
-use crate::transport::HttpResponse;
+use crate::transport::{HttpRequest, HttpResponse};
 
 const HORIZON_MS: i64 = MAX_WINDOW_SECS as i64 * 1000;
 
@@ -96,10 +98,6 @@ impl DurableObject for ClientObject {
                 "sessions": count("SELECT COUNT(*) AS n FROM sessions")?,
             }));
         }
-        #[cfg(feature = "faults")]
-        if path == super::faults::OBJECT_STATE_PATH && self.environment == "local" {
-            return convert::response(super::faults::object_state(self.sessions.store(), &self.admissions));
-        }
         if path == "/health" {
             // Storage answers: the object is alive and its SQLite usable.
             return match crate::mcp::session::SessionStore::load(self.sessions.store(), "health-probe") {
@@ -107,8 +105,63 @@ impl DurableObject for ClientObject {
                 Err(e) => Response::error(e.to_string(), 503),
             };
         }
-        // Read once, in one call (`convert::headers`); everything below looks them up natively.
+        // The router calls `serve` (below); this path stays for anyone who asks by HTTP.
         let headers = convert::headers(&req);
+        let Some(http) = convert::request(req, headers, MAX_BODY_BYTES).await? else {
+            return convert::response(HttpResponse::empty(413));
+        };
+        convert::response(self.answer(&path, http).await?)
+    }
+
+    /// Housekeeping: expires idle sessions (only those past their own deadline) and admissions
+    /// older than the longest window, then re-arms for whatever remains.
+    async fn alarm(&self) -> Result<Response> {
+        self.alarm_armed.set(false);
+        let now = now_ms();
+        // The sweep deletes rows behind the cache, which forgets everything either way.
+        let swept = self.sessions.store().sweep(now);
+        self.sessions.forget_all();
+        let next_session = swept.unwrap_or_else(|e| {
+            tracing::error!(error = %e, "session sweep failed");
+            None
+        });
+        let next_admission = self.admissions.expire(now, HORIZON_MS).unwrap_or_else(|e| {
+            tracing::error!(error = %e, "admission expiry failed");
+            None
+        });
+        let next = [next_session, next_admission.map(|t| t + HORIZON_MS)].into_iter().flatten().min();
+        if let Some(at) = next {
+            self.state.storage().set_alarm(convert::alarm_at(at.max(now + 1000))).await?;
+            self.alarm_armed.set(true);
+        }
+        Response::empty()
+    }
+}
+
+/// The router's hop: one frame in, one frame out (`transport::object_frame`), called as the
+/// object's RPC method `serve` (src/objects.mjs declares the class RPC needs).
+#[wasm_bindgen::prelude::wasm_bindgen]
+impl ClientObject {
+    pub async fn serve(&self, frame: js_sys::Uint8Array) -> std::result::Result<js_sys::Uint8Array, JsValue> {
+        let (path, http) = object_frame::decode_request(&frame.to_vec())
+            .map_err(|e| JsValue::from(js_sys::Error::new(&e.to_string())))?;
+        let answer = if http.body.len() > MAX_BODY_BYTES {
+            HttpResponse::empty(413)
+        } else {
+            self.answer(&path, http).await?
+        };
+        Ok(js_sys::Uint8Array::from(object_frame::encode_response(&answer).as_slice()))
+    }
+}
+
+impl ClientObject {
+    /// A request to this object: an MCP message (`/mcp`), or an admission only (`LIMIT_PATH`).
+    async fn answer(&self, path: &str, http: HttpRequest) -> Result<HttpResponse> {
+        #[cfg(feature = "faults")]
+        if path == super::faults::OBJECT_STATE_PATH && self.environment == "local" {
+            return Ok(super::faults::object_state(self.sessions.store(), &self.admissions));
+        }
+        let headers = &http.headers;
         telemetry::enter_object(
             &self.state,
             self.sentry.clone(),
@@ -122,24 +175,19 @@ impl DurableObject for ClientObject {
         }
         let limit_only = path == LIMIT_PATH;
         let owner = headers.get(OWNER_HEADER).unwrap_or_default().to_owned();
-        let asked = match admission::asked(&headers) {
+        let asked = match admission::asked(headers) {
             Ok(asked) => asked,
-            Err(refused) => return convert::response(refused),
-        };
-        let Some(http) = convert::request(req, headers, MAX_BODY_BYTES).await? else {
-            return convert::response(HttpResponse::empty(413));
+            Err(refused) => return Ok(refused),
         };
 
         // Decide and record before anything else, with no await in between.
         let now = now_ms();
         if faults.storage_error() {
-            return convert::response(storage_failed(&StoreError::Unavailable(
-                "injected fault: storage error".into(),
-            )));
+            return Ok(storage_failed(&StoreError::Unavailable("injected fault: storage error".into())));
         }
         let counted = match admission::count(&self.admissions, asked.as_ref(), now, &http.body) {
             Ok(counted) => counted,
-            Err(answer) => return convert::response(answer),
+            Err(answer) => return Ok(answer),
         };
 
         let mut response = if limit_only {
@@ -174,35 +222,9 @@ impl DurableObject for ClientObject {
         if counted.stored() || response.headers.get(crate::transport::streamable::SESSION_HEADER).is_some() {
             self.ensure_alarm(now).await?;
         }
-        convert::response(response)
+        Ok(response)
     }
 
-    /// Housekeeping: expires idle sessions (only those past their own deadline) and admissions
-    /// older than the longest window, then re-arms for whatever remains.
-    async fn alarm(&self) -> Result<Response> {
-        self.alarm_armed.set(false);
-        let now = now_ms();
-        // The sweep deletes rows behind the cache, which forgets everything either way.
-        let swept = self.sessions.store().sweep(now);
-        self.sessions.forget_all();
-        let next_session = swept.unwrap_or_else(|e| {
-            tracing::error!(error = %e, "session sweep failed");
-            None
-        });
-        let next_admission = self.admissions.expire(now, HORIZON_MS).unwrap_or_else(|e| {
-            tracing::error!(error = %e, "admission expiry failed");
-            None
-        });
-        let next = [next_session, next_admission.map(|t| t + HORIZON_MS)].into_iter().flatten().min();
-        if let Some(at) = next {
-            self.state.storage().set_alarm(convert::alarm_at(at.max(now + 1000))).await?;
-            self.alarm_armed.set(true);
-        }
-        Response::empty()
-    }
-}
-
-impl ClientObject {
     async fn ensure_alarm(&self, now: i64) -> Result<()> {
         if self.alarm_armed.get() {
             return Ok(());

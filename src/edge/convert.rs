@@ -1,9 +1,9 @@
 //! `worker::{Request, Response}` ⇄ `transport::{HttpRequest, HttpResponse}`.
 //!
-//! The hot path (the router's answer, its call to a client object) builds the runtime's own
-//! `Request`/`Response` from plain data in a few calls: `worker`'s builders make an empty
-//! `Headers` object for every request and response, another from our pairs, and read a fetched
-//! response's headers, status, body, `cf` and WebSocket back one call each (bench/REPORT-hops.md).
+//! The router's answer is built as the runtime's own `Response` from plain data in one call:
+//! `worker`'s builder makes an empty `Headers` object for every response and another from our
+//! pairs (bench/REPORT-hops.md). The hop to a client object is no HTTP at all
+//! (`transport::object_frame`).
 
 use futures::StreamExt;
 use wasm_bindgen::{JsCast, JsValue};
@@ -109,13 +109,6 @@ pub(super) fn response(resp: HttpResponse) -> Result<Response> {
         worker::ResponseBody::Body(resp.body)
     };
     Ok(Response::from_body(body)?.with_status(resp.status).with_headers(headers))
-}
-
-/// A fetched response as plain data.
-pub(super) async fn from_runtime_response(resp: web_sys::Response) -> Result<HttpResponse> {
-    let headers = from_js_headers(&resp.headers());
-    let buffer = worker::wasm_bindgen_futures::JsFuture::from(resp.array_buffer()?).await?;
-    Ok(HttpResponse { status: resp.status(), headers, body: js_sys::Uint8Array::new(&buffer).to_vec() })
 }
 
 /// A response from a Durable Object, back into plain data (so the router can add CORS headers).

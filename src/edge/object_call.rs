@@ -1,20 +1,22 @@
 //! The router's call to a client object: the request rebuilt with only the headers the
 //! object's machine reads (`MACHINE_HEADERS`) and the internal ones the router sets
-//! (`transport::internal`), the object's answer read back as plain data.
+//! (`transport::internal`), sent as one frame to the object's RPC method, the answer one frame
+//! back.
 
-use wasm_bindgen::JsCast;
+use wasm_bindgen::prelude::wasm_bindgen;
+use wasm_bindgen::{JsCast, JsValue};
 use worker::wasm_bindgen_futures::JsFuture;
-use worker::worker_sys::{web_sys, DurableObjectNamespace};
+use worker::worker_sys::DurableObjectNamespace;
 use worker::{Env, Result};
 
-use super::convert;
 use crate::policy::quotas::{encode_policy, Limit};
 use crate::transport::internal::{
     FAULT_HEADER, LIMIT_HEADER, LIMIT_ROLE_HEADER, LIMIT_UNITS_HEADER, OBJECT_MS_HEADER, OWNER_HEADER,
     REQUEST_ID_HEADER,
 };
+use crate::transport::object_frame;
 use crate::transport::streamable::MACHINE_HEADERS;
-use crate::transport::{HttpRequest, HttpResponse, Method};
+use crate::transport::{HttpRequest, HttpResponse};
 
 /// The client objects' binding.
 const CLIENTS_BINDING: &str = "CLIENTS";
@@ -40,42 +42,33 @@ pub(super) async fn call_object(
             || k.eq_ignore_ascii_case(REQUEST_ID_HEADER)
             || k.eq_ignore_ascii_case(FAULT_HEADER)
     });
-    if !http.body.is_empty() {
-        // The body's own length (read whole by the router), so the object reads it in one call.
-        forwarded.insert("Content-Length", http.body.len().to_string());
-    }
     forwarded.insert(OWNER_HEADER, owner);
     if let Some((limit, units)) = limit {
         forwarded.insert(LIMIT_HEADER, encode_policy(&limit.policy));
         forwarded.insert(LIMIT_ROLE_HEADER, limit.role.as_str());
         forwarded.insert(LIMIT_UNITS_HEADER, units.to_string());
     }
-    // The runtime's own Request and stub, not `worker`'s wrappers: this is every MCP request's
-    // hop, and the wrappers cost a `Headers` object each way and a JS call per field read back.
-    let init = web_sys::RequestInit::new();
-    init.set_method(method_name(http.method));
-    init.set_headers(&convert::header_init(&forwarded)?);
-    if !http.body.is_empty() {
-        init.set_body(&js_sys::Uint8Array::from(http.body.as_slice()));
-    }
-    let request = web_sys::Request::new_with_str_and_init(&format!("https://client-object{path}"), &init)?;
+    // One frame to the object's RPC method and one back (`transport::object_frame`): no
+    // `Request`, `Response` or `Headers` object on either side of the hop.
     let namespace = env.durable_object(CLIENTS_BINDING)?;
     let namespace: &DurableObjectNamespace = namespace.unchecked_ref();
-    let stub = namespace.get(&namespace.id_from_name(owner)?)?;
+    let stub: ClientStub = namespace.get(&namespace.id_from_name(owner)?)?.unchecked_into();
+    let frame = js_sys::Uint8Array::from(
+        object_frame::encode_request(path, http.method, &forwarded, &http.body).as_slice(),
+    );
     let started = super::clock::now_ms();
-    let answer: web_sys::Response = JsFuture::from(stub.fetch_with_request(&request)?).await?.dyn_into()?;
-    let mut response = convert::from_runtime_response(answer).await?;
+    let answer: js_sys::Uint8Array = JsFuture::from(stub.serve(&frame)?).await?.dyn_into()?;
+    let mut response = object_frame::decode_response(&answer.to_vec())
+        .map_err(|e| worker::Error::RustError(e.to_string()))?;
     response.headers.insert(OBJECT_MS_HEADER, (super::clock::now_ms() - started).to_string());
     Ok(response)
 }
 
-fn method_name(m: Method) -> &'static str {
-    match m {
-        Method::Get => "GET",
-        Method::Post => "POST",
-        Method::Delete => "DELETE",
-        Method::Options => "OPTIONS",
-        Method::Head => "HEAD",
-        Method::Other => "POST",
-    }
+#[wasm_bindgen]
+extern "C" {
+    /// A client object's stub, seen through its RPC method (`ClientObject::serve`).
+    type ClientStub;
+
+    #[wasm_bindgen(method, catch)]
+    fn serve(this: &ClientStub, frame: &js_sys::Uint8Array) -> std::result::Result<js_sys::Promise, JsValue>;
 }

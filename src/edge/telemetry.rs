@@ -252,10 +252,18 @@ fn log_and_count(env: &Env, record: &RequestRecord) -> Option<ErrorRateAlert> {
 fn write_point(env: &Env, point: &DataPoint) {
     let Ok(dataset) = env.analytics_engine("METRICS") else { return };
     let dataset: &worker::worker_sys::AnalyticsEngineDataset = dataset.as_ref().unchecked_ref();
+    /// The dataset's `AnalyticsEngineDataPoint`, written straight to JSON (no `Value` tree).
+    #[derive(serde::Serialize)]
+    struct Event<'p> {
+        indexes: [&'p str; 1],
+        blobs: &'p [String],
+        doubles: Vec<f64>,
+    }
     // JSON has no NaN or infinity (serde_json would write null, which the dataset refuses).
-    let doubles: Vec<f64> = point.doubles.iter().map(|d| if d.is_finite() { *d } else { 0.0 }).collect();
-    let json = serde_json::json!({ "indexes": [point.index], "blobs": point.blobs, "doubles": doubles });
-    let written = js_sys::JSON::parse(&json.to_string()).and_then(|event| dataset.write_data_point(event));
+    let doubles = point.doubles.iter().map(|d| if d.is_finite() { *d } else { 0.0 }).collect();
+    let event = Event { indexes: [&point.index], blobs: &point.blobs, doubles };
+    let json = serde_json::to_string(&event).expect("strings and finite numbers always serialise");
+    let written = js_sys::JSON::parse(&json).and_then(|event| dataset.write_data_point(event));
     if let Err(e) = written {
         tracing::error!(error = ?e, "analytics engine write failed");
     }

@@ -28,6 +28,19 @@ impl Method {
         }
     }
 
+    /// The method's name; `Other` (a method this server does not serve) as `OTHER`, which
+    /// parses back to `Other`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Get => "GET",
+            Self::Post => "POST",
+            Self::Delete => "DELETE",
+            Self::Options => "OPTIONS",
+            Self::Head => "HEAD",
+            Self::Other => "OTHER",
+        }
+    }
+
     /// Whether a request body means anything here: only POST carries JSON-RPC. Other methods'
     /// bodies are not read at the edge (and could not be forwarded: fetch refuses a GET body).
     pub fn carries_body(self) -> bool {

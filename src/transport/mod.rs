@@ -6,6 +6,7 @@ pub(crate) mod admission;
 pub mod gate;
 pub(crate) mod http;
 pub(crate) mod internal;
+pub(crate) mod object_frame;
 pub(crate) mod ratelimit;
 pub(crate) mod sign_in;
 pub(crate) mod streamable;
