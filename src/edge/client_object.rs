@@ -105,12 +105,8 @@ impl DurableObject for ClientObject {
                 Err(e) => Response::error(e.to_string(), 503),
             };
         }
-        // The router calls `serve` (below); this path stays for anyone who asks by HTTP.
-        let headers = convert::headers(&req);
-        let Some(http) = convert::request(req, headers, MAX_BODY_BYTES).await? else {
-            return convert::response(HttpResponse::empty(413));
-        };
-        convert::response(self.answer(&path, http).await?)
+        // MCP requests and admissions arrive through `serve` (below), not by HTTP.
+        Response::error("not found", 404)
     }
 
     /// Housekeeping: expires idle sessions (only those past their own deadline) and admissions

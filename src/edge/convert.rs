@@ -6,7 +6,7 @@
 //! (`transport::object_frame`).
 
 use futures::StreamExt;
-use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen::JsValue;
 use worker::worker_sys::web_sys;
 use worker::{Request, Response, Result};
 
@@ -31,8 +31,8 @@ fn from_js_headers(h: &web_sys::Headers) -> Headers {
 }
 
 /// The reverse, also in one trip: a `HeadersInit` (`Headers::to_init_json`), handed straight to
-/// a `Request` or `Response` constructor, which validates it entry by entry as `append` would.
-pub(super) fn header_init(headers: &Headers) -> Result<JsValue> {
+/// the `Response` constructor, which validates it entry by entry as `append` would.
+fn header_init(headers: &Headers) -> Result<JsValue> {
     Ok(js_sys::JSON::parse(&headers.to_init_json())?)
 }
 
@@ -91,24 +91,6 @@ pub(super) fn runtime_response(resp: &HttpResponse) -> Result<web_sys::Response>
     // 204/304 must have a null body, not an empty one.
     let body = (!resp.body.is_empty()).then(|| js_sys::Uint8Array::from(resp.body.as_slice()));
     Ok(web_sys::Response::new_with_opt_buffer_source_and_init(body.as_deref(), &init)?)
-}
-
-/// A Durable Object's answer, as `worker`'s `Response` (what its `fetch` must return).
-///
-/// Its headers ride in the builder as a `HeadersInit` record, typed `Headers`: `worker` only
-/// hands them to `ResponseInit.headers` when the object's `fetch` returns (its `From<Response>
-/// for web_sys::Response`), which takes a record as it takes a `Headers` object, so none is
-/// built from them. Nothing calls a `Headers` method on the value; the integration suite goes
-/// through this on every object call.
-pub(super) fn response(resp: HttpResponse) -> Result<Response> {
-    let headers = worker::Headers(header_init(&resp.headers)?.unchecked_into());
-    // 204/304 must have a null body, not an empty one.
-    let body = if resp.body.is_empty() {
-        worker::ResponseBody::Empty
-    } else {
-        worker::ResponseBody::Body(resp.body)
-    };
-    Ok(Response::from_body(body)?.with_status(resp.status).with_headers(headers))
 }
 
 /// A response from a Durable Object, back into plain data (so the router can add CORS headers).
