@@ -1,8 +1,9 @@
 // The Worker's entry (issue #17): a small JS front door in front of the Rust worker.
 //
 // The build copies this file next to worker-build's shim (<build dir>/worker/entry.mjs) and
-// wrangler's `main` points at it. Every Durable Object class is re-exported from the shim; the
-// default export wraps the Rust entrypoint class:
+// wrangler's `main` points at it. Every Durable Object class is re-exported from the shim, the
+// client object through its RPC class (src/objects.mjs); the default export wraps the Rust
+// entrypoint class:
 //   - the OAuth authorization server (@cloudflare/workers-oauth-provider 1.2.3, its role-based
 //     OAuthAuthorizationServer: discovery, /token with RFC 7009 revocation, /register) plus our
 //     own /authorize (consent page, upstream sign-in) and /oauth/callback, and the protected

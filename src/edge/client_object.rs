@@ -139,7 +139,7 @@ impl DurableObject for ClientObject {
 #[wasm_bindgen::prelude::wasm_bindgen]
 impl ClientObject {
     pub async fn serve(&self, frame: js_sys::Uint8Array) -> std::result::Result<js_sys::Uint8Array, JsValue> {
-        let (path, http) = object_frame::decode_request(&frame.to_vec())
+        let (path, http) = object_frame::decode_request(frame.to_vec())
             .map_err(|e| JsValue::from(js_sys::Error::new(&e.to_string())))?;
         let answer = if http.body.len() > MAX_BODY_BYTES {
             HttpResponse::empty(413)

@@ -58,7 +58,7 @@ pub(super) async fn call_object(
     );
     let started = super::clock::now_ms();
     let answer: js_sys::Uint8Array = JsFuture::from(stub.serve(&frame)?).await?.dyn_into()?;
-    let mut response = object_frame::decode_response(&answer.to_vec())
+    let mut response = object_frame::decode_response(answer.to_vec())
         .map_err(|e| worker::Error::RustError(e.to_string()))?;
     response.headers.insert(OBJECT_MS_HEADER, (super::clock::now_ms() - started).to_string());
     Ok(response)

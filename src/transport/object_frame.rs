@@ -44,12 +44,11 @@ pub(crate) fn encode_request(path: &str, method: Method, headers: &Headers, body
     frame(&head, body)
 }
 
-/// The object's side: which path was asked, and the request.
-pub(crate) fn decode_request(frame: &[u8]) -> Result<(String, HttpRequest), FrameError> {
+/// The object's side: which path was asked, and the request. The body stays in the frame's own
+/// buffer (no second copy).
+pub(crate) fn decode_request(frame: Vec<u8>) -> Result<(String, HttpRequest), FrameError> {
     let (head, body): (RequestHead, _) = split(frame)?;
-    let http =
-        HttpRequest { method: Method::parse(&head.method), headers: head.headers, body: body.to_vec() };
-    Ok((head.path, http))
+    Ok((head.path, HttpRequest { method: Method::parse(&head.method), headers: head.headers, body }))
 }
 
 /// The object's answer, as a frame.
@@ -57,10 +56,10 @@ pub(crate) fn encode_response(resp: &HttpResponse) -> Vec<u8> {
     frame(&ResponseHead { status: resp.status, headers: resp.headers.clone() }, &resp.body)
 }
 
-/// The router's side: the object's answer.
-pub(crate) fn decode_response(frame: &[u8]) -> Result<HttpResponse, FrameError> {
+/// The router's side: the object's answer, its body left in the frame's own buffer.
+pub(crate) fn decode_response(frame: Vec<u8>) -> Result<HttpResponse, FrameError> {
     let (head, body): (ResponseHead, _) = split(frame)?;
-    Ok(HttpResponse { status: head.status, headers: head.headers, body: body.to_vec() })
+    Ok(HttpResponse { status: head.status, headers: head.headers, body })
 }
 
 fn frame(head: &impl Serialize, body: &[u8]) -> Vec<u8> {
@@ -72,12 +71,16 @@ fn frame(head: &impl Serialize, body: &[u8]) -> Vec<u8> {
     out
 }
 
-fn split<'f, H: Deserialize<'f>>(frame: &'f [u8]) -> Result<(H, &'f [u8]), FrameError> {
-    let truncated = || FrameError::Truncated(frame.len());
-    let len = frame.get(..4).ok_or_else(truncated)?;
+/// The head, and the frame with the head cut off: what is left is the body.
+fn split<H: serde::de::DeserializeOwned>(mut frame: Vec<u8>) -> Result<(H, Vec<u8>), FrameError> {
+    let truncated = FrameError::Truncated(frame.len());
+    let Some(len) = frame.get(..4) else { return Err(truncated) };
     let len = u32::from_le_bytes(len.try_into().expect("four bytes")) as usize;
-    let head = frame.get(4..4usize.saturating_add(len)).ok_or_else(truncated)?;
-    Ok((serde_json::from_slice(head)?, &frame[4 + len..]))
+    let end = 4usize.saturating_add(len);
+    let Some(head) = frame.get(4..end) else { return Err(truncated) };
+    let head = serde_json::from_slice(head)?;
+    frame.drain(..end);
+    Ok((head, frame))
 }
 
 #[cfg(test)]
@@ -102,7 +105,7 @@ mod tests {
     fn a_request_comes_out_as_it_went_in() {
         let sent = request();
         let (path, got) =
-            decode_request(&encode_request("/mcp", sent.method, &sent.headers, &sent.body)).unwrap();
+            decode_request(encode_request("/mcp", sent.method, &sent.headers, &sent.body)).unwrap();
         assert_eq!(path, "/mcp");
         assert_eq!(got.method, Method::Post);
         assert_eq!(got.headers, sent.headers);
@@ -114,20 +117,20 @@ mod tests {
     fn a_response_comes_out_as_it_went_in_bodies_of_any_bytes_included() {
         let mut sent = HttpResponse::empty(429).with_header("Retry-After", "7");
         sent.body = (0..=255u8).collect();
-        assert_eq!(decode_response(&encode_response(&sent)).unwrap(), sent);
+        assert_eq!(decode_response(encode_response(&sent)).unwrap(), sent);
         let empty = HttpResponse::empty(204);
-        assert_eq!(decode_response(&encode_response(&empty)).unwrap(), empty);
+        assert_eq!(decode_response(encode_response(&empty)).unwrap(), empty);
     }
 
     #[test]
     fn a_broken_frame_is_an_error_not_a_panic() {
         let good = encode_response(&HttpResponse::empty(200).with_header("a", "b"));
         for cut in 0..good.len() - 1 {
-            assert!(decode_response(&good[..cut]).is_err(), "cut at {cut}");
+            assert!(decode_response(good[..cut].to_vec()).is_err(), "cut at {cut}");
         }
         // A head length pointing past the end, and one that overflows.
-        assert!(matches!(decode_response(&[9, 0, 0, 0, b'{']), Err(FrameError::Truncated(5))));
-        assert!(decode_response(&[0xff, 0xff, 0xff, 0xff]).is_err());
-        assert!(matches!(decode_request(&[2, 0, 0, 0, b'{', b'}']), Err(FrameError::Head(_))));
+        assert!(matches!(decode_response(vec![9, 0, 0, 0, b'{']), Err(FrameError::Truncated(5))));
+        assert!(decode_response(vec![0xff, 0xff, 0xff, 0xff]).is_err());
+        assert!(matches!(decode_request(vec![2, 0, 0, 0, b'{', b'}']), Err(FrameError::Head(_))));
     }
 }
